@@ -1,0 +1,1 @@
+"""Analytics: pandas engagement reports and quest predictions from the attempt records."""

@@ -1,0 +1,1 @@
+"""Account pages: joining a classroom with a code, and the profile with preferences."""

@@ -1,0 +1,80 @@
+"""Forms of the account pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from quest_platform.i18n import language_choices
+
+THEME_CHOICES = [
+    SelectChoice("light", _l("Light")),
+    SelectChoice("dark", _l("Dark")),
+    SelectChoice("high-contrast", _l("High contrast")),
+]
+
+
+class JoinForm(FlaskForm):
+    """A student creates an account with the join code their teacher gave them."""
+
+    join_code = StringField(
+        _l("Classroom join code"),
+        validators=[DataRequired(), Length(min=8, max=8)],
+        description=_l("8 letters and digits, from your teacher."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(min=3, max=40)],
+        description=_l("3 to 40 letters, digits, dots, dashes or underscores."),
+        render_kw={"autocomplete": "username"},
+    )
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("The name your teacher sees."),
+        render_kw={"autocomplete": "name"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=128)],
+        description=_l("At least 10 characters; a few unrelated words make a strong one."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Create my account"))
+
+
+class ProfileForm(FlaskForm):
+    """A user's own name, leaderboard name and preferences."""
+
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(), Length(max=80)],
+        render_kw={"autocomplete": "name"},
+    )
+    pseudonym = StringField(
+        _l("Leaderboard name"),
+        validators=[DataRequired(), Length(min=3, max=40)],
+        description=_l("Other students see this name, never your real one."),
+        render_kw={"autocomplete": "off"},
+    )
+    language = SelectField(_l("Language"), choices=language_choices())
+    theme = RadioField(_l("Theme"), choices=THEME_CHOICES)
+    reduced_motion = BooleanField(_l("Reduce motion and animations"))
+    leaderboard_opt_in = BooleanField(_l("Show me on leaderboards"))
+    submit = SubmitField(_l("Save my profile"))

@@ -1,0 +1,71 @@
+"""Routes of the account pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_security import auth_required, current_user, login_user
+from werkzeug.wrappers import Response
+
+from quest_platform.accounts.forms import JoinForm, ProfileForm
+from quest_platform.extensions import db
+from quest_platform.queries.accounts import classrooms_of
+from quest_platform.services import ServiceError
+from quest_platform.services.accounts import register_student, update_preferences
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join() -> Response | str | tuple[str, int]:
+    """A student registers with a classroom join code and is signed in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.profile"))
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            student = register_student(
+                join_code=form.join_code.data,
+                username=form.username.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+            )
+        except ServiceError as error:
+            form[error.field or "join_code"].errors.append(error.message)
+        else:
+            login_user(student, authn_via=["password"])
+            db.session.commit()
+            flash(
+                _("Welcome, %(name)s! Your account is ready.", name=student.display_name), "success"
+            )
+            return redirect(url_for("accounts.profile"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/join.html", form=form), status
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@auth_required("session")
+def profile() -> Response | str | tuple[str, int]:
+    """A user's profile: their classrooms and the preferences they can change."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            update_preferences(
+                user=current_user,
+                display_name=form.display_name.data,
+                pseudonym=form.pseudonym.data,
+                language=form.language.data,
+                theme=form.theme.data,
+                reduced_motion=form.reduced_motion.data,
+                leaderboard_opt_in=form.leaderboard_opt_in.data,
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            form[error.field or "display_name"].errors.append(error.message)
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "accounts/profile.html", form=form, classrooms=classrooms_of(current_user)
+    ), status

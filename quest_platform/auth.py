@@ -1,0 +1,91 @@
+"""Signing in: Flask-Security-Too, server-side sessions and the login rate limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from cachelib import FileSystemCache
+from flask import Flask, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_security import LoginForm as SecurityLoginForm
+from flask_security import SQLAlchemyUserDatastore, current_user, password_changed
+from flask_security import views as security_views
+from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from quest_platform.extensions import csrf, db, limiter, security, server_session
+from quest_platform.models import Role, User
+from quest_platform.services.accounts import clear_password_change_flag, find_user_by_login
+
+
+class LoginForm(SecurityLoginForm):
+    """Sign in with a username or an email address; there is no "remember me" cookie."""
+
+    remember = None
+    # Named "email" because Flask-Security's generic-error handling looks for that field;
+    # it accepts a username or an email address.
+    email = StringField(
+        _l("Username or email"),
+        validators=[DataRequired(), Length(max=255)],
+        render_kw={"autocomplete": "username"},
+    )
+
+    def validate(self, **kwargs: Any) -> bool:
+        # Setting ifield and user first makes Flask-Security skip its email-only lookup.
+        self.ifield = self.email
+        self.user = find_user_by_login(self.email.data or "")
+        return super().validate(**kwargs)
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+# Wrapped once at import: the limiter keys its limits by the view's qualified name.
+limited_login = limiter.limit(_login_rate_limit, methods=["POST"])(security_views.login)
+
+
+def configure_sessions(app: Flask) -> None:
+    """Keep sessions on the server: in Redis when REDIS_URL is set, else in the instance folder."""
+    lifetime = int(app.config["PERMANENT_SESSION_LIFETIME"].total_seconds())
+    if app.config.get("REDIS_URL"):
+        app.config["SESSION_TYPE"] = "redis"
+        app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["REDIS_URL"])
+    else:
+        app.config["SESSION_TYPE"] = "cachelib"
+        app.config["SESSION_CACHELIB"] = FileSystemCache(
+            str(app.config["SESSION_DIR"]), threshold=5000, default_timeout=lifetime
+        )
+    server_session.init_app(app)
+
+
+def require_new_password() -> Response | None:
+    """Send a user holding a one-time password to the change-password page first."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in {"security.change_password", "security.logout", "static"}
+    ):
+        flash(_("Please choose a new password to replace your one-time password."), "info")
+        return redirect(url_for("security.change_password"))
+    return None
+
+
+def _password_changed(app: Flask, user: User, **extra: Any) -> None:
+    clear_password_change_flag(user=user)
+
+
+def register_security(app: Flask) -> None:
+    """Set up CSRF, sessions, Flask-Security-Too and the login rate limit."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    csrf.init_app(app)
+    configure_sessions(app)
+    limiter.init_app(app)
+    datastore = SQLAlchemyUserDatastore(db, User, Role)
+    security.init_app(app, datastore, login_form=LoginForm)
+    app.view_functions["security.login"] = limited_login
+    app.before_request(require_new_password)
+    password_changed.connect(_password_changed, app)

@@ -1,0 +1,14 @@
+"""The platform's blueprints, registered in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register the public pages and the account pages."""
+    from quest_platform.accounts.routes import bp as accounts_bp
+    from quest_platform.pages.routes import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp)

@@ -1,0 +1,180 @@
+"""Configuration for development, testing and production, read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(os.environ.get("QUEST_INSTANCE_DIR", Path(__file__).parent.parent / "instance"))
+
+# Values that must never sign anything in production.
+INSECURE_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "password"})
+SECRET_SETTINGS = ("SECRET_KEY", "SECURITY_PASSWORD_SALT")
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or incomplete."""
+
+
+def database_url(url: str | None, default: str) -> str:
+    """Return a SQLAlchemy URL, choosing psycopg 3 for any PostgreSQL URL."""
+    url = url or default
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def development_secret(name: str) -> str:
+    """Return a random secret kept in the instance folder, so sessions survive restarts."""
+    path = INSTANCE_DIR / f".{name.lower()}"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = None
+    SECURITY_PASSWORD_SALT: str | None = None
+
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'quest_platform.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL")
+
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+
+    # Server-side sessions: logging out deletes the session, so a copied cookie is useless.
+    SESSION_PERMANENT = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_NAME = "quest_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_KEY_PREFIX = "quest:session:"
+    SESSION_DIR = INSTANCE_DIR / "sessions"
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "quest"
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "es")
+
+    SECURITY_PASSWORD_HASH = "argon2"
+    SECURITY_PASSWORD_LENGTH_MIN = 10
+    SECURITY_PASSWORD_COMPLEXITY_CHECKER = "zxcvbn"
+    SECURITY_ZXCVBN_MINIMUM_SCORE = 2
+    SECURITY_REGISTERABLE = False
+    SECURITY_CHANGEABLE = True
+    SECURITY_RECOVERABLE = False
+    SECURITY_CONFIRMABLE = False
+    SECURITY_TRACKABLE = True
+    SECURITY_SEND_PASSWORD_CHANGE_EMAIL = False
+    SECURITY_RETURN_GENERIC_RESPONSES = True
+    SECURITY_LOGOUT_METHODS = ["POST"]
+    SECURITY_DEFAULT_REMEMBER_ME = False
+    SECURITY_POST_LOGIN_VIEW = "pages.start"
+    SECURITY_POST_LOGOUT_VIEW = "pages.home"
+    SECURITY_POST_CHANGE_VIEW = "accounts.profile"
+    # Accounts are created through the platform services, not Flask-Security's CLI.
+    SECURITY_CLI_USERS_NAME = False
+    SECURITY_CLI_ROLES_NAME = False
+    SECURITY_USER_IDENTITY_ATTRIBUTES = [
+        {"email": {"mapper": "flask_security.uia_email_mapper", "case_insensitive": True}},
+    ]
+
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    DEMO_LOGINS_FILE = INSTANCE_DIR / "demo-logins.txt"
+
+    @classmethod
+    def prepare(cls, settings: dict[str, Any]) -> None:
+        """Check and complete the loaded settings before the app starts (nothing, by default)."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: random secrets kept in the instance folder if none are set."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECURITY_PASSWORD_SALT = os.environ.get("SECURITY_PASSWORD_SALT")
+
+    @classmethod
+    def prepare(cls, settings: dict[str, Any]) -> None:
+        """Fill unset secrets with random ones kept in the instance folder."""
+        for name in SECRET_SETTINGS:
+            settings[name] = settings.get(name) or development_secret(name)
+
+
+class TestingConfig(Config):
+    """The test suite: a database and Redis named by TEST_DATABASE_URL and TEST_REDIS_URL."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = secrets.token_urlsafe(32)
+    SECURITY_PASSWORD_SALT = secrets.token_urlsafe(16)
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL")
+    # Argon2 at full cost makes a suite of hundreds of logins slow; the algorithm is the same.
+    SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = {"argon2__rounds": 1, "argon2__memory_cost": 1024}
+
+
+class ProductionConfig(Config):
+    """Production: every secret from the environment, secure cookies."""
+
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECURITY_PASSWORD_SALT = os.environ.get("SECURITY_PASSWORD_SALT")
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def prepare(cls, settings: dict[str, Any]) -> None:
+        """Refuse to start with a missing, default or short secret."""
+        problems = []
+        for name in SECRET_SETTINGS:
+            value = settings.get(name) or ""
+            if value.lower() in INSECURE_SECRETS or len(value) < 32:
+                problems.append(name)
+        if problems:
+            names = " and ".join(problems)
+            raise ConfigurationError(
+                f"Production needs {names} set in the environment to a random value of at "
+                f"least 32 characters, for example: export {problems[0]}="
+                f"\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\""
+            )
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """Return the configuration named by ``name`` or by QUEST_ENV (development by default)."""
+    name = name or os.environ.get("QUEST_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        choices = ", ".join(CONFIGS)
+        raise ConfigurationError(
+            f"QUEST_ENV={name!r} is unknown; choose one of {choices}"
+        ) from None

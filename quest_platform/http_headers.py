@@ -1,0 +1,28 @@
+"""Security headers sent with every response."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app
+from flask_security import current_user
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add the Content-Security-Policy and the other protective headers."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Personal pages must not be kept by the browser or a shared proxy after logging out.
+    if current_user and current_user.is_authenticated:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send the security headers with every response."""
+    app.after_request(add_security_headers)

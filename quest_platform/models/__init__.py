@@ -1,0 +1,43 @@
+"""The data model: every table of the platform, importable from one place."""
+
+from quest_platform.models.accounts import Language, Role, RoleName, Theme, User, roles_users
+from quest_platform.models.achievements import Achievement, AchievementAward
+from quest_platform.models.attempts import AppendOnlyError, Attempt, Outcome
+from quest_platform.models.audit import AuditEntry
+from quest_platform.models.base import utcnow
+from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
+from quest_platform.models.quests import (
+    MAX_STAGES,
+    MIN_STAGES,
+    Quest,
+    QuestAssignment,
+    QuestStatus,
+    Stage,
+    StageKind,
+)
+
+__all__ = [
+    "MAX_STAGES",
+    "MIN_STAGES",
+    "Achievement",
+    "AchievementAward",
+    "AppendOnlyError",
+    "Attempt",
+    "AuditEntry",
+    "Classroom",
+    "Enrollment",
+    "Language",
+    "Outcome",
+    "Quest",
+    "QuestAssignment",
+    "QuestStatus",
+    "Role",
+    "RoleName",
+    "Stage",
+    "StageKind",
+    "Theme",
+    "User",
+    "classroom_teacher",
+    "roles_users",
+    "utcnow",
+]

@@ -1,0 +1,47 @@
+"""Achievements: what can be earned, and who earned it when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quest_platform.extensions import db
+from quest_platform.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from quest_platform.models.accounts import User
+
+
+class Achievement(db.Model):
+    """A badge definition: a stable code, a name, a description and a bonus."""
+
+    __tablename__ = "achievement"
+    __table_args__ = (CheckConstraint("points >= 0", name="points_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text)
+    icon: Mapped[str] = mapped_column(String(40))
+    points: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Achievement {self.code}>"
+
+
+class AchievementAward(db.Model):
+    """An achievement earned by a student."""
+
+    __tablename__ = "achievement_award"
+    __table_args__ = (UniqueConstraint("achievement_id", "student_id", name="earned_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievement.id", ondelete="RESTRICT"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    achievement: Mapped[Achievement] = relationship()
+    student: Mapped[User] = relationship()

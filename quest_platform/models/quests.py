@@ -1,0 +1,123 @@
+"""Quests, their ordered stages, and their assignment to classrooms."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quest_platform.extensions import db
+from quest_platform.models.base import JSONDocument, UTCDateTime, check_in, utcnow
+
+if TYPE_CHECKING:
+    from quest_platform.models.accounts import User
+    from quest_platform.models.classrooms import Classroom
+
+MIN_STAGES = 6
+MAX_STAGES = 8
+
+
+class QuestStatus(enum.StrEnum):
+    """Where a quest is in its life."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class StageKind(enum.StrEnum):
+    """What a stage asks of a student."""
+
+    LESSON = "lesson"
+    QUIZ = "quiz"
+    CHECKPOINT = "checkpoint"
+    REFLECTION = "reflection"
+    SELF_CHECK = "self_check"
+    CODE = "code"
+    TIMED = "timed"
+
+
+class Quest(db.Model):
+    """A sequence of 6–8 stages on one project theme."""
+
+    __tablename__ = "quest"
+    __table_args__ = (CheckConstraint(check_in("status", QuestStatus), name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    theme: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=QuestStatus.DRAFT.value)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    author: Mapped[User | None] = relationship()
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="quest", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+    assignments: Mapped[list[QuestAssignment]] = relationship(back_populates="quest")
+
+    def __repr__(self) -> str:
+        return f"<Quest {self.slug}>"
+
+    @property
+    def total_points(self) -> int:
+        """The points a student can earn across all stages."""
+        return sum(stage.points for stage in self.stages)
+
+
+class Stage(db.Model):
+    """One step of a quest: a lesson, quiz, checkpoint, reflection, self-check or challenge."""
+
+    __tablename__ = "stage"
+    __table_args__ = (
+        UniqueConstraint("quest_id", "position", name="one_per_position"),
+        CheckConstraint("position >= 1", name="position_positive"),
+        CheckConstraint(check_in("kind", StageKind), name="kind_known"),
+        CheckConstraint("points >= 0 AND points <= 1000", name="points_in_range"),
+        CheckConstraint(
+            "time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quest_id: Mapped[int] = mapped_column(ForeignKey("quest.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(120))
+    content: Mapped[str] = mapped_column(Text, default="")
+    # Kind-specific settings: quiz questions, checkpoint rubric, reflection prompt, ...
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    points: Mapped[int] = mapped_column(Integer, default=10)
+    time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    quest: Mapped[Quest] = relationship(back_populates="stages")
+
+    def __repr__(self) -> str:
+        return f"<Stage {self.quest_id}#{self.position} {self.kind}>"
+
+
+class QuestAssignment(db.Model):
+    """A quest given to a classroom, with the dates it opens and is due."""
+
+    __tablename__ = "quest_assignment"
+    __table_args__ = (
+        UniqueConstraint("quest_id", "classroom_id", name="once_per_classroom"),
+        CheckConstraint("due_at > opens_at", name="due_after_open"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quest_id: Mapped[int] = mapped_column(ForeignKey("quest.id", ondelete="RESTRICT"))
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classroom.id", ondelete="CASCADE"), index=True
+    )
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    quest: Mapped[Quest] = relationship(back_populates="assignments")
+    classroom: Mapped[Classroom] = relationship(back_populates="assignments")

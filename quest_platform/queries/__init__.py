@@ -1,0 +1,1 @@
+"""The read side of the platform: selectors shared by pages, the admin and the API."""

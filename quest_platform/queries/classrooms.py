@@ -1,0 +1,43 @@
+"""Reading classrooms and their rosters."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from quest_platform.extensions import db
+from quest_platform.models import Classroom, Enrollment, User, classroom_teacher
+
+
+def classrooms_visible_to(user: User) -> list[Classroom]:
+    """Return every classroom for an admin, and the classrooms they teach for a teacher."""
+    query = select(Classroom)
+    if not user.is_admin:
+        query = query.join(classroom_teacher).where(classroom_teacher.c.teacher_id == user.id)
+    return list(
+        db.session.scalars(query.order_by(Classroom.term, Classroom.period, Classroom.name))
+    )
+
+
+def roster_of(classroom: Classroom) -> list[User]:
+    """Return a classroom's students ordered by display name."""
+    query = (
+        select(User)
+        .join(Enrollment, Enrollment.student_id == User.id)
+        .where(Enrollment.classroom_id == classroom.id)
+        .order_by(func.lower(User.display_name), User.username)
+    )
+    return list(db.session.scalars(query))
+
+
+def enrollment_counts(classrooms: list[Classroom]) -> dict[int, int]:
+    """Return how many students each of ``classrooms`` has, by classroom id."""
+    ids = [classroom.id for classroom in classrooms]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Enrollment.classroom_id, func.count())
+        .where(Enrollment.classroom_id.in_(ids))
+        .group_by(Enrollment.classroom_id)
+    )
+    counts = dict(rows.tuples().all())
+    return {classroom_id: counts.get(classroom_id, 0) for classroom_id in ids}

@@ -1,0 +1,248 @@
+"""Accounts: creating users, joining classrooms, passwords and preferences."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+from flask_babel import gettext as _
+from flask_security import hash_password
+from flask_security.proxies import _security
+from sqlalchemy import func, select
+
+from quest_platform.extensions import db
+from quest_platform.models import Classroom, Enrollment, Language, Role, RoleName, Theme, User
+from quest_platform.services.audit import record_change
+from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+# Letters and digits that cannot be mistaken for one another when read off a printed sheet.
+READABLE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+PSEUDONYM_ADJECTIVES = (
+    "Brave", "Bright", "Calm", "Clever", "Curious", "Daring", "Eager", "Gentle", "Happy",
+    "Keen", "Lively", "Lucky", "Mighty", "Nimble", "Quick", "Quiet", "Sharp", "Steady",
+    "Swift", "Witty",
+)  # fmt: skip
+PSEUDONYM_ANIMALS = (
+    "Badger", "Condor", "Coyote", "Dolphin", "Falcon", "Fox", "Heron", "Lynx", "Marmot",
+    "Orca", "Otter", "Owl", "Pelican", "Puffin", "Quail", "Raven", "Salmon", "Seal", "Sparrow",
+    "Whale",
+)  # fmt: skip
+
+
+def normalize_username(username: str) -> str:
+    """Return the stored form of a username: trimmed and lower-case."""
+    return username.strip().lower()
+
+
+def generate_password() -> str:
+    """Return a random one-time password that is easy to read aloud and type."""
+    groups = ("".join(secrets.choice(READABLE_ALPHABET) for _ in range(4)) for _ in range(3))
+    return "-".join(groups)
+
+
+def generate_pseudonym() -> str:
+    """Return an unused leaderboard name such as ``SwiftOtter42``."""
+    while True:
+        candidate = (
+            secrets.choice(PSEUDONYM_ADJECTIVES)
+            + secrets.choice(PSEUDONYM_ANIMALS)
+            + str(secrets.randbelow(90) + 10)
+        )
+        if not pseudonym_taken(candidate):
+            return candidate
+
+
+def pseudonym_taken(pseudonym: str, *, except_user: User | None = None) -> bool:
+    """Whether another user already shows ``pseudonym`` on leaderboards."""
+    query = select(User.id).where(func.lower(User.pseudonym) == pseudonym.lower())
+    if except_user is not None:
+        query = query.where(User.id != except_user.id)
+    return db.session.scalar(query) is not None
+
+
+def find_user_by_login(identity: str) -> User | None:
+    """Return the user whose username or email is ``identity`` (case-insensitive)."""
+    identity = identity.strip().lower()
+    if not identity:
+        return None
+    column = User.email if "@" in identity else User.username
+    return db.session.scalar(select(User).where(func.lower(column) == identity))
+
+
+def check_password_policy(password: str, *, username: str) -> str:
+    """Return the normalised password, or raise with the first rule it breaks."""
+    problems, normalized = _security.password_util.validate(
+        password, is_register=True, username=username
+    )
+    if problems:
+        raise ServiceError(str(problems[0]), field="password")
+    return normalized
+
+
+def ensure_roles() -> dict[str, Role]:
+    """Create the admin, teacher and student roles if missing and return them by name."""
+    descriptions = {
+        RoleName.ADMIN: "Manages the whole platform",
+        RoleName.TEACHER: "Manages their own classrooms",
+        RoleName.STUDENT: "Works through assigned quests",
+    }
+    roles = {role.name: role for role in db.session.scalars(select(Role))}
+    for name, description in descriptions.items():
+        if name.value not in roles:
+            roles[name.value] = Role(name=name.value, description=description)
+            db.session.add(roles[name.value])
+    return roles
+
+
+def create_user(
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    role: RoleName,
+    email: str | None = None,
+    actor: User | None = None,
+    commit: bool = True,
+) -> User:
+    """Create a user with one role after checking the username, email and password policy."""
+    username = normalize_username(username)
+    if not USERNAME_PATTERN.match(username):
+        raise ServiceError(
+            _(
+                "Use 3 to 40 letters, digits, dots, dashes or underscores, "
+                "starting with a letter or digit."
+            ),
+            field="username",
+        )
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(_("That username is taken. Please choose another."), field="username")
+    email = email.strip().lower() if email else None
+    if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise Conflict(_("That email address is already in use."), field="email")
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 80:
+        raise ServiceError(_("Enter a display name of 1 to 80 characters."), field="display_name")
+    normalized = check_password_policy(password, username=username)
+
+    user = User(
+        username=username,
+        email=email,
+        display_name=display_name,
+        password=hash_password(normalized),
+        fs_uniquifier=uuid.uuid4().hex,
+        pseudonym=generate_pseudonym(),
+        active=True,
+        roles=[ensure_roles()[role.value]],
+    )
+    db.session.add(user)
+    record_change(actor=actor, action="create", record=user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def register_student(*, join_code: str, username: str, display_name: str, password: str) -> User:
+    """Create a student account and enroll it in the classroom that owns ``join_code``."""
+    classroom = db.session.scalar(
+        select(Classroom).where(Classroom.join_code == join_code.strip().upper())
+    )
+    if classroom is None:
+        raise ServiceError(
+            _("No classroom has that join code. Check it with your teacher."), field="join_code"
+        )
+    try:
+        student = create_user(
+            username=username,
+            display_name=display_name,
+            password=password,
+            role=RoleName.STUDENT,
+            commit=False,
+        )
+        db.session.add(Enrollment(classroom=classroom, student=student))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return student
+
+
+def may_manage_student(*, staff: User, student: User) -> bool:
+    """Whether ``staff`` administers the platform or teaches one of ``student``'s classrooms."""
+    if staff.is_admin:
+        return True
+    if not staff.is_teacher or not student.is_student:
+        return False
+    taught = {classroom.id for classroom in staff.taught_classrooms}
+    return any(enrollment.classroom_id in taught for enrollment in student.enrollments)
+
+
+def reset_student_password(*, student: User, by: User) -> str:
+    """Give a student a new one-time password, end their sessions, and return it once."""
+    if not may_manage_student(staff=by, student=student):
+        raise NotAllowed(_("You can only reset passwords of students in your classrooms."))
+    password = generate_password()
+    student.password = hash_password(password)
+    # A new uniquifier signs the student out everywhere.
+    student.fs_uniquifier = uuid.uuid4().hex
+    student.must_change_password = True
+    record_change(
+        actor=by,
+        action="reset_password",
+        record=student,
+        before=None,
+        after={"must_change_password": True},
+    )
+    db.session.commit()
+    return password
+
+
+def update_preferences(
+    *,
+    user: User,
+    display_name: str,
+    pseudonym: str,
+    language: str,
+    theme: str,
+    reduced_motion: bool,
+    leaderboard_opt_in: bool,
+) -> User:
+    """Save a user's own profile and preferences."""
+    display_name, pseudonym = display_name.strip(), pseudonym.strip()
+    if not 1 <= len(display_name) <= 80:
+        raise ServiceError(_("Enter a display name of 1 to 80 characters."), field="display_name")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{3,40}", pseudonym):
+        raise ServiceError(
+            _("Use 3 to 40 letters, digits, dashes or underscores."), field="pseudonym"
+        )
+    if pseudonym_taken(pseudonym, except_user=user):
+        raise Conflict(_("Someone else uses that leaderboard name."), field="pseudonym")
+    if language not in {member.value for member in Language}:
+        raise ServiceError(_("Choose a language from the list."), field="language")
+    if theme not in {member.value for member in Theme}:
+        raise ServiceError(_("Choose a theme from the list."), field="theme")
+    user.display_name = display_name
+    user.pseudonym = pseudonym
+    user.language = language
+    user.theme = theme
+    user.reduced_motion = reduced_motion
+    user.leaderboard_opt_in = leaderboard_opt_in
+    db.session.commit()
+    return user
+
+
+def clear_password_change_flag(*, user: User) -> None:
+    """Record that a user replaced their one-time password."""
+    if user.must_change_password:
+        user.must_change_password = False
+        db.session.commit()
+
+
+def set_language(*, user: User, language: str) -> User:
+    """Save the interface language a user chose."""
+    if language not in {member.value for member in Language}:
+        raise ServiceError(_("Choose a language from the list."), field="language")
+    user.language = language
+    db.session.commit()
+    return user

@@ -1,0 +1,26 @@
+"""Errors that services raise with a message fit to show the person who asked."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refused change: ``message`` is translated and safe to show; ``field`` names the input."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(ServiceError):
+    """The person asking may not make this change."""
+
+    status_code = 403
+
+
+class Conflict(ServiceError):
+    """The change clashes with what is already stored (a taken name, a second copy)."""
+
+    status_code = 409

@@ -1,0 +1,1 @@
+"""Demo and scale data: quests, rosters and a deterministic cohort simulator."""

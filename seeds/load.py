@@ -1,0 +1,369 @@
+"""Writing demo and scale data through the same services the platform uses."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+from flask import current_app
+from flask_security import hash_password
+from sqlalchemy import func, insert, select
+
+from analytics.load import load_attempts
+from analytics.summary import weekly_activity
+from quest_platform.extensions import db
+from quest_platform.models import (
+    Attempt,
+    Classroom,
+    Enrollment,
+    Quest,
+    QuestAssignment,
+    QuestStatus,
+    Role,
+    RoleName,
+    User,
+    roles_users,
+    utcnow,
+)
+from quest_platform.services.accounts import create_user, ensure_roles, generate_password
+from quest_platform.services.achievements import ensure_achievements
+from quest_platform.services.classrooms import create_classroom
+from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
+from seeds.roster import make_students
+from seeds.simulate import QuestSpec, SimulatedAttempt, StageSpec, simulate_cohort
+
+QUEST_DIR = Path(__file__).parent / "data" / "quests"
+DEMO_TERM = "2026–27 Trimester 2"
+DEMO_WEEKS = 4
+BATCH_SIZE = 2000
+
+T = TypeVar("T")
+Echo = Callable[[str], Any]
+
+
+class SeedRefused(RuntimeError):
+    """Seeding would damage or duplicate existing data; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class DemoClassroom:
+    """A demo classroom: its name, period, teacher and the quest slugs it is assigned."""
+
+    name: str
+    period: int
+    teacher: str
+    quests: tuple[str, ...]
+
+
+DEMO_STAFF = (
+    ("admin", "Avery Admin", RoleName.ADMIN),
+    ("ms.rivera", "Elena Rivera", RoleName.TEACHER),
+    ("mr.chen", "David Chen", RoleName.TEACHER),
+)
+DEMO_CLASSROOMS = (
+    DemoClassroom("AP CSP — Period 1", 1, "ms.rivera", ("west-coast-login", "west-coast-data")),
+    DemoClassroom(
+        "AP CSP — Period 3", 3, "ms.rivera", ("digital-famine-login", "digital-famine-data")
+    ),
+    DemoClassroom("AP CSP — Period 5", 5, "mr.chen", ("west-coast-login", "digital-famine-data")),
+)
+DEMO_STUDENTS = 60
+
+
+def database_is_empty() -> bool:
+    """Whether the database holds no users yet."""
+    return db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def sprint_start(now: datetime) -> datetime:
+    """Return midnight UTC on the Monday that starts a sprint of DEMO_WEEKS ending now."""
+    start = (now - timedelta(weeks=DEMO_WEEKS)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start - timedelta(days=start.weekday())
+
+
+def load_quest_files(directory: Path = QUEST_DIR) -> list[dict[str, Any]]:
+    """Read every quest YAML file in ``directory``, sorted by file name."""
+    return [yaml.safe_load(path.read_text("utf-8")) for path in sorted(directory.glob("*.yaml"))]
+
+
+def create_demo_quests(*, author: User) -> dict[str, Quest]:
+    """Create and publish the demo quests through the quest services."""
+    quests = {}
+    for document in load_quest_files():
+        drafts = [
+            StageDraft(
+                kind=stage["kind"],
+                title=stage["title"],
+                content=stage.get("content", ""),
+                points=stage.get("points", 10),
+                settings=stage.get("settings") or {},
+                time_limit_seconds=stage.get("time_limit_seconds"),
+            )
+            for stage in document["stages"]
+        ]
+        quest = create_quest(
+            slug=document["slug"],
+            title=document["title"],
+            theme=document["theme"],
+            summary=document["summary"],
+            stages=drafts,
+            author=author,
+        )
+        quests[quest.slug] = publish_quest(quest=quest, by=author)
+    return quests
+
+
+def quest_spec(assignment: QuestAssignment) -> QuestSpec:
+    """Describe an assigned quest to the cohort simulator."""
+    return QuestSpec(
+        key=assignment.quest.slug,
+        stages=tuple(
+            StageSpec(
+                position=stage.position,
+                kind=stage.kind,
+                max_score=float(stage.points),
+                time_limit_seconds=stage.time_limit_seconds,
+            )
+            for stage in assignment.quest.stages
+        ),
+        opens_at=assignment.opens_at,
+        due_at=assignment.due_at,
+    )
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Yield lists of at most ``size`` items."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert_attempts(
+    attempts: Sequence[SimulatedAttempt],
+    *,
+    student_ids: dict[str, int],
+    quests: dict[str, Quest],
+    label: str,
+) -> int:
+    """Bulk-insert simulated attempts in batches, with a progress bar; return the count."""
+    stage_ids = {
+        (slug, stage.position): stage.id for slug, quest in quests.items() for stage in quest.stages
+    }
+    rows = (
+        {
+            "student_id": student_ids[attempt.student_key],
+            "quest_id": quests[attempt.quest_key].id,
+            "stage_id": stage_ids[(attempt.quest_key, attempt.stage_position)],
+            "started_at": attempt.started_at,
+            "submitted_at": attempt.submitted_at,
+            "answer": attempt.answer,
+            "score": attempt.score,
+            "max_score": attempt.max_score,
+            "outcome": attempt.outcome,
+        }
+        for attempt in attempts
+    )
+    with click.progressbar(length=len(attempts), label=label, file=None) as bar:
+        for batch in batched(rows, BATCH_SIZE):
+            db.session.execute(insert(Attempt), batch)
+            bar.update(len(batch))
+    return len(attempts)
+
+
+def simulate_classroom(
+    *, classroom: Classroom, student_ids: dict[str, int], seed: int, now: datetime
+) -> list[SimulatedAttempt]:
+    """Simulate the attempts of a classroom's students on the quests assigned to it."""
+    assignments = sorted(classroom.assignments, key=lambda assignment: assignment.opens_at)
+    if not assignments or not student_ids:
+        return []
+    start = min(assignment.opens_at for assignment in assignments)
+    cohort = simulate_cohort(
+        seed=seed,
+        student_keys=sorted(student_ids),
+        quests=[quest_spec(assignment) for assignment in assignments],
+        start=start,
+        weeks=DEMO_WEEKS,
+        now=now,
+    )
+    return list(cohort.attempts)
+
+
+def write_logins(lines: list[str]) -> Path:
+    """Write demo sign-in details to the instance folder, readable by the owner only."""
+    path = Path(current_app.config["DEMO_LOGINS_FILE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> str:
+    """Create the demo school and return a summary; sign-in details go to the logins file."""
+    now = now or utcnow()
+    start = sprint_start(now)
+    ensure_roles()
+    ensure_achievements()
+    logins = ["# Quest Platform demo sign-ins (fictional people; random passwords)", ""]
+
+    staff = {}
+    for username, display_name, role in DEMO_STAFF:
+        if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise SeedRefused(f"A user named {username!r} exists already; nothing was changed.")
+        password = generate_password()
+        staff[username] = create_user(
+            username=username, display_name=display_name, password=password, role=role
+        )
+        logins.append(f"{role.value:<8} {username:<24} {password}")
+
+    echo("Creating quests…")
+    quests = create_demo_quests(author=staff["admin"])
+
+    logins += ["", "# Students"]
+    people = make_students(seed=seed, count=DEMO_STUDENTS)
+    per_classroom = DEMO_STUDENTS // len(DEMO_CLASSROOMS)
+    total_attempts = 0
+    for index, plan in enumerate(DEMO_CLASSROOMS):
+        teacher = staff[plan.teacher]
+        classroom = create_classroom(
+            name=plan.name,
+            term=DEMO_TERM,
+            period=plan.period,
+            teachers=[teacher],
+            by=staff["admin"],
+        )
+        for number, slug in enumerate(plan.quests):
+            opens_at = start + timedelta(weeks=number)
+            assign_quest(
+                quest=quests[slug],
+                classroom=classroom,
+                opens_at=opens_at,
+                due_at=opens_at + timedelta(days=16 + 17 * number),
+                by=teacher,
+            )
+        student_ids = {}
+        for person in people[index * per_classroom : (index + 1) * per_classroom]:
+            password = generate_password()
+            student = create_user(
+                username=person.username,
+                display_name=person.display_name,
+                password=password,
+                role=RoleName.STUDENT,
+                commit=False,
+            )
+            db.session.add(Enrollment(classroom=classroom, student=student))
+            db.session.flush()
+            student_ids[person.username] = student.id
+            logins.append(f"student  {person.username:<24} {password}   ({plan.name})")
+        db.session.commit()
+        attempts = simulate_classroom(
+            classroom=classroom, student_ids=student_ids, seed=seed + index, now=now
+        )
+        total_attempts += insert_attempts(
+            attempts, student_ids=student_ids, quests=quests, label=f"Attempts, {plan.name}"
+        )
+        db.session.commit()
+
+    path = write_logins(logins)
+    summary = weekly_activity(load_attempts(db.engine))
+    return "\n".join(
+        [
+            f"Demo ready: {len(DEMO_STAFF)} staff, {len(DEMO_CLASSROOMS)} classrooms, "
+            f"{DEMO_STUDENTS} students, {len(quests)} quests, {total_attempts} attempts.",
+            "Attempts per week:",
+            summary.to_string(),
+            "",
+            *logins[:5],
+            f"All demo sign-ins (shown once here) are in {path}.",
+        ]
+    )
+
+
+def seed_students(
+    *, count: int, seed: int, echo: Echo = print, class_size: int = 30, now: datetime | None = None
+) -> str:
+    """Add ``count`` students in new classrooms working on the published quests, in bulk."""
+    now = now or utcnow()
+    quests = {
+        quest.slug: quest
+        for quest in db.session.scalars(
+            select(Quest).where(Quest.status == QuestStatus.PUBLISHED.value).order_by(Quest.id)
+        )
+    }
+    teacher = db.session.scalar(
+        select(User).join(User.roles).where(Role.name == RoleName.TEACHER.value).order_by(User.id)
+    )
+    if not quests or teacher is None:
+        raise SeedRefused("Scale data needs the demo first: run `manage.py seed --demo`.")
+    student_role = ensure_roles()[RoleName.STUDENT.value]
+    # Scale students share one random password: hashing thousands with Argon2 takes minutes.
+    password = generate_password()
+    password_hash = hash_password(password)
+    first_id = (db.session.scalar(select(func.max(User.id))) or 0) + 1
+    people = make_students(seed=seed, count=count)
+    start = sprint_start(now)
+    slugs = sorted(quests)[:2]
+    total_attempts = 0
+    classroom_count = 0
+    with click.progressbar(length=count, label="Students", file=None) as bar:
+        for batch_number, group in enumerate(batched(people, class_size)):
+            classroom = create_classroom(
+                name=f"Scale cohort {first_id}-{batch_number + 1}",
+                term=DEMO_TERM,
+                period=0,
+                teachers=[teacher],
+            )
+            classroom_count += 1
+            for number, slug in enumerate(slugs):
+                opens_at = start + timedelta(weeks=number)
+                db.session.add(
+                    QuestAssignment(
+                        quest=quests[slug],
+                        classroom=classroom,
+                        opens_at=opens_at,
+                        due_at=opens_at + timedelta(days=16 + 17 * number),
+                    )
+                )
+            rows = [
+                {
+                    "username": f"{person.username}.{first_id + offset}",
+                    "display_name": person.display_name,
+                    "password": password_hash,
+                    "fs_uniquifier": uuid.uuid4().hex,
+                    "pseudonym": f"Scout{first_id + offset}",
+                }
+                for offset, person in enumerate(group, start=batch_number * class_size)
+            ]
+            ids = db.session.scalars(
+                insert(User).returning(User.id, sort_by_parameter_order=True), rows
+            ).all()
+            db.session.execute(
+                insert(roles_users), [{"user_id": i, "role_id": student_role.id} for i in ids]
+            )
+            db.session.execute(
+                insert(Enrollment), [{"classroom_id": classroom.id, "student_id": i} for i in ids]
+            )
+            db.session.commit()
+            student_ids = {row["username"]: i for row, i in zip(rows, ids, strict=True)}
+            attempts = simulate_classroom(
+                classroom=classroom, student_ids=student_ids, seed=seed + batch_number, now=now
+            )
+            total_attempts += len(attempts)
+            insert_attempts(attempts, student_ids=student_ids, quests=quests, label="  attempts")
+            db.session.commit()
+            bar.update(len(group))
+    return (
+        f"Added {count} students in {classroom_count} classrooms with {total_attempts} attempts. "
+        f"They share the one-time password {password} (shown once)."
+    )
