@@ -318,6 +318,7 @@ def _score(max_score: float, ratio: float, *, passed: bool) -> float:
 
 
 def _as_datetime(epoch_seconds: int) -> datetime:
+    """Return the UTC-aware datetime for whole epoch seconds."""
     return datetime.fromtimestamp(epoch_seconds, UTC)
 
 
@@ -431,14 +432,17 @@ class _StudentState:
 
     @property
     def finished(self) -> bool:
+        """Whether every stage is done and no checkpoint is waiting to be reworked."""
         return self.quest_index >= len(self.quests) and not self.reworks
 
     def current_due(self) -> float | None:
+        """The due time (epoch seconds) of the quest being worked on, if any."""
         if self.quest_index >= len(self.quests):
             return None
         return self.quests[self.quest_index].due
 
     def _skip_empty_quests(self) -> None:
+        """Step past quests that have no stages (or no stages left)."""
         while self.quest_index < len(self.quests) and self.stage_index >= len(
             self.quests[self.quest_index].stages
         ):
@@ -446,6 +450,7 @@ class _StudentState:
             self.stage_index = 0
 
     def _advance(self) -> None:
+        """Unlock the next stage, moving to the next quest after the last one."""
         self.stage_index += 1
         self._skip_empty_quests()
 
@@ -601,6 +606,7 @@ class _StudentState:
         return ("passed" if passed else "failed"), score, not passed
 
     def _evidence(self) -> list[str]:
+        """Pick what a checkpoint submission shows; keener students attach more."""
         keen = 0.2 + 0.5 * self.profile.engagement
         rng = self.rng
         return ["code", *(item for item in _EXTRA_EVIDENCE if rng.random() < keen)]

@@ -1,0 +1,290 @@
+"""Fixtures for the whole suite: the app, the database, clients, sign-in and builders.
+
+The suite runs against SQLite by default, and against PostgreSQL and Redis when
+TEST_DATABASE_URL and TEST_REDIS_URL are set (CI sets both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from quest_platform import create_app
+from quest_platform.extensions import db as _db
+from quest_platform.models import Classroom, Enrollment, Quest, RoleName, User, utcnow
+from quest_platform.services.accounts import create_user
+from quest_platform.services.classrooms import create_classroom
+from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
+
+PASSWORD = "correct horse battery staple"
+CSRF_PATTERN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
+
+
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database: TEST_DATABASE_URL, or a SQLite file for this run."""
+    return os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    )
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own application context.
+
+    The tests hold an app context open for their own queries; without this, requests would
+    share its ``g`` (and so a cached signed-in user) and its database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One application for the session, with a fresh schema."""
+    run = uuid.uuid4().hex[:8]
+    application = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url(tmp_path_factory),
+        SESSION_DIR=tmp_path_factory.mktemp("sessions"),
+        SESSION_KEY_PREFIX=f"test:{run}:session:",
+        RATELIMIT_KEY_PREFIX=f"test-{run}",
+        DEMO_LOGINS_FILE=tmp_path_factory.mktemp("instance") / "demo-logins.txt",
+    )
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield application
+    with application.app_context():
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app: Flask) -> Iterator[None]:
+    """Give every test empty tables and a fresh rate limit."""
+    with app.app_context():
+        yield
+        _db.session.rollback()
+        _db.session.remove()
+        with _db.engine.begin() as connection:
+            for table in reversed(_db.metadata.sorted_tables):
+                connection.execute(table.delete())
+    from quest_platform.extensions import limiter
+
+    limiter.reset()
+
+
+@pytest.fixture
+def db(app: Flask) -> Any:
+    """The Flask-SQLAlchemy handle, inside the app context."""
+    return _db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client with its own cookie jar."""
+    return app.test_client()
+
+
+@pytest.fixture
+def client_factory(app: Flask) -> Callable[[], FlaskClient]:
+    """Make more clients, for tests with several people at once."""
+    return app.test_client
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """Fetch ``url`` and return the CSRF token of its first form."""
+    page = client.get(url)
+    match = CSRF_PATTERN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def post_form(
+    client: FlaskClient,
+    url: str,
+    data: dict[str, Any],
+    *,
+    form_page: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """POST ``data`` to ``url`` with the CSRF token taken from ``form_page`` (default ``url``)."""
+    token = csrf_token(client, form_page or url)
+    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[..., FlaskClient]:
+    """Sign a user in through the real login form; returns the client."""
+
+    def login(
+        user: User, *, password: str = PASSWORD, on: FlaskClient | None = None
+    ) -> FlaskClient:
+        target = on or client
+        response = post_form(target, "/login", {"email": user.username, "password": password})
+        assert response.status_code == 302, f"login of {user.username} failed"
+        return target
+
+    return login
+
+
+@dataclass
+class Builders:
+    """Builders for users, classrooms and quests, going through the real services."""
+
+    counter: int = 0
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def user(
+        self,
+        role: RoleName = RoleName.STUDENT,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
+        number = self._next()
+        return create_user(
+            username=username or f"{role.value}{number}",
+            display_name=f"{role.value.title()} {number}",
+            password=password,
+            role=role,
+            email=email,
+        )
+
+    def student(self, **kwargs: Any) -> User:
+        return self.user(RoleName.STUDENT, **kwargs)
+
+    def teacher(self, **kwargs: Any) -> User:
+        return self.user(RoleName.TEACHER, **kwargs)
+
+    def admin(self, **kwargs: Any) -> User:
+        return self.user(RoleName.ADMIN, **kwargs)
+
+    def classroom(
+        self, *, teachers: list[User] | None = None, students: list[User] = ()
+    ) -> Classroom:  # type: ignore[assignment]
+        number = self._next()
+        classroom = create_classroom(
+            name=f"Class {number}",
+            term="2026 T2",
+            period=number % 12,
+            teachers=teachers or [self.teacher()],
+        )
+        for student in students:
+            _db.session.add(Enrollment(classroom=classroom, student=student))
+        _db.session.commit()
+        return classroom
+
+    @staticmethod
+    def stage_drafts(count: int) -> list[StageDraft]:
+        kinds = [
+            StageDraft("lesson", "Why sessions", "### Sessions\nA cookie names the session."),
+            StageDraft(
+                "quiz",
+                "Sessions quiz",
+                settings={
+                    "questions": [
+                        {
+                            "id": "q1",
+                            "type": "single",
+                            "prompt": "Where is session data kept?",
+                            "choices": ["Browser", "Server"],
+                            "answer": [1],
+                        }
+                    ]
+                },
+            ),
+            StageDraft(
+                "checkpoint",
+                "Show your login",
+                settings={
+                    "prompt": "Paste your login route.",
+                    "rubric": ["Hashes passwords"],
+                    "evidence": ["code"],
+                },
+            ),
+            StageDraft(
+                "reflection",
+                "What did you learn",
+                settings={"prompt": "What surprised you?", "min_length": 50},
+            ),
+            StageDraft("self_check", "Ready?", settings={"items": ["I can log in"]}),
+            StageDraft(
+                "timed",
+                "Speed round",
+                time_limit_seconds=120,
+                settings={
+                    "questions": [
+                        {
+                            "id": "t1",
+                            "type": "short",
+                            "prompt": "HTTP verb to create?",
+                            "accepted": ["POST"],
+                        }
+                    ]
+                },
+            ),
+            StageDraft("lesson", "Logging out", "### Logout\nEnd the session."),
+            StageDraft("lesson", "Profiles", "### Profiles\nShow the user's data."),
+        ]
+        return [kinds[i % len(kinds)] for i in range(count)]
+
+    def quest(
+        self,
+        *,
+        stages: int = 7,
+        publish: bool = True,
+        author: User | None = None,
+        slug: str | None = None,
+    ) -> Quest:
+        number = self._next()
+        quest = create_quest(
+            slug=slug or f"quest-{number}",
+            title=f"Quest {number}",
+            theme="West Coast Travel",
+            summary="A test quest.",
+            stages=self.stage_drafts(stages),
+            author=author,
+        )
+        return publish_quest(quest=quest, by=author) if publish else quest
+
+    def assignment(self, *, quest: Quest, classroom: Classroom) -> Any:
+        opens = utcnow() - timedelta(days=1)
+        return assign_quest(
+            quest=quest,
+            classroom=classroom,
+            opens_at=opens,
+            due_at=opens + timedelta(days=14),
+            by=None,
+        )
+
+
+@pytest.fixture
+def make(app: Flask) -> Builders:
+    """Builders that create real rows through the services."""
+    return Builders()
+
+
+@pytest.fixture
+def instance_dir(tmp_path: Path) -> Path:
+    """An empty instance folder for commands that write files."""
+    return tmp_path
