@@ -1,0 +1,64 @@
+# Quest Platform: `make run` serves the demo, `make test` runs the suite.
+# Both create the virtual environment and install the pinned requirements first.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+TRANSLATIONS := quest_platform/translations
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format translations compile-translations install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
+
+## run: install, migrate, seed the demo if the database is empty, and serve on HOST:PORT
+run: install compile-translations
+	$(BIN)/python manage.py db upgrade
+	$(BIN)/python manage.py seed --demo --if-empty
+	@echo "Quest Platform: http://$(HOST):$(PORT)/  (demo sign-ins: instance/demo-logins.txt)"
+	$(BIN)/python manage.py run --host $(HOST) --port $(PORT)
+
+## test: the whole suite on SQLite, then on PostgreSQL and Redis when TEST_DATABASE_URL is set
+test: install-dev compile-translations
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on $${TEST_DATABASE_URL%%@*}@… and $${TEST_REDIS_URL:-no Redis} (browser tests ran above) =="; \
+		$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS); \
+	else \
+		echo "PostgreSQL and Redis runs skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to include them."; \
+	fi
+
+## lint: ruff check and format check
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## translations: re-extract the strings and update the Spanish catalog
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot quest_platform admin_views
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
