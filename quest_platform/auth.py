@@ -6,11 +6,16 @@ from typing import Any
 
 import redis
 from cachelib import FileSystemCache
-from flask import Flask, current_app, flash, redirect, request, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import LoginForm as SecurityLoginForm
-from flask_security import SQLAlchemyUserDatastore, current_user, password_changed
+from flask_security import (
+    SQLAlchemyUserDatastore,
+    current_user,
+    password_changed,
+    user_authenticated,
+)
 from flask_security import views as security_views
 from werkzeug.wrappers import Response
 from wtforms import StringField
@@ -78,6 +83,11 @@ def _password_changed(app: Flask, user: User, **extra: Any) -> None:
     clear_password_change_flag(user=user)
 
 
+def _new_session_id(app: Flask, user: User, **extra: Any) -> None:
+    # A fresh session id at sign-in defeats session fixation.
+    app.session_interface.regenerate(session)
+
+
 def register_security(app: Flask) -> None:
     """Set up CSRF, sessions, Flask-Security-Too and the login rate limit."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
@@ -89,3 +99,4 @@ def register_security(app: Flask) -> None:
     app.view_functions["security.login"] = limited_login
     app.before_request(require_new_password)
     password_changed.connect(_password_changed, app)
+    user_authenticated.connect(_new_session_id, app)
