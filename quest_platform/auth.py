@@ -67,12 +67,19 @@ def configure_sessions(app: Flask) -> None:
     server_session.init_app(app)
 
 
+# What a user holding a one-time password may still do: change it, leave, or switch language
+# (the change-password page offers the language switch in its footer).
+ONE_TIME_PASSWORD_ENDPOINTS = frozenset(
+    {"security.change_password", "security.logout", "pages.language", "static"}
+)
+
+
 def require_new_password() -> Response | None:
     """Send a user holding a one-time password to the change-password page first."""
     if (
         current_user.is_authenticated
         and current_user.must_change_password
-        and request.endpoint not in {"security.change_password", "security.logout", "static"}
+        and request.endpoint not in ONE_TIME_PASSWORD_ENDPOINTS
     ):
         flash(_("Please choose a new password to replace your one-time password."), "info")
         return redirect(url_for("security.change_password"))

@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask.helpers import get_debug_flag
+
 INSTANCE_DIR = Path(os.environ.get("QUEST_INSTANCE_DIR", Path(__file__).parent.parent / "instance"))
 
 # Values that must never sign anything in production.
@@ -136,9 +138,11 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: every secret from the environment, secure cookies."""
+    """Production: every secret from the environment, secure cookies, never debug mode."""
 
     ENV_NAME = "production"
+    # Flask would otherwise take DEBUG from FLASK_DEBUG.
+    DEBUG = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SECURITY_PASSWORD_SALT = os.environ.get("SECURITY_PASSWORD_SALT")
     SESSION_COOKIE_SECURE = True
@@ -146,7 +150,12 @@ class ProductionConfig(Config):
 
     @classmethod
     def prepare(cls, settings: dict[str, Any]) -> None:
-        """Refuse to start with a missing, default or short secret."""
+        """Refuse to start in debug mode, or with a missing, default or short secret."""
+        # `flask run` turns on the interactive debugger from FLASK_DEBUG whatever DEBUG says.
+        if settings.get("DEBUG") or get_debug_flag():
+            raise ConfigurationError(
+                "Production never runs in debug mode: unset FLASK_DEBUG and do not pass --debug."
+            )
         problems = []
         for name in SECRET_SETTINGS:
             value = settings.get(name) or ""

@@ -13,6 +13,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from quest_platform.passwords import LocalizedPasswordUtil
+
 # Named constraints let Alembic alter and drop them, on SQLite too.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,7 +33,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-security = Security()
+security = Security(password_util_cls=LocalizedPasswordUtil)
 babel = Babel()
 csrf = CSRFProtect()
 server_session = Session()

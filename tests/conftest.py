@@ -1,13 +1,13 @@
 """Fixtures for the whole suite: the app, the database, clients, sign-in and builders.
 
 The suite runs against SQLite by default, and against PostgreSQL and Redis when
-TEST_DATABASE_URL and TEST_REDIS_URL are set (CI sets both).
+TEST_DATABASE_URL and TEST_REDIS_URL are set (CI sets both). Helpers that tests import
+(``post_form``, ``csrf_token``, ``PASSWORD``, ``crawl``, ...) live in ``helpers.py``: a second
+conftest (tests/browser/) replaces the module named ``conftest``, so importing from it is fragile.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import PASSWORD, fresh_database, post_form
 
 from quest_platform import create_app
 from quest_platform.extensions import db as _db
@@ -25,19 +26,6 @@ from quest_platform.models import Classroom, Enrollment, Quest, RoleName, User, 
 from quest_platform.services.accounts import create_user
 from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
-
-PASSWORD = "correct horse battery staple"
-CSRF_PATTERN = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|'
-    r'name="csrf_token" value="([^"]+)"'
-)
-
-
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The test database: TEST_DATABASE_URL, or a SQLite file for this run."""
-    return os.environ.get("TEST_DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    )
 
 
 class IsolatedClient(FlaskClient):
@@ -54,24 +42,29 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """One application for the session, with a fresh schema."""
+    """One application for the session, on a database of its own.
+
+    SQLite: a file for this run. PostgreSQL: a schema of its own in TEST_DATABASE_URL, so that
+    several runs against the same database (CI, engineers) cannot clear each other's tables.
+    """
     run = uuid.uuid4().hex[:8]
-    application = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=database_url(tmp_path_factory),
-        SESSION_DIR=tmp_path_factory.mktemp("sessions"),
-        SESSION_KEY_PREFIX=f"test:{run}:session:",
-        RATELIMIT_KEY_PREFIX=f"test-{run}",
-        DEMO_LOGINS_FILE=tmp_path_factory.mktemp("instance") / "demo-logins.txt",
-    )
-    application.test_client_class = IsolatedClient
-    with application.app_context():
-        _db.drop_all()
-        _db.create_all()
-    yield application
-    with application.app_context():
-        _db.drop_all()
-        _db.engine.dispose()
+    with fresh_database(tmp_path_factory.mktemp("db")) as database:
+        application = create_app(
+            "testing",
+            **database,
+            SESSION_DIR=tmp_path_factory.mktemp("sessions"),
+            SESSION_KEY_PREFIX=f"test:{run}:session:",
+            RATELIMIT_KEY_PREFIX=f"test-{run}",
+            DEMO_LOGINS_FILE=tmp_path_factory.mktemp("instance") / "demo-logins.txt",
+        )
+        application.test_client_class = IsolatedClient
+        with application.app_context():
+            _db.create_all()
+        yield application
+        with application.app_context():
+            _db.session.remove()
+            _db.drop_all()
+            _db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -105,27 +98,6 @@ def client(app: Flask) -> FlaskClient:
 def client_factory(app: Flask) -> Callable[[], FlaskClient]:
     """Make more clients, for tests with several people at once."""
     return app.test_client
-
-
-def csrf_token(client: FlaskClient, url: str) -> str:
-    """Fetch ``url`` and return the CSRF token of its first form."""
-    page = client.get(url)
-    match = CSRF_PATTERN.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {url} ({page.status_code})"
-    return match.group(1) or match.group(2)
-
-
-def post_form(
-    client: FlaskClient,
-    url: str,
-    data: dict[str, Any],
-    *,
-    form_page: str | None = None,
-    **kwargs: Any,
-) -> Any:
-    """POST ``data`` to ``url`` with the CSRF token taken from ``form_page`` (default ``url``)."""
-    token = csrf_token(client, form_page or url)
-    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
 
 
 @pytest.fixture
@@ -288,3 +260,40 @@ def make(app: Flask) -> Builders:
 def instance_dir(tmp_path: Path) -> Path:
     """An empty instance folder for commands that write files."""
     return tmp_path
+
+
+@dataclass
+class School:
+    """Two classrooms with a teacher and a student each, and an administrator.
+
+    ``teacher`` teaches ``classroom``, where ``student`` is enrolled; ``other_teacher`` and
+    ``other_student`` belong to ``other_classroom``.
+    """
+
+    admin: User
+    teacher: User
+    student: User
+    classroom: Classroom
+    other_teacher: User
+    other_student: User
+    other_classroom: Classroom
+
+    def person(self, role: str) -> User | None:
+        """The person playing ``role`` ("anonymous" is nobody)."""
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@pytest.fixture
+def school(make: Builders) -> School:
+    """A small school: see :class:`School`."""
+    teacher, student = make.teacher(), make.student()
+    other_teacher, other_student = make.teacher(), make.student()
+    return School(
+        admin=make.admin(),
+        teacher=teacher,
+        student=student,
+        classroom=make.classroom(teachers=[teacher], students=[student]),
+        other_teacher=other_teacher,
+        other_student=other_student,
+        other_classroom=make.classroom(teachers=[other_teacher], students=[other_student]),
+    )

@@ -39,5 +39,5 @@ def enrollment_counts(classrooms: list[Classroom]) -> dict[int, int]:
         .where(Enrollment.classroom_id.in_(ids))
         .group_by(Enrollment.classroom_id)
     )
-    counts = dict(rows.tuples().all())
+    counts: dict[int, int] = dict(rows.all())
     return {classroom_id: counts.get(classroom_id, 0) for classroom_id in ids}

@@ -1,0 +1,221 @@
+"""Helpers shared by the tests: form posting with CSRF, reading pages, crawling, databases.
+
+Import them with ``from helpers import post_form`` (``tests/`` is on the path through the
+rootdir conftest).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+# Strong enough for the password policy, and short: zxcvbn takes longer on long passwords.
+PASSWORD = "violet kayak 93"
+CSRF_PATTERN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
+STATIC_PREFIXES = ("/static/", "/admin/static/", "/fs-static/")
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """Fetch ``url`` and return the CSRF token of its first form."""
+    page = client.get(url)
+    match = CSRF_PATTERN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def post_form(
+    client: FlaskClient,
+    url: str,
+    data: dict[str, Any],
+    *,
+    form_page: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """POST ``data`` to ``url`` with the CSRF token taken from ``form_page`` (default ``url``)."""
+    token = csrf_token(client, form_page or url)
+    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
+def html_attribute(html: str, element: str, attribute: str) -> str | None:
+    """Return ``attribute`` of the first ``<element>`` in ``html`` (None if absent)."""
+    match = re.search(rf"<{element}\b[^>]*\b{attribute}=\"([^\"]*)\"", html)
+    return match.group(1) if match else None
+
+
+def is_site_page(html: str) -> bool:
+    """Whether ``html`` is a full page of the site's design (header, main, footer)."""
+    return all(
+        marker in html
+        for marker in ('class="site-header"', '<main id="main"', 'class="site-footer"')
+    )
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form found on a page: where it posts, how, and the names of its fields."""
+
+    page: str
+    action: str
+    method: str
+    fields: frozenset[str]
+
+
+class _PageParser(HTMLParser):
+    """Collects the links (a, link, script, img) and the forms of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag in {"a", "link"} and "href" in values:
+            self.links.append(values["href"])
+        elif tag in {"script", "img"} and "src" in values:
+            self.links.append(values["src"])
+        elif tag == "form":
+            self.forms.append(
+                {
+                    "action": values.get("action"),
+                    "method": values.get("method", "get"),
+                    "fields": [],
+                }
+            )
+        elif tag in {"input", "select", "textarea", "button"} and self.forms and "name" in values:
+            self.forms[-1]["fields"].append(values["name"])
+
+
+@dataclass
+class Crawl:
+    """What a crawl saw: every page body by URL, every form, and every broken link."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    forms: list[Form] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+
+
+def same_site_path(base: str, href: str) -> str | None:
+    """Return ``href`` as a path on this site (with its query), or None if it leaves the site."""
+    if href.startswith(("mailto:", "tel:", "javascript:", "#")):
+        return None
+    parts = urlsplit(urljoin(f"http://localhost{base}", href))
+    if parts.netloc != "localhost":
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def crawl(client: FlaskClient, start: str = "/", *, limit: int = 200) -> Crawl:
+    """Visit every same-site page reachable from ``start`` by links and redirects (GET only)."""
+    result = Crawl()
+    queue, seen = deque([start]), {start}
+    while queue and len(seen) <= limit:
+        url = queue.popleft()
+        response = client.get(url)
+        try:
+            result.statuses[url] = response.status_code
+            if response.status_code >= 400:
+                result.broken.append(f"{url} -> {response.status_code}")
+                continue
+            if response.status_code in {301, 302, 303, 307, 308}:
+                targets = [response.headers["Location"]]
+            elif response.mimetype == "text/html":
+                body = response.get_data(as_text=True)
+                result.pages[url] = body
+                parser = _PageParser()
+                parser.feed(body)
+                targets = parser.links
+                for form in parser.forms:
+                    action = same_site_path(url, form["action"] or url)
+                    assert action is not None, f"a form on {url} posts off the site"
+                    result.forms.append(
+                        Form(url, action, form["method"].upper(), frozenset(form["fields"]))
+                    )
+            else:
+                targets = []
+        finally:
+            response.close()
+        for target in targets:
+            path = same_site_path(url, target)
+            if path is not None and path not in seen:
+                seen.add(path)
+                queue.append(path)
+    return result
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return url if url and make_url(url).get_backend_name() == "postgresql" else None
+
+
+@contextmanager
+def fresh_database(directory: os.PathLike[str] | str) -> Iterator[dict[str, Any]]:
+    """Yield settings for an empty database of the kind under test, and remove it after.
+
+    SQLite: a new file in ``directory``. PostgreSQL (TEST_DATABASE_URL): a new schema in the
+    test database, made the connection's search path, dropped with everything in it at the end.
+    """
+    postgres = _postgres_url()
+    if postgres is None:
+        yield {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/fresh-{uuid.uuid4().hex[:8]}.db",
+        }
+        return
+    schema = f"fresh_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield {
+            "SQLALCHEMY_DATABASE_URI": postgres,
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "connect_args": {"options": f"-csearch_path={schema}"},
+                "pool_pre_ping": True,
+            },
+        }
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def logging_preserved() -> Iterator[None]:
+    """Put logging back as it was: Alembic's env.py reconfigures it from alembic.ini."""
+    manager = logging.root.manager
+    root = logging.getLogger()
+    saved_root = (root.level, root.handlers[:])
+    saved = {
+        name: (logger.disabled, logger.level, logger.handlers[:], logger.propagate)
+        for name, logger in manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        root.setLevel(saved_root[0])
+        root.handlers[:] = saved_root[1]
+        for name, logger in manager.loggerDict.items():
+            if not isinstance(logger, logging.Logger):
+                continue
+            disabled, level, handlers, propagate = saved.get(name, (False, 0, [], True))
+            logger.disabled, logger.propagate = disabled, propagate
+            logger.setLevel(level)
+            logger.handlers[:] = handlers

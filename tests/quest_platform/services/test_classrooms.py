@@ -1,0 +1,112 @@
+"""Classroom services: join codes, and who may change them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from helpers import PASSWORD
+from sqlalchemy import select
+
+from quest_platform.models import AuditEntry
+from quest_platform.services import ServiceError
+from quest_platform.services.accounts import register_student
+from quest_platform.services.classrooms import (
+    create_classroom,
+    enroll_student,
+    regenerate_join_code,
+)
+from quest_platform.services.errors import Conflict, NotAllowed
+
+# Eight capital letters and digits, without the look-alikes I, O, 0 and 1.
+JOIN_CODE = re.compile(r"^[A-HJ-NP-Z2-9]{8}$")
+
+
+def test_a_new_classroom_gets_a_readable_join_code(db, make):
+    classroom = create_classroom(name="AP CSP", term="2026 T2", period=3, teachers=[make.teacher()])
+    assert JOIN_CODE.match(classroom.join_code)
+
+
+def test_join_codes_differ_between_classrooms(db, make):
+    teacher = make.teacher()
+    codes = {make.classroom(teachers=[teacher]).join_code for _ in range(5)}
+    assert len(codes) == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "period", "field"),
+    [("", 1, "name"), ("AP CSP", 13, "period"), ("AP CSP", -1, "period")],
+)
+def test_classroom_needs_a_name_and_a_school_period(db, make, name, period, field):
+    with pytest.raises(ServiceError) as refused:
+        create_classroom(name=name, term="2026 T2", period=period, teachers=[make.teacher()])
+    assert refused.value.field == field
+
+
+def test_a_classroom_needs_a_teacher(db, make):
+    with pytest.raises(ServiceError):
+        create_classroom(name="AP CSP", term="2026 T2", period=1, teachers=[make.student()])
+
+
+def test_regenerating_the_join_code_retires_the_old_one(db, make):
+    teacher = make.teacher()
+    classroom = make.classroom(teachers=[teacher])
+    old_code = classroom.join_code
+
+    new_code = regenerate_join_code(classroom=classroom, by=teacher)
+
+    assert new_code != old_code
+    assert JOIN_CODE.match(new_code)
+    with pytest.raises(ServiceError):
+        register_student(
+            join_code=old_code, username="late.joiner", display_name="Late", password=PASSWORD
+        )
+    student = register_student(
+        join_code=new_code, username="late.joiner", display_name="Late", password=PASSWORD
+    )
+    assert student.enrollments[0].classroom == classroom
+
+
+def test_regenerating_the_join_code_is_audited(db, make):
+    teacher = make.teacher()
+    classroom = make.classroom(teachers=[teacher])
+    old_code = classroom.join_code
+    new_code = regenerate_join_code(classroom=classroom, by=teacher)
+    entry = db.session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.table_name == "classroom", AuditEntry.action == "update"
+        )
+    )
+    assert entry.actor_id == teacher.id
+    assert (entry.before["join_code"], entry.after["join_code"]) == (old_code, new_code)
+
+
+def test_admin_regenerates_any_join_code(db, make):
+    classroom = make.classroom()
+    old_code = classroom.join_code
+    assert regenerate_join_code(classroom=classroom, by=make.admin()) != old_code
+
+
+@pytest.mark.parametrize("who", ["other teacher", "student"])
+def test_only_the_classroom_s_teachers_regenerate_its_code(db, make, who):
+    classroom = make.classroom()
+    old_code = classroom.join_code
+    outsider = make.teacher() if who == "other teacher" else make.student()
+    with pytest.raises(NotAllowed):
+        regenerate_join_code(classroom=classroom, by=outsider)
+    db.session.rollback()
+    db.session.refresh(classroom)
+    assert classroom.join_code == old_code
+
+
+def test_enrolling_a_student_twice_is_a_conflict(db, make):
+    student = make.student()
+    classroom = make.classroom(students=[student])
+    with pytest.raises(Conflict):
+        enroll_student(student=student, classroom=classroom)
+
+
+def test_teachers_enroll_only_in_their_own_classrooms(db, make):
+    classroom = make.classroom()
+    with pytest.raises(NotAllowed):
+        enroll_student(student=make.student(), classroom=classroom, by=make.teacher())

@@ -1,0 +1,68 @@
+"""Error pages: every error a visitor can meet is a page of the site, never a traceback."""
+
+from __future__ import annotations
+
+from helpers import PASSWORD, is_site_page, post_form
+from sqlalchemy import func, select
+
+from quest_platform.models import RoleName, User
+from quest_platform.services.accounts import create_user
+
+
+def assert_error_page(response, status: int, title: str) -> str:
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    text = response.get_data(as_text=True)
+    assert is_site_page(text)
+    assert f"Error {status}" in text
+    assert title in text
+    assert "Traceback" not in text
+    assert 'href="/"' in text, "the error page leads back home"
+    return text
+
+
+def test_404_page(client):
+    assert_error_page(client.get("/no-such-page"), 404, "Page not found")
+
+
+def test_405_page(client):
+    assert_error_page(client.get("/logout"), 405, "That action is not allowed here")
+
+
+def test_403_page(client, make, login_as):
+    login_as(make.student())
+    assert_error_page(client.get("/admin/"), 403, "You do not have access")
+
+
+def test_400_page_for_a_missing_csrf_token(client):
+    assert_error_page(client.post("/language", data={"language": "es"}), 400, "Your form expired")
+
+
+def test_429_page(client, app, make, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "1 per minute")
+    data = {"email": "nobody", "password": "not the password"}
+    post_form(client, "/login", data)
+    assert_error_page(post_form(client, "/login", data), 429, "Too many attempts")
+
+
+def test_500_page_shows_no_traceback_and_keeps_nothing(client, app, db, monkeypatch, caplog):
+    def broken_home():
+        create_user(
+            username="half.written",
+            display_name="Half Written",
+            password=PASSWORD,
+            role=RoleName.STUDENT,
+            commit=False,
+        )
+        raise RuntimeError("secret internal detail")
+
+    # As in production: the error handler answers instead of the test client re-raising.
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setitem(app.view_functions, "pages.home", broken_home)
+
+    text = assert_error_page(client.get("/"), 500, "Something went wrong")
+
+    assert "secret internal detail" not in text
+    assert "RuntimeError" not in text
+    assert "secret internal detail" in caplog.text, "the error is logged for the operators"
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

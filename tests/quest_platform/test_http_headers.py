@@ -1,0 +1,64 @@
+"""Security headers on every response, and no caching of signed-in pages."""
+
+from __future__ import annotations
+
+import pytest
+
+EXPECTED_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# Every kind of response: pages, forms, redirects, errors and static files.
+URLS = [
+    "/",
+    "/login",
+    "/accounts/join",
+    "/start",
+    "/no-such-page",
+    "/logout",
+    "/static/css/site.css",
+]
+
+
+def assert_protective_headers(response) -> None:
+    for name, value in EXPECTED_HEADERS.items():
+        assert response.headers.get(name) == value, name
+    policy = response.headers["Content-Security-Policy"]
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ):
+        assert directive in policy
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_every_response_carries_the_security_headers(client, url):
+    with client.get(url) as response:
+        assert_protective_headers(response)
+
+
+def test_signed_in_responses_carry_the_security_headers(client, make, login_as):
+    login_as(make.teacher())
+    for url in ("/accounts/profile", "/admin/", "/change"):
+        assert_protective_headers(client.get(url))
+
+
+def test_development_and_testing_do_not_ask_for_https_only(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+@pytest.mark.parametrize("url", ["/accounts/profile", "/admin/", "/change", "/"])
+def test_signed_in_pages_are_never_stored(client, make, login_as, url):
+    login_as(make.teacher())
+    assert client.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_public_pages_may_be_cached_for_visitors(client):
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")

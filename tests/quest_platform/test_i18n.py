@@ -1,0 +1,130 @@
+"""Languages: the user's choice, then this visit's choice, then the browser's.
+
+The Spanish catalog itself is checked in test_translations.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+from helpers import html_attribute, post_form
+from markupsafe import escape
+
+import quest_platform
+from quest_platform.extensions import babel
+
+TRANSLATIONS = Path(quest_platform.__file__).parent / "translations"
+SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
+SPANISH_MO = SPANISH_PO.with_suffix(".mo")
+# Strings of the home page that a Spanish visitor must see translated.
+HOME_PAGE_STRINGS = (
+    "Skip to main content",
+    "Sign in",
+    "Join a class with a code",
+    "How the sprint works",
+    "Change language",
+)
+
+
+def page_language(response) -> str | None:
+    return html_attribute(response.get_data(as_text=True), "html", "lang")
+
+
+def switch_language(client, language: str, next_page: str = "/"):
+    return post_form(client, "/language", {"language": language, "next": next_page}, form_page="/")
+
+
+def spanish_catalog():
+    with SPANISH_PO.open("rb") as file:
+        return read_po(file, locale="es")
+
+
+@pytest.fixture
+def compiled_spanish():
+    """Compile the Spanish catalog as `make` does, if it is missing or older than its source."""
+    if not SPANISH_MO.exists() or SPANISH_MO.stat().st_mtime < SPANISH_PO.stat().st_mtime:
+        CommandLineInterface().run(["pybabel", "compile", "-d", str(TRANSLATIONS), "-l", "es"])
+    # Forget translations loaded before the catalog was compiled.
+    babel.domain_instance.cache.clear()
+    yield
+    babel.domain_instance.cache.clear()
+
+
+def test_pages_are_in_english_by_default(client):
+    assert page_language(client.get("/")) == "en"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [("es", "es"), ("es-MX,es;q=0.9,en;q=0.5", "es"), ("en-US", "en"), ("fr, de", "en")],
+)
+def test_the_browser_s_language_is_used(client, accept_language, language):
+    response = client.get("/", headers={"Accept-Language": accept_language})
+    assert page_language(response) == language
+
+
+def test_a_visitor_switches_to_spanish_for_the_visit(client):
+    response = switch_language(client, "es", next_page="/accounts/join")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/accounts/join"
+    assert page_language(client.get("/accounts/join")) == "es"
+    assert page_language(client.get("/", headers={"Accept-Language": "en"})) == "es"
+
+
+@pytest.mark.parametrize(
+    "next_page",
+    ["https://evil.example/", "//evil.example/", "https:evil.example", "\\\\evil.example"],
+)
+def test_the_language_switch_never_leads_off_the_site(client, next_page):
+    response = switch_language(client, "es", next_page=next_page)
+    assert response.headers["Location"] == "/"
+
+
+def test_a_backslash_cannot_turn_the_next_page_into_another_host(client):
+    response = switch_language(client, "es", next_page="/\\evil.example")
+    assert response.headers["Location"] == "/%5Cevil.example"
+
+
+def test_an_unknown_language_is_refused(client):
+    response = switch_language(client, "xx")
+    assert response.status_code == 400
+    assert page_language(client.get("/")) == "en"
+
+
+def test_a_signed_in_user_s_switch_is_saved_to_their_account(
+    client, client_factory, db, make, login_as
+):
+    student = make.student()
+    login_as(student)
+    switch_language(client, "es")
+    db.session.refresh(student)
+    assert student.language == "es"
+
+    elsewhere = login_as(student, on=client_factory())
+    assert page_language(elsewhere.get("/", headers={"Accept-Language": "en"})) == "es"
+
+
+def test_the_user_s_language_beats_the_browser_s(client, db, make, login_as):
+    student = make.student()
+    student.language = "es"
+    db.session.commit()
+    login_as(student)
+    assert page_language(client.get("/accounts/profile", headers={"Accept-Language": "en"})) == "es"
+
+
+@pytest.mark.usefixtures("compiled_spanish")
+def test_spanish_pages_are_in_spanish(client):
+    catalog = spanish_catalog()
+    english = client.get("/").get_data(as_text=True)
+    switch_language(client, "es")
+    spanish = client.get("/").get_data(as_text=True)
+
+    assert html_attribute(spanish, "html", "lang") == "es"
+    for text in HOME_PAGE_STRINGS:
+        translation = catalog[text].string
+        assert translation, f"{text!r} has no Spanish translation"
+        assert str(escape(text)) in english
+        assert str(escape(translation)) in spanish, f"{text!r} is not in Spanish"

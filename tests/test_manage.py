@@ -1,0 +1,309 @@
+"""The command line: its commands, seeding the demo and scale data, creating staff accounts.
+
+The demo school is seeded once for the module, into its own empty database (migrated with
+`manage.py db upgrade`, as `make run` does); tests that must change data use the suite's database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_security import verify_password
+from helpers import fresh_database, logging_preserved
+from sqlalchemy import func, select
+
+import manage
+from quest_platform import create_app
+from quest_platform.extensions import db
+from quest_platform.models import (
+    Attempt,
+    AuditEntry,
+    Classroom,
+    Enrollment,
+    Quest,
+    QuestAssignment,
+    QuestStatus,
+    Role,
+    RoleName,
+    User,
+)
+
+ROOT = Path(manage.__file__).parent
+# A demo sign-in line: role, username, password (three groups of four readable characters).
+LOGIN_LINE = re.compile(
+    r"^(admin|teacher|student)\s+(\S+)\s+([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b"
+)
+
+
+@dataclass
+class Seeded:
+    """The module's demo database and what seeding it printed."""
+
+    app: Flask
+    output: str
+    logins_file: Path
+
+
+def run_cli(app: Flask, *args: str):
+    """Run a manage.py command against ``app``, as `python manage.py ...` would."""
+    with logging_preserved():
+        return app.test_cli_runner().invoke(manage.cli, list(args))
+
+
+def people_with_role(role: RoleName) -> int:
+    query = select(func.count()).select_from(User).join(User.roles).where(Role.name == role.value)
+    return db.session.scalar(query)
+
+
+def table_counts() -> dict[str, int]:
+    models = (User, Classroom, Enrollment, Quest, QuestAssignment, Attempt, AuditEntry)
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in models
+    }
+
+
+def demo_logins(path: Path) -> dict[str, tuple[str, str]]:
+    """The demo sign-ins written to ``path``: username -> (role, password)."""
+    logins = {}
+    for line in path.read_text("utf-8").splitlines():
+        if match := LOGIN_LINE.match(line):
+            role, username, password = match.groups()
+            logins[username] = (role, password)
+    return logins
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Iterator[Seeded]:
+    """A database migrated and seeded with the demo school by the command line."""
+    folder = tmp_path_factory.mktemp("demo")
+    with fresh_database(folder) as settings:
+        application = create_app(
+            "testing",
+            SESSION_DIR=folder / "sessions",
+            DEMO_LOGINS_FILE=folder / "demo-logins.txt",
+            **settings,
+        )
+        upgraded = run_cli(application, "db", "upgrade")
+        assert upgraded.exit_code == 0, upgraded.output
+        result = run_cli(application, "seed", "--demo")
+        assert result.exit_code == 0, result.output
+        yield Seeded(application, result.output, folder / "demo-logins.txt")
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def demo(seeded) -> Iterator[Seeded]:
+    """The demo database, with its app context pushed for queries."""
+    with seeded.app.app_context():
+        yield seeded
+        db.session.remove()
+
+
+# The commands
+
+
+def test_help_lists_every_command(tmp_path):
+    environment = {
+        **os.environ,
+        "QUEST_ENV": "development",
+        "QUEST_INSTANCE_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'help.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "--help"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = set(re.findall(r"^  ([a-z-]+)\s", result.stdout.split("Commands:")[1], re.M))
+    assert {"run", "db", "seed", "create-admin", "create-teacher"} <= commands
+
+
+def test_seed_needs_demo_or_students(app):
+    result = run_cli(app, "seed")
+    assert result.exit_code == 2
+    assert "Choose --demo, --students N, or both." in result.output
+
+
+# seed --demo
+
+
+def test_the_demo_has_one_admin_two_teachers_and_sixty_students(demo):
+    assert people_with_role(RoleName.ADMIN) == 1
+    assert people_with_role(RoleName.TEACHER) == 2
+    assert people_with_role(RoleName.STUDENT) == 60
+
+
+def test_the_demo_has_three_classrooms_of_twenty(demo):
+    classrooms = db.session.scalars(select(Classroom)).all()
+    assert len(classrooms) == 3
+    assert [len(classroom.enrollments) for classroom in classrooms] == [20, 20, 20]
+    assert all(classroom.teachers for classroom in classrooms)
+
+
+def test_the_demo_quests_cover_both_themes_with_six_to_eight_stages(demo):
+    quests = db.session.scalars(select(Quest)).all()
+    assert {quest.theme for quest in quests} == {"West Coast Travel", "Digital Famine"}
+    for quest in quests:
+        assert 6 <= len(quest.stages) <= 8, quest.slug
+        assert quest.status == QuestStatus.PUBLISHED, quest.slug
+        lessons = [stage for stage in quest.stages if stage.kind == "lesson"]
+        assert lessons, f"{quest.slug} has no lesson"
+        assert all(len(stage.content) > 200 for stage in lessons), "lessons have real content"
+
+
+def test_every_demo_classroom_has_assignments(demo):
+    for classroom in db.session.scalars(select(Classroom)):
+        assert len(classroom.assignments) >= 2, classroom.name
+
+
+def test_the_demo_has_four_weeks_of_attempts_from_every_classroom(demo):
+    first, last = db.session.execute(
+        select(func.min(Attempt.submitted_at), func.max(Attempt.submitted_at))
+    ).one()
+    assert last - first >= timedelta(days=21)
+    attempting = db.session.scalar(select(func.count(func.distinct(Attempt.student_id))))
+    assert attempting >= 50, "most students have worked on a quest"
+    outcomes = set(db.session.scalars(select(Attempt.outcome).distinct()))
+    assert {"passed", "failed"} <= outcomes, "students differ in skill"
+
+
+def test_the_demo_summary_is_printed(demo):
+    assert "Demo ready: 3 staff, 3 classrooms, 60 students" in demo.output
+    assert str(demo.logins_file) in demo.output
+
+
+def test_seeding_the_demo_again_is_refused_and_changes_nothing(demo):
+    before, logins_before = table_counts(), demo.logins_file.read_text("utf-8")
+    result = run_cli(demo.app, "seed", "--demo")
+    assert result.exit_code != 0
+    assert "The database already has data; nothing was changed." in result.output
+    assert "--force" in result.output
+    assert table_counts() == before
+    assert demo.logins_file.read_text("utf-8") == logins_before
+
+
+def test_seed_if_empty_does_nothing_on_a_database_with_data(demo):
+    before, logins_before = table_counts(), demo.logins_file.read_text("utf-8")
+    result = run_cli(demo.app, "seed", "--demo", "--if-empty")
+    assert result.exit_code == 0, result.output
+    assert "already has data" in result.output
+    assert table_counts() == before
+    assert demo.logins_file.read_text("utf-8") == logins_before
+
+
+def test_demo_passwords_are_written_to_the_logins_file_for_its_owner_only(demo):
+    logins = demo_logins(demo.logins_file)
+    assert len(logins) == 63
+    assert stat.S_IMODE(demo.logins_file.stat().st_mode) == 0o600
+    for username in ("admin", "ms.rivera", "mr.chen"):
+        role, password = logins[username]
+        user = db.session.scalar(select(User).where(User.username == username))
+        assert user.has_role(role)
+        assert verify_password(password, user.password)
+
+
+def test_demo_passwords_differ_between_two_runs(demo, app):
+    first = demo_logins(demo.logins_file)
+    with app.app_context():
+        result = run_cli(app, "seed", "--demo")
+        assert result.exit_code == 0, result.output
+        second = demo_logins(Path(app.config["DEMO_LOGINS_FILE"]))
+    assert first.keys() == second.keys(), "the same seed gives the same people"
+    assert all(first[name][1] != second[name][1] for name in first)
+    assert len({password for _, password in second.values()}) == len(second)
+
+
+# seed --students
+
+
+def test_seed_students_adds_students_with_attempts(app):
+    assert run_cli(app, "seed", "--demo").exit_code == 0
+    before = people_with_role(RoleName.STUDENT)
+    attempts_before = db.session.scalar(select(func.count()).select_from(Attempt))
+
+    result = run_cli(app, "seed", "--students", "40")
+
+    assert result.exit_code == 0, result.output
+    assert "Added 40 students" in result.output
+    assert people_with_role(RoleName.STUDENT) == before + 40
+    new_students = select(User.id).order_by(User.id.desc()).limit(40).subquery()
+    new_attempts = (
+        select(func.count())
+        .select_from(Attempt)
+        .where(Attempt.student_id.in_(select(new_students.c.id)))
+    )
+    assert db.session.scalar(new_attempts) > 0
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) > attempts_before
+
+
+def test_seed_students_needs_the_demo_first(app):
+    result = run_cli(app, "seed", "--students", "5")
+    assert result.exit_code != 0
+    assert "needs the demo first" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+# create-admin and create-teacher
+
+
+@pytest.mark.parametrize(
+    ("command", "role"), [("create-admin", RoleName.ADMIN), ("create-teacher", RoleName.TEACHER)]
+)
+def test_staff_accounts_get_their_role_and_a_one_time_password(app, command, role):
+    details = ["--username", "Ms.Okafor", "--display-name", "Ngozi Okafor"]
+    result = run_cli(app, command, *details, "--email", "okafor@example.org")
+    assert result.exit_code == 0, result.output
+    assert f"Created {role.value} ms.okafor." in result.output
+    password = re.search(r"One-time password .*: (\S+)$", result.output, re.M).group(1)
+
+    user = db.session.scalar(select(User).where(User.username == "ms.okafor"))
+    assert [r.name for r in user.roles] == [role.value]
+    assert user.email == "okafor@example.org"
+    assert user.must_change_password
+    assert verify_password(password, user.password)
+    assert password not in user.password
+
+
+def test_a_new_teacher_must_replace_the_one_time_password(app, client, login_as):
+    result = run_cli(app, "create-teacher", "--username", "mr.diaz", "--display-name", "Luis Díaz")
+    password = re.search(r"One-time password .*: (\S+)$", result.output, re.M).group(1)
+    teacher = db.session.scalar(select(User).where(User.username == "mr.diaz"))
+    login_as(teacher, password=password)
+    assert client.get("/admin/").headers["Location"] == "/change"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--username", "x"], "username: Use 3 to 40 letters"),
+        (["--username", "bad name!"], "username: Use 3 to 40 letters"),
+        (["--username", "okay.name", "--email", "taken@example.org"], "email: That email"),
+        (["--username", "taken.name"], "username: That username is taken"),
+    ],
+    ids=["too-short", "bad-characters", "taken-email", "taken-username"],
+)
+def test_bad_staff_details_are_refused_and_nothing_is_written(app, make, arguments, message):
+    make.teacher(username="taken.name", email="taken@example.org")
+    before = table_counts()
+    result = run_cli(app, "create-teacher", "--display-name", "Someone", *arguments)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "One-time password" not in result.output
+    db.session.expire_all()
+    assert table_counts() == before
