@@ -17,5 +17,7 @@ class StaffOnlyMixin:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         if not current_user.is_authenticated:
-            return redirect(url_for("security.login", next=request.full_path))
+            # After signing in, come back to the page asked for (or the teacher home after a form).
+            target = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("security.login", next=target or url_for("admin.index")))
         return abort(403)

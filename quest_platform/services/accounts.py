@@ -169,10 +169,12 @@ def register_student(*, join_code: str, username: str, display_name: str, passwo
 
 
 def may_manage_student(*, staff: User, student: User) -> bool:
-    """Whether ``staff`` administers the platform or teaches one of ``student``'s classrooms."""
+    """Whether ``student`` is a student whom ``staff`` administers or teaches."""
+    if not student.is_student:
+        return False
     if staff.is_admin:
         return True
-    if not staff.is_teacher or not student.is_student:
+    if not staff.is_teacher:
         return False
     taught = {classroom.id for classroom in staff.taught_classrooms}
     return any(enrollment.classroom_id in taught for enrollment in student.enrollments)

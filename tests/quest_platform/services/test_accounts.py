@@ -240,6 +240,16 @@ def test_teachers_may_not_reset_a_colleague_s_password(db, make):
         reset_student_password(student=colleague, by=teacher)
 
 
+@pytest.mark.parametrize("role", [RoleName.TEACHER, RoleName.ADMIN])
+def test_the_student_reset_never_touches_a_staff_account(db, make, role):
+    admin, staff = make.admin(), make.user(role)
+    with pytest.raises(NotAllowed):
+        reset_student_password(student=staff, by=admin)
+    db.session.rollback()
+    db.session.refresh(staff)
+    assert verify_password(PASSWORD, staff.password)
+
+
 def test_password_reset_is_audited_without_any_secret(db, make):
     teacher, student = make.teacher(), make.student()
     make.classroom(teachers=[teacher], students=[student])
