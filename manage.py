@@ -6,10 +6,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from quest_platform import create_app
+from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
 from quest_platform.models import RoleName
 from quest_platform.services import ServiceError
@@ -17,7 +18,15 @@ from quest_platform.services.accounts import create_user, generate_password
 from seeds.load import SeedRefused, database_is_empty, seed_demo, seed_students
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def load_app() -> Flask:
+    """Create the app, turning an unsafe configuration into a plain error message."""
+    try:
+        return create_app()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=FlaskGroup, create_app=load_app, add_version_option=False)
 def cli() -> None:
     """Manage Quest Platform: serve it, migrate and seed its database, create staff accounts."""
 
