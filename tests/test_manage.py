@@ -134,6 +134,31 @@ def test_help_lists_every_command(tmp_path):
     assert {"run", "db", "seed", "create-admin", "create-teacher"} <= commands
 
 
+def test_production_without_secrets_is_refused_with_a_plain_message(tmp_path):
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SECRET_KEY", "SECURITY_PASSWORD_SALT"}
+    }
+    environment |= {
+        "QUEST_ENV": "production",
+        "QUEST_INSTANCE_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "db", "upgrade"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Error: Production needs SECRET_KEY and SECURITY_PASSWORD_SALT" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "production.db").exists(), "nothing ran before the refusal"
+
+
 def test_seed_needs_demo_or_students(app):
     result = run_cli(app, "seed")
     assert result.exit_code == 2
