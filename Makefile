@@ -9,7 +9,7 @@ PORT ?= 5000
 TRANSLATIONS := quest_platform/translations
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format translations compile-translations install install-dev clean
+.PHONY: run test lint format bench translations compile-translations install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## bench: platform pages against a bare-Flask baseline (gunicorn on loopback; not part of the tests)
+bench: install-dev compile-translations
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## translations: re-extract the strings and update the Spanish catalog
 translations: install-dev

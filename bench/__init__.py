@@ -1,0 +1,1 @@
+"""Benchmarks: platform pages against a bare-Flask baseline on the same server and database."""
