@@ -27,7 +27,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 compile-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D "messages admin"
 
 ## run: install, migrate, seed the demo if the database is empty, and serve on HOST:PORT
 run: install compile-translations

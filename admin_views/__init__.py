@@ -1,18 +1,35 @@
-"""The teacher admin at /admin (Flask-Admin), protected by role."""
+"""The teacher admin at /admin (Flask-Admin), protected by role and themed like the platform."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
+from admin_views.users import UserView
+from quest_platform.http_headers import csp_nonce
+from quest_platform.models import Classroom, User
+
+# Spanish for the Flask-Admin messages its own catalog lacks (domain "admin").
+TRANSLATIONS = Path(__file__).parent.parent / "quest_platform" / "translations"
 
 
 def register_admin(app: Flask) -> Admin:
-    """Create the admin for this app with the teacher home as its index page."""
-    return Admin(
+    """Create the admin for this app: the teacher home, then one view per model group."""
+    admin = Admin(
         app,
         name=_l("Quest Platform"),
         index_view=TeacherHomeView(name=_l("Teacher home"), url="/admin"),
+        # Our master template puts every admin page in the site's layout and themes.
+        theme=Bootstrap4Theme(base_template="admin_views/master.html"),
+        csp_nonce_generator=csp_nonce,
+        translations_path=str(TRANSLATIONS),
     )
+    admin.add_view(ClassroomView(Classroom, name=_l("Classrooms"), endpoint="classroom"))
+    admin.add_view(UserView(User, name=_l("Users"), endpoint="user"))
+    return admin

@@ -1,12 +1,37 @@
-"""Access rules shared by every admin view: staff only, scoped to what each may see."""
+"""Access rules shared by every admin view: staff only, scoped to what each may see.
+
+``ScopedModelView`` is the one place where rows are filtered to the current user. A subclass
+says which rows a person may see in :meth:`ScopedModelView.scope`; the base class applies that
+condition to every way data leaves a view: the list and its count, search, filters and export
+(all built on ``get_query``), the details, edit and delete pages (``get_one``, a 404 outside the
+scope), bulk actions (:meth:`ScopedModelView.in_scope`) and ajax lookups of relationship fields
+(:class:`ScopedAjaxLoader`).
+
+Views change rows through the services, which check permissions and write the audit log. A view
+that keeps one of Flask-Admin's default create, update or delete still leaves an audit entry.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_security import current_user
+from sqlalchemy import ColumnElement, inspect, select
+from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
+
+from quest_platform.extensions import db
+from quest_platform.services import ServiceError
+from quest_platform.services.audit import record_change, snapshot
+
+# A condition on a model's rows, or None for "every row" (an administrator).
+Scope = ColumnElement[bool] | None
 
 
 class StaffOnlyMixin:
@@ -21,3 +46,197 @@ class StaffOnlyMixin:
             target = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("security.login", next=target or url_for("admin.index")))
         return abort(403)
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """An ajax lookup for a relationship field that offers only rows in ``scope()``."""
+
+    def __init__(
+        self, name: str, model: type[Any], scope: Callable[[], Scope], **options: Any
+    ) -> None:
+        super().__init__(name, db, model, **options)
+        self.scope = scope
+
+    def get_query(self) -> Query[Any]:
+        condition = self.scope()
+        query = super().get_query()
+        return query if condition is None else query.filter(condition)
+
+    def get_one(self, pk: Any) -> Any:
+        condition = self.scope()
+        key = getattr(self.model, self.pk)
+        query = select(self.model).where(key == pk)
+        if condition is not None:
+            query = query.where(condition)
+        with db.session.no_autoflush:
+            return db.session.scalar(query)
+
+
+class ChoiceFilter(BaseSQLAFilter):
+    """A filter whose value is one of a few choices; an empty value means "any".
+
+    Our list template shows each filter as a plain ``<select>`` in a GET form, so a filter left
+    at "any" arrives as an empty value and must change nothing. ``condition`` turns a chosen
+    value into a SQL condition; choices are given per request by the view (they may be scoped).
+    """
+
+    def __init__(
+        self,
+        column: Any,
+        name: str,
+        *,
+        key: str,
+        condition: Callable[[str], ColumnElement[bool]],
+        valid: Callable[[str], bool] = lambda value: True,
+    ) -> None:
+        super().__init__(column, name)
+        self.key = key
+        self.condition = condition
+        self.valid = valid
+
+    def validate(self, value: str) -> bool:
+        return value == "" or self.valid(value)
+
+    def apply(self, query: Query[Any], value: str, alias: Any = None) -> Query[Any]:
+        return query if value == "" else query.filter(self.condition(value))
+
+    def operation(self) -> str:
+        return "equals"
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One filter of a list page as a form field: its URL name, label, choices and value."""
+
+    param: str
+    label: str
+    choices: list[tuple[str, str]]
+    value: str
+
+
+class ScopedModelView(StaffOnlyMixin, ModelView):
+    """A model view whose every read and write is limited to :meth:`scope`."""
+
+    list_template = "admin_views/model/list.html"
+    details_template = "admin_views/model/details.html"
+    edit_template = "admin_views/model/edit.html"
+    create_template = "admin_views/model/edit.html"
+
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    named_filter_urls = True
+    page_size = 50
+    # Secrets never leave a view, whatever a subclass lists.
+    never_shown: frozenset[str] = frozenset({"password", "fs_uniquifier", "fs_token_uniquifier"})
+
+    def __init__(self, model: type[Any], **kwargs: Any) -> None:
+        super().__init__(model, db, **kwargs)
+
+    # Scoping
+
+    def scope(self) -> Scope:
+        """The rows the current user may see, as a condition (None: all). Subclasses define it."""
+        raise NotImplementedError
+
+    def primary_key(self) -> Any:
+        return inspect(self.model).primary_key[0]
+
+    def get_query(self) -> Query[Any]:
+        condition = self.scope()
+        query = super().get_query()
+        return query if condition is None else query.filter(condition)
+
+    def get_count_query(self) -> Query[Any]:
+        condition = self.scope()
+        query = super().get_count_query()
+        return query if condition is None else query.filter(condition)
+
+    def get_one(self, id: Any) -> Any:
+        """The row with this id if it is in scope; otherwise 404, whether it exists or not."""
+        rows = self.in_scope([id])
+        if not rows:
+            abort(404)
+        return rows[0]
+
+    def in_scope(self, ids: Sequence[Any]) -> list[Any]:
+        """The rows among ``ids`` that the current user may see (for bulk actions)."""
+        keys = [int(value) for value in ids if str(value).isdigit()]
+        query = select(self.model).where(self.primary_key().in_(keys))
+        condition = self.scope()
+        if condition is not None:
+            query = query.where(condition)
+        return list(db.session.scalars(query.order_by(self.primary_key())))
+
+    def scoped_ajax_loader(
+        self, name: str, model: type[Any], scope: Callable[[], Scope], **options: Any
+    ) -> ScopedAjaxLoader:
+        """An ajax lookup for ``form_ajax_refs`` that offers only rows in ``scope``."""
+        return ScopedAjaxLoader(name, model, scope, **options)
+
+    def get_filter_arg(self, index: int, flt: Any) -> str:
+        # A stable name in the URL (``flt0_classroom``), the same in every language.
+        return getattr(flt, "key", None) or super().get_filter_arg(index, flt)
+
+    # Secrets
+
+    def scaffold_list_columns(self) -> list[Any]:
+        return [name for name in super().scaffold_list_columns() if name not in self.never_shown]
+
+    def get_details_columns(self) -> list[tuple[str, str]]:
+        columns = super().get_details_columns()
+        return [(name, label) for name, label in columns if name not in self.never_shown]
+
+    def get_export_columns(self) -> list[tuple[str, str]]:
+        columns = super().get_export_columns()
+        return [(name, label) for name, label in columns if name not in self.never_shown]
+
+    # The audit log, for changes made by Flask-Admin's defaults rather than a service
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        g.admin_audit_before = snapshot(model)
+        return bool(super().update_model(form, model))
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        before = None if is_created else g.pop("admin_audit_before", None)
+        action = "create" if is_created else "update"
+        record_change(actor=current_user, action=action, record=model, before=before)
+
+    def on_model_delete(self, model: Any) -> None:
+        record_change(
+            actor=current_user, action="delete", record=model, before=snapshot(model), after={}
+        )
+
+    # Templates
+
+    title_column = "id"
+
+    def record_title(self, model: Any) -> str:
+        """What a record is called in headings (a classroom's name, a person's name)."""
+        return str(getattr(model, self.title_column))
+
+    def filter_choices(self, name: str) -> list[tuple[str, str]]:
+        """The choices of the filter called ``name``, for the current user."""
+        return []
+
+    def filter_fields(self, active: Sequence[tuple[int, str, str]] | None) -> list[FilterField]:
+        """The list page's filters as form fields, each showing its current value."""
+        current = {index: value for index, _name, value in active or []}
+        return [
+            FilterField(
+                param=f"flt{position}_{self.get_filter_arg(index, flt)}",
+                label=str(flt.name),
+                choices=self.filter_choices(getattr(flt, "key", "")),
+                value=current.get(index, ""),
+            )
+            for position, (index, flt) in enumerate(enumerate(self._filters or []))
+        ]
+
+    def report(self, error: ServiceError, form: Any = None) -> bool:
+        """Show a refused change (by its field, if the form has it), undo it; returns False."""
+        db.session.rollback()
+        if form is not None and error.field and error.field in form:
+            form[error.field].errors = [*form[error.field].errors, error.message]
+        else:
+            flash(error.message, "error")
+        return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from helpers import csrf_token
@@ -40,6 +40,8 @@ TO_HOME = Expect(302, "/")
 TO_START = Expect(302, "/start")
 TO_PROFILE = Expect(302, "/accounts/profile")
 TO_TEACHER_HOME = Expect(302, "/admin/")
+TO_CLASSROOMS = Expect(302, "/admin/classroom/")
+TO_USERS = Expect(302, "/admin/user/")
 FORBIDDEN = Expect(403)
 NOT_FOUND = Expect(404)
 NOT_ALLOWED = Expect(405)
@@ -50,7 +52,10 @@ class Access:
     """What each person gets from one request to a route.
 
     ``other_student`` and ``other_teacher`` get what ``student`` and ``teacher`` get unless
-    given. ``ids`` is "own" (the first teacher's student and classroom) or "missing".
+    given. ``ids`` is "own" (the first teacher's student and classroom) or "missing"; they
+    fill ``<int:student_id>`` and ``<int:classroom_id>`` in the rule, and ``{student_id}`` and
+    ``{classroom_id}`` in ``query`` (Flask-Admin passes record ids in the query string) and
+    ``data``.
     """
 
     method: str
@@ -63,9 +68,13 @@ class Access:
     other_teacher: Expect | None = None
     ids: str = "own"
     data: dict[str, str] = field(default_factory=dict)
+    query: str = ""
 
     def __str__(self) -> str:
-        return f"{self.method} {self.rule}" + (" (missing id)" if self.ids == "missing" else "")
+        query = f"?{self.query}" if self.query else ""
+        return f"{self.method} {self.rule}{query}" + (
+            " (missing id)" if self.ids == "missing" else ""
+        )
 
     def expected(self, role: str) -> Expect:
         if role == "other_student":
@@ -74,11 +83,25 @@ class Access:
             return self.other_teacher or self.teacher
         return getattr(self, role)
 
-    def url(self, school: Any) -> str:
+    def ids_of(self, school: Any) -> dict[str, str]:
         own = self.ids == "own"
-        return self.rule.replace(
-            "<int:student_id>", str(school.student.id if own else MISSING_ID)
-        ).replace("<int:classroom_id>", str(school.classroom.id if own else MISSING_ID))
+        return {
+            "student_id": str(school.student.id if own else MISSING_ID),
+            "classroom_id": str(school.classroom.id if own else MISSING_ID),
+        }
+
+    def url(self, school: Any) -> str:
+        ids = self.ids_of(school)
+        path = (
+            self.rule.replace("<int:student_id>", ids["student_id"])
+            .replace("<int:classroom_id>", ids["classroom_id"])
+            .replace("<export_type>", "csv")
+        )
+        return path + (f"?{self.query.format(**ids)}" if self.query else "")
+
+    def form_data(self, school: Any) -> dict[str, str]:
+        ids = self.ids_of(school)
+        return {name: value.format(**ids) for name, value in self.data.items()}
 
 
 def everyone(method: str, rule: str, expect: Expect, **kwargs: Any) -> Access:
@@ -93,6 +116,15 @@ def staff_only(method: str, rule: str, teacher: Expect, **kwargs: Any) -> Access
 
 STUDENT_ID_RULE = "/admin/students/<int:student_id>/reset-password"
 CLASSROOM_ID_RULE = "/admin/classrooms/<int:classroom_id>/join-code"
+
+DETAILS = "/admin/{}/details/"
+EDIT = "/admin/{}/edit/"
+CLASSROOM = "id={classroom_id}"
+STUDENT = "id={student_id}"
+CLASS_ID = {"id": "{classroom_id}"}
+STUDENT_DATA = {"id": "{student_id}"}
+NEW_CODE = {"action": "new_join_code", "rowid": "{classroom_id}"}
+DEACTIVATE = {"action": "deactivate", "rowid": "{student_id}"}
 
 # Columns: method, rule, then what a visitor, a student, a teacher and an admin get; the student
 # and teacher of the other classroom get the same unless named.
@@ -119,6 +151,39 @@ ACCESS = [
     staff_only("POST", STUDENT_ID_RULE, NOT_FOUND, ids="missing"),
     staff_only("POST", CLASSROOM_ID_RULE, TO_TEACHER_HOME, other_teacher=FORBIDDEN),
     staff_only("POST", CLASSROOM_ID_RULE, NOT_FOUND, ids="missing"),
+    # Admin classrooms: a teacher reaches their own; another teacher's are missing (404)
+    staff_only("GET", "/admin/classroom/", OK),
+    staff_only("GET", "/admin/classroom/new/", OK),
+    staff_only("POST", "/admin/classroom/new/", OK),  # an empty form comes back with errors
+    staff_only("GET", DETAILS.format("classroom"), OK, other_teacher=NOT_FOUND, query=CLASSROOM),
+    staff_only("GET", DETAILS.format("classroom"), NOT_FOUND, query=CLASSROOM, ids="missing"),
+    staff_only("GET", EDIT.format("classroom"), OK, other_teacher=NOT_FOUND, query=CLASSROOM),
+    staff_only("GET", EDIT.format("classroom"), NOT_FOUND, query=CLASSROOM, ids="missing"),
+    staff_only("POST", EDIT.format("classroom"), OK, other_teacher=NOT_FOUND, query=CLASSROOM),
+    # The classroom has a student, so deleting it is refused with a message on the list.
+    staff_only(
+        "POST", "/admin/classroom/delete/", TO_CLASSROOMS, other_teacher=NOT_FOUND, data=CLASS_ID
+    ),
+    staff_only("POST", "/admin/classroom/delete/", NOT_FOUND, data=CLASS_ID, ids="missing"),
+    staff_only("POST", "/admin/classroom/action/", TO_CLASSROOMS, data=NEW_CODE),
+    staff_only("GET", "/admin/classroom/export/<export_type>/", OK),
+    # No relationship field is looked up by ajax yet, and no column is edited in the list.
+    staff_only("GET", "/admin/classroom/ajax/lookup/", NOT_FOUND),
+    staff_only("POST", "/admin/classroom/ajax/update/", NOT_FOUND),
+    # Admin users: a teacher reaches their own students; accounts are not created or deleted here
+    staff_only("GET", "/admin/user/", OK),
+    staff_only("GET", "/admin/user/new/", TO_USERS),
+    staff_only("POST", "/admin/user/new/", TO_USERS),
+    staff_only("GET", DETAILS.format("user"), OK, other_teacher=NOT_FOUND, query=STUDENT),
+    staff_only("GET", DETAILS.format("user"), NOT_FOUND, query=STUDENT, ids="missing"),
+    staff_only("GET", EDIT.format("user"), OK, other_teacher=NOT_FOUND, query=STUDENT),
+    staff_only("GET", EDIT.format("user"), NOT_FOUND, query=STUDENT, ids="missing"),
+    staff_only("POST", EDIT.format("user"), OK, other_teacher=NOT_FOUND, query=STUDENT),
+    staff_only("POST", "/admin/user/delete/", TO_USERS, data=STUDENT_DATA),
+    staff_only("POST", "/admin/user/action/", TO_USERS, data=DEACTIVATE),
+    staff_only("GET", "/admin/user/export/<export_type>/", OK),
+    staff_only("GET", "/admin/user/ajax/lookup/", NOT_FOUND),
+    staff_only("POST", "/admin/user/ajax/update/", NOT_FOUND),
     # Wrong methods: state changes are never a GET, pages never accept a POST
     everyone("POST", "/", NOT_ALLOWED),
     everyone("POST", "/start", NOT_ALLOWED),
@@ -127,6 +192,10 @@ ACCESS = [
     everyone("GET", "/language", NOT_ALLOWED),
     everyone("GET", STUDENT_ID_RULE, NOT_ALLOWED),
     everyone("GET", CLASSROOM_ID_RULE, NOT_ALLOWED),
+    everyone("GET", "/admin/classroom/delete/", NOT_ALLOWED),
+    everyone("GET", "/admin/classroom/action/", NOT_ALLOWED),
+    everyone("GET", "/admin/user/delete/", NOT_ALLOWED),
+    everyone("GET", "/admin/user/action/", NOT_ALLOWED),
 ]
 
 
@@ -171,7 +240,7 @@ def test_route_access(access, role, school, client, login_as):
     if access.method == "GET":
         response = client.get(url)
     else:
-        data = {**access.data, "csrf_token": csrf_token(client, "/")}
+        data = {**access.form_data(school), "csrf_token": csrf_token(client, "/")}
         response = client.open(url, method=access.method, data=data)
 
     expected = access.expected(role)
@@ -183,7 +252,8 @@ def test_route_access(access, role, school, client, login_as):
             # A page comes back after signing in; a refused form leads to a page, never
             # to a URL that only accepts POST.
             targets = (url,) if access.method == "GET" else (url, "/admin/")
-            assert any(location.query.startswith(f"next={target}") for target in targets), (
+            query = unquote(location.query)
+            assert any(query.startswith(f"next={target}") for target in targets), (
                 "sign-in leads back to a page"
             )
     assert "Traceback" not in response.get_data(as_text=True)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, Language, Role, RoleName, Theme, User
-from quest_platform.services.audit import record_change
+from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -178,6 +178,39 @@ def may_manage_student(*, staff: User, student: User) -> bool:
         return False
     taught = {classroom.id for classroom in staff.taught_classrooms}
     return any(enrollment.classroom_id in taught for enrollment in student.enrollments)
+
+
+def may_manage_account(*, staff: User, user: User) -> bool:
+    """Whether ``staff`` may change ``user``: an admin anyone, a teacher their own students."""
+    return staff.is_admin or may_manage_student(staff=staff, student=user)
+
+
+def update_account(
+    *, user: User, display_name: str, pseudonym: str, active: bool, by: User
+) -> User:
+    """Change the display name, leaderboard name and active flag of someone ``by`` manages."""
+    if not may_manage_account(staff=by, user=user):
+        raise NotAllowed(_("You can only change accounts of students in your classrooms."))
+    if user.id == by.id and not active:
+        raise ServiceError(_("You cannot deactivate your own account."), field="active")
+    display_name, pseudonym = display_name.strip(), pseudonym.strip()
+    if not 1 <= len(display_name) <= 80:
+        raise ServiceError(_("Enter a display name of 1 to 80 characters."), field="display_name")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{3,40}", pseudonym):
+        raise ServiceError(
+            _("Use 3 to 40 letters, digits, dashes or underscores."), field="pseudonym"
+        )
+    if pseudonym_taken(pseudonym, except_user=user):
+        raise Conflict(_("Someone else uses that leaderboard name."), field="pseudonym")
+    before = snapshot(user)
+    user.display_name, user.pseudonym = display_name, pseudonym
+    if user.active and not active:
+        # A new uniquifier ends the deactivated user's sessions everywhere.
+        user.fs_uniquifier = uuid.uuid4().hex
+    user.active = active
+    record_change(actor=by, action="update", record=user, before=before)
+    db.session.commit()
+    return user
 
 
 def reset_student_password(*, student: User, by: User) -> str:

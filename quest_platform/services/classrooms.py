@@ -25,19 +25,41 @@ def new_join_code() -> str:
             return code
 
 
-def create_classroom(
-    *, name: str, term: str, period: int, teachers: Sequence[User], by: User | None = None
-) -> Classroom:
-    """Create a classroom owned by ``teachers`` with a fresh join code."""
+def check_classroom_details(*, name: str, term: str, period: int) -> tuple[str, str]:
+    """Return the trimmed name and term, or raise with the first rule they break."""
     name, term = name.strip(), term.strip()
     if not name or not term:
         raise ServiceError(_("A classroom needs a name and a term."), field="name")
     if not 0 <= period <= 12:
         raise ServiceError(_("The period must be between 0 and 12."), field="period")
+    return name, term
+
+
+def may_manage_classroom(*, staff: User, classroom: Classroom) -> bool:
+    """Whether ``staff`` administers the platform or teaches ``classroom``."""
+    return staff.is_admin or staff in classroom.teachers
+
+
+def create_classroom(
+    *,
+    name: str,
+    term: str,
+    period: int,
+    teachers: Sequence[User],
+    leaderboard_enabled: bool = True,
+    by: User | None = None,
+) -> Classroom:
+    """Create a classroom owned by ``teachers`` with a fresh join code."""
+    name, term = check_classroom_details(name=name, term=term, period=period)
     if not teachers or not all(teacher.is_staff for teacher in teachers):
         raise ServiceError(_("A classroom needs at least one teacher."), field="teachers")
     classroom = Classroom(
-        name=name, term=term, period=period, join_code=new_join_code(), teachers=list(teachers)
+        name=name,
+        term=term,
+        period=period,
+        join_code=new_join_code(),
+        leaderboard_enabled=leaderboard_enabled,
+        teachers=list(teachers),
     )
     db.session.add(classroom)
     record_change(actor=by, action="create", record=classroom)
@@ -67,10 +89,45 @@ def enroll_student(*, student: User, classroom: Classroom, by: User | None = Non
 
 def regenerate_join_code(*, classroom: Classroom, by: User) -> str:
     """Replace a classroom's join code, so the old one stops working."""
-    if not (by.is_admin or by in classroom.teachers):
+    if not may_manage_classroom(staff=by, classroom=classroom):
         raise NotAllowed(_("You can only change join codes of your own classrooms."))
     before = snapshot(classroom)
     classroom.join_code = new_join_code()
     record_change(actor=by, action="update", record=classroom, before=before)
     db.session.commit()
     return classroom.join_code
+
+
+def update_classroom(
+    *,
+    classroom: Classroom,
+    name: str,
+    term: str,
+    period: int,
+    leaderboard_enabled: bool,
+    by: User,
+) -> Classroom:
+    """Change a classroom's name, term, period and leaderboard setting."""
+    if not may_manage_classroom(staff=by, classroom=classroom):
+        raise NotAllowed(_("You can only change your own classrooms."))
+    name, term = check_classroom_details(name=name, term=term, period=period)
+    before = snapshot(classroom)
+    classroom.name, classroom.term, classroom.period = name, term, period
+    classroom.leaderboard_enabled = leaderboard_enabled
+    record_change(actor=by, action="update", record=classroom, before=before)
+    db.session.commit()
+    return classroom
+
+
+def delete_classroom(*, classroom: Classroom, by: User) -> None:
+    """Delete a classroom that has no students (its roster would be lost otherwise)."""
+    if not may_manage_classroom(staff=by, classroom=classroom):
+        raise NotAllowed(_("You can only delete your own classrooms."))
+    enrolled = db.session.scalar(
+        select(Enrollment.id).where(Enrollment.classroom_id == classroom.id).limit(1)
+    )
+    if enrolled is not None:
+        raise Conflict(_("Only a classroom without students can be deleted."))
+    record_change(actor=by, action="delete", record=classroom, before=snapshot(classroom), after={})
+    db.session.delete(classroom)
+    db.session.commit()

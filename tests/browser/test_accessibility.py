@@ -197,6 +197,61 @@ def one_time_password(page: Page, people: People) -> None:
     submit(page, page.locator(f'form[action="{action}"] button'))
 
 
+def admin_classrooms(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto("/admin/classroom/")
+
+
+def admin_classrooms_new_join_code(page: Page, people: People) -> None:
+    # A bulk action, and the list again with its message.
+    admin_classrooms(page, people)
+    page.check(f"#row-{people.classroom.id}")
+    page.select_option("#admin-action", "new_join_code")
+    submit(page, page.locator(".admin-actions button"))
+
+
+def admin_classroom_details(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/classroom/details/?id={people.classroom.id}")
+
+
+def admin_classroom_edit(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/classroom/edit/?id={people.classroom.id}")
+
+
+def admin_classroom_new_with_errors(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto("/admin/classroom/new/")
+    page.fill("#period", "13")
+    submit(page)
+
+
+def admin_users(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto("/admin/user/")
+
+
+def admin_users_filtered(page: Page, people: People) -> None:
+    admin_users(page, people)
+    page.fill("#admin-search", people.student.username)
+    page.select_option("#filter-1", str(people.classroom.id))
+    submit(page, page.locator(".admin-filters button"))
+
+
+def admin_user_details(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/user/details/?id={people.student.id}")
+
+
+def admin_user_edit_with_errors(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/user/edit/?id={people.student.id}")
+    page.fill("#display_name", "")
+    page.fill("#pseudonym", "no spaces!")
+    submit(page)
+
+
 def forbidden(page: Page, people: People) -> None:
     sign_in(page, people.student)
     page.goto("/admin/")
@@ -222,6 +277,15 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "reauthenticate": reauthenticate,
     "teacher-home": teacher_home,
     "one-time-password": one_time_password,
+    "admin-classrooms": admin_classrooms,
+    "admin-classrooms-new-join-code": admin_classrooms_new_join_code,
+    "admin-classroom-details": admin_classroom_details,
+    "admin-classroom-edit": admin_classroom_edit,
+    "admin-classroom-new-errors": admin_classroom_new_with_errors,
+    "admin-users": admin_users,
+    "admin-users-filtered": admin_users_filtered,
+    "admin-user-details": admin_user_details,
+    "admin-user-edit-errors": admin_user_edit_with_errors,
     "forbidden": forbidden,
 }
 

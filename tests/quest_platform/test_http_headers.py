@@ -62,3 +62,15 @@ def test_signed_in_pages_are_never_stored(client, make, login_as, url):
 
 def test_public_pages_may_be_cached_for_visitors(client):
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+
+
+def test_admin_pages_allow_only_their_own_nonced_scripts(client, make, login_as):
+    """Flask-Admin pages get a fresh script nonce each; no page ever gets 'unsafe-inline'."""
+    login_as(make.teacher())
+    policies = [client.get("/admin/classroom/").headers["Content-Security-Policy"] for _ in "ab"]
+    nonces = [policy.split("'nonce-")[1].split("'")[0] for policy in policies]
+    assert nonces[0] != nonces[1]
+    for policy in policies:
+        assert "style-src 'self';" in policy
+        assert "unsafe-inline" not in policy
+    assert "nonce-" not in client.get("/accounts/profile").headers["Content-Security-Policy"]

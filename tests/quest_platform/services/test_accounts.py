@@ -15,6 +15,7 @@ from quest_platform.services.accounts import (
     create_user,
     register_student,
     reset_student_password,
+    update_account,
 )
 from quest_platform.services.errors import Conflict, NotAllowed
 
@@ -263,3 +264,37 @@ def test_password_reset_is_audited_without_any_secret(db, make):
     recorded = json.dumps([entry.before, entry.after])
     for secret in (new_password, student.password, student.fs_uniquifier, "$argon2"):
         assert secret not in recorded
+
+
+def test_a_teacher_updates_their_students_account_and_it_is_audited(db, make):
+    teacher, student = make.teacher(), make.student()
+    make.classroom(teachers=[teacher], students=[student])
+    uniquifier = student.fs_uniquifier
+    update_account(
+        user=student, display_name="Ada", pseudonym="QuietOwl12", active=False, by=teacher
+    )
+    assert (student.display_name, student.pseudonym, student.active) == ("Ada", "QuietOwl12", False)
+    # Deactivating signs the student out everywhere.
+    assert student.fs_uniquifier != uniquifier
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.actor_id) == ("update", teacher.id)
+    assert "fs_uniquifier" not in entry.before
+    assert "password" not in entry.after
+
+
+def test_a_teacher_cannot_update_other_students_or_staff(db, make):
+    teacher = make.teacher()
+    for user in (make.student(), make.teacher()):
+        with pytest.raises(NotAllowed):
+            update_account(
+                user=user, display_name="X", pseudonym=user.pseudonym, active=True, by=teacher
+            )
+
+
+def test_nobody_deactivates_themselves(db, make):
+    admin = make.admin()
+    with pytest.raises(ServiceError):
+        update_account(
+            user=admin, display_name="A", pseudonym=admin.pseudonym, active=False, by=admin
+        )
+    assert admin.active is True

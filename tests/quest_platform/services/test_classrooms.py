@@ -13,8 +13,10 @@ from quest_platform.services import ServiceError
 from quest_platform.services.accounts import register_student
 from quest_platform.services.classrooms import (
     create_classroom,
+    delete_classroom,
     enroll_student,
     regenerate_join_code,
+    update_classroom,
 )
 from quest_platform.services.errors import Conflict, NotAllowed
 
@@ -110,3 +112,59 @@ def test_teachers_enroll_only_in_their_own_classrooms(db, make):
     classroom = make.classroom()
     with pytest.raises(NotAllowed):
         enroll_student(student=make.student(), classroom=classroom, by=make.teacher())
+
+
+def test_updating_a_classroom_is_audited_with_before_and_after(db, make):
+    teacher = make.teacher()
+    classroom = make.classroom(teachers=[teacher])
+    update_classroom(
+        classroom=classroom,
+        name="  Web apps ",
+        term="2027 T1",
+        period=2,
+        leaderboard_enabled=False,
+        by=teacher,
+    )
+    assert (classroom.name, classroom.period, classroom.leaderboard_enabled) == (
+        "Web apps",
+        2,
+        False,
+    )
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.actor_id) == ("update", teacher.id)
+    assert entry.before["name"] != "Web apps"
+    assert entry.after["name"] == "Web apps"
+
+
+def test_only_owners_and_admins_update_or_delete_a_classroom(db, make):
+    classroom = make.classroom()
+    stranger = make.teacher()
+    with pytest.raises(NotAllowed):
+        update_classroom(
+            classroom=classroom,
+            name="Mine now",
+            term="T",
+            period=1,
+            leaderboard_enabled=True,
+            by=stranger,
+        )
+    with pytest.raises(NotAllowed):
+        delete_classroom(classroom=classroom, by=stranger)
+    delete_classroom(classroom=classroom, by=make.admin())
+
+
+def test_a_classroom_with_students_is_not_deleted(db, make):
+    teacher = make.teacher()
+    classroom = make.classroom(teachers=[teacher], students=[make.student()])
+    with pytest.raises(Conflict):
+        delete_classroom(classroom=classroom, by=teacher)
+
+
+def test_deleting_a_classroom_is_audited(db, make):
+    teacher = make.teacher()
+    classroom = make.classroom(teachers=[teacher])
+    classroom_id = classroom.id
+    delete_classroom(classroom=classroom, by=teacher)
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.record_id, entry.after) == ("delete", str(classroom_id), {})
+    assert entry.before["join_code"]

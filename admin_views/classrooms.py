@@ -1,0 +1,143 @@
+"""Classrooms in the admin: list, details, create, edit, delete when empty, new join codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_security import current_user
+from sqlalchemy import select
+
+from admin_views.base import Scope, ScopedModelView
+from quest_platform.models import Classroom, classroom_teacher
+from quest_platform.queries.classrooms import enrollment_counts
+from quest_platform.services import ServiceError
+from quest_platform.services.classrooms import (
+    create_classroom,
+    delete_classroom,
+    regenerate_join_code,
+    update_classroom,
+)
+
+
+def classrooms_taught_by(user_id: int) -> Any:
+    """The ids of the classrooms a teacher owns, as a subquery."""
+    return select(classroom_teacher.c.classroom_id).where(classroom_teacher.c.teacher_id == user_id)
+
+
+class ClassroomView(ScopedModelView):
+    """A teacher's classrooms (an admin's: all of them), with join codes and enrollment counts."""
+
+    title_column = "name"
+    column_list = ["name", "term", "period", "join_code", "students", "leaderboard_enabled"]
+    column_details_list = [
+        "name",
+        "term",
+        "period",
+        "join_code",
+        "students",
+        "leaderboard_enabled",
+        "created_at",
+    ]
+    column_export_list = ["name", "term", "period", "join_code", "students"]
+    column_sortable_list = ["name", "term", "period"]
+    column_default_sort = [("term", False), ("period", False), ("name", False)]
+    column_searchable_list = ["name", "term"]
+    column_labels = {
+        "name": _l("Name"),
+        "term": _l("Term"),
+        "period": _l("Period"),
+        "join_code": _l("Join code"),
+        "students": _l("Students"),
+        "leaderboard_enabled": _l("Leaderboard"),
+        "created_at": _l("Created"),
+    }
+    form_columns = ["name", "term", "period", "leaderboard_enabled"]
+
+    def scope(self) -> Scope:
+        if current_user.is_admin:
+            return None
+        return Classroom.id.in_(classrooms_taught_by(current_user.id))
+
+    # Enrollment counts: one grouped query per page, not one per row.
+
+    def get_list(self, *args: Any, **kwargs: Any) -> tuple[int | None, Any]:
+        count, rows = super().get_list(*args, **kwargs)
+        if kwargs.get("execute", True):
+            g.admin_enrollment_counts = enrollment_counts(list(rows))
+        return count, rows
+
+    def enrollment_count(self, classroom: Classroom) -> int:
+        counts = g.get("admin_enrollment_counts") or {}
+        if classroom.id not in counts:
+            counts = enrollment_counts([classroom])
+        return counts[classroom.id]
+
+    def _students(self, context: Any, model: Classroom, name: str) -> int:
+        return self.enrollment_count(model)
+
+    def _yes_no(self, context: Any, model: Classroom, name: str) -> str:
+        return _("On") if model.leaderboard_enabled else _("Off")
+
+    column_formatters = {"students": _students, "leaderboard_enabled": _yes_no}
+    column_formatters_export = {"students": _students}
+    column_formatters_detail = {"students": _students, "leaderboard_enabled": _yes_no}
+
+    # Changes go through the classroom services, which check ownership and write the audit log.
+
+    def create_model(self, form: Any) -> Classroom | bool:
+        try:
+            return create_classroom(
+                name=form.name.data or "",
+                term=form.term.data or "",
+                period=form.period.data if form.period.data is not None else -1,
+                leaderboard_enabled=bool(form.leaderboard_enabled.data),
+                teachers=[current_user],
+                by=current_user,
+            )
+        except ServiceError as error:
+            return self.report(error, form)
+
+    def update_model(self, form: Any, model: Classroom) -> bool:
+        try:
+            update_classroom(
+                classroom=model,
+                name=form.name.data or "",
+                term=form.term.data or "",
+                period=form.period.data if form.period.data is not None else -1,
+                leaderboard_enabled=bool(form.leaderboard_enabled.data),
+                by=current_user,
+            )
+        except ServiceError as error:
+            return self.report(error, form)
+        return True
+
+    def delete_model(self, model: Classroom) -> bool:
+        try:
+            delete_classroom(classroom=model, by=current_user)
+        except ServiceError as error:
+            return self.report(error)
+        return True
+
+    @action(
+        "new_join_code",
+        _l("New join code"),
+        _l("Replace the join codes of the selected classrooms?"),
+    )
+    def action_new_join_code(self, ids: list[str]) -> None:
+        """Give each selected classroom (that the user owns) a new join code."""
+        classrooms = self.in_scope(ids)
+        for classroom in classrooms:
+            regenerate_join_code(classroom=classroom, by=current_user)
+        flash(
+            ngettext(
+                "%(num)d classroom has a new join code.",
+                "%(num)d classrooms have new join codes.",
+                len(classrooms),
+            ),
+            "success",
+        )
