@@ -71,6 +71,26 @@ def find_user_by_login(identity: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(column) == identity))
 
 
+def checked_display_name(display_name: str) -> str:
+    """Return the trimmed display name, or raise if it is empty or too long."""
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 80:
+        raise ServiceError(_("Enter a display name of 1 to 80 characters."), field="display_name")
+    return display_name
+
+
+def checked_pseudonym(pseudonym: str, *, user: User) -> str:
+    """Return the trimmed leaderboard name, or raise if it is malformed or someone else's."""
+    pseudonym = pseudonym.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{3,40}", pseudonym):
+        raise ServiceError(
+            _("Use 3 to 40 letters, digits, dashes or underscores."), field="pseudonym"
+        )
+    if pseudonym_taken(pseudonym, except_user=user):
+        raise Conflict(_("Someone else uses that leaderboard name."), field="pseudonym")
+    return pseudonym
+
+
 def check_password_policy(password: str, *, username: str) -> str:
     """Return the normalised password, or raise with the first rule it breaks."""
     problems, normalized = _security.password_util.validate(
@@ -121,9 +141,7 @@ def create_user(
     email = email.strip().lower() if email else None
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise Conflict(_("That email address is already in use."), field="email")
-    display_name = display_name.strip()
-    if not 1 <= len(display_name) <= 80:
-        raise ServiceError(_("Enter a display name of 1 to 80 characters."), field="display_name")
+    display_name = checked_display_name(display_name)
     normalized = check_password_policy(password, username=username)
 
     user = User(
@@ -193,15 +211,8 @@ def update_account(
         raise NotAllowed(_("You can only change accounts of students in your classrooms."))
     if user.id == by.id and not active:
         raise ServiceError(_("You cannot deactivate your own account."), field="active")
-    display_name, pseudonym = display_name.strip(), pseudonym.strip()
-    if not 1 <= len(display_name) <= 80:
-        raise ServiceError(_("Enter a display name of 1 to 80 characters."), field="display_name")
-    if not re.fullmatch(r"[A-Za-z0-9_-]{3,40}", pseudonym):
-        raise ServiceError(
-            _("Use 3 to 40 letters, digits, dashes or underscores."), field="pseudonym"
-        )
-    if pseudonym_taken(pseudonym, except_user=user):
-        raise Conflict(_("Someone else uses that leaderboard name."), field="pseudonym")
+    display_name = checked_display_name(display_name)
+    pseudonym = checked_pseudonym(pseudonym, user=user)
     before = snapshot(user)
     user.display_name, user.pseudonym = display_name, pseudonym
     if user.active and not active:
@@ -244,15 +255,8 @@ def update_preferences(
     leaderboard_opt_in: bool,
 ) -> User:
     """Save a user's own profile and preferences."""
-    display_name, pseudonym = display_name.strip(), pseudonym.strip()
-    if not 1 <= len(display_name) <= 80:
-        raise ServiceError(_("Enter a display name of 1 to 80 characters."), field="display_name")
-    if not re.fullmatch(r"[A-Za-z0-9_-]{3,40}", pseudonym):
-        raise ServiceError(
-            _("Use 3 to 40 letters, digits, dashes or underscores."), field="pseudonym"
-        )
-    if pseudonym_taken(pseudonym, except_user=user):
-        raise Conflict(_("Someone else uses that leaderboard name."), field="pseudonym")
+    display_name = checked_display_name(display_name)
+    pseudonym = checked_pseudonym(pseudonym, user=user)
     if language not in {member.value for member in Language}:
         raise ServiceError(_("Choose a language from the list."), field="language")
     if theme not in {member.value for member in Theme}:
