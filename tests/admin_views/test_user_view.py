@@ -53,8 +53,10 @@ def test_a_teacher_edits_a_students_names_and_it_is_audited(client, db, school, 
     db.session.expire_all()
     assert (school.student.display_name, school.student.pseudonym) == ("Ada L.", "CleverOwl77")
     entry = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.record_id == str(school.student.id))
-    ).all()[-1]
+        select(AuditEntry)
+        .where(AuditEntry.table_name == "user", AuditEntry.record_id == str(school.student.id))
+        .order_by(AuditEntry.id.desc())
+    ).first()
     assert (entry.action, entry.actor_id) == ("update", school.teacher.id)
     assert "password" not in entry.after
     assert "fs_uniquifier" not in entry.after
