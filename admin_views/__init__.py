@@ -9,11 +9,25 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from admin_views.achievements import AwardView
+from admin_views.assignments import AssignmentView
+from admin_views.attempts import AttemptView
+from admin_views.audit import AuditView
 from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
+from admin_views.quests import QuestView
+from admin_views.roster_import import RosterImportView
 from admin_views.users import UserView
 from quest_platform.http_headers import csp_nonce
-from quest_platform.models import Classroom, User
+from quest_platform.models import (
+    AchievementAward,
+    Attempt,
+    AuditEntry,
+    Classroom,
+    Quest,
+    QuestAssignment,
+    User,
+)
 
 # Spanish for the Flask-Admin messages its own catalog lacks (domain "admin").
 TRANSLATIONS = Path(__file__).parent.parent / "quest_platform" / "translations"
@@ -30,6 +44,17 @@ def register_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
         translations_path=str(TRANSLATIONS),
     )
+    # In the order of the admin's navigation: the class, its quests, then what students did.
     admin.add_view(ClassroomView(Classroom, name=_l("Classrooms"), endpoint="classroom"))
     admin.add_view(UserView(User, name=_l("Users"), endpoint="user"))
+    admin.add_view(
+        RosterImportView(name=_l("Import roster"), endpoint="roster_import", url="roster-import")
+    )
+    admin.add_view(QuestView(Quest, name=_l("Quests"), endpoint="quest"))
+    admin.add_view(
+        AssignmentView(QuestAssignment, name=_l("Quest assignments"), endpoint="assignment")
+    )
+    admin.add_view(AttemptView(Attempt, name=_l("Attempts"), endpoint="attempt"))
+    admin.add_view(AwardView(AchievementAward, name=_l("Achievements"), endpoint="award"))
+    admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
     return admin

@@ -3,9 +3,9 @@
 ``ScopedModelView`` is the one place where rows are filtered to the current user. A subclass
 says which rows a person may see in :meth:`ScopedModelView.scope`; the base class applies that
 condition to every way data leaves a view: the list and its count, search, filters and export
-(all built on ``get_query``), the details, edit and delete pages (``get_one``, a 404 outside the
-scope), bulk actions (:meth:`ScopedModelView.in_scope`) and ajax lookups of relationship fields
-(:class:`ScopedAjaxLoader`).
+(all built on ``get_query``, in CSV and XLSX), the details, edit and delete pages (``get_one``, a
+404 outside the scope), bulk actions (:meth:`ScopedModelView.in_scope`) and ajax lookups of
+relationship fields (:class:`ScopedAjaxLoader`).
 
 Views change rows through the services, which check permissions and write the audit log. A view
 that keeps one of Flask-Admin's default create, update or delete still leaves an audit entry.
@@ -13,6 +13,7 @@ that keeps one of Flask-Admin's default create, update or delete still leaves an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,17 +22,35 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from quest_platform.extensions import db
+from quest_platform.queries.classrooms import classroom_choices
 from quest_platform.services import ServiceError
 from quest_platform.services.audit import record_change, snapshot
 
 # A condition on a model's rows, or None for "every row" (an administrator).
 Scope = ColumnElement[bool] | None
+
+EXPORT_LABELS = {"csv": _l("Download as CSV"), "xlsx": _l("Download as Excel (XLSX)")}
+
+# A spreadsheet reads a cell that starts like this as a formula: someone who chose such a name
+# could make a teacher's export run it. A leading apostrophe keeps the cell plain text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters that an XLSX file cannot hold (tab, newline and return are allowed).
+NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """An exported value that a spreadsheet shows as text: never a formula, never unreadable."""
+    if not isinstance(value, str):
+        return value
+    value = NOT_IN_XLSX.sub("", value)
+    return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
 class StaffOnlyMixin:
@@ -94,6 +113,13 @@ class ChoiceFilter(BaseSQLAFilter):
         self.condition = condition
         self.valid = valid
 
+    @classmethod
+    def by_id(cls, column: Any, name: str, *, key: str) -> ChoiceFilter:
+        """A filter on one id column (a classroom's, a quest's): the chosen value is the id."""
+        return cls(
+            column, name, key=key, valid=str.isdigit, condition=lambda value: column == int(value)
+        )
+
     def validate(self, value: str) -> bool:
         return value == "" or self.valid(value)
 
@@ -114,6 +140,17 @@ class FilterField:
     value: str
 
 
+@dataclass(frozen=True)
+class ActionField:
+    """A choice that bulk actions read besides the selected rows (such as a target classroom)."""
+
+    name: str
+    label: str
+    # The first option, chosen until the person picks one of ``choices``.
+    prompt: str
+    choices: list[tuple[str, str]]
+
+
 class ScopedModelView(StaffOnlyMixin, ModelView):
     """A model view whose every read and write is limited to :meth:`scope`."""
 
@@ -124,7 +161,8 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
 
     can_view_details = True
     can_export = True
-    export_types = ["csv"]
+    # XLSX goes through tablib, built on the same scoped query and export columns as CSV.
+    export_types = ["csv", "xlsx"]
     named_filter_urls = True
     page_size = 50
     # Secrets never leave a view, whatever a subclass lists.
@@ -191,6 +229,9 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
         columns = super().get_export_columns()
         return [(name, label) for name, label in columns if name not in self.never_shown]
 
+    def get_export_value(self, model: Any, name: str) -> Any:
+        return spreadsheet_safe(super().get_export_value(model, name))
+
     # The audit log, for changes made by Flask-Admin's defaults rather than a service
 
     def update_model(self, form: Any, model: Any) -> bool:
@@ -211,13 +252,29 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
 
     title_column = "id"
 
+    def row_editable(self, model: Any) -> bool:
+        """Whether the list offers to edit this row (a view may show rows it cannot change)."""
+        return True
+
     def record_title(self, model: Any) -> str:
         """What a record is called in headings (a classroom's name, a person's name)."""
         return str(getattr(model, self.title_column))
 
+    def classroom_choices(self) -> list[tuple[str, str]]:
+        """The classrooms the current user may see, as choices of a select or filter."""
+        return classroom_choices(current_user)
+
     def filter_choices(self, name: str) -> list[tuple[str, str]]:
         """The choices of the filter called ``name``, for the current user."""
         return []
+
+    def action_fields(self) -> list[ActionField]:
+        """The choices shown beside the bulk actions of the list page (none by default)."""
+        return []
+
+    def export_links(self) -> list[tuple[str, str]]:
+        """Each export format of the list page, with the label of its download link."""
+        return [(kind, str(EXPORT_LABELS[kind])) for kind in self.export_types]
 
     def filter_fields(self, active: Sequence[tuple[int, str, str]] | None) -> list[FilterField]:
         """The list page's filters as form fields, each showing its current value."""

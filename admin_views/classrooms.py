@@ -1,4 +1,4 @@
-"""Classrooms in the admin: list, details, create, edit, delete when empty, new join codes."""
+"""Classrooms in the admin: list, details and roster, create, edit, delete if empty, join codes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from flask_security import current_user
 from sqlalchemy import select
 
 from admin_views.base import Scope, ScopedModelView
-from quest_platform.models import Classroom, classroom_teacher
-from quest_platform.queries.classrooms import enrollment_counts
+from quest_platform.models import Classroom, User, classroom_teacher
+from quest_platform.queries.classrooms import enrollment_counts, roster_of
 from quest_platform.services import ServiceError
 from quest_platform.services.classrooms import (
     create_classroom,
@@ -32,6 +32,7 @@ def classrooms_taught_by(user_id: int) -> Any:
 class ClassroomView(ScopedModelView):
     """A teacher's classrooms (an admin's: all of them), with join codes and enrollment counts."""
 
+    details_template = "admin_views/classroom_details.html"
     title_column = "name"
     column_list = ["name", "term", "period", "join_code", "students", "leaderboard_enabled"]
     column_details_list = [
@@ -76,6 +77,10 @@ class ClassroomView(ScopedModelView):
         if classroom.id not in counts:
             counts = enrollment_counts([classroom])
         return counts[classroom.id]
+
+    def roster(self, classroom: Classroom) -> list[User]:
+        """The students enrolled in ``classroom``, for its details page (found in scope)."""
+        return roster_of(classroom)
 
     def _students(self, context: Any, model: Classroom, name: str) -> int:
         return self.enrollment_count(model)

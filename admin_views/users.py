@@ -1,28 +1,37 @@
-"""Users and rosters in the admin: search, filters, details, light edits, deactivation.
+"""Users and rosters in the admin: search, filters, details, light edits and bulk actions.
 
-Passwords and uniquifiers never appear: not in a list, a details page, a form or an export.
+Bulk actions deactivate accounts, print one-time passwords, and enroll or move students into a
+classroom. Passwords and uniquifiers never appear: not in a list, a details page, a form or an
+export; a one-time password is shown once, on the sheet that issues it, and never stored.
 Accounts are created by the join and import flows, so this view creates none (yet).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
 
-from flask import flash, g
+from flask import flash, g, request
 from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Query, selectinload
 
-from admin_views.base import ChoiceFilter, Scope, ScopedModelView
+from admin_views.base import ActionField, ChoiceFilter, Scope, ScopedModelView
 from admin_views.classrooms import classrooms_taught_by
-from quest_platform.models import Enrollment, Role, RoleName, User
+from quest_platform.extensions import db
+from quest_platform.models import Classroom, Enrollment, Role, RoleName, User, utcnow
 from quest_platform.queries.classrooms import classrooms_visible_to
 from quest_platform.services import ServiceError
-from quest_platform.services.accounts import update_account
+from quest_platform.services.accounts import reset_student_password, update_account
+from quest_platform.services.classrooms import enroll_student, move_student
+
+Result = TypeVar("Result")
 
 
 def enrolled_in(classroom_ids: Any) -> Any:
@@ -35,6 +44,28 @@ ROLE_LABELS = {
     RoleName.TEACHER.value: _l("Teacher"),
     RoleName.STUDENT.value: _l("Student"),
 }
+
+LAST_SEEN_LABELS = {
+    "never": _l("Never signed in"),
+    "week": _l("In the last 7 days"),
+    "month": _l("8 to 30 days ago"),
+    "older": _l("More than 30 days ago"),
+}
+
+
+def last_seen(period: str) -> ColumnElement[bool]:
+    """Accounts whose latest sign-in falls in ``period``, one of ``LAST_SEEN_LABELS``."""
+    # Aware UTC times: the column stores UTC and reads back aware (see models.base.UTCDateTime).
+    now = utcnow()
+    week_ago, month_ago = now - timedelta(days=7), now - timedelta(days=30)
+    signed_in = User.current_login_at
+    conditions = {
+        "never": signed_in.is_(None),
+        "week": signed_in >= week_ago,
+        "month": (signed_in < week_ago) & (signed_in >= month_ago),
+        "older": signed_in < month_ago,
+    }
+    return conditions[period]
 
 
 class UserView(ScopedModelView):
@@ -91,6 +122,13 @@ class UserView(ScopedModelView):
             valid=lambda value: value in {"0", "1"},
             condition=lambda value: User.active.is_(value == "1"),
         ),
+        ChoiceFilter(
+            User.current_login_at,
+            _l("Last seen"),
+            key="last_seen",
+            valid=lambda value: value in LAST_SEEN_LABELS,
+            condition=last_seen,
+        ),
     ]
     column_labels = {
         "display_name": _l("Name"),
@@ -130,15 +168,24 @@ class UserView(ScopedModelView):
 
     def filter_choices(self, name: str) -> list[tuple[str, str]]:
         if name == "classroom":
-            return [
-                (str(classroom.id), f"{classroom.name} ({classroom.term})")
-                for classroom in classrooms_visible_to(current_user)
-            ]
+            return self.classroom_choices()
         if name == "role":
             return [(value, str(label)) for value, label in ROLE_LABELS.items()]
         if name == "active":
             return [("1", _("Yes")), ("0", _("No"))]
+        if name == "last_seen":
+            return [(value, str(label)) for value, label in LAST_SEEN_LABELS.items()]
         return []
+
+    def action_fields(self) -> list[ActionField]:
+        return [
+            ActionField(
+                name="classroom",
+                label=_("Classroom (for Enroll and Move)"),
+                prompt=_("Choose a classroom"),
+                choices=self.classroom_choices(),
+            )
+        ]
 
     # Columns shown as text: only classrooms the current user may see are named.
 
@@ -181,6 +228,37 @@ class UserView(ScopedModelView):
             return self.report(error, form)
         return True
 
+    # Bulk actions: each selected account in scope goes through a service on its own, so one
+    # refusal (a teacher's account among students) leaves the others done.
+
+    def change_each(
+        self, users: Sequence[User], change: Callable[[User], Result]
+    ) -> list[tuple[User, Result]]:
+        """Apply ``change`` to each of ``users``; report each different refusal once."""
+        done: list[tuple[User, Result]] = []
+        refusals: dict[str, None] = {}
+        for user in users:
+            try:
+                done.append((user, change(user)))
+            except ServiceError as error:
+                db.session.rollback()
+                refusals[error.message] = None
+        for message in refusals:
+            flash(message, "error")
+        return done
+
+    def chosen_classroom(self) -> Classroom | None:
+        """The classroom chosen beside the bulk actions if the user manages it; else None, said."""
+        chosen = request.form.get("classroom", "")
+        classrooms = classrooms_visible_to(current_user)
+        classroom = next((c for c in classrooms if str(c.id) == chosen), None)
+        if classroom is None:
+            flash(
+                _("Choose one of your classrooms to enroll or move students; nothing changed."),
+                "error",
+            )
+        return classroom
+
     @action(
         "deactivate",
         _l("Deactivate"),
@@ -188,21 +266,104 @@ class UserView(ScopedModelView):
     )
     def action_deactivate(self, ids: list[str]) -> None:
         """Deactivate each selected account the user may manage (never their own)."""
-        done = 0
-        for user in self.in_scope(ids):
-            try:
-                update_account(
-                    user=user,
-                    display_name=user.display_name,
-                    pseudonym=user.pseudonym,
-                    active=False,
-                    by=current_user,
-                )
-            except ServiceError as error:
-                self.report(error)
-                continue
-            done += 1
+        done = self.change_each(
+            self.in_scope(ids),
+            lambda user: update_account(
+                user=user,
+                display_name=user.display_name,
+                pseudonym=user.pseudonym,
+                active=False,
+                by=current_user,
+            ),
+        )
         flash(
-            ngettext("%(num)d account deactivated.", "%(num)d accounts deactivated.", done),
+            ngettext("%(num)d account deactivated.", "%(num)d accounts deactivated.", len(done)),
+            "success",
+        )
+
+    @action(
+        "reset_passwords",
+        _l("Reset passwords and print them"),
+        _l("Give the selected students new one-time passwords? Their old passwords stop working."),
+    )
+    def action_reset_passwords(self, ids: list[str]) -> str | None:
+        """Give each selected student a one-time password; show them once, as a printable sheet.
+
+        The sheet is this request's response, so the passwords are never stored: not in the
+        session, a flash message or the audit log.
+        """
+        credentials = self.change_each(
+            self.in_scope(ids),
+            lambda student: reset_student_password(student=student, by=current_user),
+        )
+        if not credentials:
+            flash(_("No password was reset: select students of your classrooms."), "error")
+            return None
+        credentials.sort(key=lambda pair: (pair[0].display_name.lower(), pair[0].username))
+        return self.render(
+            "admin_views/password_sheet.html",
+            credentials=credentials,
+            return_url=get_redirect_target() or self.get_url(".index_view"),
+        )
+
+    @action(
+        "enroll_in_classroom",
+        _l("Enroll in classroom"),
+        _l("Enroll the selected students in the chosen classroom?"),
+    )
+    def action_enroll_in_classroom(self, ids: list[str]) -> None:
+        """Add each selected student to the chosen classroom, keeping their other classrooms."""
+        classroom = self.chosen_classroom()
+        if classroom is None:
+            return
+        students = self.in_scope(ids)
+        already = [
+            s for s in students if any(e.classroom_id == classroom.id for e in s.enrollments)
+        ]
+        done = self.change_each(
+            [student for student in students if student not in already],
+            lambda student: enroll_student(student=student, classroom=classroom, by=current_user),
+        )
+        flash(
+            ngettext(
+                "%(num)d student enrolled in %(name)s.",
+                "%(num)d students enrolled in %(name)s.",
+                len(done),
+                name=classroom.name,
+            ),
+            "success",
+        )
+        if already:
+            flash(
+                ngettext(
+                    "%(num)d selected student was already in %(name)s.",
+                    "%(num)d selected students were already in %(name)s.",
+                    len(already),
+                    name=classroom.name,
+                ),
+                "info",
+            )
+
+    @action(
+        "move_to_classroom",
+        _l("Move to classroom"),
+        _l("Move the selected students to the chosen classroom, out of your other classrooms?"),
+    )
+    def action_move_to_classroom(self, ids: list[str]) -> None:
+        """Move each selected student into the chosen classroom, out of the user's others."""
+        classroom = self.chosen_classroom()
+        if classroom is None:
+            return
+        done = self.change_each(
+            self.in_scope(ids),
+            lambda student: move_student(student=student, classroom=classroom, by=current_user),
+        )
+        flash(
+            ngettext(
+                "%(num)d student moved to %(name)s.",
+                "%(num)d students moved to %(name)s.",
+                len(done),
+                name=classroom.name,
+            ),
             "success",
         )

@@ -2,6 +2,10 @@
 
 Both servers run under gunicorn on loopback with the same worker settings, against one
 database seeded with the demo (SQLite in a temporary folder, or BENCH_DATABASE_URL).
+
+Scenarios: ``portal`` (the default) measures pages at the demo's scale; ``admin`` adds school
+scale data (10,000 students, about a million attempts) and measures the admin's attempts list,
+each page next to the bare SQL that fetches the same page, served by the bare Flask app.
 """
 
 from __future__ import annotations
@@ -20,8 +24,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
 
 from bench.load import Result, measure
+from quest_platform.config import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,12 +109,12 @@ def sign_in(port: int, username: str, password: str) -> str:
 def report(results: list[Result], baseline: Result) -> str:
     """Format the results as a table with ratios to the baseline."""
     lines = [
-        f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'endpoint':<44}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'rps ratio':>11}{'p50 ratio':>11}{'p99 ratio':>11}{'errors':>8}"
     ]
     for result in [baseline, *results]:
         lines.append(
-            f"{result.name:<34}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}"
+            f"{result.name:<44}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}"
             f"{baseline.rps / result.rps if result.rps else float('inf'):>10.2f}×"
             f"{result.p50 / baseline.p50:>10.2f}×{result.p99 / baseline.p99:>10.2f}×"
             f"{result.errors:>8}"
@@ -117,12 +125,50 @@ def report(results: list[Result], baseline: Result) -> str:
     return "\n".join(lines)
 
 
+def filter_param(port: int, path: str, cookie: str, key: str) -> str:
+    """The URL name of the list filter called ``key`` (``flt2_quest``), read from the page."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path, headers={"Cookie": cookie})
+    page = connection.getresponse().read().decode()
+    found = re.search(rf'name="(flt\d+_{key})"', page)
+    if found is None:
+        raise SystemExit(f"no {key} filter on {path}")
+    return found.group(1)
+
+
+def first_id(database: str, query: str, **parameters: object) -> int:
+    """One id from the bench database (a quest, a teacher)."""
+    engine = create_engine(database_url(database, database))
+    with engine.connect() as connection:
+        value = connection.execute(text(query), parameters).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def run(manage: list[str], *arguments: str, env: dict[str, str]) -> None:
+    """Run a manage.py command for the bench database, failing loudly if it fails."""
+    result = subprocess.run(
+        [*manage, *arguments], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(arguments)} failed:\n{result.stderr}")
+
+
 def main() -> None:
     """Seed a bench database, serve both apps, measure, print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        choices=["portal", "admin"],
+        default="portal",
+        help="portal: pages at the demo's scale; admin: the attempts list at school scale",
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--students", type=int, default=10_000, help="admin: scale students")
+    parser.add_argument("--quests", type=int, default=14, help="admin: quests per student")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="quest-bench-") as folder:
@@ -137,18 +183,28 @@ def main() -> None:
             "LOGIN_RATE_LIMIT": "1000 per minute",
         }
         manage = [sys.executable, "manage.py"]
-        subprocess.run(
-            [*manage, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
-        )
-        subprocess.run(
-            [*manage, "seed", "--demo", "--force"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        logins = (Path(folder) / "demo-logins.txt").read_text().splitlines()
-        student = next(line.split() for line in logins if line.startswith("student"))
+        run(manage, "db", "upgrade", env=env)
+        run(manage, "seed", "--demo", "--force", env=env)
+        if args.scenario == "admin":
+            started = time.monotonic()
+            run(
+                manage,
+                "seed",
+                *("--students", str(args.students), "--quests", str(args.quests)),
+                env=env,
+            )
+            attempts = first_id(database, "SELECT count(*) FROM attempt")
+            print(
+                f"seeded {args.students} more students and {attempts} attempts "
+                f"in {time.monotonic() - started:.0f} s"
+            )
+        logins = [
+            line.split() for line in (Path(folder) / "demo-logins.txt").read_text().splitlines()
+        ]
+        first = {
+            role: next(line for line in logins if line and line[0] == role)
+            for role in ("admin", "teacher", "student")
+        }
 
         baseline_port, platform_port = free_port(), free_port()
         with (
@@ -159,7 +215,6 @@ def main() -> None:
         ):
             wait_until_up(baseline_port, "/user/1")
             wait_until_up(platform_port, "/")
-            cookie = sign_in(platform_port, student[1], student[2])
             options = {"seconds": args.seconds, "connections": args.connections}
             baseline = measure(
                 name="baseline: bare Flask, PK select",
@@ -167,24 +222,111 @@ def main() -> None:
                 path="/user/1",
                 **options,
             )
-            results = [
-                measure(name="home page (anonymous)", port=platform_port, path="/", **options),
-                measure(
-                    name="sign-in page (anonymous)", port=platform_port, path="/login", **options
-                ),
-                measure(
-                    name="profile (signed-in student)",
-                    port=platform_port,
-                    path="/accounts/profile",
-                    headers={"Cookie": cookie},
-                    **options,
-                ),
-            ]
+            notes = ""
+            if args.scenario == "portal":
+                results = portal(platform_port, first, options)
+            else:
+                results, notes = admin(platform_port, baseline_port, first, database, env, options)
     print(
         f"database: {database.split('@')[-1]}; gunicorn --workers {args.workers}; "
         f"{args.connections} connections × {args.seconds:.0f} s after a 2 s warm-up"
     )
     print(report(results, baseline))
+    if args.scenario == "admin":
+        print(compare_pages(results))
+    print(notes)
+
+
+def portal(port: int, first: dict[str, list[str]], options: dict[str, Any]) -> list[Result]:
+    """Public pages and a signed-in student's profile at the demo's scale."""
+    cookie = sign_in(port, first["student"][1], first["student"][2])
+    return [
+        measure(name="home page (anonymous)", port=port, path="/", **options),
+        measure(name="sign-in page (anonymous)", port=port, path="/login", **options),
+        measure(
+            name="profile (signed-in student)",
+            port=port,
+            path="/accounts/profile",
+            headers={"Cookie": cookie},
+            **options,
+        ),
+    ]
+
+
+def admin(
+    port: int,
+    baseline_port: int,
+    first: dict[str, list[str]],
+    database: str,
+    env: dict[str, str],
+    options: dict[str, Any],
+) -> tuple[list[Result], str]:
+    """The admin's attempts list at school scale, each page next to its bare SQL.
+
+    Over HTTP, each page is measured against the bare SQL of the same page served by the bare
+    Flask app; then the database time of each page is measured against that SQL alone.
+    """
+    admin_cookie = sign_in(port, first["admin"][1], first["admin"][2])
+    teacher_cookie = sign_in(port, first["teacher"][1], first["teacher"][2])
+    quest = first_id(database, "SELECT min(id) FROM quest WHERE status = 'published'")
+    teacher = first_id(
+        database, 'SELECT id FROM "user" WHERE username = :name', name=first["teacher"][1]
+    )
+    quest_filter = filter_param(port, "/admin/attempt/", admin_cookie, "quest")
+    pages = [
+        ("first page", "/admin/attempt/", "/attempts", admin_cookie),
+        (
+            "filtered by quest",
+            f"/admin/attempt/?{quest_filter}={quest}",
+            f"/attempts?quest={quest}",
+            admin_cookie,
+        ),
+        ("teacher's first page", "/admin/attempt/", f"/attempts?teacher={teacher}", teacher_cookie),
+    ]
+    results = []
+    for label, path, sql_path, cookie in pages:
+        results.append(
+            measure(
+                name=f"bare SQL: attempts, {label}", port=baseline_port, path=sql_path, **options
+            )
+        )
+        results.append(
+            measure(
+                name=f"admin: attempts, {label}",
+                port=port,
+                path=path,
+                headers={"Cookie": cookie},
+                **options,
+            )
+        )
+    database_time = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.dbtime",
+            first["admin"][1],
+            first["teacher"][1],
+            quest_filter,
+            str(quest),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return results, database_time.stdout
+
+
+def compare_pages(results: list[Result]) -> str:
+    """Each admin page as a multiple of the bare SQL of the same page (the issue's target: 3×)."""
+    lines = ["", f"{'admin page vs. its bare SQL':<44}{'p50 ×':>9}{'p99 ×':>9}{'req/s ×':>9}"]
+    for sql, page in zip(results[::2], results[1::2], strict=True):
+        lines.append(
+            f"{page.name:<44}{page.p50 / sql.p50:>9.2f}{page.p99 / sql.p99:>9.2f}"
+            f"{sql.rps / page.rps if page.rps else float('inf'):>9.2f}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -81,9 +81,9 @@ def database_is_empty() -> bool:
     return db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def sprint_start(now: datetime) -> datetime:
-    """Return midnight UTC on the Monday that starts a sprint of DEMO_WEEKS ending now."""
-    start = (now - timedelta(weeks=DEMO_WEEKS)).replace(hour=0, minute=0, second=0, microsecond=0)
+def sprint_start(now: datetime, *, weeks: int = DEMO_WEEKS) -> datetime:
+    """Return midnight UTC on the Monday that starts a sprint of ``weeks`` weeks ending now."""
+    start = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
     return start - timedelta(days=start.weekday())
 
 
@@ -92,27 +92,31 @@ def load_quest_files(directory: Path = QUEST_DIR) -> list[dict[str, Any]]:
     return [yaml.safe_load(path.read_text("utf-8")) for path in sorted(directory.glob("*.yaml"))]
 
 
+def stage_drafts(document: dict[str, Any]) -> list[StageDraft]:
+    """The stages of a quest file, ready for the quest services."""
+    return [
+        StageDraft(
+            kind=stage["kind"],
+            title=stage["title"],
+            content=stage.get("content", ""),
+            points=stage.get("points", 10),
+            settings=stage.get("settings") or {},
+            time_limit_seconds=stage.get("time_limit_seconds"),
+        )
+        for stage in document["stages"]
+    ]
+
+
 def create_demo_quests(*, author: User) -> dict[str, Quest]:
     """Create and publish the demo quests through the quest services."""
     quests = {}
     for document in load_quest_files():
-        drafts = [
-            StageDraft(
-                kind=stage["kind"],
-                title=stage["title"],
-                content=stage.get("content", ""),
-                points=stage.get("points", 10),
-                settings=stage.get("settings") or {},
-                time_limit_seconds=stage.get("time_limit_seconds"),
-            )
-            for stage in document["stages"]
-        ]
         quest = create_quest(
             slug=document["slug"],
             title=document["title"],
             theme=document["theme"],
             summary=document["summary"],
-            stages=drafts,
+            stages=stage_drafts(document),
             author=author,
         )
         quests[quest.slug] = publish_quest(quest=quest, by=author)
@@ -182,7 +186,12 @@ def insert_attempts(
 
 
 def simulate_classroom(
-    *, classroom: Classroom, student_ids: dict[str, int], seed: int, now: datetime
+    *,
+    classroom: Classroom,
+    student_ids: dict[str, int],
+    seed: int,
+    now: datetime,
+    weeks: int = DEMO_WEEKS,
 ) -> list[SimulatedAttempt]:
     """Simulate the attempts of a classroom's students on the quests assigned to it."""
     assignments = sorted(classroom.assignments, key=lambda assignment: assignment.opens_at)
@@ -194,7 +203,7 @@ def simulate_classroom(
         student_keys=sorted(student_ids),
         quests=[quest_spec(assignment) for assignment in assignments],
         start=start,
-        weeks=DEMO_WEEKS,
+        weeks=weeks,
         now=now,
     )
     return list(cohort.attempts)
@@ -290,30 +299,69 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
     )
 
 
-def seed_students(
-    *, count: int, seed: int, echo: Echo = print, class_size: int = 30, now: datetime | None = None
-) -> str:
-    """Add ``count`` students in new classrooms working on the published quests, in bulk."""
-    now = now or utcnow()
+def more_quests(*, count: int, author: User) -> dict[str, Quest]:
+    """Return ``count`` published quests for scale data, adding numbered units of the demo ones.
+
+    A course runs a quest or two a week, so a term of scale data needs more quests than the demo
+    has; each extra unit is a published copy of a demo quest file with its own slug and title.
+    """
     quests = {
         quest.slug: quest
         for quest in db.session.scalars(
             select(Quest).where(Quest.status == QuestStatus.PUBLISHED.value).order_by(Quest.id)
         )
     }
+    documents = load_quest_files()
+    unit = 2
+    while len(quests) < count:
+        for document in documents:
+            slug = f"{document['slug']}-unit-{unit}"
+            if len(quests) >= count or slug in quests:
+                continue
+            if db.session.scalar(select(Quest.id).where(Quest.slug == slug)) is None:
+                quest = create_quest(
+                    slug=slug,
+                    title=f"{document['title']} (unit {unit})",
+                    theme=document["theme"],
+                    summary=document["summary"],
+                    stages=stage_drafts(document),
+                    author=author,
+                )
+                quests[slug] = publish_quest(quest=quest, by=author)
+        unit += 1
+    return quests
+
+
+def seed_students(
+    *,
+    count: int,
+    seed: int,
+    echo: Echo = print,
+    class_size: int = 30,
+    quest_count: int = 2,
+    now: datetime | None = None,
+) -> str:
+    """Add ``count`` students in new classrooms, each given ``quest_count`` quests, in bulk.
+
+    With two quests the cohort works for the demo's four weeks; with more, the term is as many
+    weeks as it takes to open one quest a week.
+    """
+    now = now or utcnow()
     teacher = db.session.scalar(
         select(User).join(User.roles).where(Role.name == RoleName.TEACHER.value).order_by(User.id)
     )
-    if not quests or teacher is None:
+    if teacher is None or database_is_empty():
         raise SeedRefused("Scale data needs the demo first: run `manage.py seed --demo`.")
+    quests = more_quests(count=quest_count, author=teacher)
     student_role = ensure_roles()[RoleName.STUDENT.value]
     # Scale students share one random password: hashing thousands with Argon2 takes minutes.
     password = generate_password()
     password_hash = hash_password(password)
     first_id = (db.session.scalar(select(func.max(User.id))) or 0) + 1
     people = make_students(seed=seed, count=count)
-    start = sprint_start(now)
-    slugs = sorted(quests)[:2]
+    weeks = max(DEMO_WEEKS, quest_count + 2)
+    start = sprint_start(now, weeks=weeks)
+    slugs = sorted(quests)[:quest_count]
     total_attempts = 0
     classroom_count = 0
     with click.progressbar(length=count, label="Students", file=None) as bar:
@@ -357,7 +405,11 @@ def seed_students(
             db.session.commit()
             student_ids = {row["username"]: i for row, i in zip(rows, ids, strict=True)}
             attempts = simulate_classroom(
-                classroom=classroom, student_ids=student_ids, seed=seed + batch_number, now=now
+                classroom=classroom,
+                student_ids=student_ids,
+                seed=seed + batch_number,
+                now=now,
+                weeks=weeks,
             )
             total_attempts += len(attempts)
             insert_attempts(attempts, student_ids=student_ids, quests=quests, label="  attempts")

@@ -19,11 +19,26 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import PASSWORD, fresh_database, post_form
+from sqlalchemy import select
 
 from quest_platform import create_app
 from quest_platform.extensions import db as _db
-from quest_platform.models import Classroom, Enrollment, Quest, RoleName, User, utcnow
+from quest_platform.models import (
+    AchievementAward,
+    Attempt,
+    AuditEntry,
+    Classroom,
+    Enrollment,
+    Outcome,
+    Quest,
+    QuestAssignment,
+    RoleName,
+    StageKind,
+    User,
+    utcnow,
+)
 from quest_platform.services.accounts import create_user
+from quest_platform.services.achievements import ensure_achievements
 from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 
@@ -239,15 +254,56 @@ class Builders:
         )
         return publish_quest(quest=quest, by=author) if publish else quest
 
-    def assignment(self, *, quest: Quest, classroom: Classroom) -> Any:
+    def assignment(
+        self, *, quest: Quest, classroom: Classroom, by: User | None = None
+    ) -> QuestAssignment:
         opens = utcnow() - timedelta(days=1)
         return assign_quest(
             quest=quest,
             classroom=classroom,
             opens_at=opens,
             due_at=opens + timedelta(days=14),
-            by=None,
+            by=by,
         )
+
+    def attempt(
+        self,
+        *,
+        student: User,
+        quest: Quest,
+        position: int = 3,
+        outcome: str = Outcome.PENDING_REVIEW.value,
+        score: float | None = None,
+        answer: dict[str, Any] | None = None,
+        submitted_at: Any = None,
+    ) -> Attempt:
+        """Record an attempt as submitted (by default: a checkpoint waiting for review)."""
+        stage = next(stage for stage in quest.stages if stage.position == position)
+        submitted = submitted_at or utcnow()
+        if answer is None:
+            checkpoint = stage.kind == StageKind.CHECKPOINT
+            answer = {"evidence": "My login route hashes passwords."} if checkpoint else {}
+        attempt = Attempt(
+            student=student,
+            quest=quest,
+            stage=stage,
+            started_at=submitted - timedelta(minutes=12),
+            submitted_at=submitted,
+            answer=answer,
+            score=score,
+            max_score=float(stage.points),
+            outcome=outcome,
+        )
+        _db.session.add(attempt)
+        _db.session.commit()
+        return attempt
+
+    def award(self, *, student: User, code: str = "first-quest") -> AchievementAward:
+        achievement = next(a for a in ensure_achievements() if a.code == code)
+        award = AchievementAward(achievement=achievement, student=student)
+        _db.session.add(award)
+        _db.session.commit()
+        return award
 
 
 @pytest.fixture
@@ -267,7 +323,10 @@ class School:
     """Two classrooms with a teacher and a student each, and an administrator.
 
     ``teacher`` teaches ``classroom``, where ``student`` is enrolled; ``other_teacher`` and
-    ``other_student`` belong to ``other_classroom``.
+    ``other_student`` belong to ``other_classroom``. Each teacher assigned a published quest to
+    their classroom (``assignment``, audited as ``audit_entry``), and its student has one
+    attempt waiting for review at the quest's checkpoint (``attempt``) and one achievement
+    (``award``). The ``other_`` records belong to the other classroom.
     """
 
     admin: User
@@ -277,6 +336,16 @@ class School:
     other_teacher: User
     other_student: User
     other_classroom: Classroom
+    quest: Quest
+    other_quest: Quest
+    assignment: QuestAssignment
+    other_assignment: QuestAssignment
+    attempt: Attempt
+    other_attempt: Attempt
+    award: AchievementAward
+    other_award: AchievementAward
+    audit_entry: AuditEntry
+    other_audit_entry: AuditEntry
 
     def person(self, role: str) -> User | None:
         """The person playing ``role`` ("anonymous" is nobody)."""
@@ -288,12 +357,39 @@ def school(make: Builders) -> School:
     """A small school: see :class:`School`."""
     teacher, student = make.teacher(), make.student()
     other_teacher, other_student = make.teacher(), make.student()
+    admin = make.admin()
+    classroom = make.classroom(teachers=[teacher], students=[student])
+    other_classroom = make.classroom(teachers=[other_teacher], students=[other_student])
+    quest, other_quest = make.quest(), make.quest()
+    assignment = make.assignment(quest=quest, classroom=classroom, by=teacher)
+    other_assignment = make.assignment(
+        quest=other_quest, classroom=other_classroom, by=other_teacher
+    )
+
+    def audit_entry_of(record: QuestAssignment) -> AuditEntry:
+        return _db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.table_name == record.__tablename__,
+                AuditEntry.record_id == str(record.id),
+            )
+        ).one()
+
     return School(
-        admin=make.admin(),
+        admin=admin,
         teacher=teacher,
         student=student,
-        classroom=make.classroom(teachers=[teacher], students=[student]),
+        classroom=classroom,
         other_teacher=other_teacher,
         other_student=other_student,
-        other_classroom=make.classroom(teachers=[other_teacher], students=[other_student]),
+        other_classroom=other_classroom,
+        quest=quest,
+        other_quest=other_quest,
+        assignment=assignment,
+        other_assignment=other_assignment,
+        attempt=make.attempt(student=student, quest=quest),
+        other_attempt=make.attempt(student=other_student, quest=other_quest),
+        award=make.award(student=student),
+        other_award=make.award(student=other_student),
+        audit_entry=audit_entry_of(assignment),
+        other_audit_entry=audit_entry_of(other_assignment),
     )

@@ -2,9 +2,9 @@
 
 The table below names, for each route and method, what each of six people gets: a visitor, a
 student, a student of another class, the teacher of that student's class, a teacher of another
-class and an administrator. Routes with ids are exercised on the student and the classroom of the
-first teacher, and on ids that do not exist. A route added to the app without a line in the
-table fails ``test_every_route_has_an_access_rule``.
+class and an administrator. Routes with ids are exercised on the student, the classroom and a
+published quest (and its second stage) of the first teacher, and on ids that do not exist. A
+route added to the app without a line in the table fails ``test_every_route_has_an_access_rule``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,13 @@ TO_PROFILE = Expect(302, "/accounts/profile")
 TO_TEACHER_HOME = Expect(302, "/admin/")
 TO_CLASSROOMS = Expect(302, "/admin/classroom/")
 TO_USERS = Expect(302, "/admin/user/")
+TO_QUESTS = Expect(302, "/admin/quest/")
+TO_ASSIGNMENTS = Expect(302, "/admin/assignment/")
+TO_ATTEMPTS = Expect(302, "/admin/attempt/")
+TO_ATTEMPT = Expect(302, "/admin/attempt/details/")
+TO_AWARDS = Expect(302, "/admin/award/")
+TO_AUDIT = Expect(302, "/admin/audit/")
+TO_QUEST = Expect(302, "/admin/quest/details/")
 FORBIDDEN = Expect(403)
 NOT_FOUND = Expect(404)
 NOT_ALLOWED = Expect(405)
@@ -52,9 +59,11 @@ class Access:
     """What each person gets from one request to a route.
 
     ``other_student`` and ``other_teacher`` get what ``student`` and ``teacher`` get unless
-    given. ``ids`` is "own" (the first teacher's student and classroom) or "missing"; they
-    fill ``<int:student_id>`` and ``<int:classroom_id>`` in the rule, and ``{student_id}`` and
-    ``{classroom_id}`` in ``query`` (Flask-Admin passes record ids in the query string) and
+    given. ``ids`` is "own" (the first teacher's student, classroom and published quest, with
+    its second stage; the first classroom's assignment, an attempt of its student, their
+    achievement and the teacher's audit entry) or "missing"; they fill ``<int:student_id>``,
+    ``<int:classroom_id>``, ``<int:quest_id>`` and ``<int:position>`` in the rule, and the same
+    names in braces in ``query`` (Flask-Admin passes record ids in the query string) and
     ``data``.
     """
 
@@ -72,7 +81,8 @@ class Access:
 
     def __str__(self) -> str:
         query = f"?{self.query}" if self.query else ""
-        return f"{self.method} {self.rule}{query}" + (
+        action = f" [{self.data['action']}]" if "action" in self.data else ""
+        return f"{self.method} {self.rule}{query}{action}" + (
             " (missing id)" if self.ids == "missing" else ""
         )
 
@@ -88,6 +98,12 @@ class Access:
         return {
             "student_id": str(school.student.id if own else MISSING_ID),
             "classroom_id": str(school.classroom.id if own else MISSING_ID),
+            "quest_id": str(school.teacher_quest.id if own else MISSING_ID),
+            "assignment_id": str(school.assignment.id if own else MISSING_ID),
+            "attempt_id": str(school.attempt.id if own else MISSING_ID),
+            "award_id": str(school.award.id if own else MISSING_ID),
+            "audit_id": str(school.audit_entry.id if own else MISSING_ID),
+            "position": "2",
         }
 
     def url(self, school: Any) -> str:
@@ -95,6 +111,8 @@ class Access:
         path = (
             self.rule.replace("<int:student_id>", ids["student_id"])
             .replace("<int:classroom_id>", ids["classroom_id"])
+            .replace("<int:quest_id>", ids["quest_id"])
+            .replace("<int:position>", ids["position"])
             .replace("<export_type>", "csv")
         )
         return path + (f"?{self.query.format(**ids)}" if self.query else "")
@@ -125,6 +143,55 @@ CLASS_ID = {"id": "{classroom_id}"}
 STUDENT_DATA = {"id": "{student_id}"}
 NEW_CODE = {"action": "new_join_code", "rowid": "{classroom_id}"}
 DEACTIVATE = {"action": "deactivate", "rowid": "{student_id}"}
+RESET_PASSWORDS = {"action": "reset_passwords", "rowid": "{student_id}"}
+ENROLL = {"action": "enroll_in_classroom", "rowid": "{student_id}", "classroom": "{classroom_id}"}
+MOVE = {"action": "move_to_classroom", "rowid": "{student_id}", "classroom": "{classroom_id}"}
+ROSTER_IMPORT = "/admin/roster-import/"
+PICK_CLASS = {"classroom": "{classroom_id}"}
+NO_STUDENTS = {"classroom": "{classroom_id}", "roster": "first name,last name,username"}
+ONE_SIGN_IN = {
+    "credentials-0-display_name": "Ana Lee",
+    "credentials-0-username": "ana.lee",
+    "credentials-0-password": "abcd-efgh-jkmn",
+}
+QUEST = "id={quest_id}"
+QUEST_DATA = {"id": "{quest_id}"}
+ARCHIVE = {"action": "archive", "rowid": "{quest_id}"}
+UP = {"direction": "up"}
+QUEST_RULE = "/admin/quest/<int:quest_id>"
+STAGE_NEW = f"{QUEST_RULE}/stages/new"
+STAGE_RULE = f"{QUEST_RULE}/stages/<int:position>"
+ASSIGNMENT = "id={assignment_id}"
+ATTEMPT = "id={attempt_id}"
+REVIEW = "/admin/attempt/review/"
+GOOD_REVIEW = {"score": "8", "outcome": "passed", "reason": "Clear evidence."}
+GRADEBOOK = "/admin/classroom/<int:classroom_id>/gradebook.csv"
+
+
+def read_only(name: str, key: str, back: Expect) -> list[Access]:
+    """The rows of a read-only model view: its list, details and export; no changes.
+
+    ``key`` names the id of the view's record (``attempt_id``, ...), ``back`` its list.
+    """
+    record, data = f"id={{{key}}}", {"id": f"{{{key}}}"}
+    return [
+        staff_only("GET", f"/admin/{name}/", OK),
+        staff_only("GET", DETAILS.format(name), OK, other_teacher=NOT_FOUND, query=record),
+        staff_only("GET", DETAILS.format(name), NOT_FOUND, query=record, ids="missing"),
+        # Creating, editing, deleting and bulk actions are off: back to the list, unchanged.
+        staff_only("GET", f"/admin/{name}/new/", back),
+        staff_only("POST", f"/admin/{name}/new/", back),
+        staff_only("GET", EDIT.format(name), back, query=record),
+        staff_only("POST", EDIT.format(name), back, query=record),
+        staff_only("POST", f"/admin/{name}/delete/", back, data=data),
+        staff_only("POST", f"/admin/{name}/action/", back, data={"action": "delete"}),
+        staff_only("GET", f"/admin/{name}/export/<export_type>/", OK),
+        staff_only("GET", f"/admin/{name}/ajax/lookup/", NOT_FOUND),
+        staff_only("POST", f"/admin/{name}/ajax/update/", NOT_FOUND),
+        everyone("GET", f"/admin/{name}/delete/", NOT_ALLOWED),
+        everyone("GET", f"/admin/{name}/action/", NOT_ALLOWED),
+    ]
+
 
 # Columns: method, rule, then what a visitor, a student, a teacher and an admin get; the student
 # and teacher of the other classroom get the same unless named.
@@ -181,9 +248,109 @@ ACCESS = [
     staff_only("POST", EDIT.format("user"), OK, other_teacher=NOT_FOUND, query=STUDENT),
     staff_only("POST", "/admin/user/delete/", TO_USERS, data=STUDENT_DATA),
     staff_only("POST", "/admin/user/action/", TO_USERS, data=DEACTIVATE),
+    # The password sheet is the answer itself; with nobody in scope it is a message on the list.
+    staff_only("POST", "/admin/user/action/", OK, other_teacher=TO_USERS, data=RESET_PASSWORDS),
+    staff_only("POST", "/admin/user/action/", TO_USERS, data=RESET_PASSWORDS, ids="missing"),
+    # Enrolling and moving end on the list, done or refused (another teacher's classroom).
+    staff_only("POST", "/admin/user/action/", TO_USERS, data=ENROLL),
+    staff_only("POST", "/admin/user/action/", TO_USERS, data=ENROLL, ids="missing"),
+    staff_only("POST", "/admin/user/action/", TO_USERS, data=MOVE),
+    staff_only("POST", "/admin/user/action/", TO_USERS, data=MOVE, ids="missing"),
     staff_only("GET", "/admin/user/export/<export_type>/", OK),
     staff_only("GET", "/admin/user/ajax/lookup/", NOT_FOUND),
     staff_only("POST", "/admin/user/ajax/update/", NOT_FOUND),
+    # Roster import: a preview without a file is the form again (422), an import of a roster
+    # without students the preview again (422); another teacher's classroom is refused
+    staff_only("GET", ROSTER_IMPORT, OK),
+    staff_only(
+        "POST", f"{ROSTER_IMPORT}preview", INVALID, other_teacher=FORBIDDEN, data=PICK_CLASS
+    ),
+    staff_only("POST", f"{ROSTER_IMPORT}preview", NOT_FOUND, data=PICK_CLASS, ids="missing"),
+    staff_only(
+        "POST", f"{ROSTER_IMPORT}import", INVALID, other_teacher=FORBIDDEN, data=NO_STUDENTS
+    ),
+    staff_only("POST", f"{ROSTER_IMPORT}import", NOT_FOUND, data=NO_STUDENTS, ids="missing"),
+    staff_only("POST", f"{ROSTER_IMPORT}credentials.csv", OK, data=ONE_SIGN_IN),
+    # Admin quests, on a published quest of the first teacher: every teacher reads, previews and
+    # copies it; only its author (and an admin) changes it, others are refused (403). Another
+    # teacher's draft is missing (404): tests/admin_views/test_quest_view.py tries every route.
+    staff_only("GET", "/admin/quest/", OK),
+    staff_only("GET", "/admin/quest/new/", OK),
+    staff_only("POST", "/admin/quest/new/", INVALID),  # an empty form comes back with errors
+    staff_only("GET", DETAILS.format("quest"), OK, query=QUEST),
+    staff_only("GET", DETAILS.format("quest"), NOT_FOUND, query=QUEST, ids="missing"),
+    staff_only("GET", EDIT.format("quest"), OK, other_teacher=FORBIDDEN, query=QUEST),
+    staff_only("GET", EDIT.format("quest"), NOT_FOUND, query=QUEST, ids="missing"),
+    staff_only("POST", EDIT.format("quest"), INVALID, other_teacher=FORBIDDEN, query=QUEST),
+    staff_only("POST", "/admin/quest/delete/", TO_QUESTS, other_teacher=FORBIDDEN, data=QUEST_DATA),
+    staff_only("POST", "/admin/quest/delete/", NOT_FOUND, data=QUEST_DATA, ids="missing"),
+    # Archiving another teacher's quest is refused with a message on the list.
+    staff_only("POST", "/admin/quest/action/", TO_QUESTS, data=ARCHIVE),
+    staff_only("GET", "/admin/quest/export/<export_type>/", OK),
+    staff_only("GET", "/admin/quest/ajax/lookup/", NOT_FOUND),
+    staff_only("POST", "/admin/quest/ajax/update/", NOT_FOUND),
+    staff_only("GET", STAGE_NEW, TO_QUEST, other_teacher=FORBIDDEN),  # no kind chosen
+    staff_only("GET", STAGE_NEW, OK, other_teacher=FORBIDDEN, query="kind=quiz"),
+    staff_only("GET", STAGE_NEW, NOT_FOUND, query="kind=quiz", ids="missing"),
+    staff_only("POST", STAGE_NEW, INVALID, other_teacher=FORBIDDEN, query="kind=lesson"),
+    staff_only("GET", f"{STAGE_RULE}/edit", OK, other_teacher=FORBIDDEN),
+    staff_only("GET", f"{STAGE_RULE}/edit", NOT_FOUND, ids="missing"),
+    staff_only("POST", f"{STAGE_RULE}/edit", INVALID, other_teacher=FORBIDDEN),
+    staff_only("POST", f"{STAGE_RULE}/move", TO_QUEST, other_teacher=FORBIDDEN, data=UP),
+    staff_only("POST", f"{STAGE_RULE}/move", NOT_FOUND, data=UP, ids="missing"),
+    staff_only("POST", f"{STAGE_RULE}/delete", TO_QUEST, other_teacher=FORBIDDEN),
+    staff_only("POST", f"{STAGE_RULE}/delete", NOT_FOUND, ids="missing"),
+    staff_only("POST", f"{QUEST_RULE}/publish", TO_QUEST, other_teacher=FORBIDDEN),
+    staff_only("POST", f"{QUEST_RULE}/publish", NOT_FOUND, ids="missing"),
+    staff_only("POST", f"{QUEST_RULE}/archive", TO_QUEST, other_teacher=FORBIDDEN),
+    staff_only("POST", f"{QUEST_RULE}/archive", NOT_FOUND, ids="missing"),
+    staff_only("POST", f"{QUEST_RULE}/copy", TO_QUEST),  # to the copy's page
+    staff_only("POST", f"{QUEST_RULE}/copy", NOT_FOUND, ids="missing"),
+    staff_only("GET", f"{QUEST_RULE}/preview/", OK),
+    staff_only("GET", f"{QUEST_RULE}/preview/", NOT_FOUND, ids="missing"),
+    staff_only("GET", f"{QUEST_RULE}/preview/<int:position>", OK),
+    staff_only("GET", f"{QUEST_RULE}/preview/<int:position>", NOT_FOUND, ids="missing"),
+    # Quest assignments: a teacher reaches their classrooms'; removing one that students have
+    # attempted is refused with a message on the list; no bulk action (delete one at a time)
+    staff_only("GET", "/admin/assignment/", OK),
+    staff_only("GET", "/admin/assignment/new/", OK),
+    staff_only("POST", "/admin/assignment/new/", OK),  # an empty form comes back with errors
+    staff_only("GET", DETAILS.format("assignment"), OK, other_teacher=NOT_FOUND, query=ASSIGNMENT),
+    staff_only("GET", DETAILS.format("assignment"), NOT_FOUND, query=ASSIGNMENT, ids="missing"),
+    staff_only("GET", EDIT.format("assignment"), OK, other_teacher=NOT_FOUND, query=ASSIGNMENT),
+    staff_only("GET", EDIT.format("assignment"), NOT_FOUND, query=ASSIGNMENT, ids="missing"),
+    staff_only("POST", EDIT.format("assignment"), OK, other_teacher=NOT_FOUND, query=ASSIGNMENT),
+    staff_only(
+        "POST",
+        "/admin/assignment/delete/",
+        TO_ASSIGNMENTS,
+        other_teacher=NOT_FOUND,
+        data={"id": "{assignment_id}"},
+    ),
+    staff_only(
+        "POST",
+        "/admin/assignment/delete/",
+        NOT_FOUND,
+        data={"id": "{assignment_id}"},
+        ids="missing",
+    ),
+    staff_only("POST", "/admin/assignment/action/", TO_ASSIGNMENTS, data={"action": "delete"}),
+    staff_only("GET", "/admin/assignment/export/<export_type>/", OK),
+    staff_only("GET", "/admin/assignment/ajax/lookup/", NOT_FOUND),
+    staff_only("POST", "/admin/assignment/ajax/update/", NOT_FOUND),
+    # Attempts: read-only, reviewed from their details page (a review without a score: 422)
+    *read_only("attempt", "attempt_id", TO_ATTEMPTS),
+    staff_only(
+        "POST", REVIEW, TO_ATTEMPT, other_teacher=NOT_FOUND, query=ATTEMPT, data=GOOD_REVIEW
+    ),
+    staff_only("POST", REVIEW, INVALID, other_teacher=NOT_FOUND, query=ATTEMPT),
+    staff_only("POST", REVIEW, NOT_FOUND, query=ATTEMPT, data=GOOD_REVIEW, ids="missing"),
+    # Achievements and the audit log: read-only
+    *read_only("award", "award_id", TO_AWARDS),
+    *read_only("audit", "audit_id", TO_AUDIT),
+    # A classroom's gradebook: its teachers and admins; another teacher's is missing
+    staff_only("GET", GRADEBOOK, OK, other_teacher=NOT_FOUND),
+    staff_only("GET", GRADEBOOK, NOT_FOUND, ids="missing"),
     # Wrong methods: state changes are never a GET, pages never accept a POST
     everyone("POST", "/", NOT_ALLOWED),
     everyone("POST", "/start", NOT_ALLOWED),
@@ -196,6 +363,22 @@ ACCESS = [
     everyone("GET", "/admin/classroom/action/", NOT_ALLOWED),
     everyone("GET", "/admin/user/delete/", NOT_ALLOWED),
     everyone("GET", "/admin/user/action/", NOT_ALLOWED),
+    everyone("GET", "/admin/assignment/delete/", NOT_ALLOWED),
+    everyone("GET", "/admin/assignment/action/", NOT_ALLOWED),
+    everyone("GET", REVIEW, NOT_ALLOWED),
+    everyone("POST", GRADEBOOK, NOT_ALLOWED),
+    everyone("POST", ROSTER_IMPORT, NOT_ALLOWED),
+    everyone("GET", f"{ROSTER_IMPORT}preview", NOT_ALLOWED),
+    everyone("GET", f"{ROSTER_IMPORT}import", NOT_ALLOWED),
+    everyone("GET", f"{ROSTER_IMPORT}credentials.csv", NOT_ALLOWED),
+    everyone("GET", "/admin/quest/delete/", NOT_ALLOWED),
+    everyone("GET", "/admin/quest/action/", NOT_ALLOWED),
+    everyone("GET", f"{STAGE_RULE}/move", NOT_ALLOWED),
+    everyone("GET", f"{STAGE_RULE}/delete", NOT_ALLOWED),
+    everyone("GET", f"{QUEST_RULE}/publish", NOT_ALLOWED),
+    everyone("GET", f"{QUEST_RULE}/archive", NOT_ALLOWED),
+    everyone("GET", f"{QUEST_RULE}/copy", NOT_ALLOWED),
+    everyone("POST", f"{QUEST_RULE}/preview/", NOT_ALLOWED),
 ]
 
 
@@ -228,6 +411,13 @@ def test_only_static_files_are_left_out(app):
         "/admin/static/<path:filename>",
         "/fs-static/<path:filename>",
     }
+
+
+@pytest.fixture
+def school(school, make):
+    """The shared school, with a published quest the first teacher wrote (``teacher_quest``)."""
+    school.teacher_quest = make.quest(author=school.teacher)
+    return school
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -6,6 +6,8 @@ The demo school is seeded once for the module, into its own empty database (migr
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import stat
@@ -131,7 +133,7 @@ def test_help_lists_every_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     commands = set(re.findall(r"^  ([a-z-]+)\s", result.stdout.split("Commands:")[1], re.M))
-    assert {"run", "db", "seed", "create-admin", "create-teacher"} <= commands
+    assert {"run", "db", "seed", "create-admin", "create-teacher", "import-roster"} <= commands
 
 
 def test_production_without_secrets_is_refused_with_a_plain_message(tmp_path):
@@ -277,6 +279,26 @@ def test_seed_students_adds_students_with_attempts(app):
     assert db.session.scalar(select(func.count()).select_from(Attempt)) > attempts_before
 
 
+def test_seed_students_with_more_quests_adds_numbered_units(app):
+    assert run_cli(app, "seed", "--demo").exit_code == 0
+    published = select(func.count()).select_from(Quest).where(Quest.status == "published")
+    before = db.session.scalar(published)
+
+    result = run_cli(app, "seed", "--students", "30", "--quests", "6")
+
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(published) == 6 > before
+    classroom = db.session.scalar(select(Classroom).order_by(Classroom.id.desc()).limit(1))
+    assert len(classroom.assignments) == 6
+    given = {assignment.quest_id for assignment in classroom.assignments}
+    answered = select(Attempt.quest_id).join(
+        Enrollment, Enrollment.student_id == Attempt.student_id
+    )
+    answered = answered.where(Enrollment.classroom_id == classroom.id).distinct()
+    assert set(db.session.scalars(answered)) <= given
+    assert len(set(db.session.scalars(answered))) > 2
+
+
 def test_seed_students_needs_the_demo_first(app):
     result = run_cli(app, "seed", "--students", "5")
     assert result.exit_code != 0
@@ -330,5 +352,122 @@ def test_bad_staff_details_are_refused_and_nothing_is_written(app, make, argumen
     assert result.exit_code != 0
     assert message in result.output
     assert "One-time password" not in result.output
+    db.session.expire_all()
+    assert table_counts() == before
+
+
+# import-roster
+
+ROSTER = "first name,last name,username,email\nAna,Lee,ana.lee,ana@example.org\nBen,Ito,ben.ito,\n"
+# A row of the printed sign-ins: name, username, one-time password.
+SIGN_IN_LINE = re.compile(r"^(Ana Lee|Ben Ito)\s+(\S+)\s+([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})$")
+
+
+@pytest.fixture
+def roster_file(tmp_path) -> Path:
+    path = tmp_path / "roster.csv"
+    path.write_text(ROSTER, "utf-8")
+    return path
+
+
+def import_roster(app, path: Path, classroom, *options: str):
+    return run_cli(app, "import-roster", str(path), "--classroom", str(classroom.id), *options)
+
+
+def test_import_roster_dry_run_prints_the_rows_and_writes_nothing(app, make, roster_file):
+    classroom = make.classroom()
+    before = table_counts()
+
+    result = import_roster(app, roster_file, classroom, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["Line", "Name", "Username", "Email", "Status"]
+    assert lines[2].split() == ["2", "Ana", "Lee", "ana.lee", "ana@example.org", "new", "student"]
+    assert "2 new students, 0 errors" in result.output
+    assert "Dry run: nothing was written." in result.output
+    db.session.expire_all()
+    assert table_counts() == before
+
+
+def test_import_roster_creates_and_enrolls_and_prints_the_passwords_once(app, make, roster_file):
+    classroom = make.classroom()
+
+    result = import_roster(app, roster_file, classroom)
+
+    assert result.exit_code == 0, result.output
+    assert f"Imported 2 students into {classroom.name}" in result.output
+    printed = [SIGN_IN_LINE.match(line) for line in result.output.splitlines()]
+    sign_ins = {match.group(2): match.group(3) for match in printed if match}
+    assert set(sign_ins) == {"ana.lee", "ben.ito"}
+    for username, password in sign_ins.items():
+        student = db.session.scalar(select(User).where(User.username == username))
+        assert verify_password(password, student.password)
+        assert student.must_change_password
+        assert [e.classroom_id for e in student.enrollments] == [classroom.id]
+
+
+def test_import_roster_with_an_error_exits_non_zero_and_writes_nothing(app, make, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text(ROSTER + "Cy,,cy.ng,\n", "utf-8")
+    classroom = make.classroom()
+    before = table_counts()
+
+    result = import_roster(app, path, classroom)
+
+    assert result.exit_code == 1
+    assert "error: last name missing" in result.output
+    assert "2 new students, 1 error" in result.output
+    assert "Nothing was imported" in result.output
+    assert "One-time password" not in result.output
+    db.session.expire_all()
+    assert table_counts() == before
+
+
+def test_import_roster_explains_a_file_it_cannot_read(app, make, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(b"name,class\n")
+    result = import_roster(app, path, make.classroom())
+    assert result.exit_code == 1
+    assert "Error: The first row is not a header row this import knows." in result.output
+
+
+def test_import_roster_refuses_an_unknown_classroom(app, make, roster_file):
+    classroom = make.classroom()
+    before = table_counts()
+    result = run_cli(app, "import-roster", str(roster_file), "--classroom", "999999")
+    assert result.exit_code == 1
+    assert "No classroom has the id 999999." in result.output
+    assert f"{classroom.id} ({classroom.name}, {classroom.term})" in result.output
+    assert table_counts() == before
+
+
+def test_import_roster_writes_the_passwords_to_a_private_file(app, make, roster_file, tmp_path):
+    out = tmp_path / "sign-ins.csv"
+
+    result = import_roster(app, roster_file, make.classroom(), "--credentials-out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert rows[0] == ["Name", "Username", "One-time password"]
+    for name, username, password in rows[1:]:
+        student = db.session.scalar(select(User).where(User.username == username))
+        assert student.display_name == name
+        assert verify_password(password, student.password)
+        assert password not in result.output
+
+
+def test_import_roster_refuses_an_existing_credentials_file(app, make, roster_file, tmp_path):
+    out = tmp_path / "sign-ins.csv"
+    out.write_text("keep me", "utf-8")
+    classroom = make.classroom()
+    before = table_counts()
+
+    result = import_roster(app, roster_file, classroom, "--credentials-out", str(out))
+
+    assert result.exit_code == 1
+    assert "nothing was imported" in result.output
+    assert out.read_text("utf-8") == "keep me"
     db.session.expire_all()
     assert table_counts() == before

@@ -270,8 +270,14 @@ def test_flaw_7_no_secret_is_logged_while_signing_in(client, db, make, login_as,
 
 
 def post_routes(app, school) -> list[str]:
-    """Every URL that accepts a POST, with ids of the teacher's own student and classroom."""
-    ids = {"student_id": school.student.id, "classroom_id": school.classroom.id}
+    """Every URL that accepts a POST, with ids of the teacher's own student and classroom (and of
+    the school's quest and its first stage)."""
+    ids = {
+        "student_id": school.student.id,
+        "classroom_id": school.classroom.id,
+        "quest_id": school.quest.id,
+        "position": 1,
+    }
     urls = []
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods:

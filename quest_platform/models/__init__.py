@@ -2,7 +2,7 @@
 
 from quest_platform.models.accounts import Language, Role, RoleName, Theme, User, roles_users
 from quest_platform.models.achievements import Achievement, AchievementAward
-from quest_platform.models.attempts import AppendOnlyError, Attempt, Outcome
+from quest_platform.models.attempts import AppendOnlyError, Attempt, Outcome, Review, ReviewKind
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import utcnow
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
@@ -31,6 +31,8 @@ __all__ = [
     "Quest",
     "QuestAssignment",
     "QuestStatus",
+    "Review",
+    "ReviewKind",
     "Role",
     "RoleName",
     "Stage",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, event
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from quest_platform.extensions import db
@@ -46,6 +46,11 @@ class Attempt(db.Model):
         ),
         Index("ix_attempt_student_stage", "student_id", "stage_id"),
         Index("ix_attempt_quest_submitted", "quest_id", "submitted_at"),
+        # The attempts list shows the newest first; this index serves its first pages.
+        Index("ix_attempt_submitted", "submitted_at"),
+        # Attempts waiting for review (or late) are few among many: this finds them, newest
+        # first, for the teacher home's counts and the attempts list filtered to them.
+        Index("ix_attempt_outcome_submitted", "outcome", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,16 +69,73 @@ class Attempt(db.Model):
     student: Mapped[User] = relationship()
     quest: Mapped[Quest] = relationship()
     stage: Mapped[Stage] = relationship()
+    # Read-only from this side: a review is added as its own row, never through the attempt.
+    reviews: Mapped[list[Review]] = relationship(order_by="Review.id", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Attempt {self.id} stage={self.stage_id} {self.outcome}>"
 
+    @property
+    def latest_review(self) -> Review | None:
+        """The review that decides this attempt's result now, if a teacher reviewed it."""
+        return self.reviews[-1] if self.reviews else None
+
+    @property
+    def result(self) -> tuple[float | None, str]:
+        """The score and outcome that count: the latest review's, else the attempt's own."""
+        review = self.latest_review
+        return (review.score, review.outcome) if review else (self.score, self.outcome)
+
+
+class ReviewKind(enum.StrEnum):
+    """Why a teacher reviewed an attempt."""
+
+    # Marking an attempt that waited for a teacher (a checkpoint).
+    MARK = "mark"
+    # Replacing a score the platform (or an earlier review) gave; a reason is required.
+    OVERRIDE = "override"
+
+
+class Review(db.Model):
+    """A teacher's decision on an attempt: a checkpoint marked or a score overridden. Never changed.
+
+    The attempt itself stays as submitted; the latest review of an attempt gives its result.
+    """
+
+    __tablename__ = "review"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", ReviewKind), name="kind_known"),
+        CheckConstraint("outcome IN ('passed', 'failed')", name="outcome_decided"),
+        CheckConstraint("score >= 0", name="score_not_negative"),
+        CheckConstraint(
+            "kind <> 'override' OR length(trim(reason)) > 0", name="override_has_reason"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempt.id", ondelete="RESTRICT"), index=True
+    )
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(20))
+    # The reason for an override, or feedback for the student on a marked checkpoint.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    attempt: Mapped[Attempt] = relationship()
+    reviewer: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Review {self.id} attempt={self.attempt_id} {self.kind}>"
+
 
 @event.listens_for(Session, "before_flush")
 def _refuse_attempt_changes(session: Session, flush_context: object, instances: object) -> None:
-    """Keep attempts append-only: reviews and overrides are separate records."""
+    """Keep attempts and their reviews append-only: a change is a new review."""
     for instance in (*session.dirty, *session.deleted):
-        if isinstance(instance, Attempt) and (
+        if isinstance(instance, Attempt | Review) and (
             instance in session.deleted or session.is_modified(instance)
         ):
-            raise AppendOnlyError("attempts are append-only; record a new row instead")
+            raise AppendOnlyError("attempts and reviews are append-only; record a new row instead")

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -41,6 +42,8 @@ class Classroom(db.Model):
     __table_args__ = (
         CheckConstraint("length(join_code) = 8", name="join_code_length"),
         CheckConstraint("period >= 0 AND period <= 12", name="period_in_school_day"),
+        # Classrooms are listed (and offered in every filter) in this order.
+        Index("ix_classroom_listing", "term", "period", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

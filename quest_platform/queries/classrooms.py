@@ -18,6 +18,15 @@ def classrooms_visible_to(user: User) -> list[Classroom]:
     )
 
 
+def classroom_choices(user: User) -> list[tuple[str, str]]:
+    """The classrooms ``user`` may see as choices of a select: id and "name (term)", in order."""
+    query = select(Classroom.id, Classroom.name, Classroom.term)
+    if not user.is_admin:
+        query = query.join(classroom_teacher).where(classroom_teacher.c.teacher_id == user.id)
+    rows = db.session.execute(query.order_by(Classroom.term, Classroom.period, Classroom.name))
+    return [(str(classroom_id), f"{name} ({term})") for classroom_id, name, term in rows]
+
+
 def roster_of(classroom: Classroom) -> list[User]:
     """Return a classroom's students ordered by display name."""
     query = (

@@ -124,9 +124,13 @@ def create_user(
     role: RoleName,
     email: str | None = None,
     actor: User | None = None,
+    must_change_password: bool = False,
     commit: bool = True,
 ) -> User:
-    """Create a user with one role after checking the username, email and password policy."""
+    """Create a user with one role after checking the username, email and password policy.
+
+    ``must_change_password`` is for a password someone else chose (a one-time password).
+    """
     username = normalize_username(username)
     if not USERNAME_PATTERN.match(username):
         raise ServiceError(
@@ -152,6 +156,7 @@ def create_user(
         fs_uniquifier=uuid.uuid4().hex,
         pseudonym=generate_pseudonym(),
         active=True,
+        must_change_password=must_change_password,
         roles=[ensure_roles()[role.value]],
     )
     db.session.add(user)

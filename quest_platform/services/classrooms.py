@@ -1,4 +1,4 @@
-"""Classrooms: creating them, their join codes, and enrolling students."""
+"""Classrooms: creating them, their join codes, and enrolling and moving students."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, User
+from quest_platform.services.accounts import may_manage_student
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
 
@@ -67,8 +68,10 @@ def create_classroom(
     return classroom
 
 
-def enroll_student(*, student: User, classroom: Classroom, by: User | None = None) -> Enrollment:
-    """Add a student to a classroom's roster."""
+def enroll_student(
+    *, student: User, classroom: Classroom, by: User | None = None, commit: bool = True
+) -> Enrollment:
+    """Add a student to a classroom's roster (``commit=False``: as part of a larger change)."""
     if not student.is_student:
         raise ServiceError(_("Only students can be enrolled in a classroom."))
     if by is not None and not (by.is_admin or by in classroom.teachers):
@@ -83,8 +86,39 @@ def enroll_student(*, student: User, classroom: Classroom, by: User | None = Non
     enrollment = Enrollment(classroom=classroom, student=student)
     db.session.add(enrollment)
     record_change(actor=by, action="create", record=enrollment)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return enrollment
+
+
+def move_student(*, student: User, classroom: Classroom, by: User) -> list[Classroom]:
+    """Enroll a student in ``classroom`` and take them off the other rosters ``by`` manages.
+
+    Returns the classrooms the student left. Classrooms that ``by`` does not manage (another
+    teacher's) keep the student; for an administrator that leaves only ``classroom``.
+    """
+    if not may_manage_classroom(staff=by, classroom=classroom):
+        raise NotAllowed(_("You can only move students into your own classrooms."))
+    if not may_manage_student(staff=by, student=student):
+        raise NotAllowed(_("You can only move students of your own classrooms."))
+    try:
+        if all(enrollment.classroom_id != classroom.id for enrollment in student.enrollments):
+            enroll_student(student=student, classroom=classroom, by=by, commit=False)
+        left = []
+        for enrollment in list(student.enrollments):
+            other = enrollment.classroom
+            if other.id == classroom.id or not may_manage_classroom(staff=by, classroom=other):
+                continue
+            record_change(
+                actor=by, action="delete", record=enrollment, before=snapshot(enrollment), after={}
+            )
+            student.enrollments.remove(enrollment)
+            left.append(other)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return left
 
 
 def regenerate_join_code(*, classroom: Classroom, by: User) -> str:

@@ -11,10 +11,12 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from quest_platform.content import images_without_alt
 from quest_platform.extensions import db
 from quest_platform.models import (
     MAX_STAGES,
     MIN_STAGES,
+    Attempt,
     Classroom,
     Quest,
     QuestAssignment,
@@ -53,6 +55,31 @@ class StageDraft:
     time_limit_seconds: int | None = None
 
 
+def stage_from(draft: StageDraft, position: int) -> Stage:
+    """A new stage at ``position`` as ``draft`` describes it."""
+    return Stage(
+        position=position,
+        kind=str(draft.kind),
+        title=draft.title.strip(),
+        content=draft.content,
+        points=draft.points,
+        settings=dict(draft.settings),
+        time_limit_seconds=draft.time_limit_seconds,
+    )
+
+
+def draft_of(stage: Stage) -> StageDraft:
+    """What a stored stage says, as a draft (to copy it)."""
+    return StageDraft(
+        kind=stage.kind,
+        title=stage.title,
+        content=stage.content,
+        points=stage.points,
+        settings=dict(stage.settings or {}),
+        time_limit_seconds=stage.time_limit_seconds,
+    )
+
+
 def question_problems(question: Mapping[str, Any], number: int) -> list[str]:
     """Return what is wrong with one quiz question (an empty list if nothing)."""
     kind = question.get("type")
@@ -81,6 +108,8 @@ def stage_problems(stage: Stage | StageDraft) -> list[str]:
     problems: list[str] = []
     if not stage.title.strip():
         problems.append(_("it has no title"))
+    for source in images_without_alt(stage.content):
+        problems.append(_("the image %(source)s has no alternative text", source=source))
     match stage.kind:
         case StageKind.LESSON:
             if not stage.content.strip():
@@ -143,13 +172,7 @@ def create_quest(
     author: User | None,
 ) -> Quest:
     """Create a draft quest with its stages in the order given."""
-    slug = slug.strip().lower()
-    if not SLUG_PATTERN.match(slug) or len(slug) > 80:
-        raise ServiceError(
-            _("Use lower-case letters, digits and single dashes for the slug."), field="slug"
-        )
-    if db.session.scalar(select(Quest.id).where(Quest.slug == slug)) is not None:
-        raise Conflict(_("Another quest already uses that slug."), field="slug")
+    slug = checked_slug(slug)
     if not title.strip():
         raise ServiceError(_("A quest needs a title."), field="title")
     if len(stages) > MAX_STAGES:
@@ -161,18 +184,7 @@ def create_quest(
         summary=summary.strip(),
         status=QuestStatus.DRAFT.value,
         author=author,
-        stages=[
-            Stage(
-                position=position,
-                kind=str(draft.kind),
-                title=draft.title.strip(),
-                content=draft.content,
-                points=draft.points,
-                settings=dict(draft.settings),
-                time_limit_seconds=draft.time_limit_seconds,
-            )
-            for position, draft in enumerate(stages, start=1)
-        ],
+        stages=[stage_from(draft, position) for position, draft in enumerate(stages, start=1)],
     )
     db.session.add(quest)
     record_change(actor=author, action="create", record=quest)
@@ -182,8 +194,10 @@ def create_quest(
 
 def publish_quest(*, quest: Quest, by: User | None) -> Quest:
     """Publish a quest whose 6–8 stages are all complete, or say why it cannot be."""
-    if by is not None and not (by.is_admin or quest.author_id == by.id):
-        raise NotAllowed(_("Only the quest's author or an administrator can publish it."))
+    check_may_edit(quest, by)
+    if quest.status == QuestStatus.PUBLISHED:
+        # Publishing again (a bulk action over a mixed selection) keeps the first date.
+        return quest
     problems = publishing_problems(quest)
     if problems:
         raise QuestNotPublishable(problems)
@@ -193,6 +207,230 @@ def publish_quest(*, quest: Quest, by: User | None) -> Quest:
     record_change(actor=by, action="publish", record=quest, before=before)
     db.session.commit()
     return quest
+
+
+def may_edit_quest(*, staff: User, quest: Quest) -> bool:
+    """Whether ``staff`` may change ``quest``: its author or an administrator."""
+    return staff.is_admin or (staff.is_staff and quest.author_id == staff.id)
+
+
+def may_read_quest(*, staff: User, quest: Quest) -> bool:
+    """Whether ``staff`` may read ``quest``: their own, or anyone's once it is published."""
+    return may_edit_quest(staff=staff, quest=quest) or (
+        staff.is_staff and quest.status == QuestStatus.PUBLISHED
+    )
+
+
+def check_may_edit(quest: Quest, by: User | None) -> None:
+    """Refuse a change to ``quest`` by someone who is not its author or an administrator."""
+    if by is not None and not may_edit_quest(staff=by, quest=quest):
+        raise NotAllowed(_("Only the quest's author or an administrator can change it."))
+
+
+def checked_slug(slug: str, *, quest: Quest | None = None) -> str:
+    """Return a valid, unused slug (``quest`` may keep its own), or raise on the slug field."""
+    slug = slug.strip().lower()
+    if not SLUG_PATTERN.match(slug) or len(slug) > 80:
+        raise ServiceError(
+            _("Use lower-case letters, digits and single dashes for the slug."), field="slug"
+        )
+    taken = db.session.scalar(select(Quest.id).where(Quest.slug == slug))
+    if taken is not None and (quest is None or taken != quest.id):
+        raise Conflict(_("Another quest already uses that slug."), field="slug")
+    return slug
+
+
+def has_attempts(*, quest: Quest | None = None, stage: Stage | None = None) -> bool:
+    """Whether any student has answered ``quest`` (or just ``stage``)."""
+    query = select(Attempt.id).limit(1)
+    if quest is not None:
+        query = query.where(Attempt.quest_id == quest.id)
+    if stage is not None:
+        query = query.where(Attempt.stage_id == stage.id)
+    return db.session.scalar(query) is not None
+
+
+def update_quest(
+    *, quest: Quest, slug: str, title: str, theme: str, summary: str, by: User | None
+) -> Quest:
+    """Change a quest's slug, title, theme and summary."""
+    check_may_edit(quest, by)
+    slug = checked_slug(slug, quest=quest)
+    if not title.strip():
+        raise ServiceError(_("A quest needs a title."), field="title")
+    if slug != quest.slug and quest.status != QuestStatus.DRAFT:
+        # Students' links and their own front ends use the slug of a quest in use.
+        raise ServiceError(
+            _("The slug of a published quest cannot change; copy the quest instead."),
+            field="slug",
+        )
+    before = snapshot(quest)
+    quest.slug, quest.title = slug, title.strip()
+    quest.theme, quest.summary = theme.strip(), summary.strip()
+    record_change(actor=by, action="update", record=quest, before=before)
+    db.session.commit()
+    return quest
+
+
+def checked_stage(draft: StageDraft) -> StageDraft:
+    """Return ``draft`` if it is a complete stage of its kind, or raise on the field at fault."""
+    if not draft.title.strip():
+        raise ServiceError(_("A stage needs a title."), field="title")
+    if not 0 <= draft.points <= 1000:
+        raise ServiceError(_("Points must be between 0 and 1000."), field="points")
+    problems = stage_problems(draft)
+    if problems:
+        # Images are in the text, whatever the kind; anything else is in the kind's own fields.
+        in_text = bool(images_without_alt(draft.content))
+        raise ServiceError(
+            _("This stage is not complete: %(problems)s", problems="; ".join(problems)),
+            field="content" if in_text else STAGE_PROBLEM_FIELDS.get(draft.kind, "content"),
+        )
+    return draft
+
+
+# The form field that holds what a stage of each kind is missing.
+STAGE_PROBLEM_FIELDS = {
+    StageKind.LESSON: "content",
+    StageKind.QUIZ: "questions",
+    StageKind.TIMED: "questions",
+    StageKind.CHECKPOINT: "prompt",
+    StageKind.REFLECTION: "prompt",
+    StageKind.SELF_CHECK: "items",
+    StageKind.CODE: "prompt",
+}
+
+
+def add_stage(*, quest: Quest, draft: StageDraft, by: User | None) -> Stage:
+    """Add a complete stage at the end of ``quest``."""
+    check_may_edit(quest, by)
+    if draft.kind not in {kind.value for kind in StageKind}:
+        raise ServiceError(_("Choose what kind of stage to add."), field="kind")
+    if len(quest.stages) >= MAX_STAGES:
+        raise ServiceError(_("A quest has at most %(max)d stages.", max=MAX_STAGES), field="kind")
+    checked_stage(draft)
+    stage = stage_from(draft, len(quest.stages) + 1)
+    quest.stages.append(stage)
+    record_change(actor=by, action="create", record=stage)
+    db.session.commit()
+    return stage
+
+
+def update_stage(*, stage: Stage, draft: StageDraft, by: User | None) -> Stage:
+    """Change a stage's text and settings; its kind stays (add a new stage for another kind).
+
+    Recorded attempts keep their own answers and scores, so editing a stage in use changes what
+    students see next, never what was already recorded.
+    """
+    check_may_edit(stage.quest, by)
+    if draft.kind != stage.kind:
+        raise ServiceError(_("A stage keeps its kind; add a new stage instead."), field="kind")
+    checked_stage(draft)
+    before = snapshot(stage)
+    stage.title, stage.content, stage.points = draft.title.strip(), draft.content, draft.points
+    stage.settings = dict(draft.settings)
+    stage.time_limit_seconds = draft.time_limit_seconds
+    record_change(actor=by, action="update", record=stage, before=before)
+    db.session.commit()
+    return stage
+
+
+def move_stage(*, stage: Stage, offset: int, by: User | None) -> Stage:
+    """Move a stage ``offset`` places earlier (negative) or later, shifting the others."""
+    quest = stage.quest
+    check_may_edit(quest, by)
+    stages = list(quest.stages)
+    index = stages.index(stage)
+    target = min(max(index + offset, 0), len(stages) - 1)
+    if target == index:
+        return stage
+    before = {"position": stage.position}
+    stages.insert(target, stages.pop(index))
+    renumber(quest, stages)
+    record_change(actor=by, action="move", record=stage, before=before)
+    db.session.commit()
+    return stage
+
+
+def renumber(quest: Quest, stages: Sequence[Stage]) -> None:
+    """Give ``stages`` positions 1, 2, 3, ... in this order.
+
+    Positions are unique per quest, so every stage first moves out of the way (past any position
+    in use) and then to its place.
+    """
+    offset = MAX_STAGES + len(stages) + 1
+    for position, stage in enumerate(stages, start=1):
+        stage.position = offset + position
+    db.session.flush()
+    for position, stage in enumerate(stages, start=1):
+        stage.position = position
+    db.session.flush()
+    db.session.expire(quest, ["stages"])
+
+
+def delete_stage(*, stage: Stage, by: User | None) -> None:
+    """Remove a stage no student has answered; the stages after it move up."""
+    quest = stage.quest
+    check_may_edit(quest, by)
+    if has_attempts(stage=stage):
+        raise Conflict(_("Students have answered this stage, so it stays; edit it instead."))
+    if quest.status == QuestStatus.PUBLISHED and len(quest.stages) <= MIN_STAGES:
+        raise Conflict(
+            _("A published quest needs at least %(min)d stages.", min=MIN_STAGES), field="kind"
+        )
+    remaining = [other for other in quest.stages if other is not stage]
+    record_change(actor=by, action="delete", record=stage, before=snapshot(stage), after={})
+    db.session.delete(stage)
+    db.session.flush()
+    renumber(quest, remaining)
+    db.session.commit()
+
+
+def archive_quest(*, quest: Quest, by: User | None) -> Quest:
+    """Retire a quest: it leaves the list of quests to assign; its attempts and assignments stay."""
+    check_may_edit(quest, by)
+    before = snapshot(quest)
+    quest.status = QuestStatus.ARCHIVED.value
+    record_change(actor=by, action="archive", record=quest, before=before)
+    db.session.commit()
+    return quest
+
+
+def copy_quest(*, quest: Quest, by: User) -> Quest:
+    """Make a draft copy of a quest (one's own, or anyone's published quest) owned by ``by``."""
+    if not may_read_quest(staff=by, quest=quest):
+        raise NotAllowed(_("You can copy your own quests and published ones."))
+    # Cut where the slug stays valid: a cut just after a dash would leave a double dash.
+    base = f"{quest.slug[:70].rstrip('-')}-copy"
+    slug, number = base, 1
+    while db.session.scalar(select(Quest.id).where(Quest.slug == slug)) is not None:
+        number += 1
+        slug = f"{base}-{number}"
+    copy = Quest(
+        slug=slug,
+        title=_("Copy of %(title)s", title=quest.title)[:120],
+        theme=quest.theme,
+        summary=quest.summary,
+        status=QuestStatus.DRAFT.value,
+        author=by,
+        stages=[stage_from(draft_of(stage), stage.position) for stage in quest.stages],
+    )
+    db.session.add(copy)
+    record_change(actor=by, action="copy", record=copy, before={"copied_from": quest.id})
+    db.session.commit()
+    return copy
+
+
+def delete_quest(*, quest: Quest, by: User | None) -> None:
+    """Delete a quest nobody has answered or been given; otherwise it can only be archived."""
+    check_may_edit(quest, by)
+    if has_attempts(quest=quest):
+        raise Conflict(_("Students have answered this quest, so it stays; archive it instead."))
+    if quest.assignments:
+        raise Conflict(_("This quest is assigned to a classroom; remove the assignment first."))
+    record_change(actor=by, action="delete", record=quest, before=snapshot(quest), after={})
+    db.session.delete(quest)
+    db.session.commit()
 
 
 def assign_quest(
@@ -222,3 +460,57 @@ def assign_quest(
     record_change(actor=by, action="create", record=assignment)
     db.session.commit()
     return assignment
+
+
+def may_manage_assignment(*, staff: User, assignment: QuestAssignment) -> bool:
+    """Whether ``staff`` administers the platform or teaches the assignment's classroom."""
+    return staff.is_admin or staff in assignment.classroom.teachers
+
+
+def update_assignment(
+    *,
+    assignment: QuestAssignment,
+    opens_at: datetime,
+    due_at: datetime,
+    by: User,
+) -> QuestAssignment:
+    """Move the dates a classroom's quest opens and is due."""
+    if not may_manage_assignment(staff=by, assignment=assignment):
+        raise NotAllowed(_("You can only change the assignments of your own classrooms."))
+    if due_at <= opens_at:
+        raise ServiceError(_("The due date must be after the opening date."), field="due_at")
+    before = snapshot(assignment)
+    assignment.opens_at, assignment.due_at = opens_at, due_at
+    record_change(actor=by, action="update", record=assignment, before=before)
+    db.session.commit()
+    return assignment
+
+
+def unassign_quest(*, assignment: QuestAssignment, by: User) -> None:
+    """Take a quest back from a classroom, unless its students have already attempted it.
+
+    Attempts are kept for good, and an attempt only counts for a classroom through the quest's
+    assignment there, so taking the quest back would hide work the students have done.
+    """
+    if not may_manage_assignment(staff=by, assignment=assignment):
+        raise NotAllowed(_("You can only change the assignments of your own classrooms."))
+    attempted = db.session.scalar(
+        select(Attempt.id)
+        .where(
+            Attempt.quest_id == assignment.quest_id,
+            Attempt.student.has(User.enrollments.any(classroom_id=assignment.classroom_id)),
+        )
+        .limit(1)
+    )
+    if attempted is not None:
+        raise Conflict(
+            _(
+                "Students of this classroom have already attempted this quest, so it stays "
+                "assigned. Move its dates instead."
+            )
+        )
+    record_change(
+        actor=by, action="delete", record=assignment, before=snapshot(assignment), after={}
+    )
+    db.session.delete(assignment)
+    db.session.commit()

@@ -1,11 +1,14 @@
-"""The classrooms view: enrollment counts, creating, editing, deleting and new join codes."""
+"""The classrooms view: counts, rosters, creating, editing, deleting and new join codes."""
 
 from __future__ import annotations
 
+import re
+
+from flask_security import verify_password
 from helpers import post_form
 from sqlalchemy import select
 
-from quest_platform.models import AuditEntry, Classroom
+from quest_platform.models import AuditEntry, Classroom, utcnow
 
 
 def audit_entries(db, classroom_id: int) -> list[AuditEntry]:
@@ -127,3 +130,74 @@ def test_flask_admin_messages_read_in_spanish_too(client, school, login_as):
     page = response.get_data(as_text=True)
     assert "No se pudo crear el registro." in page
     assert "Este campo es obligatorio." in page
+
+
+# The roster on the details page
+
+
+def test_the_details_page_lists_the_roster_with_links_and_password_resets(
+    client, db, make, login_as
+):
+    teacher = make.teacher()
+    signed_in, never = make.student(), make.student()
+    signed_in.current_login_at = utcnow()
+    signed_in.active = False
+    classroom = make.classroom(teachers=[teacher], students=[signed_in, never])
+    login_as(teacher)
+    page = client.get(f"/admin/classroom/details/?id={classroom.id}").get_data(as_text=True)
+    roster = page[page.index('id="roster-title"') :]
+
+    assert f"<caption>2 students in {classroom.name}</caption>" in roster
+    for student in (signed_in, never):
+        assert (
+            f'<a href="/admin/user/details/?id={student.id}">{student.display_name}</a>' in roster
+        )
+        assert f"<td>{student.username}</td>" in roster
+        assert f'action="/admin/students/{student.id}/reset-password"' in roster
+    assert "<td>Never</td>" in roster
+    assert "<td>No</td>" in roster
+    assert "<td>Yes</td>" in roster
+    # The enrollment count stays among the details.
+    assert re.search(r"<dt>Students</dt>\s*<dd>2</dd>", page)
+
+
+def test_the_teacher_home_shows_the_same_roster_table(client, school, login_as):
+    login_as(school.teacher)
+    home = client.get("/admin/").get_data(as_text=True)
+    details = client.get(f"/admin/classroom/details/?id={school.classroom.id}")
+    link = (
+        f'<a href="/admin/user/details/?id={school.student.id}">{school.student.display_name}</a>'
+    )
+    assert link in home
+    assert link in details.get_data(as_text=True)
+
+
+def test_an_empty_classroom_s_roster_says_how_students_join(client, make, login_as):
+    teacher = make.teacher()
+    classroom = make.classroom(teachers=[teacher])
+    login_as(teacher)
+    page = client.get(f"/admin/classroom/details/?id={classroom.id}").get_data(as_text=True)
+    assert "No students yet. Share the join code so they can sign up." in page
+    assert re.search(r"<dt>Students</dt>\s*<dd>0</dd>", page)
+
+
+def test_a_password_reset_from_the_roster_shows_a_card(client, db, school, login_as):
+    login_as(school.teacher)
+    details = f"/admin/classroom/details/?id={school.classroom.id}"
+    response = post_form(
+        client, f"/admin/students/{school.student.id}/reset-password", {}, form_page=details
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'class="card credential-card"' in page
+    assert "<dt>Sign in at</dt><dd>http://localhost/login</dd>" in page
+    password = re.findall(r"<code>([^<]+)</code>", page)[-1]
+    db.session.refresh(school.student)
+    assert verify_password(password, school.student.password)
+
+
+def test_the_list_offers_csv_and_xlsx_downloads(client, school, login_as):
+    login_as(school.teacher)
+    page = client.get("/admin/classroom/").get_data(as_text=True)
+    assert 'href="/admin/classroom/export/csv/"' in page
+    assert 'href="/admin/classroom/export/xlsx/"' in page

@@ -3,22 +3,26 @@
 Two teachers each own a classroom with one student (the ``school`` fixture). For every model
 view, each way data can leave it or be changed is tried as the first teacher on the second
 teacher's records: the list, search, filters, details, the edit form (GET and POST), delete,
-bulk actions, ajax lookups and the CSV export. Administrators see everything, and no admin page
-ever shows a password hash or a session uniquifier.
+bulk actions (and the classroom they enroll or move students into), ajax lookups and the CSV and
+XLSX exports. Administrators see everything, and no admin page or export ever shows a password
+hash or a session uniquifier.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 import pytest
-from helpers import crawl, csrf_token, post_form
+from flask_security import verify_password
+from helpers import PASSWORD, crawl, csrf_token, post_form
+from openpyxl import load_workbook
 from sqlalchemy import event, select
 
 from admin_views.base import ScopedAjaxLoader
-from quest_platform.models import Classroom, Enrollment, User
+from quest_platform.models import Classroom, Enrollment, Quest, QuestStatus, User
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,12 @@ class ViewCase:
     marker: Callable[[Any], str]
     # What a record is called in the first column of the list.
     title: Callable[[Any], str]
-    edit: Callable[[Any], dict[str, str]]
     changed: Callable[[Any], Any]
-    action: str
     filters: Callable[[Any], dict[str, str]]
+    # A harmless edit and a bulk action; None where the view has none (read-only views), and
+    # then editing and bulk actions must change nothing at all.
+    edit: Callable[[Any], dict[str, str]] | None = None
+    action: str | None = None
 
     @property
     def url(self) -> str:
@@ -68,6 +74,57 @@ VIEWS = [
         action="deactivate",
         filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
     ),
+    # Drafts: a published quest is every teacher's to read (see the test on it below).
+    ViewCase(
+        name="quest",
+        own=lambda school: school.draft_quest,
+        other=lambda school: school.other_draft_quest,
+        marker=lambda quest: quest.slug,
+        title=lambda quest: quest.title,
+        edit=lambda quest: {"title": "Renamed", "slug": quest.slug, "theme": "X", "summary": ""},
+        changed=lambda quest: (quest.title, quest.slug, quest.status),
+        action="archive",
+        filters=lambda school: {"flt1_author": "others"},
+    ),
+    # Assignments are edited (their dates) and deleted one at a time: no bulk action.
+    ViewCase(
+        name="assignment",
+        own=lambda school: school.assignment,
+        other=lambda school: school.other_assignment,
+        marker=lambda assignment: assignment.quest.title,
+        title=lambda assignment: assignment.quest.title,
+        edit=lambda assignment: {"opens_at": "2030-01-01T08:00", "due_at": "2030-02-01T08:00"},
+        changed=lambda assignment: (assignment.opens_at, assignment.due_at),
+        filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
+    ),
+    # Read-only views: attempts (reviewed on their own page), achievements, the audit log.
+    ViewCase(
+        name="attempt",
+        own=lambda school: school.attempt,
+        other=lambda school: school.other_attempt,
+        marker=lambda attempt: attempt.student.display_name,
+        title=lambda attempt: attempt.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
+        changed=lambda attempt: (attempt.result, len(attempt.reviews)),
+        filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
+    ),
+    ViewCase(
+        name="award",
+        own=lambda school: school.award,
+        other=lambda school: school.other_award,
+        marker=lambda award: award.student.display_name,
+        title=lambda award: award.awarded_at.strftime("%Y-%m-%d %H:%M UTC"),
+        changed=lambda award: (award.student_id, award.achievement_id, award.awarded_at),
+        filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
+    ),
+    ViewCase(
+        name="audit",
+        own=lambda school: school.audit_entry,
+        other=lambda school: school.other_audit_entry,
+        marker=lambda entry: entry.actor.display_name,
+        title=lambda entry: entry.at.strftime("%Y-%m-%d %H:%M UTC"),
+        changed=lambda entry: (entry.action, entry.before, entry.after),
+        filters=lambda school: {"flt0_actor": str(school.other_teacher.id)},
+    ),
 ]
 
 
@@ -79,6 +136,44 @@ def fresh(db, record: Any) -> Any:
 
 def text_of(response) -> str:
     return response.get_data(as_text=True)
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def exported_text(response, export_type: str) -> str:
+    """An export as text: the CSV itself, or every cell of the XLSX file, one row a line."""
+    if export_type == "csv":
+        return text_of(response)
+    workbook = load_workbook(BytesIO(response.get_data()), read_only=True)
+    try:
+        rows = workbook.active.iter_rows(values_only=True)
+        return "\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows)
+    finally:
+        workbook.close()
+
+
+@pytest.fixture
+def school(school, make, db):
+    """The shared school, with a draft quest by each teacher and a published one by the other."""
+
+    def quest_by(teacher: User, slug: str, *, publish: bool) -> Quest:
+        quest = make.quest(stages=6 if publish else 2, publish=publish, author=teacher, slug=slug)
+        quest.title = slug.replace("-", " ").capitalize()
+        db.session.commit()
+        return quest
+
+    school.draft_quest = quest_by(school.teacher, "first-teachers-draft", publish=False)
+    school.other_draft_quest = quest_by(
+        school.other_teacher, "second-teachers-draft", publish=False
+    )
+    school.other_published_quest = quest_by(
+        school.other_teacher, "second-teachers-published", publish=True
+    )
+    return school
 
 
 @pytest.fixture
@@ -127,10 +222,13 @@ def test_editing_another_teachers_record_is_not_found_and_changes_nothing(
     other = view.other(school)
     before = view.changed(other)
     url = f"{view.url}edit/?id={other.id}"
-    assert as_teacher.get(url).status_code == 404
+    # A read-only view has no edit page at all: back to its list, whoever the record's.
+    refused = 404 if view.edit else 302
+    assert as_teacher.get(url).status_code == refused
     token = csrf_token(as_teacher, view.url)
-    response = as_teacher.post(url, data={**view.edit(other), "csrf_token": token})
-    assert response.status_code == 404
+    edit = view.edit(other) if view.edit else {}
+    response = as_teacher.post(url, data={**edit, "csrf_token": token})
+    assert response.status_code == refused
     assert view.changed(fresh(db, other)) == before
 
 
@@ -149,15 +247,19 @@ def test_deleting_another_teachers_record_changes_nothing(view, as_teacher, scho
 def test_bulk_actions_skip_another_teachers_records(view, as_teacher, school, db):
     own, other = view.own(school), view.other(school)
     before_own, before_other = view.changed(own), view.changed(other)
+    # Without a bulk action, not even Flask-Admin's own "delete" may run.
     response = post_form(
         as_teacher,
         f"{view.url}action/",
-        {"action": view.action, "rowid": [str(own.id), str(other.id)], "url": view.url},
+        {"action": view.action or "delete", "rowid": [str(own.id), str(other.id)], "url": view.url},
         form_page=view.url,
     )
     assert response.status_code == 302
     assert view.changed(fresh(db, other)) == before_other
-    assert view.changed(fresh(db, own)) != before_own
+    if view.action:
+        assert view.changed(fresh(db, own)) != before_own
+    else:
+        assert view.changed(fresh(db, own)) == before_own
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=str)
@@ -167,12 +269,13 @@ def test_ajax_lookups_offer_nothing(view, as_teacher, school):
     assert view.marker(view.other(school)) not in text_of(response)
 
 
+@pytest.mark.parametrize("export_type", EXPORT_TYPES)
 @pytest.mark.parametrize("view", VIEWS, ids=str)
-def test_the_export_holds_only_own_records_and_no_secrets(view, as_teacher, school):
-    response = as_teacher.get(f"{view.url}export/csv/")
+def test_the_export_holds_only_own_records_and_no_secrets(view, export_type, as_teacher, school):
+    response = as_teacher.get(f"{view.url}export/{export_type}/")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    exported = text_of(response)
+    assert response.mimetype == EXPORT_TYPES[export_type]
+    exported = exported_text(response, export_type)
     assert view.marker(view.own(school)) in exported
     assert view.marker(view.other(school)) not in exported
     assert "$argon2" not in exported
@@ -182,12 +285,86 @@ def test_the_export_holds_only_own_records_and_no_secrets(view, as_teacher, scho
 @pytest.mark.parametrize("view", VIEWS, ids=str)
 def test_an_admin_sees_every_record(view, client, school, login_as):
     login_as(school.admin)
-    for url in (view.url, f"{view.url}export/csv/"):
-        page = text_of(client.get(url))
+    pages = [text_of(client.get(view.url))]
+    pages += [exported_text(client.get(f"{view.url}export/{kind}/"), kind) for kind in EXPORT_TYPES]
+    for page in pages:
         assert view.marker(view.own(school)) in page
         assert view.marker(view.other(school)) in page
     other = view.other(school)
     assert client.get(f"{view.url}details/?id={other.id}").status_code == 200
+
+
+def test_another_teachers_published_quest_is_read_but_never_changed(as_teacher, school, db):
+    quest = school.other_published_quest
+    before = (quest.title, quest.slug, quest.status, len(quest.stages))
+    assert quest.slug in text_of(as_teacher.get("/admin/quest/"))
+    assert quest.slug in text_of(as_teacher.get("/admin/quest/export/csv/"))
+    assert as_teacher.get(f"/admin/quest/details/?id={quest.id}").status_code == 200
+    edit = f"/admin/quest/edit/?id={quest.id}"
+    assert as_teacher.get(edit).status_code == 403
+    token = csrf_token(as_teacher, "/admin/quest/")
+    data = {
+        "title": "Renamed",
+        "slug": quest.slug,
+        "theme": "X",
+        "summary": "",
+        "csrf_token": token,
+    }
+    assert as_teacher.post(edit, data=data).status_code == 403
+    deleted = {"id": str(quest.id), "csrf_token": token}
+    assert as_teacher.post("/admin/quest/delete/", data=deleted).status_code == 403
+    for change in ("publish", "archive", "stages/1/delete", "stages/2/move"):
+        data = {"csrf_token": token, "direction": "up"}
+        assert as_teacher.post(f"/admin/quest/{quest.id}/{change}", data=data).status_code == 403
+    archive = {"action": "archive", "rowid": str(quest.id), "csrf_token": token}
+    assert as_teacher.post("/admin/quest/action/", data=archive).status_code == 302
+    quest = fresh(db, quest)
+    assert (quest.title, quest.slug, quest.status, len(quest.stages)) == before
+    assert quest.status == QuestStatus.PUBLISHED
+
+
+def user_action(client, action: str, users: list[Any], **fields: str) -> Any:
+    data = {"action": action, "rowid": [str(user.id) for user in users], "url": "/admin/user/"}
+    return post_form(client, "/admin/user/action/", {**data, **fields}, form_page="/admin/user/")
+
+
+def enrolled_in(db, student: Any) -> set[int]:
+    db.session.expire_all()
+    query = select(Enrollment.classroom_id).where(Enrollment.student_id == student.id)
+    return set(db.session.scalars(query))
+
+
+def test_a_password_sheet_skips_another_teachers_students(as_teacher, school, db):
+    response = user_action(as_teacher, "reset_passwords", [school.student, school.other_student])
+    assert response.status_code == 200
+    sheet = text_of(response)
+    assert school.student.username in sheet
+    assert school.other_student.username not in sheet
+    assert school.other_student.display_name not in sheet
+    assert verify_password(PASSWORD, fresh(db, school.other_student).password)
+    assert not verify_password(PASSWORD, fresh(db, school.student).password)
+
+
+@pytest.mark.parametrize("action", ["enroll_in_classroom", "move_to_classroom"])
+def test_enrolling_or_moving_skips_another_teachers_students(action, as_teacher, make, school, db):
+    target = make.classroom(teachers=[school.teacher])
+    response = user_action(
+        as_teacher, action, [school.student, school.other_student], classroom=str(target.id)
+    )
+    assert response.status_code == 302
+    assert target.id in enrolled_in(db, school.student)
+    assert enrolled_in(db, school.other_student) == {school.other_classroom.id}
+
+
+@pytest.mark.parametrize("action", ["enroll_in_classroom", "move_to_classroom"])
+def test_nobody_is_enrolled_or_moved_into_another_teachers_classroom(
+    action, as_teacher, school, db
+):
+    response = user_action(
+        as_teacher, action, [school.student], classroom=str(school.other_classroom.id)
+    )
+    assert response.status_code == 302
+    assert enrolled_in(db, school.student) == {school.classroom.id}
 
 
 def test_a_teacher_sees_students_but_no_staff(as_teacher, school):
@@ -210,6 +387,8 @@ def test_no_admin_page_shows_a_password_hash_or_uniquifier(role, client, school,
     login_as(school.person(role))
     pages = crawl(client, "/admin/").pages
     pages |= {url: text_of(client.get(url)) for url in ("/admin/user/export/csv/", "/admin/user/")}
+    xlsx = "/admin/user/export/xlsx/"
+    pages[xlsx] = exported_text(client.get(xlsx), "xlsx")
     secrets = [user.fs_uniquifier for user in db.session.scalars(select(User))]
     assert any(url.startswith("/admin/user/details/") for url in pages)
     for url, page in pages.items():

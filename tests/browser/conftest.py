@@ -88,6 +88,26 @@ class QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
+def buffered(application: Flask) -> Callable[..., list[bytes]]:
+    """The app with each response read whole before it is sent.
+
+    A browser that moves on while a static file is still being sent drops the connection; the
+    development server then leaves the file open (a ResourceWarning, an error in this suite).
+    Read whole, the file is closed before the first byte goes out.
+    """
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = application(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
     """The platform served on 127.0.0.1 from a background thread; yields its base URL.
@@ -99,7 +119,9 @@ def live_server(app: Flask) -> Iterator[str]:
     with app.app_context():
         compile_catalogs()
     # Port 0: the operating system picks a free port.
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    server = make_server(
+        "127.0.0.1", 0, buffered(app), threaded=True, request_handler=QuietRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,10 +19,21 @@ from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from helpers import PASSWORD
 from playwright.sync_api import Locator, Page
+from sqlalchemy import select
 
 from quest_platform.extensions import db
-from quest_platform.models import Classroom, User, utcnow
+from quest_platform.models import (
+    AchievementAward,
+    Attempt,
+    AuditEntry,
+    Classroom,
+    Quest,
+    User,
+    utcnow,
+)
 from quest_platform.services.accounts import reset_student_password, update_preferences
+from quest_platform.services.achievements import ensure_achievements
+from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE = Axe()
@@ -211,8 +223,10 @@ def admin_classrooms_new_join_code(page: Page, people: People) -> None:
 
 
 def admin_classroom_details(page: Page, people: People) -> None:
+    # With the roster: links to each student, sign-in dates, "Never" and reset buttons.
     sign_in(page, people.teacher)
     page.goto(f"/admin/classroom/details/?id={people.classroom.id}")
+    assert page.locator("#roster-title + .table-scroll tbody tr").count() == len(people.students)
 
 
 def admin_classroom_edit(page: Page, people: People) -> None:
@@ -239,6 +253,25 @@ def admin_users_filtered(page: Page, people: People) -> None:
     submit(page, page.locator(".admin-filters button"))
 
 
+def admin_users_password_sheet(page: Page, people: People) -> None:
+    # The bulk action answers with the printable sheet itself.
+    admin_users(page, people)
+    for student in people.students:
+        page.check(f"#row-{student.id}")
+    page.select_option("#admin-action", "reset_passwords")
+    submit(page, page.locator(".admin-actions button"))
+    assert page.locator(".credential-card").count() == len(people.students)
+
+
+def admin_users_moved(page: Page, people: People) -> None:
+    # Moving needs a classroom, chosen beside the action; the list comes back with a message.
+    admin_users(page, people)
+    page.check(f"#row-{people.student.id}")
+    page.select_option("#admin-action", "move_to_classroom")
+    page.select_option("#admin-action-classroom", str(people.classroom.id))
+    submit(page, page.locator(".admin-actions button"))
+
+
 def admin_user_details(page: Page, people: People) -> None:
     sign_in(page, people.teacher)
     page.goto(f"/admin/user/details/?id={people.student.id}")
@@ -250,6 +283,274 @@ def admin_user_edit_with_errors(page: Page, people: People) -> None:
     page.fill("#display_name", "")
     page.fill("#pseudonym", "no spaces!")
     submit(page)
+
+
+ROSTER_CSV = (
+    "first name,last name,username,email\nAna,Lee,ana.lee,ana@example.org\nJosé,Muñoz,jose.munoz,\n"
+)
+
+
+def roster_import(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto("/admin/roster-import/")
+
+
+def roster_import_preview(page: Page, people: People, roster: str = ROSTER_CSV) -> None:
+    roster_import(page, people)
+    page.select_option("#classroom", str(people.classroom.id))
+    csv_file = {"name": "roster.csv", "mimeType": "text/csv", "buffer": roster.encode()}
+    page.set_input_files("#roster_file", files=[csv_file])
+    submit(page)
+
+
+def roster_import_preview_with_errors(page: Page, people: People) -> None:
+    # A username that is taken, a malformed email and an ignored column: errors and a note.
+    roster = (
+        "first name,last name,username,email,grade\n"
+        f"Ana,Lee,{people.student.username},not-an-email,9\n"
+        "Ben,Ito,ben.ito,,8\n"
+    )
+    roster_import_preview(page, people, roster)
+    assert page.locator(".error-summary").count() == 1
+
+
+def roster_import_file_errors(page: Page, people: People) -> None:
+    roster_import_preview(page, people, "first name,last name,username\n")
+    assert page.locator("#roster_file[aria-invalid=true]").count() == 1
+
+
+def roster_import_credentials(page: Page, people: People) -> None:
+    roster_import_preview(page, people)
+    submit(page)
+    assert page.locator(".credential-card").count() == 2
+
+
+# Quest authoring: every token colour of a highlighted code block, a table, each stage kind.
+LESSON_WITH_CODE = """### Sessions
+
+A cookie *names* the session; the server keeps the rest. See the [Flask docs](https://flask.palletsprojects.com).
+
+```python
+from flask import session  # the signed cookie
+
+
+@app.route("/login", methods=["POST"])
+def login(user: User, tries=3) -> Response:
+    \"\"\"Sign the user in.\"\"\"
+    if user is not None and tries > 0:
+        session["user_id"] = user.id
+    return redirect(f"/start?user={user.id}", code=302)
+```
+
+| Verb | Status |
+|:-----|-------:|
+| GET  | 200    |
+| POST | 302    |
+"""
+QUIZ = {
+    "questions": [
+        {
+            "id": "q1",
+            "type": "single",
+            "prompt": "Where is session data kept?",
+            "choices": ["In the browser", "On the server"],
+            "answer": [1],
+        },
+        {"id": "q2", "type": "short", "prompt": "Which verb signs in?", "accepted": ["POST"]},
+    ]
+}
+QUEST_STAGES = [
+    StageDraft("lesson", "Why sessions", LESSON_WITH_CODE),
+    StageDraft("quiz", "Sessions quiz", "Two questions.", settings=QUIZ),
+    StageDraft(
+        "checkpoint",
+        "Show your login",
+        settings={"prompt": "Paste your route.", "rubric": ["Runs"], "evidence": ["code"]},
+    ),
+    StageDraft("reflection", "Looking back", settings={"prompt": "What surprised you?"}),
+    StageDraft("self_check", "Ready?", settings={"items": ["I can sign in", "I can sign out"]}),
+    StageDraft("timed", "Speed round", time_limit_seconds=90, settings=QUIZ),
+]
+
+
+def quest_of(people: People, *, publish: bool) -> Quest:
+    """The teacher's quest: published, or a draft with problems to fix before publishing."""
+    stages = (
+        QUEST_STAGES
+        if publish
+        else [*QUEST_STAGES[:2], StageDraft("lesson", "Map", "![](map.png)")]
+    )
+    quest = create_quest(
+        slug="sessions" if publish else "sessions-draft",
+        title="Sessions and logins" if publish else "Sessions (draft)",
+        theme="Digital Famine",
+        summary="Sign users in and out safely.",
+        stages=stages,
+        author=people.teacher,
+    )
+    return publish_quest(quest=quest, by=people.teacher) if publish else quest
+
+
+def admin_quests(page: Page, people: People) -> None:
+    quest_of(people, publish=True)
+    quest_of(people, publish=False)
+    sign_in(page, people.teacher)
+    page.goto("/admin/quest/")
+
+
+def admin_quest_draft(page: Page, people: People) -> None:
+    quest = quest_of(people, publish=False)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/details/?id={quest.id}")
+    assert page.locator("#readiness + p + ul li").count() == 2
+
+
+def admin_quest_published(page: Page, people: People) -> None:
+    quest = quest_of(people, publish=True)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/details/?id={quest.id}")
+
+
+def admin_quest_quiz_with_errors(page: Page, people: People) -> None:
+    quest = quest_of(people, publish=False)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/{quest.id}/stages/new?kind=quiz")
+    page.fill("#title", "Cookies quiz")
+    page.fill("#questions-0-prompt", "Which flag hides a cookie from scripts?")
+    page.fill("#questions-0-answers", "Secure\nHttpOnly")
+    submit(page)
+    assert page.locator("#questions-0-answers[aria-invalid=true]").count() == 1
+
+
+def admin_quest_checkpoint(page: Page, people: People) -> None:
+    quest = quest_of(people, publish=True)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/{quest.id}/stages/3/edit")
+
+
+def admin_quest_preview_lesson(page: Page, people: People) -> None:
+    quest = quest_of(people, publish=True)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/{quest.id}/preview/")
+    assert page.locator(".lesson-text pre.highlight span.k").count() > 0
+
+
+def admin_quest_preview_quiz(page: Page, people: People) -> None:
+    quest = quest_of(people, publish=True)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/{quest.id}/preview/2")
+
+
+# Teaching records: an assigned quest with attempts (one waiting for review), an achievement.
+
+
+def teaching_records(people: People) -> Attempt:
+    """Assign the teacher's published quest and record attempts; return the waiting checkpoint."""
+    quest = quest_of(people, publish=True)
+    opens = utcnow() - timedelta(days=1)
+    assign_quest(
+        quest=quest,
+        classroom=people.classroom,
+        opens_at=opens,
+        due_at=opens + timedelta(days=14),
+        by=people.teacher,
+    )
+    now = utcnow()
+    answers = [
+        (2, "passed", 10.0, {"answers": {"q1": [1], "q2": "POST"}}),
+        (
+            3,
+            "pending_review",
+            None,
+            {"evidence": {"code": "@app.post('/login')\ndef login(): ..."}},
+        ),
+    ]
+    attempts = [
+        Attempt(
+            student=people.student,
+            quest=quest,
+            stage=quest.stages[position - 1],
+            started_at=now - timedelta(minutes=9),
+            submitted_at=now,
+            answer=answer,
+            score=score,
+            max_score=float(quest.stages[position - 1].points),
+            outcome=outcome,
+        )
+        for position, outcome, score, answer in answers
+    ]
+    achievement = next(a for a in ensure_achievements() if a.code == "first-quest")
+    db.session.add_all(
+        [*attempts, AchievementAward(achievement=achievement, student=people.student)]
+    )
+    db.session.commit()
+    return attempts[-1]
+
+
+def admin_attempts(page: Page, people: People) -> None:
+    teaching_records(people)
+    sign_in(page, people.teacher)
+    page.goto("/admin/attempt/")
+    assert page.locator(".admin-table tbody tr").count() == 2
+
+
+def admin_attempt_review(page: Page, people: People) -> None:
+    # The answer, the timing and the form to mark a waiting checkpoint.
+    attempt = teaching_records(people)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/attempt/details/?id={attempt.id}")
+    assert page.locator("#review-title").count() == 1
+
+
+def admin_attempt_review_with_errors(page: Page, people: People) -> None:
+    # A score above the maximum and no outcome: the page again, with the errors (422).
+    admin_attempt_review(page, people)
+    page.fill("#score", "99")
+    submit(page, page.locator("#review-title ~ form button[type=submit]"))
+    assert page.locator(".error-summary").count() == 1
+
+
+def admin_attempt_reviewed(page: Page, people: People) -> None:
+    # Marked: the review history, and the form now changes the result (a reason is needed).
+    admin_attempt_review(page, people)
+    page.fill("#score", "8")
+    page.check("#outcome-0")
+    submit(page, page.locator("#review-title ~ form button[type=submit]"))
+    assert page.locator("#reviews-title + .table-scroll tbody tr").count() == 1
+
+
+def admin_assignments(page: Page, people: People) -> None:
+    teaching_records(people)
+    sign_in(page, people.teacher)
+    page.goto("/admin/assignment/")
+
+
+def admin_assignment_new_with_errors(page: Page, people: People) -> None:
+    # Due before it opens: the message sits on the due date.
+    quest_of(people, publish=True)
+    sign_in(page, people.teacher)
+    page.goto("/admin/assignment/new/")
+    page.fill("#opens_at", "2030-03-16T08:30")
+    page.fill("#due_at", "2030-03-02T08:30")
+    submit(page)
+    assert page.locator("#due_at[aria-invalid=true]").count() == 1
+
+
+def admin_awards(page: Page, people: People) -> None:
+    teaching_records(people)
+    sign_in(page, people.teacher)
+    page.goto("/admin/award/")
+
+
+def admin_audit_details(page: Page, people: People) -> None:
+    # The assignment the teacher made, field by field.
+    teaching_records(people)
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.actor_id == people.teacher.id)
+    ).first()
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/audit/details/?id={entry.id}")
+    assert page.locator(".audit-changes tbody tr").count() > 1
 
 
 def forbidden(page: Page, people: People) -> None:
@@ -284,8 +585,30 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "admin-classroom-new-errors": admin_classroom_new_with_errors,
     "admin-users": admin_users,
     "admin-users-filtered": admin_users_filtered,
+    "admin-users-password-sheet": admin_users_password_sheet,
+    "admin-users-moved": admin_users_moved,
     "admin-user-details": admin_user_details,
     "admin-user-edit-errors": admin_user_edit_with_errors,
+    "roster-import": roster_import,
+    "roster-import-file-errors": roster_import_file_errors,
+    "roster-import-preview": roster_import_preview,
+    "roster-import-preview-errors": roster_import_preview_with_errors,
+    "roster-import-credentials": roster_import_credentials,
+    "admin-quests": admin_quests,
+    "admin-quest-draft": admin_quest_draft,
+    "admin-quest-published": admin_quest_published,
+    "admin-quest-quiz-errors": admin_quest_quiz_with_errors,
+    "admin-quest-checkpoint": admin_quest_checkpoint,
+    "admin-quest-preview-lesson": admin_quest_preview_lesson,
+    "admin-quest-preview-quiz": admin_quest_preview_quiz,
+    "admin-attempts": admin_attempts,
+    "admin-attempt-review": admin_attempt_review,
+    "admin-attempt-review-errors": admin_attempt_review_with_errors,
+    "admin-attempt-reviewed": admin_attempt_reviewed,
+    "admin-assignments": admin_assignments,
+    "admin-assignment-new-errors": admin_assignment_new_with_errors,
+    "admin-awards": admin_awards,
+    "admin-audit-details": admin_audit_details,
     "forbidden": forbidden,
 }
 

@@ -1,0 +1,254 @@
+"""Quest assignments in the admin: which quest each classroom works on, and between which dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_admin.form import BaseForm
+from flask_admin.helpers import get_form_data
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from sqlalchemy import ColumnElement, select
+from wtforms import DateTimeLocalField, SelectChoice, SelectField
+from wtforms.validators import InputRequired
+
+from admin_views.base import ChoiceFilter, Scope, ScopedModelView
+from admin_views.classrooms import classrooms_taught_by
+from admin_views.dates import utc_moment
+from quest_platform.extensions import db
+from quest_platform.models import Classroom, Quest, QuestAssignment, QuestStatus, utcnow
+from quest_platform.services import ServiceError
+from quest_platform.services.quests import assign_quest, unassign_quest, update_assignment
+
+# What a datetime-local input sends, with and without seconds.
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+STATUS_LABELS = {
+    "upcoming": _l("Upcoming"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+}
+
+
+def assignment_status(assignment: QuestAssignment, now: datetime) -> str:
+    """Whether students cannot start the quest yet, can work on it, or are past its due date."""
+    if now < assignment.opens_at:
+        return "upcoming"
+    return "open" if now < assignment.due_at else "closed"
+
+
+def status_condition(value: str) -> ColumnElement[bool]:
+    """The assignments in one status now, as a SQL condition."""
+    now = utcnow()
+    if value == "upcoming":
+        return QuestAssignment.opens_at > now
+    if value == "open":
+        return (QuestAssignment.opens_at <= now) & (QuestAssignment.due_at > now)
+    return QuestAssignment.due_at <= now
+
+
+def utc_field(label: Any, description: Any) -> DateTimeLocalField:
+    """A date-and-time input read and shown in UTC."""
+    return DateTimeLocalField(
+        label,
+        validators=[InputRequired()],
+        format=DATETIME_FORMATS,
+        tz=UTC,
+        description=description,
+    )
+
+
+def opens_field() -> DateTimeLocalField:
+    """When students can start the quest."""
+    return utc_field(
+        _l("Opens (UTC)"),
+        _l("Date and time in UTC (Coordinated Universal Time), when students can start."),
+    )
+
+
+def due_field() -> DateTimeLocalField:
+    """When the quest is due."""
+    return utc_field(
+        _l("Due (UTC)"),
+        _l("Date and time in UTC (Coordinated Universal Time); after the opening."),
+    )
+
+
+class AssignmentForm(BaseForm):
+    """A published quest for one of the teacher's classrooms, with its dates in UTC."""
+
+    quest = SelectField(
+        _l("Quest"),
+        coerce=int,
+        validators=[InputRequired()],
+        description=_l("Published quests, by any author."),
+    )
+    classroom = SelectField(_l("Classroom"), coerce=int, validators=[InputRequired()])
+    opens_at = opens_field()
+    due_at = due_field()
+
+
+class AssignmentDatesForm(BaseForm):
+    """When an assigned quest opens and is due, in UTC."""
+
+    opens_at = opens_field()
+    due_at = due_field()
+
+
+class AssignmentView(ScopedModelView):
+    """The quests given to a teacher's classrooms (an admin's: all), with their dates.
+
+    Creating, moving and removing an assignment go through the quest services, which check that
+    the classroom is the teacher's, that the quest is published and the dates make sense, and
+    write the audit log. An assignment whose quest students have attempted is never removed.
+    """
+
+    title_column = "quest"
+    column_list = ["quest", "classroom", "opens_at", "due_at", "status"]
+    column_details_list = column_list
+    column_export_list = column_list
+    column_sortable_list = [
+        ("quest", "quest.title"),
+        ("classroom", "classroom.name"),
+        "opens_at",
+        "due_at",
+    ]
+    column_default_sort = [("opens_at", True), ("id", True)]
+    column_searchable_list = ["quest.title", "classroom.name"]
+    column_filters = [
+        ChoiceFilter.by_id(QuestAssignment.classroom_id, _l("Classroom"), key="classroom"),
+        ChoiceFilter.by_id(QuestAssignment.quest_id, _l("Quest"), key="quest"),
+        ChoiceFilter(
+            QuestAssignment.opens_at,
+            _l("Status"),
+            key="status",
+            valid=lambda value: value in STATUS_LABELS,
+            condition=status_condition,
+        ),
+    ]
+    column_labels = {
+        "quest": _l("Quest"),
+        "classroom": _l("Classroom"),
+        "opens_at": _l("Opens"),
+        "due_at": _l("Due"),
+        "status": _l("Status"),
+    }
+    # Removing an assignment is refused once students have worked on it: one at a time, with
+    # the reason, from its details page.
+    action_disallowed_list = ["delete"]
+
+    def scope(self) -> Scope:
+        if current_user.is_admin:
+            return None
+        return QuestAssignment.classroom_id.in_(classrooms_taught_by(current_user.id))
+
+    def record_title(self, model: QuestAssignment) -> str:
+        return f"{model.quest.title} — {model.classroom.name}"
+
+    # Choices, for the current user
+
+    def published_quest_choices(self) -> list[tuple[str, str]]:
+        quests = db.session.execute(
+            select(Quest.id, Quest.title)
+            .where(Quest.status == QuestStatus.PUBLISHED.value)
+            .order_by(Quest.title, Quest.id)
+        )
+        return [(str(quest_id), title) for quest_id, title in quests]
+
+    def assigned_quest_choices(self) -> list[tuple[str, str]]:
+        query = select(Quest.id, Quest.title).join(QuestAssignment).distinct()
+        condition = self.scope()
+        if condition is not None:
+            query = query.where(condition)
+        quests = db.session.execute(query.order_by(Quest.title, Quest.id))
+        return [(str(quest_id), title) for quest_id, title in quests]
+
+    def filter_choices(self, name: str) -> list[tuple[str, str]]:
+        if name == "classroom":
+            return self.classroom_choices()
+        if name == "quest":
+            return self.assigned_quest_choices()
+        if name == "status":
+            return [(value, str(label)) for value, label in STATUS_LABELS.items()]
+        return []
+
+    # Columns shown as text
+
+    def _quest(self, context: Any, model: QuestAssignment, name: str) -> str:
+        return model.quest.title
+
+    def _classroom(self, context: Any, model: QuestAssignment, name: str) -> str:
+        return model.classroom.name
+
+    def _moment(self, context: Any, model: QuestAssignment, name: str) -> str:
+        return utc_moment(getattr(model, name))
+
+    def _status(self, context: Any, model: QuestAssignment, name: str) -> str:
+        return str(STATUS_LABELS[assignment_status(model, utcnow())])
+
+    column_formatters = {
+        "quest": _quest,
+        "classroom": _classroom,
+        "opens_at": _moment,
+        "due_at": _moment,
+        "status": _status,
+    }
+    column_formatters_detail = column_formatters
+    column_formatters_export = column_formatters
+
+    # Forms: our own, with choices limited to what the current user may use
+
+    def get_create_form(self) -> type[AssignmentForm]:
+        return AssignmentForm
+
+    def get_edit_form(self) -> type[AssignmentDatesForm]:
+        return AssignmentDatesForm
+
+    def create_form(self, obj: Any = None) -> AssignmentForm:
+        form = AssignmentForm(get_form_data(), obj=obj)
+        form.quest.choices = [SelectChoice(*choice) for choice in self.published_quest_choices()]
+        form.classroom.choices = [SelectChoice(*choice) for choice in self.classroom_choices()]
+        return form
+
+    def edit_form(self, obj: Any = None) -> AssignmentDatesForm:
+        return AssignmentDatesForm(get_form_data(), obj=obj)
+
+    # Changes go through the quest services, which check ownership and write the audit log.
+
+    def create_model(self, form: AssignmentForm) -> QuestAssignment | bool:
+        quest = db.session.get(Quest, form.quest.data)
+        classroom = db.session.get(Classroom, form.classroom.data)
+        if quest is None or classroom is None:
+            error = ServiceError(_("Choose a quest and a classroom."), field="quest")
+            return self.report(error, form)
+        try:
+            return assign_quest(
+                quest=quest,
+                classroom=classroom,
+                opens_at=form.opens_at.data,
+                due_at=form.due_at.data,
+                by=current_user,
+            )
+        except ServiceError as error:
+            return self.report(error, form)
+
+    def update_model(self, form: AssignmentDatesForm, model: QuestAssignment) -> bool:
+        try:
+            update_assignment(
+                assignment=model,
+                opens_at=form.opens_at.data,
+                due_at=form.due_at.data,
+                by=current_user,
+            )
+        except ServiceError as error:
+            return self.report(error, form)
+        return True
+
+    def delete_model(self, model: QuestAssignment) -> bool:
+        try:
+            unassign_quest(assignment=model, by=current_user)
+        except ServiceError as error:
+            return self.report(error)
+        return True

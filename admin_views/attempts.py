@@ -1,0 +1,502 @@
+"""Attempts in the admin: every answer of a teacher's students, read-only, and reviews of them.
+
+Attempts are append-only, so this view creates, edits and deletes none. A teacher changes a
+result by reviewing the attempt (marking a checkpoint, or overriding a score with a reason) on
+its details page; the review is a new row and the latest review gives the attempt's result.
+
+The list is built for a school's whole history (a million attempts): it runs no count (only
+"previous" and "next" pages); it pages newest first along the ``ix_attempt_submitted`` index,
+or, for a teacher of few students, reads only their attempts (see ``AttemptView.scope``); and
+it loads the students, quests, stages and reviews of a page in one query each.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla import tools
+from flask_admin.form import BaseForm
+from flask_admin.helpers import get_redirect_target
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Query, lazyload, selectinload
+from werkzeug.wrappers import Response
+from wtforms import FloatField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import InputRequired
+from wtforms.widgets import NumberInput
+
+from admin_views.base import ChoiceFilter, Scope, ScopedModelView
+from admin_views.classrooms import classrooms_taught_by
+from admin_views.dates import PERIOD_LABELS, since, utc_moment
+from admin_views.stage_forms import KIND_LABELS
+from admin_views.users import enrolled_in
+from quest_platform.extensions import db
+from quest_platform.models import (
+    Attempt,
+    Enrollment,
+    Outcome,
+    Quest,
+    QuestAssignment,
+    Review,
+    ReviewKind,
+    Stage,
+    User,
+)
+from quest_platform.queries.activity import awaiting_review, in_classroom
+from quest_platform.queries.attempts import taught_by
+from quest_platform.services import ServiceError
+from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt, review_kind
+
+OUTCOME_LABELS = {
+    Outcome.PASSED.value: _l("Passed"),
+    Outcome.FAILED.value: _l("Failed"),
+    Outcome.LATE.value: _l("Late"),
+    Outcome.PENDING_REVIEW.value: _l("Awaiting review"),
+}
+REVIEW_LABELS = {
+    ReviewKind.MARK.value: _l("Marked"),
+    ReviewKind.OVERRIDE.value: _l("Overridden"),
+}
+# A teacher with at most this share of the school's enrollments "teaches few" (see scope()).
+FEW_STUDENTS_SHARE = 1 / 20
+
+
+def number(value: float | None) -> str:
+    """A score as people write it: "8", "8.5"; a dash for none."""
+    return "—" if value is None else f"{value:g}"
+
+
+def outcome_condition(value: str) -> ColumnElement[bool]:
+    """Attempts whose result now is ``value``: their latest review's outcome, else their own.
+
+    Reviews decide only "passed" or "failed": a "late" attempt, or one waiting for review
+    ("pending_review"), is one with that outcome and no review, a condition the database
+    answers from the ``ix_attempt_outcome_submitted`` index.
+    """
+    if value == Outcome.PENDING_REVIEW:
+        return awaiting_review()
+    reviewed = exists().where(Review.attempt_id == Attempt.id)
+    if value == Outcome.LATE:
+        return and_(Attempt.outcome == value, ~reviewed)
+    latest = (
+        select(Review.outcome)
+        .where(Review.attempt_id == Attempt.id)
+        .order_by(Review.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return or_(and_(Attempt.outcome == value, ~reviewed), latest == value)
+
+
+def duration(seconds: float) -> str:
+    """A short span of time in words: "45 s", "4 min 5 s", "2 h 3 min"."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    if minutes:
+        return _("%(minutes)d min %(seconds)d s", minutes=minutes, seconds=secs)
+    return _("%(seconds)d s", seconds=secs)
+
+
+@dataclass(frozen=True)
+class AnswerPart:
+    """One piece of an answer, as a label and text shown as written (code in a code block)."""
+
+    label: str
+    text: str
+    code: bool = False
+
+
+def as_text(value: Any) -> str:
+    """Any stored answer value as readable text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(as_text(item) for item in value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def quiz_parts(stage: Stage, answers: dict[str, Any]) -> list[AnswerPart]:
+    """Each question of a quiz with the answer given, in the quiz's order."""
+    questions = {str(q.get("id")): q for q in (stage.settings or {}).get("questions", [])}
+    order = [key for key in questions if key in answers] + [
+        key for key in answers if key not in questions
+    ]
+    parts = []
+    for number_, key in enumerate(order, start=1):
+        question = questions.get(key, {})
+        given = answers[key]
+        choices = question.get("choices", [])
+        chosen = given if isinstance(given, list) else [given]
+        if choices and all(isinstance(i, int) and 0 <= i < len(choices) for i in chosen):
+            text = ", ".join(str(choices[i]) for i in chosen)
+        else:
+            text = as_text(given)
+        prompt = question.get("prompt") or key
+        parts.append(
+            AnswerPart(_("Question %(number)d: %(prompt)s", number=number_, prompt=prompt), text)
+        )
+    return parts
+
+
+def evidence_parts(evidence: Any) -> list[AnswerPart]:
+    """A checkpoint's evidence: text, a list of items, or text by kind (code as code)."""
+    if isinstance(evidence, dict):
+        return [
+            AnswerPart(_("Evidence: %(kind)s", kind=kind), as_text(text), code=kind == "code")
+            for kind, text in evidence.items()
+        ]
+    return [AnswerPart(_("Evidence"), as_text(evidence))]
+
+
+def describe_answer(attempt: Attempt) -> list[AnswerPart]:
+    """An attempt's answer as labelled pieces of text, whatever its stage's kind."""
+    answer = dict(attempt.answer or {})
+    parts: list[AnswerPart] = []
+    if isinstance(answer.get("answers"), dict):
+        parts += quiz_parts(attempt.stage, answer.pop("answers"))
+    if "evidence" in answer:
+        parts += evidence_parts(answer.pop("evidence"))
+    for key, label in (("text", _l("Text")), ("code", _l("Code"))):
+        if key in answer:
+            parts.append(AnswerPart(str(label), as_text(answer.pop(key)), code=key == "code"))
+    counts = (
+        ("correct", "total", _l("Correct answers")),
+        ("tests_passed", "tests_total", _l("Tests passed")),
+        ("ticked", "total", _l("Items ticked")),
+    )
+    for part, whole, label in counts:
+        if part in answer:
+            of = answer.pop(whole, None)
+            text = as_text(answer.pop(part)) + ("" if of is None else _(" of %(n)s", n=of))
+            parts.append(AnswerPart(str(label), text))
+    if "elapsed_seconds" in answer:
+        parts.append(AnswerPart(_("Time used"), duration(float(answer.pop("elapsed_seconds")))))
+    if answer.pop("confirmed", None):
+        parts.append(AnswerPart(_("Confirmed"), _("Read and confirmed")))
+    if "text_length" in answer:
+        parts.append(
+            AnswerPart(_("Length"), _("%(n)s characters", n=as_text(answer.pop("text_length"))))
+        )
+    parts += [AnswerPart(str(key), as_text(value)) for key, value in answer.items()]
+    return parts
+
+
+class ReviewForm(BaseForm):
+    """A teacher's score, outcome and reason (or feedback) for one attempt."""
+
+    score = FloatField(
+        _l("Score"), validators=[InputRequired()], widget=NumberInput(step="any", min=0)
+    )
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=[
+            SelectChoice(Outcome.PASSED.value, _l("Passed")),
+            SelectChoice(Outcome.FAILED.value, _l("Failed")),
+        ],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 4, "maxlength": MAX_REASON_LENGTH})
+
+
+class AttemptView(ScopedModelView):
+    """The attempts of a teacher's students on the quests they assigned (an admin's: all)."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    # No count(*) over a school's attempts on every page: previous and next pages only.
+    simple_list_pager = True
+    # An export is built in memory: it holds the newest attempts that match, up to this many,
+    # and its link says so (filters reach older ones).
+    export_max_rows = 10_000
+    # The page's students, quests, stages and reviews come in one query each (get_query).
+    column_auto_select_related = False
+    details_template = "admin_views/attempt/details.html"
+
+    title_column = "submitted_at"
+    column_list = ["submitted_at", "student", "quest", "stage", "outcome", "score", "reviewed"]
+    column_details_list = column_list
+    column_export_list = column_list
+    # Newest first, and a stable order among attempts submitted in the same instant.
+    column_sortable_list = [("submitted_at", ("submitted_at", "id"))]
+    column_default_sort = [("submitted_at", True), ("id", True)]
+    # Searched by the student's username or name (see _apply_search).
+    column_searchable_list = ["student.username", "student.display_name"]
+    column_filters = [
+        ChoiceFilter(
+            Attempt.student_id,
+            _l("Classroom"),
+            key="classroom",
+            valid=str.isdigit,
+            condition=lambda value: in_classroom(int(value)),
+        ),
+        ChoiceFilter.by_id(Attempt.quest_id, _l("Quest"), key="quest"),
+        ChoiceFilter(
+            Attempt.stage_id,
+            _l("Stage kind"),
+            key="kind",
+            valid=lambda value: value in KIND_LABELS,
+            condition=lambda value: Attempt.stage_id.in_(
+                select(Stage.id).where(Stage.kind == value)
+            ),
+        ),
+        ChoiceFilter(
+            Attempt.outcome,
+            _l("Outcome"),
+            key="outcome",
+            valid=lambda value: value in OUTCOME_LABELS,
+            condition=outcome_condition,
+        ),
+        ChoiceFilter(
+            Attempt.submitted_at,
+            _l("Submitted"),
+            key="date",
+            valid=lambda value: value in PERIOD_LABELS,
+            condition=lambda value: Attempt.submitted_at >= since(value),
+        ),
+    ]
+    column_labels = {
+        "submitted_at": _l("Submitted (UTC)"),
+        "student": _l("Student"),
+        "quest": _l("Quest"),
+        "stage": _l("Stage"),
+        "outcome": _l("Outcome"),
+        "score": _l("Score"),
+        "reviewed": _l("Reviewed"),
+    }
+
+    def scope(self) -> Scope:
+        if current_user.is_admin:
+            return None
+        condition = taught_by(current_user.id)
+        if self.teaches_few_students():
+            # Naming the students lets the database read just their attempts; otherwise it
+            # walks the whole school's history, newest first, to fill a page.
+            students = enrolled_in(classrooms_taught_by(current_user.id))
+            condition = and_(condition, Attempt.student_id.in_(students))
+        return condition
+
+    def teaches_few_students(self) -> bool:
+        """Whether the current teacher's enrollments are at most a twentieth of the school's.
+
+        Their newest attempts are then few and far between in the school's history: reading
+        all of their attempts is quicker than walking the history until a page is full.
+        Enrollments are counted rather than distinct students: counting rows is the quicker
+        question, and the answer only has to be about right.
+        """
+        if "admin_teaches_few_students" not in g:
+            taught = select(func.count()).where(
+                Enrollment.classroom_id.in_(classrooms_taught_by(current_user.id))
+            )
+            everyone = select(func.count()).select_from(Enrollment)
+            counts = select(taught.scalar_subquery(), everyone.scalar_subquery())
+            mine, school = db.session.execute(counts).one()
+            g.admin_teaches_few_students = mine <= school * FEW_STUDENTS_SHARE
+        return bool(g.admin_teaches_few_students)
+
+    def get_query(self) -> Query[Any]:
+        return (
+            super()
+            .get_query()
+            .options(
+                # Only the names each row shows: a stage's lesson text can be long.
+                selectinload(Attempt.student)
+                .load_only(User.display_name, User.username)
+                .options(lazyload(User.roles)),
+                selectinload(Attempt.quest).load_only(Quest.title),
+                selectinload(Attempt.stage).load_only(Stage.position, Stage.title, Stage.kind),
+                selectinload(Attempt.reviews),
+            )
+        )
+
+    def _apply_search(
+        self,
+        query: Query[Any],
+        count_query: Query[Any] | None,
+        joins: dict[Any, Any],
+        count_joins: dict[Any, Any],
+        search: str,
+    ) -> tuple[Query[Any], Query[Any] | None, dict[Any, Any], dict[Any, Any]]:
+        # Match students first, then their attempts: a join to every attempt's student would
+        # make the database read the whole attempt table to find one student's.
+        for term in search.split():
+            like = tools.parse_like_term(term)
+            students = select(User.id).where(
+                or_(User.username.ilike(like), User.display_name.ilike(like))
+            )
+            query = query.filter(Attempt.student_id.in_(students))
+            if count_query is not None:
+                count_query = count_query.filter(Attempt.student_id.in_(students))
+        return query, count_query, joins, count_joins
+
+    def export_links(self) -> list[tuple[str, str]]:
+        limit = format_number(self.export_max_rows)
+        return [
+            (kind, _("%(label)s (newest %(limit)s)", label=label, limit=limit))
+            for kind, label in super().export_links()
+        ]
+
+    def record_title(self, model: Attempt) -> str:
+        return _(
+            "%(student)s — %(quest)s, stage %(position)d",
+            student=model.student.display_name,
+            quest=model.quest.title,
+            position=model.stage.position,
+        )
+
+    # Filter choices, limited to what the current user may see
+
+    def quest_choices(self) -> list[tuple[str, str]]:
+        # EXISTS rather than a join and DISTINCT: one index probe per quest, not a scan of
+        # every assignment of the school.
+        given = select(QuestAssignment.id).where(QuestAssignment.quest_id == Quest.id)
+        if not current_user.is_admin:
+            classrooms = classrooms_taught_by(current_user.id)
+            given = given.where(QuestAssignment.classroom_id.in_(classrooms))
+        query = select(Quest.id, Quest.title).where(given.exists())
+        rows = db.session.execute(query.order_by(Quest.title, Quest.id))
+        return [(str(quest_id), title) for quest_id, title in rows]
+
+    def filter_choices(self, name: str) -> list[tuple[str, str]]:
+        if name == "classroom":
+            return self.classroom_choices()
+        labels = {"kind": KIND_LABELS, "outcome": OUTCOME_LABELS, "date": PERIOD_LABELS}
+        if name in labels:
+            return [(value, str(label)) for value, label in labels[name].items()]
+        if name == "quest":
+            return self.quest_choices()
+        return []
+
+    # Columns shown as text: the result that counts now, in words
+
+    def _submitted(self, context: Any, model: Attempt, name: str) -> str:
+        return utc_moment(model.submitted_at)
+
+    def _student(self, context: Any, model: Attempt, name: str) -> str:
+        return model.student.display_name
+
+    def _quest(self, context: Any, model: Attempt, name: str) -> str:
+        return model.quest.title
+
+    def _stage(self, context: Any, model: Attempt, name: str) -> str:
+        return f"{model.stage.position}. {model.stage.title}"
+
+    def _outcome(self, context: Any, model: Attempt, name: str) -> str:
+        outcome = model.result[1]
+        return str(OUTCOME_LABELS.get(outcome, outcome))
+
+    def _score(self, context: Any, model: Attempt, name: str) -> str:
+        return f"{number(model.result[0])} / {number(model.max_score)}"
+
+    def _reviewed(self, context: Any, model: Attempt, name: str) -> str:
+        review = model.latest_review
+        return str(REVIEW_LABELS[review.kind]) if review else _("No")
+
+    column_formatters = {
+        "submitted_at": _submitted,
+        "student": _student,
+        "quest": _quest,
+        "stage": _stage,
+        "outcome": _outcome,
+        "score": _score,
+        "reviewed": _reviewed,
+    }
+    column_formatters_detail = column_formatters
+    column_formatters_export = column_formatters
+
+    # The details page: the answer, its timing, the reviews and a review form
+
+    utc_moment = staticmethod(utc_moment)
+    number = staticmethod(number)
+
+    def answer_parts(self, attempt: Attempt) -> list[AnswerPart]:
+        return describe_answer(attempt)
+
+    def time_taken(self, attempt: Attempt) -> str:
+        return duration((attempt.submitted_at - attempt.started_at).total_seconds())
+
+    def time_limit(self, attempt: Attempt) -> str | None:
+        limit = attempt.stage.time_limit_seconds
+        return duration(limit) if limit else None
+
+    def kind_label(self, kind: str) -> str:
+        return str(KIND_LABELS.get(kind, kind))
+
+    def outcome_label(self, outcome: str) -> str:
+        return str(OUTCOME_LABELS.get(outcome, outcome))
+
+    def review_label(self, kind: str) -> str:
+        return str(REVIEW_LABELS.get(kind, kind))
+
+    def review_form(self, attempt: Attempt, formdata: Any = None) -> ReviewForm:
+        """The review form for ``attempt``, filled with its current result when it has one."""
+        score, outcome = attempt.result
+        decided = outcome in {Outcome.PASSED, Outcome.FAILED}
+        form = ReviewForm(formdata, data={"score": score, "outcome": outcome if decided else None})
+        form.score.description = _("Between 0 and %(max)s points.", max=number(attempt.max_score))
+        form.score.widget = NumberInput(step="any", min=0, max=attempt.max_score)
+        if review_kind(attempt) == ReviewKind.MARK:
+            form.reason.label.text = _("Feedback for the student (optional)")
+            form.reason.description = _("Kept with the review.")
+        else:
+            form.reason.label.text = _("Reason for the change (required)")
+            form.reason.description = _("Kept with the review and in the audit log.")
+        return form
+
+    def render_details(self, attempt: Attempt, form: ReviewForm) -> str:
+        return self.render(
+            self.details_template,
+            model=attempt,
+            details_columns=self._details_columns,
+            get_value=self.get_detail_value,
+            return_url=get_redirect_target() or self.get_url(".index_view"),
+            review_form=form,
+            is_mark=review_kind(attempt) == ReviewKind.MARK,
+        )
+
+    @expose("/details/")
+    def details_view(self) -> str | Response:
+        attempt = self.get_one(request.args.get("id", ""))
+        return self.render_details(attempt, self.review_form(attempt))
+
+    @expose("/review/", methods=["POST"])
+    def review(self) -> str | Response | tuple[str, int]:
+        """Record a review of one attempt; a refused one comes back with its errors (422)."""
+        attempt = self.get_one(request.args.get("id", ""))
+        form = self.review_form(attempt, request.form)
+        if form.validate():
+            try:
+                review_attempt(
+                    attempt=attempt,
+                    score=form.score.data,
+                    outcome=form.outcome.data or "",
+                    reason=form.reason.data or "",
+                    by=current_user,
+                )
+            except ServiceError as error:
+                db.session.rollback()
+                if not error.field or error.field not in form:
+                    abort(error.status_code)
+                form[error.field].errors = [*form[error.field].errors, error.message]
+            else:
+                flash(_("The review is saved."), "success")
+                details = url_for(".details_view", id=attempt.id, url=get_redirect_target())
+                return redirect(details)
+        return self.render_details(attempt, form), 422
+
+
+def awaiting_review_filters(classroom_id: int) -> dict[str, str]:
+    """The URL arguments of the attempts list filtered to one classroom's waiting reviews."""
+    return {"flt0_classroom": str(classroom_id), "flt1_outcome": Outcome.PENDING_REVIEW.value}

@@ -1,0 +1,189 @@
+"""The audit log in the admin: who changed which record, when, and from what to what (read-only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Query, lazyload, selectinload
+
+from admin_views.base import ChoiceFilter, Scope, ScopedModelView
+from admin_views.dates import PERIOD_LABELS, since, utc_moment
+from quest_platform.extensions import db
+from quest_platform.models import AuditEntry, User
+from quest_platform.services.audit import SECRET_COLUMNS
+
+CHANGE_LABELS = {
+    "added": _l("Added"),
+    "removed": _l("Removed"),
+    "changed": _l("Changed"),
+    "same": _l("Same"),
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a recorded change: its value before and after, and what happened to it."""
+
+    field: str
+    before: str
+    after: str
+    # "added", "removed", "changed" or "same" (see CHANGE_LABELS).
+    change: str
+
+    @property
+    def changed(self) -> bool:
+        return self.change != "same"
+
+    @property
+    def label(self) -> str:
+        return str(CHANGE_LABELS[self.change])
+
+
+def shown(values: dict[str, Any] | None, field: str) -> str:
+    """A recorded value as text; a dash where the record had no such field (created, deleted)."""
+    if values is None or field not in values:
+        return "—"
+    value = values[field]
+    if value is None:
+        return _("(empty)")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return str(value)
+
+
+def change_of(before: dict[str, Any], after: dict[str, Any], field: str) -> str:
+    if field not in before:
+        return "added"
+    if field not in after:
+        return "removed"
+    return "same" if before[field] == after[field] else "changed"
+
+
+def changes_of(entry: AuditEntry) -> list[FieldChange]:
+    """Every field of an entry's before and after, in a stable order; secrets never shown."""
+    before, after = entry.before or {}, entry.after or {}
+    fields = sorted((before.keys() | after.keys()) - SECRET_COLUMNS)
+    return [
+        FieldChange(
+            field=field,
+            before=shown(entry.before, field),
+            after=shown(entry.after, field),
+            change=change_of(before, after, field),
+        )
+        for field in fields
+    ]
+
+
+class AuditView(ScopedModelView):
+    """Recorded changes: a teacher's own (an admin's: everyone's).
+
+    A teacher sees only the entries they made themselves. Entries by others may describe other
+    teachers' classes (an administrator moving a student, another teacher's roster), and the
+    log keeps whole records, so filtering them by classroom could still leak what a teacher may
+    not see. The log is never changed from here.
+    """
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_auto_select_related = False
+    details_template = "admin_views/audit/details.html"
+
+    title_column = "at"
+    column_list = ["at", "actor", "action", "table_name", "record_id"]
+    column_details_list = column_list
+    column_export_list = column_list
+    column_sortable_list = [("at", ("at", "id")), "action", "table_name"]
+    column_default_sort = [("at", True), ("id", True)]
+    column_searchable_list = ["action", "table_name", "record_id"]
+    column_filters = [
+        ChoiceFilter(
+            AuditEntry.action,
+            _l("Action"),
+            key="action",
+            valid=lambda value: len(value) <= 40,
+            condition=lambda value: AuditEntry.action == value,
+        ),
+        ChoiceFilter(
+            AuditEntry.table_name,
+            _l("Table"),
+            key="table",
+            valid=lambda value: len(value) <= 60,
+            condition=lambda value: AuditEntry.table_name == value,
+        ),
+        ChoiceFilter.by_id(AuditEntry.actor_id, _l("Who"), key="actor"),
+        ChoiceFilter(
+            AuditEntry.at,
+            _l("When"),
+            key="date",
+            valid=lambda value: value in PERIOD_LABELS,
+            condition=lambda value: AuditEntry.at >= since(value),
+        ),
+    ]
+    column_labels = {
+        "at": _l("When (UTC)"),
+        "actor": _l("Who"),
+        "action": _l("Action"),
+        "table_name": _l("Table"),
+        "record_id": _l("Record"),
+    }
+
+    def scope(self) -> Scope:
+        if current_user.is_admin:
+            return None
+        return AuditEntry.actor_id == current_user.id
+
+    def get_query(self) -> Query[Any]:
+        actor = selectinload(AuditEntry.actor).options(lazyload(User.roles))
+        return super().get_query().options(actor)
+
+    def record_title(self, model: AuditEntry) -> str:
+        return _(
+            "%(table)s #%(record)s: %(action)s",
+            action=model.action,
+            table=model.table_name,
+            record=model.record_id,
+        )
+
+    def distinct_values(self, column: Any) -> list[str]:
+        query = select(column).distinct().order_by(column)
+        condition = self.scope()
+        if condition is not None:
+            query = query.where(condition)
+        return list(db.session.scalars(query))
+
+    def filter_choices(self, name: str) -> list[tuple[str, str]]:
+        if name == "action":
+            return [(value, value) for value in self.distinct_values(AuditEntry.action)]
+        if name == "table":
+            return [(value, value) for value in self.distinct_values(AuditEntry.table_name)]
+        if name == "actor":
+            if not current_user.is_admin:
+                return [(str(current_user.id), current_user.display_name)]
+            actors = db.session.scalars(
+                select(User)
+                .where(User.id.in_(select(AuditEntry.actor_id)))
+                .order_by(User.display_name, User.id)
+            )
+            return [(str(user.id), f"{user.display_name} ({user.username})") for user in actors]
+        if name == "date":
+            return [(value, str(label)) for value, label in PERIOD_LABELS.items()]
+        return []
+
+    def changes(self, entry: AuditEntry) -> list[FieldChange]:
+        return changes_of(entry)
+
+    def _at(self, context: Any, model: AuditEntry, name: str) -> str:
+        return utc_moment(model.at)
+
+    def _actor(self, context: Any, model: AuditEntry, name: str) -> str:
+        return model.actor.display_name if model.actor else _("The platform")
+
+    column_formatters = {"at": _at, "actor": _actor}
+    column_formatters_detail = column_formatters
+    column_formatters_export = column_formatters

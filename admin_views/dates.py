@@ -1,0 +1,28 @@
+"""Dates in the admin: moments shown in UTC, and the periods the date filters offer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from quest_platform.models import utcnow
+
+PERIOD_LABELS = {
+    "today": _l("Today (UTC)"),
+    "7": _l("Last 7 days"),
+    "30": _l("Last 30 days"),
+}
+
+
+def utc_moment(value: datetime) -> str:
+    """A moment as the admin shows it: to the minute, in UTC, saying so."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def since(period: str) -> datetime:
+    """The start of a period of PERIOD_LABELS: midnight UTC today, or so many days ago."""
+    now = utcnow()
+    if period == "today":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return now - timedelta(days=int(period))

@@ -1,0 +1,509 @@
+"""The stage editor's forms: the fields each kind of stage needs, read into a StageDraft.
+
+Every kind shares a title, points and Markdown text; each adds its own fields (quiz questions
+with their choices and correct answers, a checkpoint's prompt and rubric, a reflection's prompt
+and minimum length, a self-check's items, a timed stage's time limit). Forms are plain HTML, so
+lists are edited as one line per item and a quiz always offers one empty question to add.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from quest_platform.models import Stage, StageKind
+from quest_platform.services.quests import StageDraft
+
+MAX_QUESTIONS = 20
+MAX_LINES = 30
+
+KIND_LABELS = {
+    StageKind.LESSON: _l("Lesson"),
+    StageKind.QUIZ: _l("Quiz"),
+    StageKind.CHECKPOINT: _l("Checkpoint"),
+    StageKind.REFLECTION: _l("Reflection"),
+    StageKind.SELF_CHECK: _l("Self-check"),
+    StageKind.CODE: _l("Code challenge"),
+    StageKind.TIMED: _l("Timed quiz"),
+}
+QUESTION_TYPES = [
+    SelectChoice("single", _l("One correct choice")),
+    SelectChoice("multiple", _l("Several correct choices")),
+    SelectChoice("short", _l("Short answer")),
+]
+SCORE_POLICIES = [
+    SelectChoice("best", _l("The best try counts")),
+    SelectChoice("latest", _l("The latest try counts")),
+]
+LATE_POLICIES = [
+    SelectChoice("zero", _l("Late answers score zero")),
+    SelectChoice("half", _l("Late answers score half")),
+    SelectChoice("full", _l("Late answers score in full (recorded as late)")),
+]
+EVIDENCE_CHOICES = [
+    SelectChoice("code", _l("A code snippet")),
+    SelectChoice("screenshot", _l("A screenshot (with alternative text)")),
+]
+
+
+def lines_of(text: str | None) -> list[str]:
+    """The non-empty lines of a text area, trimmed."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def read_choice(line: str) -> tuple[str, bool]:
+    """A line of choices as the choice's text and whether it is correct (a leading * says so).
+
+    A choice that itself starts with * (``*args``) is written ``\\*args`` when it is not correct.
+    """
+    if line.startswith("\\*"):
+        return line[1:], False
+    if line.startswith("*"):
+        return line[1:].strip(), True
+    return line, False
+
+
+def write_choice(text: str, *, correct: bool) -> str:
+    """A choice as a line of the choices field: the reverse of :func:`read_choice`."""
+    if correct:
+        return f"* {text}"
+    return f"\\{text}" if text.startswith("*") else text
+
+
+class MultilineField(TextAreaField):
+    """A text area whose lines end in ``\\n`` as stored, though browsers send ``\\r\\n``.
+
+    Without this, saving a stage unchanged would still change its text and settings.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = self.data.replace("\r\n", "\n")
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class QuestionForm(Form):
+    """One quiz question. Choices are one per line; a leading * marks a correct one."""
+
+    question_id = HiddenField()
+    type = SelectField(_l("Question type"), choices=QUESTION_TYPES, default="single")
+    prompt = MultilineField(
+        _l("Question"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Leave the question empty to remove it."),
+        render_kw={"rows": 2},
+    )
+    answers = MultilineField(
+        _l("Choices or accepted answers"),
+        validators=[Length(max=4000)],
+        description=_l(
+            "One per line. For choices, start each correct one with * (and write \\* for a "
+            "wrong choice that starts with *). For a short answer, list every answer to accept."
+        ),
+        render_kw={"rows": 4},
+    )
+    explanation = MultilineField(
+        _l("Explanation shown after answering"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+
+    def is_blank(self) -> bool:
+        return not (self.prompt.data or "").strip()
+
+    def to_question(self) -> dict[str, Any]:
+        """The question as stored in the stage settings."""
+        question: dict[str, Any] = {
+            "id": self.question_id.data,
+            "type": self.type.data,
+            "prompt": (self.prompt.data or "").strip(),
+        }
+        lines = lines_of(self.answers.data)
+        if self.type.data == "short":
+            question["accepted"] = lines
+        else:
+            choices = [read_choice(line) for line in lines]
+            question["choices"] = [text for text, _correct in choices]
+            question["answer"] = [i for i, (_text, correct) in enumerate(choices) if correct]
+        if (self.explanation.data or "").strip():
+            question["explanation"] = self.explanation.data.strip()
+        return question
+
+    def check(self, number: int) -> bool:
+        """Put what is wrong with this question on its answers field; True if nothing."""
+        question = self.to_question()
+        message = None
+        if question["type"] == "short":
+            if not question["accepted"]:
+                message = _("List at least one accepted answer.")
+        elif len(question["choices"]) < 2:
+            message = _("Give at least two choices, one per line.")
+        elif not question["answer"]:
+            message = _("Mark the correct choice with a * at the start of its line.")
+        elif question["type"] == "single" and len(question["answer"]) != 1:
+            message = _("Mark exactly one correct choice, or make it a several-choice question.")
+        if message:
+            # The entry's errors were gathered already; add to the same list they show.
+            self.answers.errors.append(message)
+        return message is None
+
+    @classmethod
+    def data_of(cls, question: dict[str, Any]) -> dict[str, Any]:
+        """A stored question as this form's data."""
+        if question.get("type") == "short":
+            answers = question.get("accepted", [])
+        else:
+            correct = set(question.get("answer", []))
+            answers = [
+                write_choice(choice, correct=i in correct)
+                for i, choice in enumerate(question.get("choices", []))
+            ]
+        return {
+            "question_id": question.get("id", ""),
+            "type": question.get("type", "single"),
+            "prompt": question.get("prompt", ""),
+            "answers": "\n".join(answers),
+            "explanation": question.get("explanation", ""),
+        }
+
+
+class StageForm(FlaskForm):
+    """What every stage has: a title, points and Markdown text."""
+
+    kind: StageKind
+    # Settings each kind keeps that this form does not edit survive a save.
+    edited_settings: frozenset[str] = frozenset()
+    content_label = _l("Introduction")
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    points = IntegerField(
+        _l("Points"), default=10, validators=[InputRequired(), NumberRange(min=0, max=1000)]
+    )
+    content = MultilineField(
+        _l("Text"),
+        validators=[Optional(), Length(max=50_000)],
+        description=_l(
+            "Markdown: ### for headings, - for lists, ``` for code blocks, "
+            "![description](address) for images (the description is required)."
+        ),
+        render_kw={"rows": 8},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.content.label.text = str(self.content_label)
+
+    def settings(self) -> dict[str, Any]:
+        """The kind's settings from the form."""
+        return {}
+
+    def time_limit(self) -> int | None:
+        return None
+
+    def to_draft(self, previous: dict[str, Any] | None = None) -> StageDraft:
+        """The stage as the form describes it, keeping settings the form does not edit."""
+        kept = {k: v for k, v in (previous or {}).items() if k not in self.edited_settings}
+        return StageDraft(
+            kind=self.kind.value,
+            title=(self.title.data or "").strip(),
+            content=self.content.data or "",
+            points=self.points.data if self.points.data is not None else 0,
+            settings={**kept, **self.settings()},
+            time_limit_seconds=self.time_limit(),
+        )
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        """A stored stage as this form's data."""
+        return {"title": stage.title, "points": stage.points, "content": stage.content}
+
+
+class LessonForm(StageForm):
+    kind = StageKind.LESSON
+    content_label = _l("Lesson text")
+    edited_settings = frozenset({"estimated_minutes"})
+
+    estimated_minutes = IntegerField(
+        _l("Minutes it takes (about)"), validators=[Optional(), NumberRange(min=1, max=240)]
+    )
+
+    def settings(self) -> dict[str, Any]:
+        minutes = self.estimated_minutes.data
+        return {"estimated_minutes": minutes} if minutes else {}
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        return {
+            **super().data_of(stage),
+            "estimated_minutes": (stage.settings or {}).get("estimated_minutes"),
+        }
+
+
+class QuizForm(StageForm):
+    kind = StageKind.QUIZ
+    # Question ids of the stage before this save; set by to_draft.
+    retired_ids: frozenset[str] | set[str] = frozenset()
+    edited_settings = frozenset({"questions", "max_tries", "score_policy"})
+
+    questions = FieldList(
+        FormField(QuestionForm), _l("Questions"), min_entries=1, max_entries=MAX_QUESTIONS
+    )
+    max_tries = IntegerField(
+        _l("Tries allowed"), default=3, validators=[InputRequired(), NumberRange(min=1, max=20)]
+    )
+    score_policy = SelectField(_l("Which try counts"), choices=SCORE_POLICIES, default="best")
+
+    def kept_questions(self) -> list[QuestionForm]:
+        return [entry.form for entry in self.questions if not entry.form.is_blank()]
+
+    def validate_questions(self, field: FieldList) -> None:
+        kept = self.kept_questions()
+        checks = [question.check(number) for number, question in enumerate(kept, start=1)]
+        if not kept:
+            raise ValidationError(_("Write at least one question."))
+        if not all(checks):
+            raise ValidationError(_("Some questions need fixing: see the messages below them."))
+
+    def to_draft(self, previous: dict[str, Any] | None = None) -> StageDraft:
+        # Ids of removed questions are not given to new ones: recorded answers name them.
+        self.retired_ids = {str(q.get("id")) for q in (previous or {}).get("questions", [])}
+        return super().to_draft(previous)
+
+    def settings(self) -> dict[str, Any]:
+        kept = self.kept_questions()
+        used = {question.question_id.data for question in kept} | self.retired_ids
+        seen: set[str] = set()
+        questions = []
+        for number, form in enumerate(kept, start=1):
+            question = form.to_question()
+            if not question["id"] or question["id"] in seen:
+                # A new question gets the first free id, so ids stay stable across edits.
+                question["id"] = next(f"q{n}" for n in range(number, 1000) if f"q{n}" not in used)
+                used.add(question["id"])
+            seen.add(question["id"])
+            questions.append(question)
+        return {
+            "questions": questions,
+            "max_tries": self.max_tries.data,
+            "score_policy": self.score_policy.data,
+        }
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        settings = stage.settings or {}
+        questions = [QuestionForm.data_of(q) for q in settings.get("questions", [])]
+        return {
+            **super().data_of(stage),
+            # One empty question at the end is how a new question is added without a script.
+            "questions": [*questions, {}][:MAX_QUESTIONS],
+            "max_tries": settings.get("max_tries", 3),
+            "score_policy": settings.get("score_policy", "best"),
+        }
+
+
+class TimedForm(QuizForm):
+    kind = StageKind.TIMED
+    edited_settings = QuizForm.edited_settings | {"grace_seconds", "late_policy"}
+
+    time_limit_seconds = IntegerField(
+        _l("Time limit in seconds"),
+        default=300,
+        validators=[InputRequired(), NumberRange(min=10, max=7200)],
+    )
+    grace_seconds = IntegerField(
+        _l("Grace period in seconds"),
+        default=10,
+        description=_l("Answers this long after the limit still count as on time."),
+        validators=[InputRequired(), NumberRange(min=0, max=300)],
+    )
+    late_policy = SelectField(_l("Late answers"), choices=LATE_POLICIES, default="zero")
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            **super().settings(),
+            "grace_seconds": self.grace_seconds.data,
+            "late_policy": self.late_policy.data,
+        }
+
+    def time_limit(self) -> int | None:
+        return self.time_limit_seconds.data
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        settings = stage.settings or {}
+        return {
+            **super().data_of(stage),
+            "time_limit_seconds": stage.time_limit_seconds,
+            "grace_seconds": settings.get("grace_seconds", 10),
+            "late_policy": settings.get("late_policy", "zero"),
+        }
+
+
+class PromptedForm(StageForm):
+    """A stage that asks students one question in a prompt."""
+
+    prompt = MultilineField(
+        _l("Prompt"), validators=[DataRequired(), Length(max=4000)], render_kw={"rows": 4}
+    )
+
+    def settings(self) -> dict[str, Any]:
+        return {"prompt": (self.prompt.data or "").strip()}
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        return {**super().data_of(stage), "prompt": (stage.settings or {}).get("prompt", "")}
+
+
+class CheckpointForm(PromptedForm):
+    kind = StageKind.CHECKPOINT
+    edited_settings = frozenset({"prompt", "evidence", "rubric"})
+
+    evidence = CheckboxListField(
+        _l("Evidence students submit"),
+        choices=EVIDENCE_CHOICES,
+        default=["code"],
+        validators=[DataRequired(message=_l("Choose at least one kind of evidence."))],
+    )
+    rubric = MultilineField(
+        _l("Rubric"),
+        validators=[DataRequired(), Length(max=8000)],
+        description=_l("One criterion per line; you mark the checkpoint against these."),
+        render_kw={"rows": 5},
+    )
+
+    def validate_rubric(self, field: TextAreaField) -> None:
+        if len(lines_of(field.data)) > MAX_LINES:
+            raise ValidationError(_("Keep it to %(max)d lines.", max=MAX_LINES))
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            **super().settings(),
+            "evidence": list(self.evidence.data or []),
+            "rubric": lines_of(self.rubric.data),
+        }
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        settings = stage.settings or {}
+        return {
+            **super().data_of(stage),
+            "evidence": settings.get("evidence", ["code"]),
+            "rubric": "\n".join(settings.get("rubric", [])),
+        }
+
+
+class ReflectionForm(PromptedForm):
+    kind = StageKind.REFLECTION
+    edited_settings = frozenset({"prompt", "min_length"})
+
+    min_length = IntegerField(
+        _l("Minimum length in characters"),
+        default=200,
+        validators=[InputRequired(), NumberRange(min=0, max=5000)],
+    )
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "min_length": self.min_length.data}
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        settings = stage.settings or {}
+        return {**super().data_of(stage), "min_length": settings.get("min_length", 200)}
+
+
+class SelfCheckForm(StageForm):
+    kind = StageKind.SELF_CHECK
+    edited_settings = frozenset({"items"})
+
+    items = MultilineField(
+        _l("Checklist"),
+        validators=[DataRequired(), Length(max=8000)],
+        description=_l("One item per line; students tick each one that is true for them."),
+        render_kw={"rows": 6},
+    )
+
+    def validate_items(self, field: TextAreaField) -> None:
+        if len(lines_of(field.data)) > MAX_LINES:
+            raise ValidationError(_("Keep it to %(max)d lines.", max=MAX_LINES))
+
+    def settings(self) -> dict[str, Any]:
+        return {"items": lines_of(self.items.data)}
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        items = (stage.settings or {}).get("items", [])
+        return {**super().data_of(stage), "items": "\n".join(items)}
+
+
+class CodeForm(PromptedForm):
+    kind = StageKind.CODE
+    edited_settings = frozenset({"prompt", "starter_code"})
+
+    starter_code = MultilineField(
+        _l("Starter code"),
+        validators=[Optional(), Length(max=20_000)],
+        render_kw={"rows": 8, "spellcheck": "false"},
+    )
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "starter_code": self.starter_code.data or ""}
+
+    @classmethod
+    def data_of(cls, stage: Stage) -> dict[str, Any]:
+        settings = stage.settings or {}
+        return {**super().data_of(stage), "starter_code": settings.get("starter_code", "")}
+
+
+FORMS: dict[str, type[StageForm]] = {
+    form.kind.value: form
+    for form in (
+        LessonForm,
+        QuizForm,
+        CheckpointForm,
+        ReflectionForm,
+        SelfCheckForm,
+        CodeForm,
+        TimedForm,
+    )
+}
+
+
+def stage_form(kind: str, stage: Stage | None = None, **kwargs: Any) -> StageForm:
+    """The form for a stage of ``kind``, filled from ``stage`` when editing one."""
+    form_class = FORMS[kind]
+    if stage is not None:
+        kwargs.setdefault("data", form_class.data_of(stage))
+    elif issubclass(form_class, QuizForm):
+        kwargs.setdefault("data", {"questions": [{}]})
+    return form_class(**kwargs)

@@ -1,0 +1,67 @@
+"""Reviews: a teacher marks a checkpoint or overrides a score, with the reason on record."""
+
+from __future__ import annotations
+
+import math
+
+from flask_babel import gettext as _
+
+from quest_platform.extensions import db
+from quest_platform.models import Attempt, Outcome, Review, ReviewKind, User
+from quest_platform.queries.attempts import may_see_attempt
+from quest_platform.services.audit import record_change
+from quest_platform.services.errors import NotAllowed, ServiceError
+
+MAX_REASON_LENGTH = 2000
+
+
+def review_kind(attempt: Attempt) -> ReviewKind:
+    """Marking for an attempt still waiting for a teacher; otherwise an override of its result."""
+    if attempt.outcome == Outcome.PENDING_REVIEW and attempt.latest_review is None:
+        return ReviewKind.MARK
+    return ReviewKind.OVERRIDE
+
+
+def review_attempt(
+    *, attempt: Attempt, score: float | None, outcome: str, reason: str, by: User
+) -> Review:
+    """Record a teacher's score and outcome for ``attempt``; the attempt itself never changes.
+
+    Marking a waiting checkpoint may carry feedback; changing a result needs a reason. Either way
+    the review is audited, and the latest review decides the attempt's result from then on.
+    """
+    if not may_see_attempt(staff=by, attempt=attempt):
+        raise NotAllowed(_("You can only review attempts of your own students."))
+    kind = review_kind(attempt)
+    reason = reason.strip()
+    if score is None or not math.isfinite(score) or not 0 <= score <= attempt.max_score:
+        raise ServiceError(
+            _("Give a score between 0 and %(max)s.", max=f"{attempt.max_score:g}"), field="score"
+        )
+    if outcome not in {Outcome.PASSED, Outcome.FAILED}:
+        raise ServiceError(_("Choose passed or failed."), field="outcome")
+    if kind == ReviewKind.OVERRIDE and not reason:
+        raise ServiceError(_("Say why the score changes: the reason is kept."), field="reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ServiceError(
+            _("Keep it under %(max)d characters.", max=MAX_REASON_LENGTH), field="reason"
+        )
+    review = Review(
+        attempt_id=attempt.id,
+        reviewer_id=by.id,
+        kind=kind.value,
+        score=score,
+        outcome=outcome,
+        reason=reason,
+    )
+    db.session.add(review)
+    previous_score, previous_outcome = attempt.result
+    record_change(
+        actor=by,
+        action=kind.value,
+        record=review,
+        before={"attempt": attempt.id, "score": previous_score, "outcome": previous_outcome},
+    )
+    db.session.commit()
+    db.session.expire(attempt, ["reviews"])
+    return review

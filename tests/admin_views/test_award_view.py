@@ -1,0 +1,66 @@
+"""The achievements view: who earned which achievement when, read-only, by classroom."""
+
+from __future__ import annotations
+
+from helpers import post_form
+
+from quest_platform.models import AchievementAward
+from quest_platform.services.accounts import set_language
+
+LIST = "/admin/award/"
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_the_list_shows_who_earned_what_and_when(client, school, login_as):
+    login_as(school.teacher)
+    page = text_of(client.get(LIST))
+    assert f'<th scope="row">{school.award.awarded_at:%Y-%m-%d %H:%M} UTC</th>' in page
+    assert f"<td>{school.student.display_name}</td>" in page
+    assert "<td>Trailblazer</td>" in page
+    assert school.other_student.display_name not in page
+
+
+def test_the_details_say_what_the_achievement_is_for(client, school, login_as):
+    login_as(school.teacher)
+    page = text_of(client.get(f"/admin/award/details/?id={school.award.id}"))
+    assert "Finished a whole quest." in page
+    assert school.student.username in page
+
+
+def test_achievement_names_are_translated(client, school, login_as):
+    set_language(user=school.teacher, language="es")
+    login_as(school.teacher)
+    page = text_of(client.get(LIST))
+    assert 'lang="es"' in page
+    assert "<td>Trailblazer</td>" not in page
+
+
+def test_filters_by_classroom_and_achievement(client, db, make, school, login_as):
+    classmate = make.student()
+    other_class = make.classroom(teachers=[school.teacher], students=[classmate])
+    award = make.award(student=classmate, code="perfect-quiz")
+    login_as(school.teacher)
+
+    def students(**query: str) -> set[str]:
+        page = text_of(client.get(LIST, query_string=query))
+        names = (school.student.display_name, classmate.display_name)
+        return {name for name in names if f"<td>{name}</td>" in page}
+
+    assert students() == {school.student.display_name, classmate.display_name}
+    assert students(flt0_classroom=str(other_class.id)) == {classmate.display_name}
+    assert students(flt0_achievement=str(award.achievement_id)) == {classmate.display_name}
+
+
+def test_awards_are_never_changed_here(client, db, school, login_as):
+    login_as(school.teacher)
+    page = text_of(client.get(LIST))
+    assert "/admin/award/new/" not in page
+    assert "/admin/award/edit/" not in page
+    response = post_form(
+        client, "/admin/award/delete/", {"id": str(school.award.id)}, form_page=LIST
+    )
+    assert response.status_code == 302
+    assert db.session.get(AchievementAward, school.award.id) is not None
