@@ -2,7 +2,15 @@
 
 from quest_platform.models.accounts import Language, Role, RoleName, Theme, User, roles_users
 from quest_platform.models.achievements import Achievement, AchievementAward
-from quest_platform.models.attempts import AppendOnlyError, Attempt, Outcome, Review, ReviewKind
+from quest_platform.models.attempts import (
+    AppendOnlyError,
+    Attempt,
+    Outcome,
+    PointsEntry,
+    PointsReason,
+    Review,
+    ReviewKind,
+)
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import utcnow
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
@@ -28,6 +36,8 @@ __all__ = [
     "Enrollment",
     "Language",
     "Outcome",
+    "PointsEntry",
+    "PointsReason",
     "Quest",
     "QuestAssignment",
     "QuestStatus",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, event
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from quest_platform.extensions import db
@@ -14,6 +14,7 @@ from quest_platform.models.base import JSONDocument, UTCDateTime, check_in, utcn
 
 if TYPE_CHECKING:
     from quest_platform.models.accounts import User
+    from quest_platform.models.achievements import AchievementAward
     from quest_platform.models.quests import Quest, Stage
 
 
@@ -131,11 +132,67 @@ class Review(db.Model):
         return f"<Review {self.id} attempt={self.attempt_id} {self.kind}>"
 
 
+class PointsReason(enum.StrEnum):
+    """Why points were entered in the ledger."""
+
+    # A stage's counted score, first entered or changed by a later attempt (best/latest policy).
+    STAGE_SCORE = "stage_score"
+    # The bonus of an achievement the student earned.
+    ACHIEVEMENT = "achievement"
+
+
+class PointsEntry(db.Model):
+    """One line of a student's points ledger: points gained (or, for a lower score, lost).
+
+    A student's points are the sum of their entries; each entry names the attempt or the
+    achievement award that caused it. Never changed: a correction is a new entry.
+    """
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        CheckConstraint(check_in("reason", PointsReason), name="reason_known"),
+        CheckConstraint("points <> 0", name="points_not_zero"),
+        # Exactly one cause: an attempt's stage score, or an achievement award's bonus.
+        CheckConstraint(
+            "(reason = 'stage_score' AND attempt_id IS NOT NULL AND stage_id IS NOT NULL"
+            " AND award_id IS NULL)"
+            " OR (reason = 'achievement' AND award_id IS NOT NULL AND attempt_id IS NULL)",
+            name="one_cause",
+        ),
+        Index("ix_points_entry_student_stage", "student_id", "stage_id"),
+        # Leaderboards sum points per quest.
+        Index("ix_points_entry_quest_student", "quest_id", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    quest_id: Mapped[int] = mapped_column(ForeignKey("quest.id", ondelete="RESTRICT"))
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id", ondelete="RESTRICT"))
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attempt.id", ondelete="RESTRICT"), index=True
+    )
+    award_id: Mapped[int | None] = mapped_column(
+        ForeignKey("achievement_award.id", ondelete="RESTRICT"), index=True
+    )
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    student: Mapped[User] = relationship()
+    attempt: Mapped[Attempt | None] = relationship()
+    award: Mapped[AchievementAward | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PointsEntry {self.id} student={self.student_id} {self.points:+d} {self.reason}>"
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_attempt_changes(session: Session, flush_context: object, instances: object) -> None:
-    """Keep attempts and their reviews append-only: a change is a new review."""
+    """Keep attempts, their reviews and the points ledger append-only: a change is a new row."""
     for instance in (*session.dirty, *session.deleted):
-        if isinstance(instance, Attempt | Review) and (
+        if isinstance(instance, Attempt | Review | PointsEntry) and (
             instance in session.deleted or session.is_modified(instance)
         ):
-            raise AppendOnlyError("attempts and reviews are append-only; record a new row instead")
+            raise AppendOnlyError(
+                "attempts, reviews and points are append-only; record a new row instead"
+            )

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from quest_platform.extensions import db
 from quest_platform.models import Attempt, Outcome, Review, ReviewKind, User
 from quest_platform.queries.attempts import may_see_attempt
+from quest_platform.services.attempts import settle_reviewed_points
 from quest_platform.services.audit import record_change
 from quest_platform.services.errors import NotAllowed, ServiceError
 
@@ -62,6 +63,8 @@ def review_attempt(
         record=review,
         before={"attempt": attempt.id, "score": previous_score, "outcome": previous_outcome},
     )
+    # The student's points follow the result that counts now.
+    settle_reviewed_points(attempt=attempt)
     db.session.commit()
     db.session.expire(attempt, ["reviews"])
     return review

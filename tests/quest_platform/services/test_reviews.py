@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from quest_platform.models import Attempt, AuditEntry, Outcome, Review, ReviewKind
+from quest_platform.models import Attempt, AuditEntry, Outcome, PointsEntry, Review, ReviewKind
 from quest_platform.services import ServiceError
 from quest_platform.services.errors import NotAllowed
 from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt
@@ -153,3 +153,28 @@ def test_every_review_is_audited_with_the_result_it_replaces(db, school):
     assert entries[0].before == {"attempt": attempt.id, "score": None, "outcome": "pending_review"}
     assert entries[1].before == {"attempt": attempt.id, "score": 8, "outcome": "passed"}
     assert entries[1].after["reason"] == "Missed a rule."
+
+
+def points_of(db, student) -> int:
+    db.session.expire_all()
+    query = select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+        PointsEntry.student_id == student.id
+    )
+    return db.session.scalar(query)
+
+
+def test_the_students_points_follow_each_review(db, school):
+    attempt, student = school.attempt, school.student
+    before = points_of(db, student)
+
+    review_attempt(attempt=attempt, score=8, outcome="passed", reason="", by=school.teacher)
+    assert points_of(db, student) == before + 8
+
+    review_attempt(
+        attempt=attempt,
+        score=5,
+        outcome="passed",
+        reason="Rubric item 2 missing.",
+        by=school.teacher,
+    )
+    assert points_of(db, student) == before + 5

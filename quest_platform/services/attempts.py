@@ -1,0 +1,273 @@
+"""Attempts: a student submits an answer to a stage; it is recorded, graded and rewarded."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from quest_platform.extensions import db
+from quest_platform.models import (
+    Achievement,
+    AchievementAward,
+    Attempt,
+    PointsEntry,
+    PointsReason,
+    Quest,
+    QuestStatus,
+    Stage,
+    StageKind,
+    User,
+    utcnow,
+)
+from quest_platform.queries.progress import (
+    AttemptResult,
+    ProgressStatus,
+    StageState,
+    assignment_for,
+    attempt_results,
+    max_tries,
+    progress_from,
+)
+from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.grading import Grade, answer_document, grade_answer, parse_answer
+
+MAX_SUBMISSION_KEY_LENGTH = 64
+QUIZ_KINDS = frozenset({StageKind.QUIZ, StageKind.TIMED})
+# Stages other than quizzes are handed in once; these states mean it has been.
+HANDED_IN = frozenset({StageState.PASSED, StageState.LATE, StageState.AWAITING_REVIEW})
+
+
+def submit_attempt(
+    *,
+    student: User,
+    quest: Quest,
+    stage: Stage,
+    answer: Mapping[str, Any],
+    started_at: datetime,
+    submission_key: str,
+    now: datetime | None = None,
+) -> Attempt:
+    """Record ``student``'s ``answer`` to ``stage``, grade it, and award its points, in one commit.
+
+    Refused (ServiceError and its kinds, with a message to show) when the student's classroom was
+    not given the quest, the assignment has not opened, the quest is closed, the stage is locked
+    (an earlier stage is not yet handed in), the stage's tries are used up, a lesson, reflection,
+    self-check or checkpoint was already handed in, or the answer does not fit the stage.
+
+    A quest closes at its due date: answers after it are refused, not recorded as late. "Late"
+    is only for timed stages, answered after their time limit plus grace.
+
+    ``submission_key`` makes a resent submission harmless: the same key returns the attempt it
+    recorded the first time, and never a second row; another student's key is a Conflict.
+
+    Points go to the append-only ledger once per stage, as differences: each attempt adds what
+    moves the student's total for the stage to its counted score (see :func:`counted_points`).
+    So a better quiz try adds the gain, a worse one under the "latest" policy a negative entry,
+    and the sum of a student's entries is always their points. Achievements that the attempt
+    earns (first quest done, a perfect quiz) are awarded with their bonus points; definitions not
+    yet stored (see ``ensure_achievements``) are skipped.
+    """
+    key = checked_key(submission_key)
+    existing = attempt_with_key(key)
+    if existing is not None:
+        return same_submission(existing, student=student, stage=stage)
+    now = now or utcnow()
+    if stage.quest_id != quest.id:
+        raise ServiceError(_("This stage is not part of this quest."))
+    if started_at.tzinfo is None or started_at > now:
+        raise ServiceError(_("The stage's start time could not be read."))
+    assignment = assignment_for(student=student, quest=quest)
+    if assignment is None or quest.status == QuestStatus.DRAFT:
+        raise NotAllowed(_("This quest was not given to your class."))
+    if now < assignment.opens_at:
+        raise NotAllowed(
+            _("This quest opens on %(date)s.", date=format_datetime(assignment.opens_at))
+        )
+    if now > assignment.due_at or quest.status == QuestStatus.ARCHIVED:
+        raise NotAllowed(
+            _(
+                "This quest is closed: it was due on %(date)s.",
+                date=format_datetime(assignment.due_at),
+            )
+        )
+    results = attempt_results(student=student, quest=quest)
+    progress = progress_from(quest=quest, assignment=assignment, results=results, now=now)
+    standing = progress.stage_at(stage.position)
+    if standing is None or not standing.unlocked:
+        raise NotAllowed(_("Finish the earlier stages of this quest first."))
+    check_tries_left(stage, state=standing.state, tries=standing.tries)
+
+    parsed = parse_answer(stage, answer)
+    grade = grade_answer(stage, parsed, elapsed_seconds=(now - started_at).total_seconds())
+    attempt = Attempt(
+        student_id=student.id,
+        quest_id=quest.id,
+        stage_id=stage.id,
+        started_at=started_at,
+        submitted_at=now,
+        answer=answer_document(parsed),
+        score=grade.score,
+        max_score=grade.max_score,
+        outcome=grade.outcome.value,
+        submission_key=key,
+    )
+    db.session.add(attempt)
+    try:
+        db.session.flush()
+        results = [*results, AttemptResult(attempt.id, stage.id, grade.score, grade.outcome)]
+        settle_stage_points(attempt=attempt, stage=stage, results=results)
+        award_achievements(attempt=attempt, grade=grade, quest=quest, results=results, now=now)
+        db.session.commit()
+    except IntegrityError:
+        # The same key, sent twice at once: the other request recorded it first.
+        db.session.rollback()
+        existing = attempt_with_key(key)
+        if existing is None:
+            raise
+        return same_submission(existing, student=student, stage=stage)
+    return attempt
+
+
+def checked_key(submission_key: str) -> str:
+    """The submission key, refused when empty or too long."""
+    key = submission_key.strip() if isinstance(submission_key, str) else ""
+    if not key or len(key) > MAX_SUBMISSION_KEY_LENGTH:
+        raise ServiceError(_("This submission could not be matched; reload the page."))
+    return key
+
+
+def attempt_with_key(key: str) -> Attempt | None:
+    """The attempt recorded with ``key``, if any."""
+    return db.session.scalar(select(Attempt).where(Attempt.submission_key == key))
+
+
+def same_submission(existing: Attempt, *, student: User, stage: Stage) -> Attempt:
+    """The attempt a resent submission recorded; a key used for anything else is a Conflict."""
+    if existing.student_id != student.id or existing.stage_id != stage.id:
+        raise Conflict(_("This submission could not be matched; reload the page."))
+    return existing
+
+
+def check_tries_left(stage: Stage, *, state: StageState, tries: int) -> None:
+    """Refuse another try when the stage's tries are used up or it was already handed in."""
+    limit = max_tries(stage)
+    if limit is not None and tries >= limit:
+        raise Conflict(
+            ngettext(
+                "You have used your %(num)d try at this stage.",
+                "You have used all %(num)d tries at this stage.",
+                limit,
+            )
+        )
+    if stage.kind not in QUIZ_KINDS and state in HANDED_IN:
+        raise Conflict(_("You have already handed in this stage."))
+
+
+def counted_points(stage: Stage, results: Sequence[AttemptResult]) -> int:
+    """The whole points a stage's attempts are worth now, as their results stand.
+
+    Quizzes and timed quizzes count the best or the latest scored try, as the stage's
+    ``score_policy`` says (best by default). Other stages count their latest scored result:
+    all their points once passed, or the score a teacher gave a checkpoint.
+    """
+    scores = [result.score for result in results if result.score is not None]
+    if not scores:
+        return 0
+    policy = (stage.settings or {}).get("score_policy", "best")
+    score = max(scores) if stage.kind in QUIZ_KINDS and policy == "best" else scores[-1]
+    # Half a point rounds up, not to the nearest even number.
+    return math.floor(score + 0.5)
+
+
+def settle_stage_points(
+    *, attempt: Attempt, stage: Stage, results: Sequence[AttemptResult]
+) -> None:
+    """Add the ledger entry that brings the student's points for ``stage`` to its counted score."""
+    entered = db.session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+            PointsEntry.student_id == attempt.student_id,
+            PointsEntry.stage_id == stage.id,
+            PointsEntry.reason == PointsReason.STAGE_SCORE,
+        )
+    )
+    own = [result for result in results if result.stage_id == stage.id]
+    difference = counted_points(stage, own) - int(entered or 0)
+    if difference:
+        db.session.add(
+            PointsEntry(
+                student_id=attempt.student_id,
+                quest_id=attempt.quest_id,
+                stage_id=stage.id,
+                attempt_id=attempt.id,
+                points=difference,
+                reason=PointsReason.STAGE_SCORE.value,
+                created_at=attempt.submitted_at,
+            )
+        )
+
+
+def settle_reviewed_points(*, attempt: Attempt) -> None:
+    """Bring the ledger for ``attempt``'s stage in line with its results after a teacher's review.
+
+    For the reviews service: call it once the review is added, before the commit, so that a
+    marked checkpoint or an overridden score moves the student's points with it.
+    """
+    db.session.flush()
+    results = attempt_results(student=attempt.student, quest=attempt.quest)
+    settle_stage_points(attempt=attempt, stage=attempt.stage, results=results)
+
+
+def award_achievements(
+    *,
+    attempt: Attempt,
+    grade: Grade,
+    quest: Quest,
+    results: Sequence[AttemptResult],
+    now: datetime,
+) -> None:
+    """Award what this attempt earns: a perfect quiz, and the first quest done."""
+    codes = []
+    if grade.perfect:
+        codes.append("perfect-quiz")
+    progress = progress_from(quest=quest, assignment=None, results=results, now=now)
+    if progress.status == ProgressStatus.DONE:
+        codes.append("first-quest")
+    for code in codes:
+        award(code=code, attempt=attempt, now=now)
+
+
+def award(*, code: str, attempt: Attempt, now: datetime) -> None:
+    """Award achievement ``code`` to the attempt's student, once ever, with its bonus points."""
+    achievement = db.session.scalar(select(Achievement).where(Achievement.code == code))
+    if achievement is None:
+        return
+    earned = select(AchievementAward.id).where(
+        AchievementAward.achievement_id == achievement.id,
+        AchievementAward.student_id == attempt.student_id,
+    )
+    if db.session.scalar(earned) is not None:
+        return
+    awarded = AchievementAward(
+        achievement_id=achievement.id, student_id=attempt.student_id, awarded_at=now
+    )
+    db.session.add(awarded)
+    db.session.flush()
+    if achievement.points:
+        db.session.add(
+            PointsEntry(
+                student_id=attempt.student_id,
+                quest_id=attempt.quest_id,
+                stage_id=attempt.stage_id,
+                award_id=awarded.id,
+                points=achievement.points,
+                reason=PointsReason.ACHIEVEMENT.value,
+                created_at=now,
+            )
+        )

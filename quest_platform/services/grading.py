@@ -1,0 +1,286 @@
+"""Grading: check a student's answer to a stage and give its score, outcome and feedback.
+
+Pure functions of a stage's settings and an answer: no database, no clock. ``parse_answer``
+turns what a form or the API sent into a typed answer, refusing any shape the stage does not
+ask for; ``grade_answer`` grades it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+from quest_platform.models import Outcome, Stage, StageKind
+from quest_platform.services.errors import ServiceError
+
+# The longest reflection or checkpoint evidence kept, in characters.
+MAX_TEXT_LENGTH = 20_000
+# The longest short answer to a quiz question, in characters.
+MAX_SHORT_ANSWER_LENGTH = 200
+# The share of a quiz's questions answered correctly that passes it.
+PASS_FRACTION = 0.7
+# Seconds after a timed stage's limit during which an answer still counts as on time.
+DEFAULT_GRACE_SECONDS = 5
+LATE_POLICIES = ("zero", "half", "full")
+DEFAULT_LATE_POLICY = "zero"
+
+
+@dataclass(frozen=True)
+class QuizAnswer:
+    """Answers to a quiz's questions by question id: choice indexes, or text for short ones.
+
+    A question left out is graded as wrong.
+    """
+
+    responses: Mapping[str, tuple[int, ...] | str]
+
+
+@dataclass(frozen=True)
+class LessonAnswer:
+    """The student confirmed they worked through the lesson."""
+
+    confirmed: bool = True
+
+
+@dataclass(frozen=True)
+class ReflectionAnswer:
+    """A written reflection."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class SelfCheckAnswer:
+    """The indexes of the checklist items the student ticked."""
+
+    ticked: frozenset[int]
+
+
+@dataclass(frozen=True)
+class CheckpointAnswer:
+    """Evidence for a teacher to review: for now, a text such as a code snippet."""
+
+    evidence: str
+
+
+StageAnswer = QuizAnswer | LessonAnswer | ReflectionAnswer | SelfCheckAnswer | CheckpointAnswer
+
+
+@dataclass(frozen=True)
+class QuestionFeedback:
+    """Whether one quiz question was answered correctly, and why."""
+
+    question_id: str
+    correct: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The result of grading an answer.
+
+    ``score`` is None only while a teacher has still to review (a checkpoint). ``perfect`` is
+    true for a quiz answered entirely correctly, on time.
+    """
+
+    score: float | None
+    max_score: float
+    outcome: Outcome
+    feedback: tuple[QuestionFeedback, ...] = ()
+    perfect: bool = False
+
+
+def questions_of(stage: Stage) -> list[Mapping[str, Any]]:
+    """The quiz questions of a quiz or timed stage, in order."""
+    return list((stage.settings or {}).get("questions", []))
+
+
+def parse_answer(stage: Stage, raw: Mapping[str, Any]) -> StageAnswer:
+    """Turn the submitted document ``raw`` into the typed answer ``stage`` asks for.
+
+    Raises ServiceError, naming the problem, for any other shape: a wrong type, an unknown
+    question, a choice out of range, or a text over its limit.
+    """
+    if not isinstance(raw, Mapping):
+        raise ServiceError(_("The answer could not be read."))
+    match stage.kind:
+        case StageKind.QUIZ | StageKind.TIMED:
+            return parse_quiz(stage, raw.get("responses"))
+        case StageKind.LESSON:
+            if raw.get("confirmed") is not True:
+                raise ServiceError(_("Confirm that you worked through the lesson."))
+            return LessonAnswer()
+        case StageKind.REFLECTION:
+            return ReflectionAnswer(text_field(raw.get("text"), field="text"))
+        case StageKind.SELF_CHECK:
+            items = (stage.settings or {}).get("items", [])
+            return SelfCheckAnswer(indexes(raw.get("ticked"), len(items), field="ticked"))
+        case StageKind.CHECKPOINT:
+            evidence = text_field(raw.get("evidence"), field="evidence")
+            if not evidence:
+                raise ServiceError(_("Add your evidence before you submit."), field="evidence")
+            return CheckpointAnswer(evidence)
+        case _:
+            raise ServiceError(_("This kind of stage cannot be answered here yet."))
+
+
+def parse_quiz(stage: Stage, responses: Any) -> QuizAnswer:
+    """Check a quiz's responses against its questions (see :func:`parse_answer`)."""
+    if not isinstance(responses, Mapping):
+        raise ServiceError(_("The answers could not be read."), field="responses")
+    questions = {str(question.get("id")): question for question in questions_of(stage)}
+    parsed: dict[str, tuple[int, ...] | str] = {}
+    for question_id, response in responses.items():
+        question = questions.get(str(question_id))
+        if question is None:
+            raise ServiceError(_("There is no question %(id)s in this quiz.", id=question_id))
+        kind = question.get("type")
+        if kind == "short":
+            text = text_field(response, field=str(question_id), limit=MAX_SHORT_ANSWER_LENGTH)
+            parsed[str(question_id)] = text
+            continue
+        chosen = indexes(response, len(question.get("choices", [])), field=str(question_id))
+        if kind == "single" and len(chosen) > 1:
+            raise ServiceError(
+                _("Choose one answer for question %(id)s.", id=question_id), field=str(question_id)
+            )
+        parsed[str(question_id)] = tuple(sorted(chosen))
+    return QuizAnswer(parsed)
+
+
+def text_field(value: Any, *, field: str, limit: int = MAX_TEXT_LENGTH) -> str:
+    """A submitted text, stripped; refused when it is not text or longer than ``limit``."""
+    if not isinstance(value, str):
+        raise ServiceError(_("Write your answer as text."), field=field)
+    text = value.strip()
+    if len(text) > limit:
+        raise ServiceError(_("Keep it under %(max)d characters.", max=limit), field=field)
+    return text
+
+
+def indexes(value: Any, count: int, *, field: str) -> frozenset[int]:
+    """Submitted choice indexes; refused unless a list of distinct whole numbers below ``count``."""
+    # bool is an int in Python: True must not pass for choice 1.
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(index, int) and not isinstance(index, bool) for index in value
+    ):
+        raise ServiceError(_("Choose from the listed answers."), field=field)
+    if len(set(value)) != len(value) or not all(0 <= index < count for index in value):
+        raise ServiceError(_("Choose from the listed answers."), field=field)
+    return frozenset(value)
+
+
+def normalized(text: str) -> str:
+    """A short answer as it is compared: case and runs of spaces do not matter."""
+    return " ".join(str(text).split()).casefold()
+
+
+def is_correct(question: Mapping[str, Any], response: tuple[int, ...] | str | None) -> bool:
+    """Whether ``response`` answers ``question`` correctly."""
+    if response is None:
+        return False
+    if question.get("type") == "short":
+        accepted = {normalized(answer) for answer in question.get("accepted", [])}
+        return isinstance(response, str) and normalized(response) in accepted
+    # Single: the one correct index; multiple: exactly the set of correct indexes.
+    return isinstance(response, tuple) and set(response) == set(question.get("answer", []))
+
+
+def grade_quiz(stage: Stage, answer: QuizAnswer) -> Grade:
+    """Grade every question; the score is the stage's points times the share answered correctly."""
+    questions = questions_of(stage)
+    feedback = tuple(
+        QuestionFeedback(
+            question_id=str(question.get("id")),
+            correct=is_correct(question, answer.responses.get(str(question.get("id")))),
+            explanation=str(question.get("explanation", "")),
+        )
+        for question in questions
+    )
+    correct = sum(item.correct for item in feedback)
+    share = correct / len(questions) if questions else 0.0
+    return Grade(
+        score=round(stage.points * share, 2),
+        max_score=float(stage.points),
+        outcome=Outcome.PASSED if share >= PASS_FRACTION else Outcome.FAILED,
+        feedback=feedback,
+        perfect=bool(questions) and correct == len(questions),
+    )
+
+
+def passed_or_failed(stage: Stage, passed: bool) -> Grade:
+    """All of the stage's points for a pass, none for a fail."""
+    return Grade(
+        score=float(stage.points) if passed else 0.0,
+        max_score=float(stage.points),
+        outcome=Outcome.PASSED if passed else Outcome.FAILED,
+    )
+
+
+def is_late(stage: Stage, elapsed_seconds: float) -> bool:
+    """Whether an answer to a timed stage came after its time limit and grace period."""
+    if stage.kind != StageKind.TIMED or not stage.time_limit_seconds:
+        return False
+    grace = (stage.settings or {}).get("grace_seconds", DEFAULT_GRACE_SECONDS)
+    return elapsed_seconds > stage.time_limit_seconds + grace
+
+
+def late_grade(stage: Stage, grade: Grade) -> Grade:
+    """A late answer's grade: outcome late, score as the stage's late policy says.
+
+    ``zero`` scores nothing, ``half`` half of the on-time score, ``full`` the on-time score.
+    """
+    policy = (stage.settings or {}).get("late_policy", DEFAULT_LATE_POLICY)
+    on_time = grade.score or 0.0
+    score = {"zero": 0.0, "half": round(on_time / 2, 2), "full": on_time}.get(policy, 0.0)
+    return Grade(
+        score=score, max_score=grade.max_score, outcome=Outcome.LATE, feedback=grade.feedback
+    )
+
+
+def grade_answer(stage: Stage, answer: StageAnswer, *, elapsed_seconds: float = 0.0) -> Grade:
+    """Grade ``answer`` (from :func:`parse_answer`) to ``stage``, given the seconds it took.
+
+    Lessons pass when confirmed, reflections when at least the stage's ``min_length`` long,
+    self-checks when every item is ticked; checkpoints wait for a teacher, unscored. A timed
+    stage answered after its limit plus grace is late (see :func:`late_grade`).
+    """
+    settings = stage.settings or {}
+    match answer:
+        case QuizAnswer():
+            grade = grade_quiz(stage, answer)
+            return late_grade(stage, grade) if is_late(stage, elapsed_seconds) else grade
+        case LessonAnswer():
+            return passed_or_failed(stage, answer.confirmed)
+        case ReflectionAnswer():
+            return passed_or_failed(stage, len(answer.text) >= settings.get("min_length", 0))
+        case SelfCheckAnswer():
+            items = settings.get("items", [])
+            return passed_or_failed(stage, answer.ticked == frozenset(range(len(items))))
+        case CheckpointAnswer():
+            return Grade(score=None, max_score=float(stage.points), outcome=Outcome.PENDING_REVIEW)
+    raise ServiceError(_("The answer could not be read."))
+
+
+def answer_document(answer: StageAnswer) -> dict[str, Any]:
+    """The answer as it is stored on the attempt (JSON)."""
+    match answer:
+        case QuizAnswer():
+            return {
+                "responses": {
+                    question_id: response if isinstance(response, str) else list(response)
+                    for question_id, response in answer.responses.items()
+                }
+            }
+        case LessonAnswer():
+            return {"confirmed": answer.confirmed}
+        case ReflectionAnswer():
+            return {"text": answer.text}
+        case SelfCheckAnswer():
+            return {"ticked": sorted(answer.ticked)}
+        case CheckpointAnswer():
+            return {"evidence": answer.evidence}
+    raise ServiceError(_("The answer could not be read."))
