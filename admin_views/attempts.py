@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Query, lazyload, selectinload
+from sqlalchemy.orm import Query, joinedload, lazyload, load_only, selectinload
 from werkzeug.wrappers import Response
 from wtforms import FloatField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired
@@ -311,12 +311,24 @@ class AttemptView(ScopedModelView):
             super()
             .get_query()
             .options(
-                # Only the names each row shows: a stage's lesson text can be long.
-                selectinload(Attempt.student)
+                # The columns a row shows, with the names joined in as hand-written SQL would
+                # have them; not the answers or a stage's lesson text, which can be long.
+                load_only(
+                    Attempt.submitted_at,
+                    Attempt.student_id,
+                    Attempt.quest_id,
+                    Attempt.stage_id,
+                    Attempt.outcome,
+                    Attempt.score,
+                    Attempt.max_score,
+                ),
+                joinedload(Attempt.student, innerjoin=True)
                 .load_only(User.display_name, User.username)
                 .options(lazyload(User.roles)),
-                selectinload(Attempt.quest).load_only(Quest.title),
-                selectinload(Attempt.stage).load_only(Stage.position, Stage.title, Stage.kind),
+                joinedload(Attempt.quest, innerjoin=True).load_only(Quest.title),
+                joinedload(Attempt.stage, innerjoin=True).load_only(
+                    Stage.position, Stage.title, Stage.kind
+                ),
                 selectinload(Attempt.reviews),
             )
         )
