@@ -34,7 +34,7 @@ from wtforms.widgets import NumberInput
 
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
 from admin_views.classrooms import classrooms_taught_by
-from admin_views.dates import PERIOD_LABELS, since, utc_moment
+from admin_views.dates import PERIOD_LABELS, period_filter, utc_moment
 from admin_views.stage_forms import KIND_LABELS
 from admin_views.users import enrolled_in
 from quest_platform.extensions import db
@@ -259,13 +259,7 @@ class AttemptView(ScopedModelView):
             valid=lambda value: value in OUTCOME_LABELS,
             condition=outcome_condition,
         ),
-        ChoiceFilter(
-            Attempt.submitted_at,
-            _l("Submitted"),
-            key="date",
-            valid=lambda value: value in PERIOD_LABELS,
-            condition=lambda value: Attempt.submitted_at >= since(value),
-        ),
+        period_filter(Attempt.submitted_at, _l("Submitted")),
     ]
     column_labels = {
         "submitted_at": _l("Submitted (UTC)"),

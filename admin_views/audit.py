@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Query, lazyload, selectinload
 
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.dates import PERIOD_LABELS, since, utc_moment
+from admin_views.dates import PERIOD_LABELS, period_filter, utc_moment
 from quest_platform.extensions import db
 from quest_platform.models import AuditEntry, User
 from quest_platform.services.audit import SECRET_COLUMNS
@@ -117,13 +117,7 @@ class AuditView(ScopedModelView):
             condition=lambda value: AuditEntry.table_name == value,
         ),
         ChoiceFilter.by_id(AuditEntry.actor_id, _l("Who"), key="actor"),
-        ChoiceFilter(
-            AuditEntry.at,
-            _l("When"),
-            key="date",
-            valid=lambda value: value in PERIOD_LABELS,
-            condition=lambda value: AuditEntry.at >= since(value),
-        ),
+        period_filter(AuditEntry.at, _l("When")),
     ]
     column_labels = {
         "at": _l("When (UTC)"),

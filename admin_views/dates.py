@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from admin_views.base import ChoiceFilter
 from quest_platform.models import utcnow
 
 PERIOD_LABELS = {
@@ -26,3 +28,14 @@ def since(period: str) -> datetime:
     if period == "today":
         return now.replace(hour=0, minute=0, second=0, microsecond=0)
     return now - timedelta(days=int(period))
+
+
+def period_filter(column: Any, name: str) -> ChoiceFilter:
+    """A filter of rows whose ``column`` falls in one of the PERIOD_LABELS periods."""
+    return ChoiceFilter(
+        column,
+        name,
+        key="date",
+        valid=lambda value: value in PERIOD_LABELS,
+        condition=lambda value: column >= since(value),
+    )
