@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Query, lazyload, selectinload
 
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.classrooms import classrooms_taught_by
 from admin_views.dates import utc_moment
-from admin_views.users import enrolled_in
 from quest_platform.extensions import db
 from quest_platform.models import Achievement, AchievementAward, User
+from quest_platform.queries.classrooms import classrooms_taught_by, enrolled_in
 from quest_platform.services.achievements import DEFINITIONS
 
 # Achievements are stored in English; pages show them through the catalog.

@@ -15,10 +15,10 @@ from wtforms import DateTimeLocalField, SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.classrooms import classrooms_taught_by
 from admin_views.dates import utc_moment
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Quest, QuestAssignment, QuestStatus, utcnow
+from quest_platform.queries.classrooms import classrooms_taught_by
 from quest_platform.services import ServiceError
 from quest_platform.services.quests import assign_quest, unassign_quest, update_assignment
 

@@ -33,10 +33,8 @@ from wtforms.validators import InputRequired
 from wtforms.widgets import NumberInput
 
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.classrooms import classrooms_taught_by
 from admin_views.dates import PERIOD_LABELS, period_filter, utc_moment
 from admin_views.stage_forms import KIND_LABELS
-from admin_views.users import enrolled_in
 from quest_platform.extensions import db
 from quest_platform.models import (
     Attempt,
@@ -51,6 +49,7 @@ from quest_platform.models import (
 )
 from quest_platform.queries.activity import awaiting_review, in_classroom
 from quest_platform.queries.attempts import taught_by
+from quest_platform.queries.classrooms import classrooms_taught_by, enrolled_in
 from quest_platform.services import ServiceError
 from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt, review_kind
 

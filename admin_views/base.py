@@ -13,7 +13,6 @@ that keeps one of Flask-Admin's default create, update or delete still leaves an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,25 +31,12 @@ from quest_platform.extensions import db
 from quest_platform.queries.classrooms import classroom_choices
 from quest_platform.services import ServiceError
 from quest_platform.services.audit import record_change, snapshot
+from quest_platform.spreadsheets import spreadsheet_safe
 
 # A condition on a model's rows, or None for "every row" (an administrator).
 Scope = ColumnElement[bool] | None
 
 EXPORT_LABELS = {"csv": _l("Download as CSV"), "xlsx": _l("Download as Excel (XLSX)")}
-
-# A spreadsheet reads a cell that starts like this as a formula: someone who chose such a name
-# could make a teacher's export run it. A leading apostrophe keeps the cell plain text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Control characters that an XLSX file cannot hold (tab, newline and return are allowed).
-NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """An exported value that a spreadsheet shows as text: never a formula, never unreadable."""
-    if not isinstance(value, str):
-        return value
-    value = NOT_IN_XLSX.sub("", value)
-    return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
 class StaffOnlyMixin:

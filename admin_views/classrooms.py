@@ -10,11 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
-from sqlalchemy import select
 
 from admin_views.base import Scope, ScopedModelView
-from quest_platform.models import Classroom, User, classroom_teacher
-from quest_platform.queries.classrooms import enrollment_counts, roster_of
+from quest_platform.models import Classroom, User
+from quest_platform.queries.classrooms import classrooms_taught_by, enrollment_counts, roster_of
 from quest_platform.services import ServiceError
 from quest_platform.services.classrooms import (
     create_classroom,
@@ -22,11 +21,6 @@ from quest_platform.services.classrooms import (
     regenerate_join_code,
     update_classroom,
 )
-
-
-def classrooms_taught_by(user_id: int) -> Any:
-    """The ids of the classrooms a teacher owns, as a subquery."""
-    return select(classroom_teacher.c.classroom_id).where(classroom_teacher.c.teacher_id == user_id)
 
 
 class ClassroomView(ScopedModelView):

@@ -14,7 +14,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from admin_views.attempts import awaiting_review_filters
-from admin_views.base import StaffOnlyMixin, spreadsheet_safe
+from admin_views.base import StaffOnlyMixin
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, User, utcnow
 from quest_platform.queries.activity import awaiting_review_counts, inactive_student_counts
@@ -23,6 +23,7 @@ from quest_platform.queries.gradebook import gradebook_of, gradebook_rows
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import reset_student_password
 from quest_platform.services.classrooms import may_manage_classroom, regenerate_join_code
+from quest_platform.spreadsheets import spreadsheet_safe
 
 # A student with no attempt in this long counts as inactive on the teacher home.
 INACTIVE_AFTER = timedelta(days=7)

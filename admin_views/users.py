@@ -19,24 +19,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Query, selectinload
 
 from admin_views.base import ActionField, ChoiceFilter, Scope, ScopedModelView
-from admin_views.classrooms import classrooms_taught_by
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, Role, RoleName, User, utcnow
-from quest_platform.queries.classrooms import classrooms_visible_to
+from quest_platform.queries.classrooms import (
+    classrooms_taught_by,
+    classrooms_visible_to,
+    enrolled_in,
+)
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import reset_student_password, update_account
 from quest_platform.services.classrooms import enroll_student, move_student
 
 Result = TypeVar("Result")
-
-
-def enrolled_in(classroom_ids: Any) -> Any:
-    """The ids of the students enrolled in any of ``classroom_ids``, as a subquery."""
-    return select(Enrollment.student_id).where(Enrollment.classroom_id.in_(classroom_ids))
 
 
 ROLE_LABELS = {

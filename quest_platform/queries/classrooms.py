@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, User, classroom_teacher
+
+
+def classrooms_taught_by(user_id: int) -> Select[tuple[int]]:
+    """The ids of the classrooms a teacher owns, as a subquery."""
+    return select(classroom_teacher.c.classroom_id).where(classroom_teacher.c.teacher_id == user_id)
+
+
+def enrolled_in(classroom_ids: Any) -> Select[tuple[int]]:
+    """The ids of the students enrolled in any of ``classroom_ids``, as a subquery."""
+    return select(Enrollment.student_id).where(Enrollment.classroom_id.in_(classroom_ids))
 
 
 def classrooms_visible_to(user: User) -> list[Classroom]:

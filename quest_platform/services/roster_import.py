@@ -33,6 +33,7 @@ from quest_platform.services.accounts import (
 )
 from quest_platform.services.classrooms import may_manage_classroom
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.spreadsheets import spreadsheet_safe
 
 # The preview sends the roster's text back in a form for the import. URL-encoded, each byte
 # becomes at most three, so 256 KB of text stays well within the 2 MB a request may carry
@@ -46,7 +47,6 @@ IGNORED_COLUMNS_SHOWN = 8
 CANVAS_POINTS_POSSIBLE = "points possible"
 CANVAS_TEST_STUDENT = "student, test"
 # A spreadsheet treats a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RosterLayout(enum.StrEnum):
@@ -597,11 +597,6 @@ def _flag_duplicates(
         others = [line for line in lines_by_value[key(row)] if line != row.line]
         if others:
             row.errors.append(message(row, others))
-
-
-def spreadsheet_safe(value: str) -> str:
-    """``value`` with a leading quote if a spreadsheet would run it as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def credentials_csv(

@@ -10,8 +10,9 @@ from flask_login import login_user
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from admin_views.base import Scope, ScopedModelView, spreadsheet_safe
+from admin_views.base import Scope, ScopedModelView
 from quest_platform.models import AuditEntry, Classroom
+from quest_platform.spreadsheets import spreadsheet_safe
 
 
 class PlainClassroomView(ScopedModelView):
