@@ -108,6 +108,13 @@ def create_teacher(username: str, email: str | None, display_name: str) -> None:
     show_default=True,
     help="Quests each scale classroom works on, one opening a week (more make a longer term).",
 )
+@click.option(
+    "--class-size",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Students per scale classroom (--class-size N with --students N: one classroom).",
+)
 @click.option("--force", is_flag=True, help="Seed the demo even if the database has data.")
 @click.option(
     "--if-empty", is_flag=True, help="Do nothing (successfully) if the database has data."
@@ -117,6 +124,7 @@ def seed(
     students: int | None,
     seed_number: int,
     quest_count: int,
+    class_size: int,
     force: bool,
     if_empty: bool,
 ) -> None:
@@ -141,7 +149,11 @@ def seed(
             click.echo(summary)
         if students is not None:
             summary = seed_students(
-                count=students, seed=seed_number, quest_count=quest_count, echo=click.echo
+                count=students,
+                seed=seed_number,
+                quest_count=quest_count,
+                class_size=class_size,
+                echo=click.echo,
             )
             click.echo(summary)
     except SeedRefused as error:

@@ -17,6 +17,7 @@ from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
 from admin_views.quests import QuestView
 from admin_views.roster_import import RosterImportView
+from admin_views.time_extensions import TimeExtensionView
 from admin_views.users import UserView
 from quest_platform.http_headers import csp_nonce
 from quest_platform.models import (
@@ -26,6 +27,7 @@ from quest_platform.models import (
     Classroom,
     Quest,
     QuestAssignment,
+    TimeExtension,
     User,
 )
 
@@ -55,6 +57,11 @@ def register_admin(app: Flask) -> Admin:
         AssignmentView(QuestAssignment, name=_l("Quest assignments"), endpoint="assignment")
     )
     admin.add_view(AttemptView(Attempt, name=_l("Attempts"), endpoint="attempt"))
+    admin.add_view(
+        TimeExtensionView(
+            TimeExtension, name=_l("Extra time"), endpoint="time_extension", url="time-extension"
+        )
+    )
     admin.add_view(AwardView(AchievementAward, name=_l("Achievements"), endpoint="award"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
     return admin

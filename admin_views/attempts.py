@@ -34,8 +34,8 @@ from wtforms.widgets import NumberInput
 
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
 from admin_views.dates import PERIOD_LABELS, period_filter, utc_moment
-from admin_views.stage_forms import KIND_LABELS
 from quest_platform.extensions import db
+from quest_platform.labels import KIND_LABELS
 from quest_platform.models import (
     Attempt,
     Enrollment,
@@ -45,11 +45,13 @@ from quest_platform.models import (
     Review,
     ReviewKind,
     Stage,
+    StageKind,
     User,
 )
 from quest_platform.queries.activity import awaiting_review, in_classroom
 from quest_platform.queries.attempts import taught_by
 from quest_platform.queries.classrooms import classrooms_taught_by, enrolled_in
+from quest_platform.queries.timing import extra_seconds_for
 from quest_platform.services import ServiceError
 from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt, review_kind
 
@@ -435,6 +437,23 @@ class AttemptView(ScopedModelView):
     def time_limit(self, attempt: Attempt) -> str | None:
         limit = attempt.stage.time_limit_seconds
         return duration(limit) if limit else None
+
+    def extra_time(self, attempt: Attempt) -> str | None:
+        """The extra time the student has on the attempt's stage now, if any was given."""
+        extra = extra_seconds_for(student=attempt.student, stage=attempt.stage)
+        return duration(extra) if extra else None
+
+    def extra_time_url(self, attempt: Attempt) -> str | None:
+        """The form giving the student more time on the attempt's stage, if it is timed."""
+        if attempt.stage.kind != StageKind.TIMED:
+            return None
+        back = self.get_url(".details_view", id=attempt.id)
+        return url_for(
+            "time_extension.create_view",
+            student=attempt.student_id,
+            stage=attempt.stage_id,
+            url=back,
+        )
 
     def kind_label(self, kind: str) -> str:
         return str(KIND_LABELS.get(kind, kind))

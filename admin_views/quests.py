@@ -21,8 +21,9 @@ from sqlalchemy.orm import Query, selectinload
 from werkzeug.wrappers import Response
 
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.stage_forms import FORMS, KIND_LABELS, stage_form
+from admin_views.stage_forms import FORMS, stage_form
 from quest_platform.content import render_markdown
+from quest_platform.labels import KIND_LABELS
 from quest_platform.models import Quest, QuestStatus, Stage, StageKind
 from quest_platform.services import ServiceError
 from quest_platform.services.quests import (

@@ -41,15 +41,6 @@ from quest_platform.services.quests import StageDraft
 MAX_QUESTIONS = 20
 MAX_LINES = 30
 
-KIND_LABELS = {
-    StageKind.LESSON: _l("Lesson"),
-    StageKind.QUIZ: _l("Quiz"),
-    StageKind.CHECKPOINT: _l("Checkpoint"),
-    StageKind.REFLECTION: _l("Reflection"),
-    StageKind.SELF_CHECK: _l("Self-check"),
-    StageKind.CODE: _l("Code challenge"),
-    StageKind.TIMED: _l("Timed quiz"),
-}
 QUESTION_TYPES = [
     SelectChoice("single", _l("One correct choice")),
     SelectChoice("multiple", _l("Several correct choices")),

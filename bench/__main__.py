@@ -3,14 +3,17 @@
 Both servers run under gunicorn on loopback with the same worker settings, against one
 database seeded with the demo (SQLite in a temporary folder, or BENCH_DATABASE_URL).
 
-Scenarios: ``portal`` (the default) measures pages at the demo's scale; ``admin`` adds school
-scale data (10,000 students, about a million attempts) and measures the admin's attempts list,
-each page next to the bare SQL that fetches the same page, served by the bare Flask app.
+Scenarios: ``portal`` (the default) adds a classroom of 200 students with their attempts and
+measures, with wrk, the student's pages (leaderboard, quest map, stage page, quiz submit) against
+the issue's targets; ``admin`` adds school scale data (10,000 students, about a million
+attempts) and measures the admin's attempts list, each page next to the bare SQL that fetches
+the same page, served by the bare Flask app.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -29,6 +32,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bench.load import Result, measure
+from bench.wrk import WrkResult, run_wrk
 from quest_platform.config import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,13 +157,14 @@ def analyze(database: str) -> None:
     engine.dispose()
 
 
-def run(manage: list[str], *arguments: str, env: dict[str, str]) -> None:
-    """Run a manage.py command for the bench database, failing loudly if it fails."""
+def run(manage: list[str], *arguments: str, env: dict[str, str]) -> str:
+    """Run a manage.py command for the bench database, failing loudly if it fails; its output."""
     result = subprocess.run(
         [*manage, *arguments], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if result.returncode != 0:
         raise SystemExit(f"manage.py {' '.join(arguments)} failed:\n{result.stderr}")
+    return result.stdout
 
 
 def main() -> None:
@@ -175,8 +180,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="portal: wrk threads")
+    parser.add_argument(
+        "--classroom-size", type=int, default=200, help="portal: students in the big classroom"
+    )
     parser.add_argument("--students", type=int, default=10_000, help="admin: scale students")
-    parser.add_argument("--quests", type=int, default=14, help="admin: quests per student")
+    parser.add_argument(
+        "--quests", type=int, default=None, help="quests per scale student (admin 14, portal 4)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="quest-bench-") as folder:
@@ -193,12 +204,30 @@ def main() -> None:
         manage = [sys.executable, "manage.py"]
         run(manage, "db", "upgrade", env=env)
         run(manage, "seed", "--demo", "--force", env=env)
+        facts: dict[str, Any] = {}
+        if args.scenario == "portal":
+            started = time.monotonic()
+            output = run(
+                manage,
+                "seed",
+                *("--students", str(args.classroom_size)),
+                *("--class-size", str(args.classroom_size)),
+                *("--quests", str(args.quests or 4)),
+                env=env,
+            )
+            analyze(database)
+            facts = prepare(env, output)
+            print(
+                f"seeded a classroom of {facts['enrolled']} students with "
+                f"{facts['classroom_attempts']} attempts ({facts['attempts']} in all) "
+                f"in {time.monotonic() - started:.0f} s"
+            )
         if args.scenario == "admin":
             started = time.monotonic()
             run(
                 manage,
                 "seed",
-                *("--students", str(args.students), "--quests", str(args.quests)),
+                *("--students", str(args.students), "--quests", str(args.quests or 14)),
                 env=env,
             )
             analyze(database)
@@ -224,6 +253,21 @@ def main() -> None:
         ):
             wait_until_up(baseline_port, "/user/1")
             wait_until_up(platform_port, "/")
+            if args.scenario == "portal":
+                wrk_options = {
+                    "seconds": args.seconds,
+                    "connections": args.connections,
+                    "threads": args.threads,
+                }
+                portal_results = portal(platform_port, baseline_port, first, facts, wrk_options)
+                print(
+                    f"database: {database.split('@')[-1]}; sessions: "
+                    f"{'Redis' if os.environ.get('REDIS_URL') else 'files'}; "
+                    f"gunicorn --workers {args.workers} (sync); wrk --threads {args.threads} "
+                    f"--connections {args.connections}, {args.seconds:.0f} s after a 2 s warm-up"
+                )
+                print(portal_report(portal_results))
+                return
             options = {"seconds": args.seconds, "connections": args.connections}
             baseline = measure(
                 name="baseline: bare Flask, PK select",
@@ -231,35 +275,156 @@ def main() -> None:
                 path="/user/1",
                 **options,
             )
-            notes = ""
-            if args.scenario == "portal":
-                results = portal(platform_port, first, options)
-            else:
-                results, notes = admin(platform_port, baseline_port, first, database, env, options)
+            results, notes = admin(platform_port, baseline_port, first, database, env, options)
     print(
         f"database: {database.split('@')[-1]}; gunicorn --workers {args.workers}; "
         f"{args.connections} connections × {args.seconds:.0f} s after a 2 s warm-up"
     )
     print(report(results, baseline))
-    if args.scenario == "admin":
-        print(compare_pages(results))
+    print(compare_pages(results))
     print(notes)
 
 
-def portal(port: int, first: dict[str, list[str]], options: dict[str, Any]) -> list[Result]:
-    """Public pages and a signed-in student's profile at the demo's scale."""
-    cookie = sign_in(port, first["student"][1], first["student"][2])
-    return [
-        measure(name="home page (anonymous)", port=port, path="/", **options),
-        measure(name="sign-in page (anonymous)", port=port, path="/login", **options),
-        measure(
-            name="profile (signed-in student)",
-            port=port,
-            path="/accounts/profile",
-            headers={"Cookie": cookie},
-            **options,
-        ),
+# The issue's targets: an endpoint's req/s as a share of the baseline's, at least.
+TARGETS = {"leaderboard": 0.5, "quest map": 0.5, "stage page": 0.4, "quiz submit": 0.3}
+# Students whose sessions take turns submitting answers (each answer flashes a message into
+# its session, and a real student reads it on the next page; spread, the sessions stay small).
+SUBMITTERS = 20
+
+
+def prepare(env: dict[str, str], seed_output: str) -> dict[str, Any]:
+    """Give the big classroom an unlimited quiz (bench/prepare.py) and return the facts."""
+    password = re.search(r"one-time password (\S+) \(shown once\)", seed_output)
+    if password is None:
+        raise SystemExit(f"no password in the seed's output:\n{seed_output}")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.prepare"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"bench.prepare failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.splitlines()[-1]) | {"password": password.group(1)}
+
+
+def get(port: int, path: str, cookie: str) -> tuple[int, str]:
+    """GET ``path`` with a session cookie: the status and the page."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path, headers={"Cookie": cookie})
+    response = connection.getresponse()
+    return response.status, response.read().decode()
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token of the first form on ``page``."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', page
+    )
+    if found is None:
+        raise SystemExit("no CSRF token on the page")
+    return found.group(1)
+
+
+def portal(
+    port: int,
+    baseline_port: int,
+    first: dict[str, list[str]],
+    facts: dict[str, Any],
+    options: dict[str, Any],
+) -> list[tuple[WrkResult, float | None]]:
+    """The student's pages in the 200-student classroom, with wrk, and each one's target."""
+    # The most active student whose latest quiz is still open to them is the one measured.
+    student, stage_path = None, ""
+    for candidate in facts["students"]:
+        if candidate["quiz"] is None:
+            continue
+        cookie = sign_in(port, candidate["username"], facts["password"])
+        stage_path = f"/quests/{candidate['quiz']['slug']}/{candidate['quiz']['position']}"
+        if get(port, stage_path, cookie)[0] == 200:
+            student = (candidate, cookie)
+            break
+    if student is None:
+        raise SystemExit("no student of the classroom has an open quiz stage")
+    candidate, cookie = student
+    submit = facts["submit"]
+    submit_path = f"/quests/{submit['slug']}/{submit['position']}"
+    sessions = []
+    for other in facts["students"][:SUBMITTERS]:
+        other_cookie = sign_in(port, other["username"], facts["password"])
+        status, page = get(port, submit_path, other_cookie)
+        if status != 200:
+            raise SystemExit(f"the unlimited quiz answered {status} to {other['username']}")
+        sessions.append((other_cookie, csrf_token(page)))
+    board = f"/leaderboards/classrooms/{facts['classroom']}"
+    demo_cookie = sign_in(port, first["student"][1], first["student"][2])
+    pages = [
+        ("leaderboard (HTML)", "leaderboard", board, cookie),
+        ("leaderboard (JSON)", "leaderboard", f"{board}.json", cookie),
+        ("quest map", "quest map", "/quests", cookie),
+        (f"stage page ({stage_path})", "stage page", stage_path, cookie),
+        ("home page (anonymous)", None, "/", None),
+        ("sign-in page (anonymous)", None, "/login", None),
+        ("profile (demo student)", None, "/accounts/profile", demo_cookie),
     ]
+    for _label, _target, path, page_cookie in pages:
+        status = get(port, path, page_cookie or "")[0]
+        if status != 200:
+            raise SystemExit(f"{path} answered {status} before the run")
+    print(
+        f"measured student: {candidate['username']} ({candidate['attempts']} attempts); "
+        f"quiz submits from {len(sessions)} students of the classroom"
+    )
+    results: list[tuple[WrkResult, float | None]] = [
+        (
+            run_wrk(
+                name="baseline: bare Flask, PK select",
+                port=baseline_port,
+                path="/user/1",
+                **options,
+            ),
+            None,
+        )
+    ]
+    for label, target, path, page_cookie in pages:
+        result = run_wrk(name=label, port=port, path=path, cookie=page_cookie, **options)
+        results.append((result, TARGETS[target] if target else None))
+    # Last, as every answer adds an attempt to the classroom the pages above show.
+    result = run_wrk(
+        name=f"quiz submit (POST {submit_path}, 302)",
+        port=port,
+        path=submit_path,
+        expect=302,
+        form=submit["answers"],
+        sessions=sessions,
+        **options,
+    )
+    results.append((result, TARGETS["quiz submit"]))
+    failed = [result for result, _target in results if result.errors]
+    if failed:
+        details = "\n".join(f"  {result.name}: {result.errors}" for result in failed)
+        raise SystemExit(f"errors during the run, no figures reported:\n{details}")
+    return results
+
+
+def portal_report(results: list[tuple[WrkResult, float | None]]) -> str:
+    """The table of the portal scenario: ratio = endpoint req/s ÷ baseline req/s."""
+    baseline = results[0][0]
+    lines = [
+        f"{'endpoint':<54}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'ratio':>7}{'target':>8}"
+        f"{'':>6}{'requests':>10}"
+    ]
+    for result, target in results:
+        ratio = result.rps / baseline.rps if baseline.rps else 0.0
+        verdict = "" if target is None else ("PASS" if ratio >= target else "MISS")
+        lines.append(
+            f"{result.name:<54}{result.rps:>8.0f}{result.p50:>8.1f}{result.p99:>8.1f}"
+            f"{ratio:>7.2f}{'' if target is None else f'≥{target}':>8}{verdict:>6}"
+            f"{result.requests:>10}"
+        )
+    lines.append("ratio = endpoint req/s ÷ baseline req/s (the issue's targets); no errors.")
+    return "\n".join(lines)
 
 
 def admin(

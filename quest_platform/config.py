@@ -54,7 +54,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL")
 
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Room for one checkpoint screenshot (services/evidence.py keeps up to 4 MB) and its form.
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
 
     # Server-side sessions: logging out deletes the session, so a copied cookie is useless.
@@ -66,6 +67,8 @@ class Config:
     SESSION_COOKIE_SECURE = False
     SESSION_KEY_PREFIX = "quest:session:"
     SESSION_DIR = INSTANCE_DIR / "sessions"
+    # Checkpoint screenshots: outside the static folder, served only to the student and teachers.
+    UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 

@@ -22,17 +22,22 @@ from quest_platform.models import (
     Attempt,
     Classroom,
     Enrollment,
+    PointsEntry,
+    PointsReason,
     Quest,
     QuestAssignment,
     QuestStatus,
     Role,
     RoleName,
+    Stage,
     User,
     roles_users,
     utcnow,
 )
+from quest_platform.queries.progress import AttemptResult
 from quest_platform.services.accounts import create_user, ensure_roles, generate_password
 from quest_platform.services.achievements import ensure_achievements
+from quest_platform.services.attempts import counted_points
 from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from seeds.roster import make_students
@@ -160,15 +165,20 @@ def insert_attempts(
     quests: dict[str, Quest],
     label: str,
 ) -> int:
-    """Bulk-insert simulated attempts in batches, with a progress bar; return the count."""
-    stage_ids = {
-        (slug, stage.position): stage.id for slug, quest in quests.items() for stage in quest.stages
+    """Bulk-insert simulated attempts and their points, in batches, with a progress bar.
+
+    Each attempt gets the ledger entry the attempts service would have added when it was
+    submitted (see :func:`settle_points`), so leaderboards show the simulated points. Returns
+    the number of attempts.
+    """
+    stages = {
+        (slug, stage.position): stage for slug, quest in quests.items() for stage in quest.stages
     }
     rows = (
         {
             "student_id": student_ids[attempt.student_key],
             "quest_id": quests[attempt.quest_key].id,
-            "stage_id": stage_ids[(attempt.quest_key, attempt.stage_position)],
+            "stage_id": stages[(attempt.quest_key, attempt.stage_position)].id,
             "started_at": attempt.started_at,
             "submitted_at": attempt.submitted_at,
             "answer": attempt.answer,
@@ -178,11 +188,54 @@ def insert_attempts(
         }
         for attempt in attempts
     )
+    scores: dict[tuple[int, int], list[AttemptResult]] = {}
     with click.progressbar(length=len(attempts), label=label, file=None) as bar:
         for batch in batched(rows, BATCH_SIZE):
-            db.session.execute(insert(Attempt), batch)
+            ids = db.session.scalars(
+                insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True), batch
+            ).all()
+            entries = settle_points(batch, ids, stages=stages, quests=quests, scores=scores)
+            if entries:
+                db.session.execute(insert(PointsEntry), entries)
             bar.update(len(batch))
     return len(attempts)
+
+
+def settle_points(
+    rows: Sequence[dict[str, Any]],
+    ids: Sequence[int],
+    *,
+    stages: dict[tuple[str, int], Stage],
+    quests: dict[str, Quest],
+    scores: dict[tuple[int, int], list[AttemptResult]],
+) -> list[dict[str, Any]]:
+    """The ledger entries for inserted attempt ``rows`` (oldest first), as submitting them adds.
+
+    ``scores`` holds each (student, stage)'s earlier results across batches. Every attempt adds
+    what moves the stage's counted points (:func:`counted_points`, the service's rule) to their
+    new value, when that changes them. Achievement bonuses are not simulated.
+    """
+    by_id = {stage.id: stage for stage in stages.values()}
+    entries = []
+    for row, attempt_id in zip(rows, ids, strict=True):
+        stage = by_id[row["stage_id"]]
+        own = scores.setdefault((row["student_id"], stage.id), [])
+        before = counted_points(stage, own)
+        own.append(AttemptResult(attempt_id, stage.id, row["score"], row["outcome"]))
+        difference = counted_points(stage, own) - before
+        if difference:
+            entries.append(
+                {
+                    "student_id": row["student_id"],
+                    "quest_id": row["quest_id"],
+                    "stage_id": stage.id,
+                    "attempt_id": attempt_id,
+                    "points": difference,
+                    "reason": PointsReason.STAGE_SCORE.value,
+                    "created_at": row["submitted_at"],
+                }
+            )
+    return entries
 
 
 def simulate_classroom(

@@ -68,6 +68,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "testing",
             **database,
             SESSION_DIR=tmp_path_factory.mktemp("sessions"),
+            UPLOAD_DIR=tmp_path_factory.mktemp("uploads"),
             SESSION_KEY_PREFIX=f"test:{run}:session:",
             RATELIMIT_KEY_PREFIX=f"test-{run}",
             DEMO_LOGINS_FILE=tmp_path_factory.mktemp("instance") / "demo-logins.txt",

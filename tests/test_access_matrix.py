@@ -9,12 +9,19 @@ route added to the app without a line in the table fails ``test_every_route_has_
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from helpers import csrf_token
+from PIL import Image
+
+from quest_platform.extensions import db
+from quest_platform.models import StageKind
+from quest_platform.services.evidence import Screenshot, check_screenshot, keep_screenshot
+from quest_platform.services.time_extensions import grant_time_extension
 
 ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "admin")
 # Static files are public by design; every other rule must be in the table.
@@ -38,6 +45,8 @@ INVALID = Expect(422)
 TO_LOGIN = Expect(302, "/login")
 TO_HOME = Expect(302, "/")
 TO_START = Expect(302, "/start")
+TO_QUEST_MAP = Expect(302, "/quests")
+TO_FIRST_STAGE = Expect(302, "/quests/{slug}/1")
 TO_PROFILE = Expect(302, "/accounts/profile")
 TO_TEACHER_HOME = Expect(302, "/admin/")
 TO_CLASSROOMS = Expect(302, "/admin/classroom/")
@@ -48,6 +57,7 @@ TO_ATTEMPTS = Expect(302, "/admin/attempt/")
 TO_ATTEMPT = Expect(302, "/admin/attempt/details/")
 TO_AWARDS = Expect(302, "/admin/award/")
 TO_AUDIT = Expect(302, "/admin/audit/")
+TO_EXTENSIONS = Expect(302, "/admin/time-extension/")
 TO_QUEST = Expect(302, "/admin/quest/details/")
 FORBIDDEN = Expect(403)
 NOT_FOUND = Expect(404)
@@ -61,10 +71,12 @@ class Access:
     ``other_student`` and ``other_teacher`` get what ``student`` and ``teacher`` get unless
     given. ``ids`` is "own" (the first teacher's student, classroom and published quest, with
     its second stage; the first classroom's assignment, an attempt of its student, their
-    achievement and the teacher's audit entry) or "missing"; they fill ``<int:student_id>``,
+    achievement, the extra time the teacher gave them and the teacher's audit entry) or
+    "missing"; they fill ``<int:student_id>``,
     ``<int:classroom_id>``, ``<int:quest_id>`` and ``<int:position>`` in the rule, and the same
     names in braces in ``query`` (Flask-Admin passes record ids in the query string) and
-    ``data``.
+    ``data``. ``<slug>`` is the slug of the quest assigned to the first classroom (or one that
+    does not exist), and a redirect's location may name the ids in braces too.
     """
 
     method: str
@@ -103,7 +115,11 @@ class Access:
             "attempt_id": str(school.attempt.id if own else MISSING_ID),
             "award_id": str(school.award.id if own else MISSING_ID),
             "audit_id": str(school.audit_entry.id if own else MISSING_ID),
+            "extension_id": str(school.extension.id if own else MISSING_ID),
+            "evidence_id": str(school.evidence.id if own else MISSING_ID),
             "position": "2",
+            "slug": school.quest.slug if own else "no-such-quest",
+            "other_classroom_id": str(school.other_classroom.id),
         }
 
     def url(self, school: Any) -> str:
@@ -113,6 +129,8 @@ class Access:
             .replace("<int:classroom_id>", ids["classroom_id"])
             .replace("<int:quest_id>", ids["quest_id"])
             .replace("<int:position>", ids["position"])
+            .replace("<slug>", ids["slug"])
+            .replace("<int:evidence_id>", ids["evidence_id"])
             .replace("<export_type>", "csv")
         )
         return path + (f"?{self.query.format(**ids)}" if self.query else "")
@@ -165,7 +183,26 @@ ASSIGNMENT = "id={assignment_id}"
 ATTEMPT = "id={attempt_id}"
 REVIEW = "/admin/attempt/review/"
 GOOD_REVIEW = {"score": "8", "outcome": "passed", "reason": "Clear evidence."}
+EXTENSIONS = "time-extension"
+EXTRA_TIME = f"/admin/{EXTENSIONS}/"
+EXTENSION = "id={extension_id}"
+EXTENSION_DATA = {"id": "{extension_id}"}
 GRADEBOOK = "/admin/classroom/<int:classroom_id>/gradebook.csv"
+PORTAL_QUEST = "/quests/<slug>"
+PORTAL_STAGE = f"{PORTAL_QUEST}/<int:position>"
+PORTAL_STAGE_ROUTES = [
+    ("GET", PORTAL_STAGE),
+    ("POST", PORTAL_STAGE),
+    ("POST", f"{PORTAL_STAGE}/start"),
+]
+ANSWER = {"submission_key": "matrix-answer", "q-q1": "1"}
+EVIDENCE = "/evidence/<int:evidence_id>"
+LEADERBOARD = "/leaderboards/classrooms/<int:classroom_id>"
+QUEST_BOARD = f"{LEADERBOARD}/quests/<slug>"
+BOARDS = (LEADERBOARD, f"{LEADERBOARD}.json", QUEST_BOARD, f"{QUEST_BOARD}.json")
+# A student in one classroom goes straight to its board (locations are filled with the ids).
+TO_OWN_BOARD = Expect(302, "/leaderboards/classrooms/{classroom_id}")
+TO_OTHER_BOARD = Expect(302, "/leaderboards/classrooms/{other_classroom_id}")
 
 
 def read_only(name: str, key: str, back: Expect) -> list[Access]:
@@ -207,7 +244,7 @@ ACCESS = [
     # Signed-in pages, for everyone who is signed in
     Access("GET", "/accounts/profile", TO_LOGIN, OK, OK, OK),
     Access("POST", "/accounts/profile", TO_LOGIN, TO_PROFILE, TO_PROFILE, TO_PROFILE),
-    Access("GET", "/start", TO_LOGIN, TO_PROFILE, TO_TEACHER_HOME, TO_TEACHER_HOME),
+    Access("GET", "/start", TO_LOGIN, TO_QUEST_MAP, TO_TEACHER_HOME, TO_TEACHER_HOME),
     Access("GET", "/change", TO_LOGIN, OK, OK, OK),
     Access("POST", "/change", TO_LOGIN, OK, OK, OK),
     Access("GET", "/verify", TO_LOGIN, OK, OK, OK),
@@ -345,12 +382,65 @@ ACCESS = [
     ),
     staff_only("POST", REVIEW, INVALID, other_teacher=NOT_FOUND, query=ATTEMPT),
     staff_only("POST", REVIEW, NOT_FOUND, query=ATTEMPT, data=GOOD_REVIEW, ids="missing"),
+    # Extra time: given to a teacher's students (an empty form comes back with errors, 422);
+    # a grant is never edited or deleted, so those go back to the list, unchanged
+    staff_only("GET", EXTRA_TIME, OK),
+    staff_only("GET", f"{EXTRA_TIME}new/", OK),
+    staff_only("POST", f"{EXTRA_TIME}new/", INVALID),
+    staff_only("GET", DETAILS.format(EXTENSIONS), OK, other_teacher=NOT_FOUND, query=EXTENSION),
+    staff_only("GET", DETAILS.format(EXTENSIONS), NOT_FOUND, query=EXTENSION, ids="missing"),
+    staff_only("GET", EDIT.format(EXTENSIONS), TO_EXTENSIONS, query=EXTENSION),
+    staff_only("POST", EDIT.format(EXTENSIONS), TO_EXTENSIONS, query=EXTENSION),
+    staff_only("POST", f"{EXTRA_TIME}delete/", TO_EXTENSIONS, data=EXTENSION_DATA),
+    staff_only("POST", f"{EXTRA_TIME}action/", TO_EXTENSIONS, data={"action": "delete"}),
+    staff_only("GET", f"{EXTRA_TIME}export/<export_type>/", OK),
+    staff_only("GET", f"{EXTRA_TIME}ajax/lookup/", NOT_FOUND),
+    staff_only("POST", f"{EXTRA_TIME}ajax/update/", NOT_FOUND),
     # Achievements and the audit log: read-only
     *read_only("award", "award_id", TO_AWARDS),
     *read_only("audit", "audit_id", TO_AUDIT),
     # A classroom's gradebook: its teachers and admins; another teacher's is missing
     staff_only("GET", GRADEBOOK, OK, other_teacher=NOT_FOUND),
     staff_only("GET", GRADEBOOK, NOT_FOUND, ids="missing"),
+    # Leaderboards: the classroom's students and teachers (and admins) see its boards and those
+    # of the quests assigned to it; for anyone else, or an unknown quest, they are missing
+    Access("GET", "/leaderboards/", TO_LOGIN, TO_OWN_BOARD, OK, OK, other_student=TO_OTHER_BOARD),
+    *(
+        Access("GET", rule, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND)
+        for rule in BOARDS
+    ),
+    *(
+        Access("GET", rule, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing")
+        for rule in BOARDS
+    ),
+    # The student portal: students of the classroom the quest was given to; for another class
+    # the quest is missing; staff preview quests in the admin instead (403). Stage 2 is locked
+    # until stage 1 is done (403, answers and starts refused alike).
+    Access("GET", "/quests", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
+    Access(
+        "GET", PORTAL_QUEST, TO_LOGIN, TO_FIRST_STAGE, FORBIDDEN, FORBIDDEN, other_student=NOT_FOUND
+    ),
+    Access("GET", PORTAL_QUEST, TO_LOGIN, NOT_FOUND, FORBIDDEN, FORBIDDEN, ids="missing"),
+    *(
+        Access(
+            method,
+            rule,
+            TO_LOGIN,
+            FORBIDDEN,
+            FORBIDDEN,
+            FORBIDDEN,
+            other_student=NOT_FOUND,
+            data=ANSWER,
+        )
+        for method, rule in PORTAL_STAGE_ROUTES
+    ),
+    *(
+        Access(method, rule, TO_LOGIN, NOT_FOUND, FORBIDDEN, FORBIDDEN, ids="missing", data=ANSWER)
+        for method, rule in PORTAL_STAGE_ROUTES
+    ),
+    # A checkpoint screenshot: its student, their teacher and admins; missing for anyone else
+    Access("GET", EVIDENCE, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND),
+    Access("GET", EVIDENCE, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing"),
     # Wrong methods: state changes are never a GET, pages never accept a POST
     everyone("POST", "/", NOT_ALLOWED),
     everyone("POST", "/start", NOT_ALLOWED),
@@ -366,6 +456,8 @@ ACCESS = [
     everyone("GET", "/admin/assignment/delete/", NOT_ALLOWED),
     everyone("GET", "/admin/assignment/action/", NOT_ALLOWED),
     everyone("GET", REVIEW, NOT_ALLOWED),
+    everyone("GET", f"{EXTRA_TIME}delete/", NOT_ALLOWED),
+    everyone("GET", f"{EXTRA_TIME}action/", NOT_ALLOWED),
     everyone("POST", GRADEBOOK, NOT_ALLOWED),
     everyone("POST", ROSTER_IMPORT, NOT_ALLOWED),
     everyone("GET", f"{ROSTER_IMPORT}preview", NOT_ALLOWED),
@@ -379,6 +471,9 @@ ACCESS = [
     everyone("GET", f"{QUEST_RULE}/archive", NOT_ALLOWED),
     everyone("GET", f"{QUEST_RULE}/copy", NOT_ALLOWED),
     everyone("POST", f"{QUEST_RULE}/preview/", NOT_ALLOWED),
+    *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/leaderboards/", *BOARDS)),
+    *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/quests", PORTAL_QUEST, EVIDENCE)),
+    everyone("GET", f"{PORTAL_STAGE}/start", NOT_ALLOWED),
 ]
 
 
@@ -415,9 +510,26 @@ def test_only_static_files_are_left_out(app):
 
 @pytest.fixture
 def school(school, make):
-    """The shared school, with a published quest the first teacher wrote (``teacher_quest``)."""
+    """The shared school, with a published quest the first teacher wrote (``teacher_quest``),
+    extra time that teacher gave their student on the assigned quest (``extension``), and a
+    screenshot with their student's checkpoint attempt (``evidence``)."""
     school.teacher_quest = make.quest(author=school.teacher)
+    timed = next(stage for stage in school.quest.stages if stage.kind == StageKind.TIMED)
+    school.extension = grant_time_extension(
+        student=school.student, stage=timed, extra_seconds=600, reason="Rest", by=school.teacher
+    )
+    school.evidence = keep_screenshot(
+        attempt=school.attempt,
+        screenshot=check_screenshot(Screenshot(data=tiny_png(), alt_text="A login form")),
+    )
+    db.session.commit()
     return school
+
+
+def tiny_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -437,7 +549,9 @@ def test_route_access(access, role, school, client, login_as):
     assert response.status_code == expected.status, f"{access} as {role}"
     if expected.location is not None:
         location = urlsplit(response.headers["Location"])
-        assert location.path == expected.location, f"{access} as {role}"
+        assert location.path == expected.location.format(**access.ids_of(school)), (
+            f"{access} as {role}"
+        )
         if expected is TO_LOGIN:
             # A page comes back after signing in; a refused form leads to a page, never
             # to a URL that only accepts POST.
@@ -446,7 +560,9 @@ def test_route_access(access, role, school, client, login_as):
             assert any(query.startswith(f"next={target}") for target in targets), (
                 "sign-in leads back to a page"
             )
-    assert "Traceback" not in response.get_data(as_text=True)
+    assert b"Traceback" not in response.get_data()
+    # A file (a screenshot) is streamed from disk: close it as a browser would.
+    response.close()
 
 
 @pytest.mark.parametrize("url", ["/static/css/site.css", "/static/favicon.svg"])

@@ -32,13 +32,17 @@ from quest_platform.models import (
     AuditEntry,
     Classroom,
     Enrollment,
+    PointsEntry,
     Quest,
     QuestAssignment,
     QuestStatus,
     Role,
     RoleName,
+    Stage,
     User,
 )
+from quest_platform.queries.progress import AttemptResult
+from quest_platform.services.attempts import counted_points
 
 ROOT = Path(manage.__file__).parent
 # A demo sign-in line: role, username, password (three groups of four readable characters).
@@ -297,6 +301,40 @@ def test_seed_students_with_more_quests_adds_numbered_units(app):
     answered = answered.where(Enrollment.classroom_id == classroom.id).distinct()
     assert set(db.session.scalars(answered)) <= given
     assert len(set(db.session.scalars(answered))) > 2
+
+
+def test_seed_students_with_a_class_size_puts_them_in_one_classroom(app):
+    assert run_cli(app, "seed", "--demo").exit_code == 0
+
+    result = run_cli(app, "seed", "--students", "45", "--class-size", "45")
+
+    assert result.exit_code == 0, result.output
+    assert "Added 45 students in 1 classrooms" in result.output
+    classroom = db.session.scalar(select(Classroom).order_by(Classroom.id.desc()).limit(1))
+    enrolled = select(func.count()).where(Enrollment.classroom_id == classroom.id)
+    assert db.session.scalar(enrolled) == 45
+
+
+def test_seeded_attempts_have_the_points_the_attempts_service_gives(app):
+    assert run_cli(app, "seed", "--demo").exit_code == 0
+
+    for student_id, stage_id in db.session.execute(
+        select(Attempt.student_id, Attempt.stage_id).distinct().limit(300)
+    ):
+        stage = db.session.get(Stage, stage_id)
+        results = [
+            AttemptResult(attempt.id, stage_id, attempt.score, attempt.outcome)
+            for attempt in db.session.scalars(
+                select(Attempt)
+                .where(Attempt.student_id == student_id, Attempt.stage_id == stage_id)
+                .order_by(Attempt.id)
+            )
+        ]
+        ledger = select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+            PointsEntry.student_id == student_id, PointsEntry.stage_id == stage_id
+        )
+        assert db.session.scalar(ledger) == counted_points(stage, results)
+    assert db.session.scalar(select(func.count()).select_from(PointsEntry)) > 0
 
 
 def test_seed_students_needs_the_demo_first(app):

@@ -277,6 +277,7 @@ def post_routes(app, school) -> list[str]:
         "classroom_id": school.classroom.id,
         "quest_id": school.quest.id,
         "position": 1,
+        "slug": school.quest.slug,
     }
     urls = []
     for rule in app.url_map.iter_rules():

@@ -9,7 +9,10 @@ from werkzeug.wrappers import Response
 
 from quest_platform.accounts.forms import JoinForm, ProfileForm
 from quest_platform.extensions import db
+from quest_platform.labels import PROGRESS_LABELS
 from quest_platform.queries.accounts import classrooms_of
+from quest_platform.queries.achievements import achievements_of
+from quest_platform.queries.progress import points_of, quest_map_for
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import register_student, update_preferences
 
@@ -38,7 +41,7 @@ def join() -> Response | str | tuple[str, int]:
             flash(
                 _("Welcome, %(name)s! Your account is ready.", name=student.display_name), "success"
             )
-            return redirect(url_for("accounts.profile"))
+            return redirect(url_for("portal.quest_map"))
     status = 422 if form.errors else 200
     return render_template("accounts/join.html", form=form), status
 
@@ -46,7 +49,8 @@ def join() -> Response | str | tuple[str, int]:
 @bp.route("/profile", methods=["GET", "POST"])
 @auth_required("session")
 def profile() -> Response | str | tuple[str, int]:
-    """A user's profile: their classrooms and the preferences they can change."""
+    """A user's profile: their classrooms, a student's progress, points and achievements, and
+    the preferences they can change."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
@@ -66,6 +70,13 @@ def profile() -> Response | str | tuple[str, int]:
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     status = 422 if form.errors else 200
+    student = current_user.is_student
     return render_template(
-        "accounts/profile.html", form=form, classrooms=classrooms_of(current_user)
+        "accounts/profile.html",
+        form=form,
+        classrooms=classrooms_of(current_user),
+        quests=quest_map_for(student=current_user) if student else [],
+        points=points_of(student=current_user) if student else 0,
+        achievements=achievements_of(student=current_user) if student else [],
+        progress_labels=PROGRESS_LABELS,
     ), status

@@ -5,11 +5,14 @@ from quest_platform.models.achievements import Achievement, AchievementAward
 from quest_platform.models.attempts import (
     AppendOnlyError,
     Attempt,
+    EvidenceFile,
     Outcome,
     PointsEntry,
     PointsReason,
     Review,
     ReviewKind,
+    StageStart,
+    TimeExtension,
 )
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import utcnow
@@ -34,6 +37,7 @@ __all__ = [
     "AuditEntry",
     "Classroom",
     "Enrollment",
+    "EvidenceFile",
     "Language",
     "Outcome",
     "PointsEntry",
@@ -47,7 +51,9 @@ __all__ = [
     "RoleName",
     "Stage",
     "StageKind",
+    "StageStart",
     "Theme",
+    "TimeExtension",
     "User",
     "classroom_teacher",
     "roles_users",

@@ -6,7 +6,17 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from quest_platform.extensions import db
@@ -72,6 +82,7 @@ class Attempt(db.Model):
     stage: Mapped[Stage] = relationship()
     # Read-only from this side: a review is added as its own row, never through the attempt.
     reviews: Mapped[list[Review]] = relationship(order_by="Review.id", viewonly=True)
+    screenshot: Mapped[EvidenceFile | None] = relationship(viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Attempt {self.id} stage={self.stage_id} {self.outcome}>"
@@ -186,13 +197,105 @@ class PointsEntry(db.Model):
         return f"<PointsEntry {self.id} student={self.student_id} {self.points:+d} {self.reason}>"
 
 
+class StageStart(db.Model):
+    """When a student started a try at a timed stage, as the server recorded it. Never changed.
+
+    The time limit runs from here, whatever the student's browser says; reloading the page does
+    not restart it.
+    """
+
+    __tablename__ = "stage_start"
+    __table_args__ = (
+        UniqueConstraint("student_id", "stage_id", "try_number", name="once_per_try"),
+        CheckConstraint("try_number >= 1", name="try_number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id", ondelete="RESTRICT"))
+    # The try this start belongs to: 1 for the first attempt, 2 for the second, ...
+    try_number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<StageStart student={self.student_id} stage={self.stage_id} try={self.try_number}>"
+
+
+class TimeExtension(db.Model):
+    """Extra time a teacher gave a student on a timed stage. Never changed.
+
+    The student's limit on the stage is its own limit plus the sum of their extensions.
+    """
+
+    __tablename__ = "time_extension"
+    __table_args__ = (
+        CheckConstraint("extra_seconds > 0 AND extra_seconds <= 86400", name="extra_in_range"),
+        Index("ix_time_extension_student_stage", "student_id", "stage_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id", ondelete="RESTRICT"))
+    extra_seconds: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    stage: Mapped[Stage] = relationship()
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+    def __repr__(self) -> str:
+        extra = f"+{self.extra_seconds}s"
+        return f"<TimeExtension student={self.student_id} stage={self.stage_id} {extra}>"
+
+
+SCREENSHOT_TYPES = ("image/png", "image/jpeg")
+
+
+class EvidenceFile(db.Model):
+    """A screenshot handed in with a checkpoint attempt, kept outside the web root. Never changed.
+
+    The file itself lives in the upload folder under ``stored_name`` (random, never the
+    student's file name); only the student and their teachers may read it.
+    """
+
+    __tablename__ = "evidence_file"
+    __table_args__ = (
+        CheckConstraint("content_type IN ('image/png', 'image/jpeg')", name="content_type_image"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),
+        CheckConstraint("length(trim(alt_text)) > 0", name="alt_text_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempt.id", ondelete="RESTRICT"), unique=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    alt_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<EvidenceFile {self.id} attempt={self.attempt_id}>"
+
+
+APPEND_ONLY = (Attempt, Review, PointsEntry, StageStart, TimeExtension, EvidenceFile)
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_attempt_changes(session: Session, flush_context: object, instances: object) -> None:
-    """Keep attempts, their reviews and the points ledger append-only: a change is a new row."""
+    """Keep attempts and what hangs on them append-only: a change is a new row."""
     for instance in (*session.dirty, *session.deleted):
-        if isinstance(instance, Attempt | Review | PointsEntry) and (
+        if isinstance(instance, APPEND_ONLY) and (
             instance in session.deleted or session.is_modified(instance)
         ):
             raise AppendOnlyError(
-                "attempts, reviews and points are append-only; record a new row instead"
+                "attempts, reviews, points, starts, extensions and evidence are append-only;"
+                " record a new row instead"
             )

@@ -25,6 +25,8 @@ def start() -> Response:
     """Send a signed-in user to their own starting page."""
     if current_user.is_staff:
         return redirect(url_for("admin.index"))
+    if current_user.is_student:
+        return redirect(url_for("portal.quest_map"))
     return redirect(url_for("accounts.profile"))
 
 

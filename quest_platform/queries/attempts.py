@@ -1,11 +1,20 @@
-"""Reading attempts: which of them a teacher may see."""
+"""Reading attempts: a student's own, and which of them a teacher may see."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import selectinload
 
 from quest_platform.extensions import db
-from quest_platform.models import Attempt, Enrollment, QuestAssignment, User, classroom_teacher
+from quest_platform.models import (
+    Attempt,
+    Enrollment,
+    EvidenceFile,
+    QuestAssignment,
+    Stage,
+    User,
+    classroom_teacher,
+)
 
 
 def taught_by(teacher_id: int) -> ColumnElement[bool]:
@@ -30,3 +39,29 @@ def may_see_attempt(*, staff: User, attempt: Attempt) -> bool:
         return False
     query = db.select(Attempt.id).where(Attempt.id == attempt.id, taught_by(staff.id))
     return db.session.scalar(query) is not None
+
+
+def attempts_at(*, student: User, stage: Stage) -> list[Attempt]:
+    """``student``'s attempts at ``stage``, newest first, with their reviews and screenshots."""
+    query = (
+        select(Attempt)
+        .where(Attempt.student_id == student.id, Attempt.stage_id == stage.id)
+        .options(selectinload(Attempt.reviews), selectinload(Attempt.screenshot))
+        .order_by(Attempt.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def evidence_for(*, viewer: User, evidence_id: int) -> EvidenceFile | None:
+    """The screenshot ``evidence_id`` if ``viewer`` may see it: its student, their teachers, admins.
+
+    A teacher sees the screenshots of attempts they may see (see :func:`taught_by`); nobody else
+    learns whether the file exists.
+    """
+    query = select(EvidenceFile).join(Attempt, Attempt.id == EvidenceFile.attempt_id)
+    query = query.where(EvidenceFile.id == evidence_id)
+    if viewer.is_admin:
+        return db.session.scalar(query)
+    if viewer.is_staff:
+        return db.session.scalar(query.where(taught_by(viewer.id)))
+    return db.session.scalar(query.where(EvidenceFile.student_id == viewer.id))

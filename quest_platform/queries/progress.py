@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from quest_platform.extensions import db
 from quest_platform.models import (
     Attempt,
     Enrollment,
     Outcome,
+    PointsEntry,
     Quest,
     QuestAssignment,
+    QuestStatus,
     Review,
     Stage,
+    StageKind,
     User,
     utcnow,
 )
@@ -83,6 +86,25 @@ class StageProgress:
     def submitted(self) -> bool:
         """Finished, or handed in and waiting for a teacher: the next stage is open."""
         return self.state in SUBMITTED_STATES
+
+    @property
+    def tries_left(self) -> int | None:
+        """How many more tries the stage allows, or None for no limit."""
+        limit = max_tries(self.stage)
+        return None if limit is None else max(0, limit - self.tries)
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the student may hand in an answer now.
+
+        Quizzes take another try while tries are left, even after a pass (to better the score);
+        other stages are handed in once, and again only after a teacher marked them failed.
+        """
+        if not self.unlocked or self.tries_left == 0:
+            return False
+        if self.stage.kind in (StageKind.QUIZ, StageKind.TIMED):
+            return True
+        return self.state in (StageState.NOT_STARTED, StageState.FAILED)
 
 
 @dataclass(frozen=True)
@@ -151,25 +173,7 @@ def assignment_for(*, student: User, quest: Quest) -> QuestAssignment | None:
 
 def attempt_results(*, student: User, quest: Quest) -> list[AttemptResult]:
     """Every attempt of ``student`` at ``quest`` as it counts now, oldest first, in one query."""
-    later = aliased(Review)
-    latest_review = (
-        select(func.max(later.id))
-        .where(later.attempt_id == Attempt.id)
-        .correlate(Attempt)
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            Attempt.id,
-            Attempt.stage_id,
-            func.coalesce(Review.score, Attempt.score),
-            func.coalesce(Review.outcome, Attempt.outcome),
-        )
-        .outerjoin(Review, Review.id == latest_review)
-        .where(Attempt.student_id == student.id, Attempt.quest_id == quest.id)
-        .order_by(Attempt.id)
-    )
-    return [AttemptResult(*row) for row in db.session.execute(query)]
+    return results_by_quest(student=student, quest_ids=[quest.id])[quest.id]
 
 
 def progress_from(
@@ -214,3 +218,94 @@ def progress_for(*, student: User, quest: Quest, now: datetime | None = None) ->
         results=attempt_results(student=student, quest=quest),
         now=now or utcnow(),
     )
+
+
+def assignments_of(*, student: User) -> list[QuestAssignment]:
+    """The assignments of published or archived quests to ``student``'s classrooms, one per quest.
+
+    A quest given to two of the student's classrooms counts once, with the assignment due last
+    (as :func:`assignment_for`). Ordered by due date, soonest first. Quests and their stages are
+    loaded with them.
+    """
+    query = (
+        select(QuestAssignment)
+        .join(Enrollment, Enrollment.classroom_id == QuestAssignment.classroom_id)
+        .join(Quest, Quest.id == QuestAssignment.quest_id)
+        .where(Enrollment.student_id == student.id, Quest.status != QuestStatus.DRAFT.value)
+        .options(selectinload(QuestAssignment.quest).selectinload(Quest.stages))
+        .order_by(QuestAssignment.due_at.desc(), QuestAssignment.id)
+    )
+    chosen: dict[int, QuestAssignment] = {}
+    for assignment in db.session.scalars(query):
+        chosen.setdefault(assignment.quest_id, assignment)
+    return sorted(chosen.values(), key=lambda assignment: (assignment.due_at, assignment.id))
+
+
+def results_by_quest(*, student: User, quest_ids: Sequence[int]) -> dict[int, list[AttemptResult]]:
+    """Every attempt of ``student`` at the quests ``quest_ids``, as it counts now, in one query."""
+    if not quest_ids:
+        return {}
+    later = aliased(Review)
+    latest_review = (
+        select(func.max(later.id))
+        .where(later.attempt_id == Attempt.id)
+        .correlate(Attempt)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Attempt.quest_id,
+            Attempt.id,
+            Attempt.stage_id,
+            func.coalesce(Review.score, Attempt.score),
+            func.coalesce(Review.outcome, Attempt.outcome),
+        )
+        .outerjoin(Review, Review.id == latest_review)
+        .where(Attempt.student_id == student.id, Attempt.quest_id.in_(quest_ids))
+        .order_by(Attempt.id)
+    )
+    results: dict[int, list[AttemptResult]] = {quest_id: [] for quest_id in quest_ids}
+    for quest_id, *result in db.session.execute(query):
+        results[quest_id].append(AttemptResult(*result))
+    return results
+
+
+def quest_map_for(*, student: User, now: datetime | None = None) -> list[QuestProgress]:
+    """``student``'s progress in every quest given to their classrooms, soonest due first.
+
+    Three queries whatever the number of quests: assignments, their quests' stages, attempts.
+    """
+    now = now or utcnow()
+    assignments = assignments_of(student=student)
+    results = results_by_quest(
+        student=student, quest_ids=[assignment.quest_id for assignment in assignments]
+    )
+    return [
+        progress_from(
+            quest=assignment.quest,
+            assignment=assignment,
+            results=results[assignment.quest_id],
+            now=now,
+        )
+        for assignment in assignments
+    ]
+
+
+def open_quest(slug: str) -> Quest | None:
+    """The published or archived quest ``slug``, with its stages; None for a draft or no quest."""
+    query = (
+        select(Quest)
+        .where(Quest.slug == slug, Quest.status != QuestStatus.DRAFT.value)
+        .options(selectinload(Quest.stages))
+    )
+    return db.session.scalar(query)
+
+
+def points_of(*, student: User) -> int:
+    """``student``'s points: the sum of their ledger entries."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+            PointsEntry.student_id == student.id
+        )
+    )
+    return int(total or 0)

@@ -1,15 +1,42 @@
-"""Achievements: the badges the platform can award."""
+"""Achievements: the badges the platform can award, the rules that earn them, and awarding them.
+
+Badges are never taken back: a later attempt or a teacher's later review that changes a result
+leaves the badges (and their bonus points) already earned.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Date, FunctionElement, cast, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from quest_platform.extensions import db
-from quest_platform.models import Achievement
+from quest_platform.models import (
+    Achievement,
+    AchievementAward,
+    Attempt,
+    Outcome,
+    PointsEntry,
+    PointsReason,
+    Quest,
+    Review,
+    Stage,
+    StageKind,
+)
+from quest_platform.queries.progress import (
+    AttemptResult,
+    ProgressStatus,
+    attempt_results,
+    progress_from,
+)
 
 
 @dataclass(frozen=True)
@@ -59,23 +86,224 @@ DEFINITIONS = (
 )
 
 
+def definition_of(code: str) -> AchievementDefinition:
+    """The definition of achievement ``code``; LookupError for a code the platform does not know."""
+    for definition in DEFINITIONS:
+        if definition.code == code:
+            return definition
+    raise LookupError(f"no achievement is defined with the code {code!r}")
+
+
+def stored_definition(definition: AchievementDefinition) -> Achievement:
+    """A new achievement row for ``definition``, in English (pages translate it on the way out)."""
+    with force_locale("en"):
+        return Achievement(
+            code=definition.code,
+            name=str(definition.name),
+            description=str(definition.description),
+            icon=definition.icon,
+            points=definition.points,
+        )
+
+
 def ensure_achievements() -> list[Achievement]:
     """Create any missing achievement definitions and return all of them."""
     existing = {
         achievement.code: achievement for achievement in db.session.scalars(select(Achievement))
     }
     for definition in DEFINITIONS:
-        if definition.code in existing:
-            continue
-        # Definitions are stored in English; pages show them through the catalog.
-        with force_locale("en"):
-            existing[definition.code] = Achievement(
-                code=definition.code,
-                name=str(definition.name),
-                description=str(definition.description),
-                icon=definition.icon,
-                points=definition.points,
-            )
+        if definition.code not in existing:
+            existing[definition.code] = stored_definition(definition)
             db.session.add(existing[definition.code])
     db.session.commit()
     return list(existing.values())
+
+
+def achievement_for(*, code: str) -> Achievement:
+    """The stored achievement ``code``, added from DEFINITIONS in this transaction if missing.
+
+    Nothing is committed: the caller's transaction commits the row with whatever it awards.
+    Two transactions adding the same definition at once cannot both succeed (``code`` is
+    unique): the one that loses finds the other's row instead.
+    """
+    query = select(Achievement).where(Achievement.code == code)
+    achievement = db.session.scalar(query)
+    if achievement is not None:
+        return achievement
+    achievement = stored_definition(definition_of(code))
+    try:
+        # A savepoint, so that losing the race undoes this row and not the caller's work.
+        with db.session.begin_nested():
+            db.session.add(achievement)
+    except IntegrityError:
+        return db.session.scalars(query).one()
+    return achievement
+
+
+def award_achievement(*, code: str, attempt: Attempt, now: datetime) -> AchievementAward | None:
+    """Award achievement ``code`` to the attempt's student, once ever, with its bonus points.
+
+    The bonus goes to the points ledger against the attempt's quest and stage. Returns the new
+    award, or None when the student already had the badge. Nothing is committed: the caller's
+    transaction (an attempt's, a review's) commits it.
+    """
+    achievement = achievement_for(code=code)
+    earned = select(AchievementAward.id).where(
+        AchievementAward.achievement_id == achievement.id,
+        AchievementAward.student_id == attempt.student_id,
+    )
+    if db.session.scalar(earned) is not None:
+        return None
+    awarded = AchievementAward(
+        achievement_id=achievement.id, student_id=attempt.student_id, awarded_at=now
+    )
+    try:
+        # Two requests of the same student can earn a badge at once; one award stands.
+        with db.session.begin_nested():
+            db.session.add(awarded)
+    except IntegrityError:
+        return None
+    if achievement.points:
+        db.session.add(
+            PointsEntry(
+                student_id=attempt.student_id,
+                quest_id=attempt.quest_id,
+                stage_id=attempt.stage_id,
+                award_id=awarded.id,
+                points=achievement.points,
+                reason=PointsReason.ACHIEVEMENT.value,
+                created_at=now,
+            )
+        )
+    return awarded
+
+
+def quest_achievements(
+    *, quest: Quest, stage: Stage, results: Sequence[AttemptResult], now: datetime
+) -> list[str]:
+    """The codes that the student's ``results`` in ``quest`` earn, now that ``stage``'s changed.
+
+    "first-quest" once every stage is finished; "all-reflections" when ``stage`` is a
+    reflection and every reflection of the quest (there is at least one) has a passed attempt.
+    """
+    codes = []
+    progress = progress_from(quest=quest, assignment=None, results=results, now=now)
+    if progress.status == ProgressStatus.DONE:
+        codes.append("first-quest")
+    if stage.kind == StageKind.REFLECTION and all_reflections_passed(quest, results):
+        codes.append("all-reflections")
+    return codes
+
+
+def all_reflections_passed(quest: Quest, results: Sequence[AttemptResult]) -> bool:
+    """Whether ``quest`` has reflections and each has a passed result among ``results``."""
+    reflections = {stage.id for stage in quest.stages if stage.kind == StageKind.REFLECTION}
+    passed = {result.stage_id for result in results if result.outcome == Outcome.PASSED}
+    return bool(reflections) and reflections <= passed
+
+
+def award_review_achievements(*, review: Review, attempt: Attempt) -> list[AchievementAward]:
+    """Award what a teacher's ``review`` of ``attempt`` earns its student; return the new awards.
+
+    "checkpoint-first-time" when the review passes a checkpoint attempt that was the student's
+    first at that stage (a mark or an override: a teacher correcting a mistaken fail still
+    approves the first try); "first-quest" and "all-reflections" when the result the review
+    gives completes them. For the reviews service, before its commit. A later review that
+    fails the attempt takes nothing back: badges are never revoked.
+    """
+    db.session.flush()
+    now = review.created_at
+    stage = attempt.stage
+    results = attempt_results(student=attempt.student, quest=attempt.quest)
+    codes = quest_achievements(quest=attempt.quest, stage=stage, results=results, now=now)
+    first_try = next(result for result in results if result.stage_id == stage.id)
+    if (
+        review.outcome == Outcome.PASSED
+        and stage.kind == StageKind.CHECKPOINT
+        and first_try.attempt_id == attempt.id
+    ):
+        codes.append("checkpoint-first-time")
+    awards = [award_achievement(code=code, attempt=attempt, now=now) for code in codes]
+    return [award for award in awards if award is not None]
+
+
+# The streak: school days are Monday to Friday; weekends neither count nor break a streak.
+STREAK_DAYS = 5
+# Five school days in a row, counted back from any day, begin at most six days before it (a
+# Tuesday back to the Wednesday before); two weeks back is plenty.
+STREAK_LOOKBACK = timedelta(weeks=2)
+
+
+def is_school_day(day: date) -> bool:
+    """Monday to Friday."""
+    return day.weekday() < 5
+
+
+def previous_school_day(day: date) -> date:
+    """The school day before ``day``: Friday before a Monday (or a weekend day)."""
+    day -= timedelta(days=1)
+    while not is_school_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def school_day_streak(days: Iterable[date], *, through: date) -> int:
+    """How many school days in a row among ``days`` end on ``through`` (or the Friday before it).
+
+    Friday then Monday are two days in a row; a school day missing breaks the streak; work on a
+    weekend neither counts nor breaks it. So on a Saturday or Sunday the streak is the one that
+    ended on Friday.
+    """
+    worked = set(days)
+    day = through if is_school_day(through) else previous_school_day(through)
+    streak = 0
+    while day in worked:
+        streak += 1
+        day = previous_school_day(day)
+    return streak
+
+
+class UTCDate(FunctionElement[date]):
+    """SQL: the UTC calendar date of a timestamp column."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(UTCDate)
+def _utc_date_sqlite(element: UTCDate, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps timestamps as naive UTC text (see UTCDateTime): date() reads that text.
+    return compiler.process(func.date(*element.clauses.clauses), **kw)
+
+
+@compiles(UTCDate, "postgresql")
+def _utc_date_postgresql(element: UTCDate, compiler: SQLCompiler, **kw: Any) -> str:
+    # timestamptz has no date of its own: take it in UTC, whatever the session's time zone.
+    return compiler.process(cast(func.timezone("UTC", *element.clauses.clauses), Date), **kw)
+
+
+def days_worked(*, student_id: int, since: date, through: date) -> set[date]:
+    """The UTC dates from ``since`` to ``through`` on which the student submitted an attempt."""
+    start = datetime.combine(since, time.min, tzinfo=UTC)
+    end = datetime.combine(through + timedelta(days=1), time.min, tzinfo=UTC)
+    query = (
+        select(UTCDate(Attempt.submitted_at))
+        .where(
+            Attempt.student_id == student_id,
+            Attempt.submitted_at >= start,
+            Attempt.submitted_at < end,
+        )
+        .distinct()
+    )
+    return set(db.session.scalars(query))
+
+
+def current_streak(*, student_id: int, now: datetime) -> int:
+    """The school days in a row, up to ``now``, on which the student submitted attempts (any quest).
+
+    Days are UTC dates: an attempt late in the evening in a time zone west of UTC counts for the
+    next day. One query.
+    """
+    today = now.astimezone(UTC).date()
+    days = days_worked(student_id=student_id, since=today - STREAK_LOOKBACK, through=today)
+    return school_day_streak(days, through=today)

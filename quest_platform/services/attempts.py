@@ -14,8 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from quest_platform.extensions import db
 from quest_platform.models import (
-    Achievement,
-    AchievementAward,
     Attempt,
     PointsEntry,
     PointsReason,
@@ -23,19 +21,33 @@ from quest_platform.models import (
     QuestStatus,
     Stage,
     StageKind,
+    StageStart,
     User,
     utcnow,
 )
 from quest_platform.queries.progress import (
     AttemptResult,
-    ProgressStatus,
+    StageProgress,
     StageState,
     assignment_for,
     attempt_results,
     max_tries,
     progress_from,
 )
+from quest_platform.queries.timing import extra_seconds_for, start_of
+from quest_platform.services.achievements import (
+    STREAK_DAYS,
+    award_achievement,
+    current_streak,
+    quest_achievements,
+)
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.evidence import (
+    Screenshot,
+    check_screenshot,
+    discard_file,
+    keep_screenshot,
+)
 from quest_platform.services.grading import Grade, answer_document, grade_answer, parse_answer
 
 MAX_SUBMISSION_KEY_LENGTH = 64
@@ -50,8 +62,9 @@ def submit_attempt(
     quest: Quest,
     stage: Stage,
     answer: Mapping[str, Any],
-    started_at: datetime,
     submission_key: str,
+    started_at: datetime | None = None,
+    screenshot: Screenshot | None = None,
     now: datetime | None = None,
 ) -> Attempt:
     """Record ``student``'s ``answer`` to ``stage``, grade it, and award its points, in one commit.
@@ -62,7 +75,13 @@ def submit_attempt(
     self-check or checkpoint was already handed in, or the answer does not fit the stage.
 
     A quest closes at its due date: answers after it are refused, not recorded as late. "Late"
-    is only for timed stages, answered after their time limit plus grace.
+    is only for timed stages: their time runs from the start the server recorded (see
+    :func:`start_timed_stage`; an answer without one is refused) plus any extra time a teacher
+    gave, and an answer after that and the grace period is late. For other stages
+    ``started_at`` is when the student opened the stage (now, if not known).
+
+    ``screenshot`` is a checkpoint's uploaded image (see services/evidence.py): checked before
+    anything is written, kept in the upload folder and recorded with the attempt.
 
     ``submission_key`` makes a resent submission harmless: the same key returns the attempt it
     recorded the first time, and never a second row; another student's key is a Conflict.
@@ -71,18 +90,92 @@ def submit_attempt(
     moves the student's total for the stage to its counted score (see :func:`counted_points`).
     So a better quiz try adds the gain, a worse one under the "latest" policy a negative entry,
     and the sum of a student's entries is always their points. Achievements that the attempt
-    earns (first quest done, a perfect quiz) are awarded with their bonus points; definitions not
-    yet stored (see ``ensure_achievements``) are skipped.
+    earns are awarded with their bonus points.
     """
     key = checked_key(submission_key)
     existing = attempt_with_key(key)
     if existing is not None:
         return same_submission(existing, student=student, stage=stage)
     now = now or utcnow()
-    if stage.quest_id != quest.id:
-        raise ServiceError(_("This stage is not part of this quest."))
+    results, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
+    check_tries_left(stage, state=standing.state, tries=standing.tries)
+    extra_seconds = 0
+    if stage.kind == StageKind.TIMED:
+        start = start_of(student=student, stage=stage, try_number=standing.tries + 1)
+        if start is None:
+            raise Conflict(_("Start the timed quiz before you answer it."))
+        started_at = start.started_at
+        extra_seconds = extra_seconds_for(student=student, stage=stage)
+    started_at = started_at or now
     if started_at.tzinfo is None or started_at > now:
         raise ServiceError(_("The stage's start time could not be read."))
+
+    if screenshot is not None and "screenshot" not in evidence_kinds(stage):
+        raise ServiceError(_("This stage does not take a screenshot."), field="screenshot")
+    checked = check_screenshot(screenshot) if screenshot is not None else None
+    parsed = parse_answer(stage, answer, has_screenshot=checked is not None)
+    grade = grade_answer(
+        stage,
+        parsed,
+        elapsed_seconds=(now - started_at).total_seconds(),
+        extra_seconds=extra_seconds,
+    )
+    attempt = Attempt(
+        student_id=student.id,
+        quest_id=quest.id,
+        stage_id=stage.id,
+        started_at=started_at,
+        submitted_at=now,
+        answer=answer_document(parsed),
+        score=grade.score,
+        max_score=grade.max_score,
+        outcome=grade.outcome.value,
+        submission_key=key,
+    )
+    db.session.add(attempt)
+    evidence = None
+    try:
+        db.session.flush()
+        if checked is not None:
+            evidence = keep_screenshot(attempt=attempt, screenshot=checked)
+        results = [*results, AttemptResult(attempt.id, stage.id, grade.score, grade.outcome)]
+        settle_stage_points(attempt=attempt, stage=stage, results=results)
+        award_achievements(attempt=attempt, grade=grade, quest=quest, results=results, now=now)
+        db.session.commit()
+    except IntegrityError:
+        # The same key, sent twice at once: the other request recorded it first.
+        db.session.rollback()
+        if evidence is not None:
+            discard_file(evidence)
+        existing = attempt_with_key(key)
+        if existing is None:
+            raise
+        return same_submission(existing, student=student, stage=stage)
+    except BaseException:
+        db.session.rollback()
+        if evidence is not None:
+            discard_file(evidence)
+        raise
+    return attempt
+
+
+def evidence_kinds(stage: Stage) -> list[str]:
+    """What a checkpoint asks students to hand in: "code" (text), "screenshot", or both."""
+    if stage.kind != StageKind.CHECKPOINT:
+        return []
+    return list((stage.settings or {}).get("evidence", ["code"]))
+
+
+def open_stage(
+    *, student: User, quest: Quest, stage: Stage, now: datetime
+) -> tuple[list[AttemptResult], StageProgress]:
+    """The student's results in ``quest`` and standing in ``stage``, if they may work on it now.
+
+    Refused (NotAllowed, with the reason) when the stage is not the quest's, the quest was not
+    given to the student's classroom, has not opened, is closed, or the stage is still locked.
+    """
+    if stage.quest_id != quest.id:
+        raise ServiceError(_("This stage is not part of this quest."))
     assignment = assignment_for(student=student, quest=quest)
     if assignment is None or quest.status == QuestStatus.DRAFT:
         raise NotAllowed(_("This quest was not given to your class."))
@@ -102,37 +195,40 @@ def submit_attempt(
     standing = progress.stage_at(stage.position)
     if standing is None or not standing.unlocked:
         raise NotAllowed(_("Finish the earlier stages of this quest first."))
-    check_tries_left(stage, state=standing.state, tries=standing.tries)
+    return results, standing
 
-    parsed = parse_answer(stage, answer)
-    grade = grade_answer(stage, parsed, elapsed_seconds=(now - started_at).total_seconds())
-    attempt = Attempt(
-        student_id=student.id,
-        quest_id=quest.id,
-        stage_id=stage.id,
-        started_at=started_at,
-        submitted_at=now,
-        answer=answer_document(parsed),
-        score=grade.score,
-        max_score=grade.max_score,
-        outcome=grade.outcome.value,
-        submission_key=key,
+
+def start_timed_stage(
+    *, student: User, quest: Quest, stage: Stage, now: datetime | None = None
+) -> StageStart:
+    """Record when ``student`` starts their next try at the timed ``stage``, and return it.
+
+    The clock runs on the server from this moment. Starting again before answering returns the
+    same start (a reload or a second tab does not reset the time). Refused like an answer
+    (see :func:`open_stage`), and when the stage is not timed or its tries are used up.
+    """
+    now = now or utcnow()
+    _results, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
+    if stage.kind != StageKind.TIMED:
+        raise ServiceError(_("Only timed stages are started on a clock."))
+    check_tries_left(stage, state=standing.state, tries=standing.tries)
+    try_number = standing.tries + 1
+    start = start_of(student=student, stage=stage, try_number=try_number)
+    if start is not None:
+        return start
+    start = StageStart(
+        student_id=student.id, stage_id=stage.id, try_number=try_number, started_at=now
     )
-    db.session.add(attempt)
+    db.session.add(start)
     try:
-        db.session.flush()
-        results = [*results, AttemptResult(attempt.id, stage.id, grade.score, grade.outcome)]
-        settle_stage_points(attempt=attempt, stage=stage, results=results)
-        award_achievements(attempt=attempt, grade=grade, quest=quest, results=results, now=now)
         db.session.commit()
     except IntegrityError:
-        # The same key, sent twice at once: the other request recorded it first.
+        # Started twice at once (two tabs): the first start counts.
         db.session.rollback()
-        existing = attempt_with_key(key)
-        if existing is None:
+        start = start_of(student=student, stage=stage, try_number=try_number)
+        if start is None:
             raise
-        return same_submission(existing, student=student, stage=stage)
-    return attempt
+    return start
 
 
 def checked_key(submission_key: str) -> str:
@@ -232,42 +328,11 @@ def award_achievements(
     results: Sequence[AttemptResult],
     now: datetime,
 ) -> None:
-    """Award what this attempt earns: a perfect quiz, and the first quest done."""
-    codes = []
-    if grade.perfect:
-        codes.append("perfect-quiz")
-    progress = progress_from(quest=quest, assignment=None, results=results, now=now)
-    if progress.status == ProgressStatus.DONE:
-        codes.append("first-quest")
+    """Award what this attempt earns: a perfect quiz, a finished quest, every reflection of the
+    quest written, and five school days in a row of work (see services/achievements.py)."""
+    codes = ["perfect-quiz"] if grade.perfect else []
+    codes += quest_achievements(quest=quest, stage=attempt.stage, results=results, now=now)
+    if current_streak(student_id=attempt.student_id, now=now) >= STREAK_DAYS:
+        codes.append("five-day-streak")
     for code in codes:
-        award(code=code, attempt=attempt, now=now)
-
-
-def award(*, code: str, attempt: Attempt, now: datetime) -> None:
-    """Award achievement ``code`` to the attempt's student, once ever, with its bonus points."""
-    achievement = db.session.scalar(select(Achievement).where(Achievement.code == code))
-    if achievement is None:
-        return
-    earned = select(AchievementAward.id).where(
-        AchievementAward.achievement_id == achievement.id,
-        AchievementAward.student_id == attempt.student_id,
-    )
-    if db.session.scalar(earned) is not None:
-        return
-    awarded = AchievementAward(
-        achievement_id=achievement.id, student_id=attempt.student_id, awarded_at=now
-    )
-    db.session.add(awarded)
-    db.session.flush()
-    if achievement.points:
-        db.session.add(
-            PointsEntry(
-                student_id=attempt.student_id,
-                quest_id=attempt.quest_id,
-                stage_id=attempt.stage_id,
-                award_id=awarded.id,
-                points=achievement.points,
-                reason=PointsReason.ACHIEVEMENT.value,
-                created_at=now,
-            )
-        )
+        award_achievement(code=code, attempt=attempt, now=now)

@@ -61,9 +61,13 @@ class SelfCheckAnswer:
 
 @dataclass(frozen=True)
 class CheckpointAnswer:
-    """Evidence for a teacher to review: for now, a text such as a code snippet."""
+    """Evidence for a teacher to review: a text such as a code snippet, and/or a screenshot.
+
+    The screenshot itself is kept apart (services/evidence.py); ``screenshot`` says there is one.
+    """
 
     evidence: str
+    screenshot: bool = False
 
 
 StageAnswer = QuizAnswer | LessonAnswer | ReflectionAnswer | SelfCheckAnswer | CheckpointAnswer
@@ -98,8 +102,13 @@ def questions_of(stage: Stage) -> list[Mapping[str, Any]]:
     return list((stage.settings or {}).get("questions", []))
 
 
-def parse_answer(stage: Stage, raw: Mapping[str, Any]) -> StageAnswer:
+def parse_answer(
+    stage: Stage, raw: Mapping[str, Any], *, has_screenshot: bool = False
+) -> StageAnswer:
     """Turn the submitted document ``raw`` into the typed answer ``stage`` asks for.
+
+    ``has_screenshot`` says a checkpoint's answer comes with a screenshot, so its written
+    evidence may be empty.
 
     Raises ServiceError, naming the problem, for any other shape: a wrong type, an unknown
     question, a choice out of range, or a text over its limit.
@@ -114,15 +123,33 @@ def parse_answer(stage: Stage, raw: Mapping[str, Any]) -> StageAnswer:
                 raise ServiceError(_("Confirm that you worked through the lesson."))
             return LessonAnswer()
         case StageKind.REFLECTION:
-            return ReflectionAnswer(text_field(raw.get("text"), field="text"))
+            text = text_field(raw.get("text"), field="text")
+            minimum = (stage.settings or {}).get("min_length", 0)
+            if len(text) < minimum:
+                # Refused rather than recorded as failed: nothing is lost, the student writes on.
+                raise ServiceError(
+                    _(
+                        "Write at least %(min)d characters; so far you have %(count)d.",
+                        min=minimum,
+                        count=len(text),
+                    ),
+                    field="text",
+                )
+            return ReflectionAnswer(text)
         case StageKind.SELF_CHECK:
             items = (stage.settings or {}).get("items", [])
-            return SelfCheckAnswer(indexes(raw.get("ticked"), len(items), field="ticked"))
+            ticked = indexes(raw.get("ticked"), len(items), field="ticked")
+            if len(ticked) < len(items):
+                raise ServiceError(
+                    _("Tick every item once it is true for you; come back when it is."),
+                    field="ticked",
+                )
+            return SelfCheckAnswer(ticked)
         case StageKind.CHECKPOINT:
-            evidence = text_field(raw.get("evidence"), field="evidence")
-            if not evidence:
+            evidence = text_field(raw.get("evidence", ""), field="evidence")
+            if not evidence and not has_screenshot:
                 raise ServiceError(_("Add your evidence before you submit."), field="evidence")
-            return CheckpointAnswer(evidence)
+            return CheckpointAnswer(evidence, screenshot=has_screenshot)
         case _:
             raise ServiceError(_("This kind of stage cannot be answered here yet."))
 
@@ -220,12 +247,20 @@ def passed_or_failed(stage: Stage, passed: bool) -> Grade:
     )
 
 
-def is_late(stage: Stage, elapsed_seconds: float) -> bool:
-    """Whether an answer to a timed stage came after its time limit and grace period."""
+def grace_seconds(stage: Stage) -> int:
+    """Seconds after a timed stage's limit during which an answer still counts as on time."""
+    grace = (stage.settings or {}).get("grace_seconds", DEFAULT_GRACE_SECONDS)
+    return grace if isinstance(grace, int) and grace >= 0 else DEFAULT_GRACE_SECONDS
+
+
+def is_late(stage: Stage, elapsed_seconds: float, *, extra_seconds: int = 0) -> bool:
+    """Whether an answer to a timed stage came after its time limit and grace period.
+
+    ``extra_seconds`` is the extra time a teacher gave this student on the stage.
+    """
     if stage.kind != StageKind.TIMED or not stage.time_limit_seconds:
         return False
-    grace = (stage.settings or {}).get("grace_seconds", DEFAULT_GRACE_SECONDS)
-    return elapsed_seconds > stage.time_limit_seconds + grace
+    return elapsed_seconds > stage.time_limit_seconds + extra_seconds + grace_seconds(stage)
 
 
 def late_grade(stage: Stage, grade: Grade) -> Grade:
@@ -241,7 +276,9 @@ def late_grade(stage: Stage, grade: Grade) -> Grade:
     )
 
 
-def grade_answer(stage: Stage, answer: StageAnswer, *, elapsed_seconds: float = 0.0) -> Grade:
+def grade_answer(
+    stage: Stage, answer: StageAnswer, *, elapsed_seconds: float = 0.0, extra_seconds: int = 0
+) -> Grade:
     """Grade ``answer`` (from :func:`parse_answer`) to ``stage``, given the seconds it took.
 
     Lessons pass when confirmed, reflections when at least the stage's ``min_length`` long,
@@ -252,7 +289,8 @@ def grade_answer(stage: Stage, answer: StageAnswer, *, elapsed_seconds: float = 
     match answer:
         case QuizAnswer():
             grade = grade_quiz(stage, answer)
-            return late_grade(stage, grade) if is_late(stage, elapsed_seconds) else grade
+            late = is_late(stage, elapsed_seconds, extra_seconds=extra_seconds)
+            return late_grade(stage, grade) if late else grade
         case LessonAnswer():
             return passed_or_failed(stage, answer.confirmed)
         case ReflectionAnswer():
@@ -263,6 +301,17 @@ def grade_answer(stage: Stage, answer: StageAnswer, *, elapsed_seconds: float = 
         case CheckpointAnswer():
             return Grade(score=None, max_score=float(stage.points), outcome=Outcome.PENDING_REVIEW)
     raise ServiceError(_("The answer could not be read."))
+
+
+def feedback_of(stage: Stage, document: Mapping[str, Any]) -> tuple[QuestionFeedback, ...]:
+    """Per-question feedback on a recorded quiz answer, as it grades against the stage today."""
+    if stage.kind not in (StageKind.QUIZ, StageKind.TIMED):
+        return ()
+    try:
+        answer = parse_quiz(stage, document.get("responses", {}))
+    except ServiceError:
+        return ()
+    return grade_quiz(stage, answer).feedback
 
 
 def answer_document(answer: StageAnswer) -> dict[str, Any]:
@@ -282,5 +331,5 @@ def answer_document(answer: StageAnswer) -> dict[str, Any]:
         case SelfCheckAnswer():
             return {"ticked": sorted(answer.ticked)}
         case CheckpointAnswer():
-            return {"evidence": answer.evidence}
+            return {"evidence": answer.evidence, "screenshot": answer.screenshot}
     raise ServiceError(_("The answer could not be read."))

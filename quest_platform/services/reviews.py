@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from quest_platform.extensions import db
 from quest_platform.models import Attempt, Outcome, Review, ReviewKind, User
 from quest_platform.queries.attempts import may_see_attempt
+from quest_platform.services.achievements import award_review_achievements
 from quest_platform.services.attempts import settle_reviewed_points
 from quest_platform.services.audit import record_change
 from quest_platform.services.errors import NotAllowed, ServiceError
@@ -29,7 +30,10 @@ def review_attempt(
     """Record a teacher's score and outcome for ``attempt``; the attempt itself never changes.
 
     Marking a waiting checkpoint may carry feedback; changing a result needs a reason. Either way
-    the review is audited, and the latest review decides the attempt's result from then on.
+    the review is audited, and the latest review decides the attempt's result from then on. The
+    student's points follow it, with the bonus of any achievement the new result earns (a
+    checkpoint passed on the first try, a quest finished, every reflection written); a later
+    review never takes a badge back.
     """
     if not may_see_attempt(staff=by, attempt=attempt):
         raise NotAllowed(_("You can only review attempts of your own students."))
@@ -65,6 +69,7 @@ def review_attempt(
     )
     # The student's points follow the result that counts now.
     settle_reviewed_points(attempt=attempt)
+    award_review_achievements(review=review, attempt=attempt)
     db.session.commit()
     db.session.expire(attempt, ["reviews"])
     return review

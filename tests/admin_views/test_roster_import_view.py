@@ -167,7 +167,7 @@ def test_a_request_over_the_platform_limit_gets_the_site_error_page(teacher_clie
             'Content-Disposition: form-data; name="roster_file"; filename="roster.csv"\r\n'
             "Content-Type: text/csv\r\n\r\n"
         ).encode()
-        + b"x" * (3 * 1024 * 1024)
+        + b"x" * (6 * 1024 * 1024)
         + f"\r\n--{boundary}--\r\n".encode()
     )
     response = teacher_client.post(

@@ -22,7 +22,16 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 
 from admin_views.base import ScopedAjaxLoader
-from quest_platform.models import Classroom, Enrollment, Quest, QuestStatus, User
+from quest_platform.models import (
+    Classroom,
+    Enrollment,
+    Quest,
+    QuestStatus,
+    StageKind,
+    TimeExtension,
+    User,
+)
+from quest_platform.services.time_extensions import grant_time_extension
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,16 @@ VIEWS = [
         changed=lambda attempt: (attempt.result, len(attempt.reviews)),
         filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
     ),
+    # Extra time is granted, never edited or deleted: no edit form, no bulk action.
+    ViewCase(
+        name="time-extension",
+        own=lambda school: school.extension,
+        other=lambda school: school.other_extension,
+        marker=lambda extension: extension.reason,
+        title=lambda extension: extension.granted_at.strftime("%Y-%m-%d %H:%M UTC"),
+        changed=lambda extension: (extension.extra_seconds, extension.reason),
+        filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
+    ),
     ViewCase(
         name="award",
         own=lambda school: school.award,
@@ -172,6 +191,18 @@ def school(school, make, db):
     )
     school.other_published_quest = quest_by(
         school.other_teacher, "second-teachers-published", publish=True
+    )
+
+    def extension_for(student: User, quest: Quest, teacher: User) -> TimeExtension:
+        stage = next(stage for stage in quest.stages if stage.kind == StageKind.TIMED)
+        reason = f"Extra time for {student.username}"
+        return grant_time_extension(
+            student=student, stage=stage, extra_seconds=600, reason=reason, by=teacher
+        )
+
+    school.extension = extension_for(school.student, school.quest, school.teacher)
+    school.other_extension = extension_for(
+        school.other_student, school.other_quest, school.other_teacher
     )
     return school
 

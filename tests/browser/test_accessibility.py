@@ -8,7 +8,9 @@ are checked here too: pages reflow at 320 CSS pixels, and keyboard focus is alwa
 
 from __future__ import annotations
 
+import io
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +20,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from helpers import PASSWORD
+from PIL import Image
 from playwright.sync_api import Locator, Page
 from sqlalchemy import select
 
@@ -27,13 +30,18 @@ from quest_platform.models import (
     Attempt,
     AuditEntry,
     Classroom,
+    PointsEntry,
+    PointsReason,
     Quest,
+    TimeExtension,
     User,
     utcnow,
 )
 from quest_platform.services.accounts import reset_student_password, update_preferences
 from quest_platform.services.achievements import ensure_achievements
+from quest_platform.services.attempts import submit_attempt
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
+from quest_platform.services.time_extensions import grant_time_extension
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE = Axe()
@@ -519,6 +527,74 @@ def admin_attempt_reviewed(page: Page, people: People) -> None:
     assert page.locator("#reviews-title + .table-scroll tbody tr").count() == 1
 
 
+# Extra time: a late answer at the timed stage, and ten more minutes for its student.
+
+
+def extra_time_records(people: People) -> tuple[Attempt, TimeExtension]:
+    """Teaching records, a late answer at the timed stage, and extra time for its student."""
+    quest = teaching_records(people).quest
+    stage = next(stage for stage in quest.stages if stage.kind == "timed")
+    now = utcnow()
+    attempt = Attempt(
+        student=people.student,
+        quest=quest,
+        stage=stage,
+        started_at=now - timedelta(minutes=3),
+        submitted_at=now,
+        answer={"answers": {"q1": [1]}, "elapsed_seconds": 180},
+        score=0.0,
+        max_score=float(stage.points),
+        outcome="late",
+    )
+    db.session.add(attempt)
+    db.session.commit()
+    extension = grant_time_extension(
+        student=people.student,
+        stage=stage,
+        extra_seconds=600,
+        reason="Uses a screen reader.",
+        by=people.teacher,
+    )
+    return attempt, extension
+
+
+def admin_attempt_timed(page: Page, people: People) -> None:
+    # The extra time given so far, and the link to give more.
+    attempt, _extension = extra_time_records(people)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/attempt/details/?id={attempt.id}")
+    assert page.locator("a[href*='/admin/time-extension/new/']").count() == 1
+
+
+def admin_time_extensions(page: Page, people: People) -> None:
+    extra_time_records(people)
+    sign_in(page, people.teacher)
+    page.goto("/admin/time-extension/")
+    assert page.locator(".admin-table tbody tr").count() == 1
+
+
+def admin_time_extension_details(page: Page, people: People) -> None:
+    _attempt, extension = extra_time_records(people)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/time-extension/details/?id={extension.id}")
+
+
+def admin_time_extension_new(page: Page, people: People) -> None:
+    # Reached from the timed attempt: its student and stage are chosen.
+    admin_attempt_timed(page, people)
+    with page.expect_navigation():
+        page.locator("a[href*='/admin/time-extension/new/']").click()
+    assert page.locator("#stage option[selected]").count() == 1
+
+
+def admin_time_extension_new_with_errors(page: Page, people: People) -> None:
+    # Zero minutes: the form again, with the error on the minutes (422).
+    admin_time_extension_new(page, people)
+    page.fill("#minutes", "0")
+    submit(page)
+    assert page.locator("#minutes[aria-invalid=true]").count() == 1
+
+
 def admin_assignments(page: Page, people: People) -> None:
     teaching_records(people)
     sign_in(page, people.teacher)
@@ -553,6 +629,235 @@ def admin_audit_details(page: Page, people: People) -> None:
     assert page.locator(".audit-changes tbody tr").count() > 1
 
 
+# Leaderboards: a tie, a student who opted out, personal bests with a quiz score.
+
+
+def leaderboard_records(people: People) -> Quest:
+    """Teaching records plus points for every student; the last student opted out."""
+    quest = teaching_records(people).quest
+    for student, points in zip(people.students, (20, 20, 5), strict=True):
+        attempt = Attempt(
+            student=student,
+            quest=quest,
+            stage=quest.stages[2],
+            started_at=utcnow() - timedelta(minutes=5),
+            answer={"evidence": {"code": "print('hello')"}},
+            max_score=float(quest.stages[2].points),
+            outcome="pending_review",
+        )
+        db.session.add(attempt)
+        db.session.flush()
+        db.session.add(
+            PointsEntry(
+                student_id=student.id,
+                quest_id=quest.id,
+                stage_id=attempt.stage_id,
+                attempt_id=attempt.id,
+                points=points,
+                reason=PointsReason.STAGE_SCORE.value,
+            )
+        )
+    people.students[-1].leaderboard_opt_in = False
+    db.session.commit()
+    return quest
+
+
+def student_leaderboard(page: Page, people: People) -> None:
+    leaderboard_records(people)
+    sign_in(page, people.student)
+    page.goto(f"/leaderboards/classrooms/{people.classroom.id}")
+    assert page.locator("tr[aria-current=true]").count() == 1
+
+
+def student_quest_leaderboard(page: Page, people: People) -> None:
+    quest = leaderboard_records(people)
+    sign_in(page, people.student)
+    page.goto(f"/leaderboards/classrooms/{people.classroom.id}/quests/{quest.slug}")
+
+
+def student_leaderboard_opted_out(page: Page, people: People) -> None:
+    leaderboard_records(people)
+    sign_in(page, people.students[-1])
+    page.goto(f"/leaderboards/classrooms/{people.classroom.id}")
+
+
+def student_leaderboard_turned_off(page: Page, people: People) -> None:
+    leaderboard_records(people)
+    people.classroom.leaderboard_enabled = False
+    db.session.commit()
+    sign_in(page, people.student)
+    page.goto(f"/leaderboards/classrooms/{people.classroom.id}")
+    assert page.locator("main table").count() == 1  # the personal bests only
+
+
+def teacher_leaderboard(page: Page, people: People) -> None:
+    leaderboard_records(people)
+    people.classroom.leaderboard_enabled = False
+    db.session.commit()
+    sign_in(page, people.teacher)
+    page.goto(f"/leaderboards/classrooms/{people.classroom.id}")
+
+
+def teacher_leaderboards(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto("/leaderboards/")
+
+
+# The student portal: a quest with every kind of stage, the checkpoint taking a screenshot.
+
+PORTAL_STAGES = [
+    *QUEST_STAGES[:2],
+    StageDraft(
+        "checkpoint",
+        "Show your login",
+        settings={
+            "prompt": "Paste your route and a screenshot of it working.",
+            "rubric": ["Runs"],
+            "evidence": ["code", "screenshot"],
+        },
+    ),
+    StageDraft(
+        "reflection", "Looking back", settings={"prompt": "What surprised you?", "min_length": 40}
+    ),
+    *QUEST_STAGES[4:],
+    StageDraft("lesson", "Signing out", "`session.clear()` ends the session."),
+]
+# A right answer to each stage the student hands in before the one under test.
+PORTAL_ANSWERS: dict[str, dict[str, Any]] = {
+    "lesson": {"confirmed": True},
+    "quiz": {"responses": {"q1": [1], "q2": "POST"}},
+    "checkpoint": {"evidence": "@app.post('/login')\ndef login(): ..."},
+    "reflection": {"text": "That the whole session can live in a signed cookie."},
+    "self_check": {"ticked": [0, 1]},
+}
+
+
+def portal_quest(people: People, *, done: int = 0) -> Quest:
+    """The portal quest, assigned to the class; the student has handed in its first ``done``
+    stages (a perfect quiz among them earns a badge; the checkpoint waits for review)."""
+    quest = create_quest(
+        slug="logins",
+        title="Logins for real",
+        theme="Digital Famine",
+        summary="Sign users in and out safely.",
+        stages=PORTAL_STAGES,
+        author=people.teacher,
+    )
+    publish_quest(quest=quest, by=people.teacher)
+    opens = utcnow() - timedelta(days=1)
+    assign_quest(
+        quest=quest,
+        classroom=people.classroom,
+        opens_at=opens,
+        due_at=opens + timedelta(days=14),
+        by=people.teacher,
+    )
+    for stage in quest.stages[:done]:
+        submit_attempt(
+            student=people.student,
+            quest=quest,
+            stage=stage,
+            answer=PORTAL_ANSWERS[stage.kind],
+            submission_key=secrets.token_urlsafe(16),
+        )
+    return quest
+
+
+def png_file() -> dict[str, Any]:
+    """A small PNG screenshot, as Playwright uploads it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (240, 160), "#1d4ed8").save(buffer, format="PNG")
+    return {"name": "login.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
+def quest_map(page: Page, people: People) -> None:
+    portal_quest(people, done=1)
+    sign_in(page, people.student)
+    page.goto("/quests")
+    assert page.locator(".quest-card").count() == 1
+
+
+def quest_map_empty(page: Page, people: People) -> None:
+    sign_in(page, people.student)
+    page.goto("/quests")
+
+
+def stage_lesson(page: Page, people: People) -> None:
+    # A highlighted code block and a table in the lesson text.
+    portal_quest(people)
+    sign_in(page, people.student)
+    page.goto("/quests/logins/1")
+
+
+def stage_quiz_feedback(page: Page, people: People) -> None:
+    # Both answers wrong: the result with feedback on each question, and the form again.
+    portal_quest(people, done=1)
+    sign_in(page, people.student)
+    page.goto("/quests/logins/2")
+    page.check("#q-q1-0")
+    page.fill("#q-q2-answer", "GET")
+    submit(page)
+    assert page.locator(".feedback-list li.incorrect").count() == 2
+
+
+def stage_reflection_with_errors(page: Page, people: People) -> None:
+    # Too short: the error summary, and the message on the field (422).
+    portal_quest(people, done=3)
+    sign_in(page, people.student)
+    page.goto("/quests/logins/4")
+    page.fill("#text", "Cookies.")
+    submit(page)
+    assert page.locator(".error-summary").count() == 1
+    assert page.locator("#text[aria-invalid=true]").count() == 1
+
+
+def stage_checkpoint(page: Page, people: People) -> None:
+    # Code, a screenshot and its description.
+    portal_quest(people, done=2)
+    sign_in(page, people.student)
+    page.goto("/quests/logins/3")
+    assert page.locator("#screenshot").count() == 1
+
+
+def stage_checkpoint_handed_in(page: Page, people: People) -> None:
+    # Waiting for review: the code and the screenshot handed in.
+    stage_checkpoint(page, people)
+    page.fill("#evidence", "@app.post('/login')\ndef login(): ...")
+    page.set_input_files("#screenshot", files=[png_file()])
+    page.fill("#alt_text", "The app says Welcome back after signing in.")
+    submit(page)
+    assert page.locator("#result .evidence-image").count() == 1
+
+
+def stage_timed(page: Page, people: People) -> None:
+    # Before the clock starts: the rules and the button only.
+    portal_quest(people, done=5)
+    sign_in(page, people.student)
+    page.goto("/quests/logins/6")
+
+
+def stage_timed_running(page: Page, people: People) -> None:
+    # The clock running, with its status region, above the questions.
+    stage_timed(page, people)
+    submit(page)
+    assert page.locator("#countdown [role=status]").count() == 1
+
+
+def stage_locked(page: Page, people: People) -> None:
+    portal_quest(people)
+    sign_in(page, people.student)
+    response = page.goto("/quests/logins/7")
+    assert response is not None
+    assert response.status == 403
+
+
+def student_profile_progress(page: Page, people: People) -> None:
+    # Points, the quest in progress, badges earned (a perfect quiz, every reflection) and not.
+    portal_quest(people, done=5)
+    student_profile(page, people)
+    assert page.locator(".badge-earned").count() == 2
+
+
 def forbidden(page: Page, people: People) -> None:
     sign_in(page, people.student)
     page.goto("/admin/")
@@ -571,6 +876,17 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "student-profile": student_profile,
     "student-profile-saved": student_profile_saved,
     "student-profile-errors": student_profile_with_errors,
+    "student-profile-progress": student_profile_progress,
+    "quest-map": quest_map,
+    "quest-map-empty": quest_map_empty,
+    "stage-lesson": stage_lesson,
+    "stage-quiz-feedback": stage_quiz_feedback,
+    "stage-reflection-errors": stage_reflection_with_errors,
+    "stage-checkpoint": stage_checkpoint,
+    "stage-checkpoint-handed-in": stage_checkpoint_handed_in,
+    "stage-timed": stage_timed,
+    "stage-timed-running": stage_timed_running,
+    "stage-locked": stage_locked,
     "teacher-profile": teacher_profile,
     "change-password": change_password,
     "change-password-errors": change_password_with_errors,
@@ -605,10 +921,21 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "admin-attempt-review": admin_attempt_review,
     "admin-attempt-review-errors": admin_attempt_review_with_errors,
     "admin-attempt-reviewed": admin_attempt_reviewed,
+    "admin-attempt-timed": admin_attempt_timed,
+    "admin-time-extensions": admin_time_extensions,
+    "admin-time-extension-details": admin_time_extension_details,
+    "admin-time-extension-new": admin_time_extension_new,
+    "admin-time-extension-new-errors": admin_time_extension_new_with_errors,
     "admin-assignments": admin_assignments,
     "admin-assignment-new-errors": admin_assignment_new_with_errors,
     "admin-awards": admin_awards,
     "admin-audit-details": admin_audit_details,
+    "student-leaderboard": student_leaderboard,
+    "student-quest-leaderboard": student_quest_leaderboard,
+    "student-leaderboard-opted-out": student_leaderboard_opted_out,
+    "student-leaderboard-turned-off": student_leaderboard_turned_off,
+    "teacher-leaderboard": teacher_leaderboard,
+    "teacher-leaderboards": teacher_leaderboards,
     "forbidden": forbidden,
 }
 

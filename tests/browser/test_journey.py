@@ -59,16 +59,16 @@ def test_student_joins_sets_preferences_signs_out_and_in(
     page.get_by_role("navigation").get_by_role("link", name="Join a class").click()
     expect(page).to_have_url(re.compile(r"/accounts/join$"))
 
-    # Registering with the join code signs the student in on their profile.
+    # Registering with the join code signs the student in on their quests.
     page.get_by_label("Classroom join code").fill(classroom.join_code)
     page.get_by_label("Username").fill(USERNAME)
     page.get_by_label("Display name").fill("Ada Lovelace")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
-    expect(page).to_have_url(re.compile(r"/accounts/profile$"))
+    expect(page).to_have_url(re.compile(r"/quests$"))
     expect(page.get_by_role("status")).to_contain_text("Welcome, Ada Lovelace!")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My profile")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My quests")
     expect(page.locator("html")).to_have_attribute("data-theme", "light")
 
     # From the top of the page, Tab reaches the skip link first; it moves focus to <main>.
@@ -78,6 +78,10 @@ def test_student_joins_sets_preferences_signs_out_and_in(
     assert_focus_visible(page)
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+
+    # The profile holds the preferences.
+    page.get_by_role("link", name="My profile").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My profile")
 
     # Choose Español and the dark theme, and save, with the keyboard only.
     tab_to(page, "#language")
@@ -115,7 +119,7 @@ def test_student_joins_sets_preferences_signs_out_and_in(
     page.locator("#password").fill(PASSWORD)
     with page.expect_navigation():
         page.locator("#password").press("Enter")
-    expect(page).to_have_url(re.compile(r"/accounts/profile$"))
+    expect(page).to_have_url(re.compile(r"/quests$"))
     expect(html).to_have_attribute("data-theme", "dark")
     expect(html).to_have_attribute("lang", "es")
     expect(header.get_by_role("button", name=spanish("Sign out"))).to_be_visible()

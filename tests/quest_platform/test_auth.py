@@ -45,9 +45,7 @@ def test_usernames_are_not_case_sensitive(client, make):
     assert sign_in(client, student.username.upper()).status_code == 302
 
 
-@pytest.mark.parametrize(
-    ("role", "landing"), [("student", "/accounts/profile"), ("teacher", "/admin/")]
-)
+@pytest.mark.parametrize(("role", "landing"), [("student", "/quests"), ("teacher", "/admin/")])
 def test_start_sends_each_role_to_its_own_page(client, make, login_as, role, landing):
     login_as(getattr(make, role)())
     response = client.get("/start")

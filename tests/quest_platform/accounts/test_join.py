@@ -39,15 +39,15 @@ def test_join_page_explains_the_join_code(client):
     assert "join code" in page.get_data(as_text=True)
 
 
-def test_joining_signs_the_student_in_and_lands_on_the_profile(client, db, classroom):
+def test_joining_signs_the_student_in_and_lands_on_their_quests(client, db, classroom):
     response = post_form(client, "/accounts/join", join_form(classroom))
     assert response.status_code == 302
-    assert response.headers["Location"] == "/accounts/profile"
+    assert response.headers["Location"] == "/quests"
+    assert "Welcome, Grace Hopper!" in client.get("/quests").get_data(as_text=True)
 
     profile = client.get("/accounts/profile")
     assert profile.status_code == 200
     text = profile.get_data(as_text=True)
-    assert "Welcome, Grace Hopper!" in text
     assert "grace.h" in text
     assert classroom.name in text
 
@@ -109,7 +109,7 @@ def test_the_form_keeps_what_was_typed_except_passwords(client, classroom):
 
 def test_an_oversized_form_gets_the_too_large_page(client, db, classroom):
     before = rows_written(db)
-    form = join_form(classroom, display_name="x" * (3 * 1024 * 1024))
+    form = join_form(classroom, display_name="x" * (6 * 1024 * 1024))
     response = post_form(client, "/accounts/join", form)
     assert response.status_code == 413
     text = response.get_data(as_text=True)

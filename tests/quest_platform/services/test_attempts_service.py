@@ -19,11 +19,16 @@ from quest_platform.models import (
     PointsReason,
     Quest,
     QuestAssignment,
+    StageKind,
     User,
     utcnow,
 )
 from quest_platform.services.achievements import ensure_achievements
-from quest_platform.services.attempts import settle_reviewed_points, submit_attempt
+from quest_platform.services.attempts import (
+    settle_reviewed_points,
+    start_timed_stage,
+    submit_attempt,
+)
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
 from quest_platform.services.quests import StageDraft, create_quest, publish_quest
 from quest_platform.services.reviews import review_attempt
@@ -61,10 +66,19 @@ class Player:
     ) -> Attempt:
         self.keys += 1
         now = now or utcnow()
+        stage = self.quest.stages[position - 1]
+        if stage.kind == StageKind.TIMED:
+            # The clock of a timed stage runs from the start the server recorded.
+            start_timed_stage(
+                student=student or self.student,
+                quest=self.quest,
+                stage=stage,
+                now=now - timedelta(seconds=seconds),
+            )
         return submit_attempt(
             student=student or self.student,
             quest=self.quest,
-            stage=self.quest.stages[position - 1],
+            stage=stage,
             answer=PASSING[position] if answer is None else answer,
             started_at=now - timedelta(seconds=seconds),
             submission_key=f"{self.student.id}-{position}-{self.keys}" if key is None else key,
@@ -250,10 +264,12 @@ def test_a_handed_in_stage_cannot_be_handed_in_again(player: Player) -> None:
     assert ledger(player.student) == [10]
 
 
-def test_a_failed_reflection_may_be_written_again(player: Player) -> None:
+def test_a_reflection_too_short_is_refused_and_may_be_written_on(player: Player) -> None:
     player.complete_through(3)
 
-    assert player.submit(4, {"text": "Too short."}).outcome == Outcome.FAILED
+    with pytest.raises(ServiceError, match="at least 50 characters"):
+        player.submit(4, {"text": "Too short."})
+    assert count_attempts(player.student) == 3
     assert player.submit(4).outcome == Outcome.PASSED
 
 
@@ -279,8 +295,9 @@ def test_the_ledger_keeps_the_best_score_under_the_best_policy(make) -> None:
     for answer in (HALF, RIGHT, WRONG, HALF):
         player.submit(1, answer)
 
-    assert ledger(player.student) == [10, 10]
-    assert sum(ledger(player.student)) == 20
+    stage_points = ledger(player.student, reason=PointsReason.STAGE_SCORE)
+    assert stage_points == [10, 10]
+    assert sum(stage_points) == 20
 
 
 def test_the_ledger_follows_the_latest_score_under_the_latest_policy(make) -> None:
@@ -288,8 +305,9 @@ def test_the_ledger_follows_the_latest_score_under_the_latest_policy(make) -> No
     for answer in (HALF, RIGHT, WRONG, HALF):
         player.submit(1, answer)
 
-    assert ledger(player.student) == [10, 10, -20, 10]
-    assert sum(ledger(player.student)) == 10
+    stage_points = ledger(player.student, reason=PointsReason.STAGE_SCORE)
+    assert stage_points == [10, 10, -20, 10]
+    assert sum(stage_points) == 10
 
 
 def test_quiz_scores_round_half_up_into_whole_points(make) -> None:
@@ -340,11 +358,12 @@ def test_a_perfect_quiz_earns_its_achievement_and_bonus_once(make) -> None:
     assert sum(ledger(player.student)) == 30
 
 
-def test_achievements_not_yet_defined_are_skipped(make) -> None:
+def test_achievements_not_yet_stored_are_stored_when_first_earned(make) -> None:
     player = quiz_quest(make)
 
     assert player.submit(1, RIGHT).outcome == Outcome.PASSED
-    assert awards_of(player.student) == []
+    assert awards_of(player.student) == ["perfect-quiz"]
+    assert ledger(player.student, reason=PointsReason.ACHIEVEMENT) == [10]
 
 
 def test_finishing_a_quest_earns_the_first_quest_achievement(player: Player, make) -> None:
@@ -356,17 +375,22 @@ def test_finishing_a_quest_earns_the_first_quest_achievement(player: Player, mak
     for position in range(4, 8):
         player.submit(position)
 
-    assert awards_of(player.student) == ["first-quest", "perfect-quiz"]
+    assert awards_of(player.student) == [
+        "all-reflections",
+        "checkpoint-first-time",
+        "first-quest",
+        "perfect-quiz",
+    ]
     # Every stage, the checkpoint's points coming with its review, plus bonuses.
     assert sum(ledger(player.student, reason=PointsReason.STAGE_SCORE)) == 70
-    assert sum(ledger(player.student, reason=PointsReason.ACHIEVEMENT)) == 30
+    assert sum(ledger(player.student, reason=PointsReason.ACHIEVEMENT)) == 20 + 15 + 10 + 10
 
 
 def test_a_quest_with_a_checkpoint_still_waiting_is_not_done(player: Player) -> None:
     ensure_achievements()
     player.complete_through(7)
 
-    assert awards_of(player.student) == ["perfect-quiz"]
+    assert awards_of(player.student) == ["all-reflections", "perfect-quiz"]
 
 
 def test_a_reviewed_checkpoint_settles_its_points(player: Player) -> None:
@@ -379,6 +403,9 @@ def test_a_reviewed_checkpoint_settles_its_points(player: Player) -> None:
     settle_reviewed_points(attempt=checkpoint)
     db.session.commit()
 
-    assert ledger(player.student, stage_id=checkpoint.stage_id) == [8]
+    stage_points = ledger(
+        player.student, stage_id=checkpoint.stage_id, reason=PointsReason.STAGE_SCORE
+    )
+    assert stage_points == [8]
     entry = db.session.scalars(select(PointsEntry).where(PointsEntry.attempt_id == checkpoint.id))
     assert entry.one().points == 8

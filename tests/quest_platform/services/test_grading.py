@@ -171,8 +171,10 @@ def test_a_reflection_passes_at_its_minimum_length() -> None:
     on = stage(StageKind.REFLECTION, {"prompt": "Why?", "min_length": 10})
 
     assert grade(on, {"text": "  0123456789  "}).outcome == Outcome.PASSED
-    short = grade(on, {"text": "012345678"})
-    assert (short.score, short.outcome) == (0.0, Outcome.FAILED)
+    # Too short is refused, not recorded as failed: the student writes on.
+    with pytest.raises(ServiceError, match="at least 10 characters; so far you have 9") as refused:
+        parse_answer(on, {"text": "012345678"})
+    assert refused.value.field == "text"
 
 
 @pytest.mark.parametrize(
@@ -189,7 +191,9 @@ def test_a_self_check_passes_when_every_item_is_ticked() -> None:
     on = stage(StageKind.SELF_CHECK, {"items": ["Tested", "Reviewed", "Shipped"]})
 
     assert grade(on, {"ticked": [2, 0, 1]}).outcome == Outcome.PASSED
-    assert grade(on, {"ticked": [0, 1]}).outcome == Outcome.FAILED
+    with pytest.raises(ServiceError, match="Tick every item") as refused:
+        parse_answer(on, {"ticked": [0, 1]})
+    assert refused.value.field == "ticked"
     for ticked in ([3], [0, 0], "all", None):
         with pytest.raises(ServiceError, match="listed answers"):
             parse_answer(on, {"ticked": ticked})
@@ -222,7 +226,7 @@ def test_an_answer_that_is_not_a_document_is_refused() -> None:
         (LessonAnswer(), {"confirmed": True}),
         (ReflectionAnswer("Why"), {"text": "Why"}),
         (SelfCheckAnswer(frozenset({1, 0})), {"ticked": [0, 1]}),
-        (CheckpointAnswer("code"), {"evidence": "code"}),
+        (CheckpointAnswer("code"), {"evidence": "code", "screenshot": False}),
     ],
 )
 def test_answers_are_stored_as_plain_documents(answer: Any, document: dict[str, Any]) -> None:

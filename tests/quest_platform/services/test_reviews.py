@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from quest_platform.models import Attempt, AuditEntry, Outcome, PointsEntry, Review, ReviewKind
+from quest_platform.models import (
+    Attempt,
+    AuditEntry,
+    Outcome,
+    PointsEntry,
+    PointsReason,
+    Review,
+    ReviewKind,
+)
 from quest_platform.services import ServiceError
 from quest_platform.services.errors import NotAllowed
 from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt
@@ -156,9 +164,10 @@ def test_every_review_is_audited_with_the_result_it_replaces(db, school):
 
 
 def points_of(db, student) -> int:
+    """The student's points for stage scores (an achievement's bonus aside)."""
     db.session.expire_all()
     query = select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
-        PointsEntry.student_id == student.id
+        PointsEntry.student_id == student.id, PointsEntry.reason == PointsReason.STAGE_SCORE
     )
     return db.session.scalar(query)
 

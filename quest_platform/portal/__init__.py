@@ -1,0 +1,1 @@
+"""The student portal: the quest map, the stage player, and checkpoint screenshots."""

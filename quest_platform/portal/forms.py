@@ -1,0 +1,93 @@
+"""Reading the stage player's forms into the answer documents the attempts service grades."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from quest_platform.models import Stage, StageKind
+from quest_platform.services.evidence import MAX_SCREENSHOT_BYTES, Screenshot
+from quest_platform.services.grading import questions_of
+
+
+def answer_from(stage: Stage, form: MultiDict[str, str]) -> dict[str, Any]:
+    """The answer document for ``stage`` from the player's form fields.
+
+    Only reshapes what was sent (choice numbers become whole numbers); whether it fits the
+    stage is for the service to say, so a tampered form gets the service's clear refusal.
+    """
+    match stage.kind:
+        case StageKind.QUIZ | StageKind.TIMED:
+            responses: dict[str, Any] = {}
+            for question in questions_of(stage):
+                name = f"q-{question.get('id')}"
+                if question.get("type") == "short":
+                    if name in form:
+                        responses[str(question.get("id"))] = form.get(name, "")
+                elif name in form:
+                    responses[str(question.get("id"))] = [
+                        number(value) for value in form.getlist(name)
+                    ]
+            return {"responses": responses}
+        case StageKind.LESSON:
+            return {"confirmed": form.get("confirmed") == "yes"}
+        case StageKind.REFLECTION:
+            return {"text": form.get("text", "")}
+        case StageKind.SELF_CHECK:
+            return {"ticked": [number(value) for value in form.getlist("ticked")]}
+        case StageKind.CHECKPOINT:
+            return {"evidence": form.get("evidence", "")}
+    return {}
+
+
+def number(value: str) -> int | str:
+    """A choice number sent by a form, or the text itself when it is not one."""
+    return int(value) if value.isdigit() and len(value) < 6 else value
+
+
+def screenshot_from(upload: FileStorage | None, alt_text: str) -> Screenshot | None:
+    """The uploaded screenshot, or None when no file was chosen.
+
+    Reads at most one byte more than the service keeps, so an oversized file is refused by the
+    service's size check without holding all of it.
+    """
+    if upload is None or not upload.filename:
+        return None
+    try:
+        data = upload.stream.read(MAX_SCREENSHOT_BYTES + 1)
+    finally:
+        upload.close()
+    return Screenshot(data=data, alt_text=alt_text)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="quest-stage-opened")
+
+
+def opened_token(stage: Stage) -> str:
+    """A signed note of when the student opened ``stage``, carried by its form."""
+    return _serializer().dumps(stage.id)
+
+
+def opened_at(token: str | None, stage: Stage) -> datetime | None:
+    """When the student opened ``stage``, from its form's token; None if missing or tampered."""
+    if not token:
+        return None
+    max_age = current_app.config["WTF_CSRF_TIME_LIMIT"]
+    try:
+        stage_id, signed_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
+    except BadSignature:
+        return None
+    if stage_id != stage.id:
+        return None
+    return signed_at.astimezone(UTC)
+
+
+def new_submission_key() -> str:
+    """A fresh key for one form: the same form sent twice records one attempt."""
+    return secrets.token_urlsafe(24)

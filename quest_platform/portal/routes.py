@@ -1,0 +1,227 @@
+"""Routes of the student portal: the quest map, the stage player, and checkpoint screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_security import auth_required, current_user
+from werkzeug.wrappers import Response
+
+from quest_platform.content import render_markdown
+from quest_platform.extensions import db
+from quest_platform.labels import (
+    KIND_LABELS,
+    OUTCOME_LABELS,
+    PROGRESS_LABELS,
+    STAGE_STATE_LABELS,
+    duration,
+)
+from quest_platform.models import Attempt, Outcome, StageKind, utcnow
+from quest_platform.portal.forms import (
+    answer_from,
+    new_submission_key,
+    opened_at,
+    opened_token,
+    screenshot_from,
+)
+from quest_platform.queries.attempts import attempts_at, evidence_for
+from quest_platform.queries.progress import (
+    QuestProgress,
+    StageProgress,
+    open_quest,
+    progress_for,
+    quest_map_for,
+)
+from quest_platform.queries.timing import countdown_of, start_of
+from quest_platform.services import ServiceError
+from quest_platform.services.attempts import start_timed_stage, submit_attempt
+from quest_platform.services.evidence import path_of
+from quest_platform.services.grading import feedback_of
+
+bp = Blueprint("portal", __name__)
+
+
+def student_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let signed-in students through; others sign in first, and staff are refused (403)."""
+
+    @wraps(view)
+    @auth_required("session")
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_student:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+@bp.get("/quests")
+@student_only
+def quest_map() -> str:
+    """The quests given to the student's classrooms, each with progress and what to do next."""
+    return render_template(
+        "portal/quest_map.html",
+        quests=quest_map_for(student=current_user),
+        progress_labels=PROGRESS_LABELS,
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.get("/quests/<slug>")
+@student_only
+def quest(slug: str) -> Response:
+    """Open a quest at the stage to do next (the last one when every stage is handed in)."""
+    progress = progress_or_404(slug)
+    standing = progress.next_stage or progress.stages[-1]
+    return redirect(url_for(".stage", slug=slug, position=standing.stage.position))
+
+
+@bp.get("/quests/<slug>/<int:position>")
+@student_only
+def stage(slug: str, position: int) -> tuple[str, int]:
+    """A stage of a quest: its content, the form to answer it, and the student's attempts."""
+    progress = progress_or_404(slug)
+    return render_stage(progress, standing_or_404(progress, position))
+
+
+@bp.post("/quests/<slug>/<int:position>")
+@student_only
+def submit(slug: str, position: int) -> Response | tuple[str, int]:
+    """Hand in an answer to a stage; the page then shows its result."""
+    progress = progress_or_404(slug)
+    standing = standing_or_404(progress, position)
+    try:
+        attempt = submit_attempt(
+            student=current_user,
+            quest=progress.quest,
+            stage=standing.stage,
+            answer=answer_from(standing.stage, request.form),
+            submission_key=request.form.get("submission_key", ""),
+            started_at=opened_at(request.form.get("opened"), standing.stage),
+            screenshot=screenshot_from(
+                request.files.get("screenshot"), request.form.get("alt_text", "")
+            ),
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        return render_stage(progress, standing, error=error)
+    flash(result_message(attempt), "success")
+    return redirect(url_for(".stage", slug=slug, position=position, _anchor="result"))
+
+
+@bp.post("/quests/<slug>/<int:position>/start")
+@student_only
+def start(slug: str, position: int) -> Response | tuple[str, int]:
+    """Start the clock of a timed stage: the time limit runs on the server from now."""
+    progress = progress_or_404(slug)
+    standing = standing_or_404(progress, position)
+    try:
+        start_timed_stage(student=current_user, quest=progress.quest, stage=standing.stage)
+    except ServiceError as error:
+        db.session.rollback()
+        return render_stage(progress, standing, error=error)
+    return redirect(url_for(".stage", slug=slug, position=position, _anchor="questions"))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@auth_required("session")
+def evidence(evidence_id: int) -> Response:
+    """A checkpoint screenshot, for its student, their teachers and administrators only."""
+    screenshot = evidence_for(viewer=current_user, evidence_id=evidence_id)
+    if screenshot is None:
+        abort(404)
+    path = path_of(screenshot)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=screenshot.content_type, conditional=True, max_age=0)
+    # Students' work: never kept by shared caches or the browser's disk cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+def progress_or_404(slug: str) -> QuestProgress:
+    """The student's progress in quest ``slug``; 404 unless it was given to their classroom."""
+    quest = open_quest(slug)
+    if quest is None or not quest.stages:
+        abort(404)
+    progress = progress_for(student=current_user, quest=quest)
+    if progress.assignment is None:
+        abort(404)
+    return progress
+
+
+def standing_or_404(progress: QuestProgress, position: int) -> StageProgress:
+    """The student's standing in the stage at ``position``; 404 when the quest has none there."""
+    standing = progress.stage_at(position)
+    if standing is None:
+        abort(404)
+    return standing
+
+
+def render_stage(
+    progress: QuestProgress, standing: StageProgress, *, error: ServiceError | None = None
+) -> tuple[str, int]:
+    """The stage page; a locked stage is a 403 page, a refused answer shows why with its status."""
+    stage = standing.stage
+    attempts = attempts_at(student=current_user, stage=stage) if standing.unlocked else []
+    countdown = None
+    if stage.kind == StageKind.TIMED and standing.unlocked:
+        started = start_of(student=current_user, stage=stage, try_number=standing.tries + 1)
+        if started is not None:
+            countdown = countdown_of(start=started, stage=stage, student=current_user)
+    latest = attempts[0] if attempts else None
+    status = 200
+    if not standing.unlocked:
+        status = 403
+    elif error is not None:
+        status = 422 if error.field else error.status_code
+    return render_template(
+        "portal/stage.html",
+        progress=progress,
+        standing=standing,
+        stage=stage,
+        attempts=attempts,
+        feedback=feedback_of(stage, latest.answer) if latest else (),
+        countdown=countdown,
+        error=error,
+        entered=request.form if error else {},
+        submission_key=new_submission_key(),
+        opened=opened_token(stage),
+        body=render_markdown(stage.content) if stage.content else "",
+        now=utcnow(),
+        duration=duration,
+        kind_labels=KIND_LABELS,
+        state_labels=STAGE_STATE_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+    ), status
+
+
+def result_message(attempt: Attempt) -> str:
+    """What the student is told once an answer is recorded."""
+    score, outcome = attempt.result
+    if outcome == Outcome.PENDING_REVIEW:
+        return _("Handed in. Your teacher will review it; you can go on to the next stage.")
+    if attempt.stage.kind in (StageKind.QUIZ, StageKind.TIMED):
+        if outcome == Outcome.LATE:
+            return _(
+                "Recorded after the time limit: it counts as late, for %(score)s of %(max)s"
+                " points.",
+                score=f"{score:g}",
+                max=f"{attempt.max_score:g}",
+            )
+        if outcome == Outcome.PASSED:
+            return _(
+                "You scored %(score)s of %(max)s points: passed.",
+                score=f"{score:g}",
+                max=f"{attempt.max_score:g}",
+            )
+        return _(
+            "You scored %(score)s of %(max)s points: not passed yet. See the feedback below.",
+            score=f"{score:g}",
+            max=f"{attempt.max_score:g}",
+        )
+    return _("Done: this stage is complete.")

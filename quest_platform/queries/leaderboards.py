@@ -1,0 +1,377 @@
+"""Leaderboards: a classroom's points ranking and one quest's, as students and teachers see them.
+
+The rules (ranks and ties, students who opted out, privacy, a board turned off) are described
+in docs/leaderboards.md.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, case, exists, func, select
+
+from quest_platform.extensions import db
+from quest_platform.models import (
+    Attempt,
+    Classroom,
+    Enrollment,
+    PointsEntry,
+    PointsReason,
+    Quest,
+    QuestAssignment,
+    Stage,
+    StageKind,
+    User,
+    classroom_teacher,
+)
+from quest_platform.queries.accounts import classrooms_of
+from quest_platform.queries.classrooms import classrooms_visible_to, enrolled_in
+from quest_platform.queries.gradebook import effective_score
+
+TIE_RULE = _l(
+    "Equal points share a rank (1, 2, 2, 4); within a tie, whoever reached the total first is"
+    " listed first, then by leaderboard name."
+)
+# Stages whose score is a quiz result, for a student's best quiz score.
+QUIZ_KINDS = (StageKind.QUIZ.value, StageKind.TIMED.value)
+# A stand-in time for students without entries: the flag before it in the sort key already
+# puts them after everyone else in their tie.
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+class Audience(enum.StrEnum):
+    """Who is looking at a board, which decides what it shows."""
+
+    # An enrolled student: pseudonyms only, opted-out classmates left out, nothing when off.
+    STUDENT = "student"
+    # A teacher of the classroom or an administrator: names too, and every student.
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class BoardAccess:
+    """A classroom whose boards a user may open, and as whom."""
+
+    classroom: Classroom
+    audience: Audience
+
+
+@dataclass(frozen=True)
+class QuestSummary:
+    """A quest assigned to a classroom, with the points its stages offer."""
+
+    id: int
+    slug: str
+    title: str
+    available_points: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One enrolled student's points on a board, before ranking."""
+
+    student_id: int
+    pseudonym: str
+    display_name: str
+    opted_in: bool
+    points: int
+    # When the student reached ``points``: the time of their latest entry on this board.
+    reached_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """One line of a board as its viewer may see it."""
+
+    # None for a student who opted out (only staff see such a line).
+    rank: int | None
+    # The student's pseudonym: the only name classmates ever see.
+    name: str
+    # The student's display name, for staff only; None on a student's board.
+    real_name: str | None
+    points: int
+    is_viewer: bool
+    # Whether classmates see this line (False: the student opted out).
+    listed: bool
+
+
+@dataclass(frozen=True)
+class ViewerPlace:
+    """The viewing student's own standing on a board."""
+
+    points: int
+    # Their rank as the board shows it; None when they opted out or the board is off.
+    rank: int | None
+    # When they opted out (and the board is on): the rank their points would take.
+    would_rank: int | None
+    opted_in: bool
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """A ranked board of a classroom, or of one of its quests, for one viewer."""
+
+    classroom: Classroom
+    # None for the classroom's board (all its quests).
+    quest: QuestSummary | None
+    audience: Audience
+    enabled: bool
+    rows: tuple[LeaderboardRow, ...]
+    # The viewing student's standing; None for staff.
+    viewer: ViewerPlace | None
+    # Students on the ranking classmates see, and their points together.
+    listed_count: int
+    listed_points: int
+    # Students left off that ranking because they opted out.
+    opted_out_count: int
+
+    @property
+    def shows_ranking(self) -> bool:
+        """Whether this viewer sees the ranking (staff always; students when it is on)."""
+        return self.enabled or self.audience is Audience.STAFF
+
+
+@dataclass(frozen=True)
+class QuestBest:
+    """The viewing student's results in one quest."""
+
+    quest: QuestSummary
+    # Points from stage scores, out of the quest's ``available_points``.
+    stage_points: int
+    # Points from the achievements the quest earned them.
+    bonus_points: int
+    # The best result of any one attempt at a quiz or timed stage, from 0 to 1; None if none.
+    best_quiz: float | None
+
+
+def leaderboard_access(*, user: User, classroom_id: int) -> BoardAccess | None:
+    """Whether ``user`` may open the boards of a classroom, and as whom; None if not (or missing).
+
+    Administrators and the classroom's teachers see it as staff, its students as students.
+    """
+    teaches = exists().where(
+        classroom_teacher.c.classroom_id == Classroom.id, classroom_teacher.c.teacher_id == user.id
+    )
+    enrolled = exists().where(
+        Enrollment.classroom_id == Classroom.id, Enrollment.student_id == user.id
+    )
+    row = db.session.execute(
+        select(Classroom, teaches, enrolled).where(Classroom.id == classroom_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    classroom, is_teacher, is_enrolled = row
+    if user.is_admin or is_teacher:
+        return BoardAccess(classroom=classroom, audience=Audience.STAFF)
+    if is_enrolled:
+        return BoardAccess(classroom=classroom, audience=Audience.STUDENT)
+    return None
+
+
+def leaderboard_classrooms(user: User) -> list[Classroom]:
+    """The classrooms whose boards ``user`` may open: all for an admin, taught or enrolled in."""
+    return classrooms_visible_to(user) if user.is_staff else classrooms_of(user)
+
+
+def _assigned_quests(classroom_id: int) -> Select[tuple[int, str, str, int]]:
+    return (
+        select(Quest.id, Quest.slug, Quest.title, func.coalesce(func.sum(Stage.points), 0))
+        .join(QuestAssignment, QuestAssignment.quest_id == Quest.id)
+        .outerjoin(Stage, Stage.quest_id == Quest.id)
+        .where(QuestAssignment.classroom_id == classroom_id)
+        .group_by(Quest.id, Quest.slug, Quest.title, QuestAssignment.opens_at)
+        .order_by(QuestAssignment.opens_at, Quest.title, Quest.id)
+    )
+
+
+def assigned_quests(classroom: Classroom) -> list[QuestSummary]:
+    """The quests assigned to ``classroom``, in the order they open, then by title."""
+    rows = db.session.execute(_assigned_quests(classroom.id))
+    return [QuestSummary(*row) for row in rows]
+
+
+def assigned_quest(classroom: Classroom, slug: str) -> QuestSummary | None:
+    """The quest ``slug`` if it is assigned to ``classroom``, else None."""
+    row = db.session.execute(_assigned_quests(classroom.id).where(Quest.slug == slug)).first()
+    return QuestSummary(*row) if row is not None else None
+
+
+def standings(classroom_id: int, counted: ColumnElement[bool]) -> list[Standing]:
+    """Every active enrolled student's points in the ledger entries ``counted`` selects.
+
+    One grouped query. ``counted`` is a condition on ``PointsEntry.quest_id``; students without
+    such entries have 0 points.
+    """
+    totals = (
+        select(
+            PointsEntry.student_id,
+            func.sum(PointsEntry.points).label("points"),
+            func.max(PointsEntry.created_at).label("reached_at"),
+        )
+        .where(counted, PointsEntry.student_id.in_(enrolled_in([classroom_id])))
+        .group_by(PointsEntry.student_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            User.id,
+            User.pseudonym,
+            User.display_name,
+            User.leaderboard_opt_in,
+            func.coalesce(totals.c.points, 0),
+            totals.c.reached_at,
+        )
+        .join(Enrollment, Enrollment.student_id == User.id)
+        .outerjoin(totals, totals.c.student_id == User.id)
+        .where(Enrollment.classroom_id == classroom_id, User.active.is_(True))
+    )
+    return [Standing(*row) for row in rows]
+
+
+def tie_order(standing: Standing) -> tuple[int, bool, datetime, str, int]:
+    """The board's order: most points first; in a tie, who reached it first, then by pseudonym.
+
+    Students without any entry on the board come after those who reached the same total.
+    """
+    return (
+        -standing.points,
+        standing.reached_at is None,
+        standing.reached_at or _NEVER,
+        standing.pseudonym.casefold(),
+        standing.student_id,
+    )
+
+
+def competition_ranks(ordered: Sequence[Standing]) -> list[int]:
+    """Standard competition ranks of standings already in board order: 1, 2, 2, 4."""
+    ranks: list[int] = []
+    for position, standing in enumerate(ordered, start=1):
+        tied = ranks and ordered[position - 2].points == standing.points
+        ranks.append(ranks[-1] if tied else position)
+    return ranks
+
+
+def rank_among(points: int, listed: Iterable[Standing]) -> int:
+    """The rank ``points`` would take among ``listed``: one more than those with more points."""
+    return 1 + sum(1 for standing in listed if standing.points > points)
+
+
+def build_leaderboard(
+    *,
+    access: BoardAccess,
+    quest: QuestSummary | None,
+    viewer: User,
+    all_standings: Sequence[Standing],
+) -> Leaderboard:
+    """Rank ``all_standings`` and keep what ``viewer`` may see of them."""
+    classroom, audience = access.classroom, access.audience
+    ordered = sorted(all_standings, key=tie_order)
+    listed = [standing for standing in ordered if standing.opted_in]
+    rank_of = {
+        standing.student_id: rank
+        for standing, rank in zip(listed, competition_ranks(listed), strict=True)
+    }
+    enabled = classroom.leaderboard_enabled
+    staff = audience is Audience.STAFF
+    shown = ordered if staff else (listed if enabled else [])
+    rows = tuple(
+        LeaderboardRow(
+            rank=rank_of.get(standing.student_id),
+            name=standing.pseudonym,
+            real_name=standing.display_name if staff else None,
+            points=standing.points,
+            is_viewer=standing.student_id == viewer.id,
+            listed=standing.opted_in,
+        )
+        for standing in shown
+    )
+    own = None if staff else next((s for s in ordered if s.student_id == viewer.id), None)
+    place = None
+    if own is not None:
+        place = ViewerPlace(
+            points=own.points,
+            rank=rank_of.get(own.student_id) if enabled else None,
+            would_rank=rank_among(own.points, listed) if enabled and not own.opted_in else None,
+            opted_in=own.opted_in,
+        )
+    return Leaderboard(
+        classroom=classroom,
+        quest=quest,
+        audience=audience,
+        enabled=enabled,
+        rows=rows,
+        viewer=place,
+        listed_count=len(listed),
+        listed_points=sum(standing.points for standing in listed),
+        opted_out_count=len(ordered) - len(listed),
+    )
+
+
+def classroom_leaderboard(*, access: BoardAccess, viewer: User) -> Leaderboard:
+    """The classroom's board: its students' points across every quest assigned to it."""
+    assigned = select(QuestAssignment.quest_id).where(
+        QuestAssignment.classroom_id == access.classroom.id
+    )
+    return build_leaderboard(
+        access=access,
+        quest=None,
+        viewer=viewer,
+        all_standings=standings(access.classroom.id, PointsEntry.quest_id.in_(assigned)),
+    )
+
+
+def quest_leaderboard(*, access: BoardAccess, quest: QuestSummary, viewer: User) -> Leaderboard:
+    """One quest's board: the classroom's students' points in that quest only."""
+    return build_leaderboard(
+        access=access,
+        quest=quest,
+        viewer=viewer,
+        all_standings=standings(access.classroom.id, PointsEntry.quest_id == quest.id),
+    )
+
+
+def personal_bests(*, student: User, quests: Sequence[QuestSummary]) -> list[QuestBest]:
+    """``student``'s points and best quiz result in each of ``quests``, in their order.
+
+    Two grouped queries: the ledger by quest, and the attempts at quiz and timed stages (each
+    scored as it counts now: its latest review's score, else its own).
+    """
+    quest_ids = [quest.id for quest in quests]
+    if not quest_ids:
+        return []
+    is_stage_score = PointsEntry.reason == PointsReason.STAGE_SCORE.value
+    ledger = db.session.execute(
+        select(
+            PointsEntry.quest_id,
+            func.coalesce(func.sum(case((is_stage_score, PointsEntry.points), else_=0)), 0),
+            func.coalesce(func.sum(case((is_stage_score, 0), else_=PointsEntry.points)), 0),
+        )
+        .where(PointsEntry.student_id == student.id, PointsEntry.quest_id.in_(quest_ids))
+        .group_by(PointsEntry.quest_id)
+    )
+    points = {quest_id: (stage, bonus) for quest_id, stage, bonus in ledger}
+    ratio = case((Attempt.max_score > 0, effective_score() / Attempt.max_score))
+    quizzes = db.session.execute(
+        select(Attempt.quest_id, func.max(ratio))
+        .join(Stage, Stage.id == Attempt.stage_id)
+        .where(
+            Attempt.student_id == student.id,
+            Attempt.quest_id.in_(quest_ids),
+            Stage.kind.in_(QUIZ_KINDS),
+        )
+        .group_by(Attempt.quest_id)
+    )
+    best_quiz: dict[int, float | None] = dict(quizzes.all())
+    return [
+        QuestBest(
+            quest=quest,
+            stage_points=points.get(quest.id, (0, 0))[0],
+            bonus_points=points.get(quest.id, (0, 0))[1],
+            best_quiz=best_quiz.get(quest.id),
+        )
+        for quest in quests
+    ]
