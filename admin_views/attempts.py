@@ -35,7 +35,7 @@ from wtforms.widgets import NumberInput
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
 from admin_views.dates import PERIOD_LABELS, period_filter, utc_moment
 from quest_platform.extensions import db
-from quest_platform.labels import KIND_LABELS
+from quest_platform.labels import KIND_LABELS, short_duration
 from quest_platform.models import (
     Attempt,
     Enrollment,
@@ -94,18 +94,6 @@ def outcome_condition(value: str) -> ColumnElement[bool]:
         .scalar_subquery()
     )
     return or_(and_(Attempt.outcome == value, ~reviewed), latest == value)
-
-
-def duration(seconds: float) -> str:
-    """A short span of time in words: "45 s", "4 min 5 s", "2 h 3 min"."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
-    if minutes:
-        return _("%(minutes)d min %(seconds)d s", minutes=minutes, seconds=secs)
-    return _("%(seconds)d s", seconds=secs)
 
 
 @dataclass(frozen=True)
@@ -183,7 +171,9 @@ def describe_answer(attempt: Attempt) -> list[AnswerPart]:
             text = as_text(answer.pop(part)) + ("" if of is None else _(" of %(n)s", n=of))
             parts.append(AnswerPart(str(label), text))
     if "elapsed_seconds" in answer:
-        parts.append(AnswerPart(_("Time used"), duration(float(answer.pop("elapsed_seconds")))))
+        parts.append(
+            AnswerPart(_("Time used"), short_duration(float(answer.pop("elapsed_seconds"))))
+        )
     if answer.pop("confirmed", None):
         parts.append(AnswerPart(_("Confirmed"), _("Read and confirmed")))
     if "text_length" in answer:
@@ -432,16 +422,16 @@ class AttemptView(ScopedModelView):
         return describe_answer(attempt)
 
     def time_taken(self, attempt: Attempt) -> str:
-        return duration((attempt.submitted_at - attempt.started_at).total_seconds())
+        return short_duration((attempt.submitted_at - attempt.started_at).total_seconds())
 
     def time_limit(self, attempt: Attempt) -> str | None:
         limit = attempt.stage.time_limit_seconds
-        return duration(limit) if limit else None
+        return short_duration(limit) if limit else None
 
     def extra_time(self, attempt: Attempt) -> str | None:
         """The extra time the student has on the attempt's stage now, if any was given."""
         extra = extra_seconds_for(student=attempt.student, stage=attempt.stage)
-        return duration(extra) if extra else None
+        return short_duration(extra) if extra else None
 
     def extra_time_url(self, attempt: Attempt) -> str | None:
         """The form giving the student more time on the attempt's stage, if it is timed."""

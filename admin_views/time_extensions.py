@@ -23,11 +23,11 @@ from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import NumberInput
 
-from admin_views.attempts import duration
 from admin_views.base import ChoiceFilter, Scope, ScopedModelView
 from admin_views.dates import utc_moment
 from admin_views.quests import unprocessable_if_refused
 from quest_platform.extensions import db
+from quest_platform.labels import short_duration
 from quest_platform.models import Stage, TimeExtension, User
 from quest_platform.queries.classrooms import enrolled_in
 from quest_platform.queries.time_extensions import (
@@ -211,13 +211,13 @@ class TimeExtensionView(ScopedModelView):
 
     def _time_limit(self, context: Any, model: TimeExtension, name: str) -> str:
         limit = model.stage.time_limit_seconds
-        return duration(limit) if limit else "—"
+        return short_duration(limit) if limit else "—"
 
     def _extra_minutes(self, context: Any, model: TimeExtension, name: str) -> str:
         return str(minutes_of(model.extra_seconds))
 
     def _stage_total(self, context: Any, model: TimeExtension, name: str) -> str:
-        return duration(extra_seconds_for(student=model.student, stage=model.stage))
+        return short_duration(extra_seconds_for(student=model.student, stage=model.stage))
 
     def _reason(self, context: Any, model: TimeExtension, name: str) -> str:
         return model.reason or "—"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
@@ -42,8 +43,20 @@ OUTCOME_LABELS = {
 }
 
 
+def short_duration(seconds: float) -> str:
+    """A short span of time for tables: "45 s", "4 min 5 s", "2 h 3 min"."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    if minutes:
+        return _("%(minutes)d min %(seconds)d s", minutes=minutes, seconds=secs)
+    return _("%(seconds)d s", seconds=secs)
+
+
 def duration(seconds: int) -> str:
-    """A length of time in words: "2 minutes", "1 minute 30 seconds"."""
+    """A length of time in words, for sentences: "2 minutes", "1 minute 30 seconds"."""
     minutes, rest = divmod(int(seconds), 60)
     parts = []
     if minutes:
