@@ -61,6 +61,9 @@ class Config:
     # Server-side sessions: logging out deletes the session, so a copied cookie is useless.
     SESSION_PERMANENT = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A session lasts a school day from when it last changed (sign-in, a form, a language pick):
+    # not rewriting the session store on every page read saves a write per request.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_NAME = "quest_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_security import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from wtforms import SelectChoice
 
 from quest_platform.extensions import babel
@@ -48,7 +52,23 @@ def ui_preferences() -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=4096)
+def _formatted(number: int | float, locale: str) -> str:
+    return format_decimal(number, locale=locale)
+
+
+@pass_context
+def numberformat(context: Context, number: int | float) -> str:
+    """``number`` as the page's language writes it (Flask-Babel's ``numberformat``, memoized).
+
+    Boards and tables format the same few values on every row: the page's language comes from
+    the template context (``ui_preferences``) and each value is formatted once per language.
+    """
+    return _formatted(number, context.get("current_language") or str(get_locale() or "en"))
+
+
 def register_i18n(app: Flask) -> None:
     """Set up Flask-Babel and the template values that depend on preferences."""
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["numberformat"] = numberformat
     app.context_processor(ui_preferences)

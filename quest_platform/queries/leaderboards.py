@@ -269,6 +269,8 @@ def build_leaderboard(
 ) -> Leaderboard:
     """Rank ``all_standings`` and keep what ``viewer`` may see of them."""
     classroom, audience = access.classroom, access.audience
+    # Read once: ``viewer`` is often the current-user proxy, costly to read on every row.
+    viewer_id = viewer.id
     ordered = sorted(all_standings, key=tie_order)
     listed = [standing for standing in ordered if standing.opted_in]
     rank_of = {
@@ -284,12 +286,12 @@ def build_leaderboard(
             name=standing.pseudonym,
             real_name=standing.display_name if staff else None,
             points=standing.points,
-            is_viewer=standing.student_id == viewer.id,
+            is_viewer=standing.student_id == viewer_id,
             listed=standing.opted_in,
         )
         for standing in shown
     )
-    own = None if staff else next((s for s in ordered if s.student_id == viewer.id), None)
+    own = None if staff else next((s for s in ordered if s.student_id == viewer_id), None)
     place = None
     if own is not None:
         place = ViewerPlace(

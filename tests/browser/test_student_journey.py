@@ -199,7 +199,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
 
     # Stage 1, a lesson; later stages stay locked until it is done.
     card.get_by_role(
-        "link", name=re.compile(r"^Start Sessions and logins\s*: stage 1, Why sessions$")
+        "link", name=re.compile(r"^Start: stage 1, Why sessions in Sessions and logins$")
     ).click()
     expect(page).to_have_url(re.compile(r"/quests/sessions/1$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Why sessions")
@@ -307,6 +307,11 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     teacher_page.goto(f"/admin/attempt/details/?id={checkpoint.id}")
     expect(teacher_page.get_by_role("heading", name="Mark this checkpoint")).to_be_visible()
     expect(teacher_page.locator("main")).to_contain_text("check_password_hash")
+    # The screenshot, served to the teacher, with the student's text alternative.
+    screenshot = teacher_page.get_by_role("img", name=ALT_TEXT)
+    expect(screenshot).to_be_visible()
+    assert screenshot.evaluate("image => image.complete && image.naturalWidth > 0")
+    expect(teacher_page.locator("figcaption")).to_contain_text(ALT_TEXT)
     teacher_page.get_by_label("Score").fill("10")
     teacher_page.get_by_label("Passed").check()
     teacher_page.get_by_label("Feedback for the student (optional)").fill(

@@ -325,6 +325,18 @@ def test_a_screenshot_is_seen_only_by_its_student_their_teacher_and_admins(
     assert client_factory().get(url).status_code == 302
 
 
+def test_the_teacher_reviews_the_screenshot_on_the_attempts_details(
+    screenshot_player: Player, school, db, login_as, client_factory
+):
+    upload(screenshot_player, image_bytes(), "My login page with the form filled in")
+    evidence = db.session.scalars(select(EvidenceFile)).one()
+    teacher = login_as(school.teacher, on=client_factory())
+    page = teacher.get(f"/admin/attempt/details/?id={evidence.attempt_id}").get_data(as_text=True)
+    assert f'src="/evidence/{evidence.id}"' in page
+    assert 'alt="My login page with the form filled in"' in page
+    assert 'width="40" height="30"' in page
+
+
 def test_a_timed_quiz_runs_on_the_servers_clock(player: Player, db, school):
     for position in range(1, 6):
         player.answer(position, ANSWERS[position])
