@@ -61,7 +61,7 @@ bench: install-dev compile-translations
 
 ## translations: re-extract the strings and update the Spanish catalog
 translations: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot quest_platform admin_views
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot quest_platform admin_views analytics
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 clean:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The Quest Platform command line: run, db, seed, create-admin, create-teacher, import-roster."""
+"""The Quest Platform command line: run, db, seed, report, create-admin/-teacher, import-roster."""
 
 from __future__ import annotations
 
@@ -11,12 +11,21 @@ from typing import TextIO
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from analytics.evaluate import evaluate_predictions, format_quality_report
+from analytics.load import load_dataset
 from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, RoleName
+from quest_platform.reports.document import Report
+from quest_platform.reports.engagement import classrooms_in, engagement
+from quest_platform.reports.files import ReportFormat, render_report
+from quest_platform.reports.gradebook import classroom_gradebook
+from quest_platform.reports.predictions import predictions
+from quest_platform.reports.scope import ReportRefused, classroom_to_report, report_scope
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import create_user, generate_password
 from quest_platform.services.roster_import import (
@@ -26,6 +35,7 @@ from quest_platform.services.roster_import import (
     import_roster,
     preview_roster,
 )
+from seeds.cohorts import default_model, training_examples
 from seeds.load import SeedRefused, database_is_empty, seed_demo, seed_students
 
 
@@ -158,6 +168,191 @@ def seed(
             click.echo(summary)
     except SeedRefused as error:
         raise click.ClickException(str(error)) from None
+
+
+@cli.group("report")
+def report() -> None:
+    """Print reports on the platform's records and its predictions."""
+
+
+def _output_options(command):  # type: ignore[no-untyped-def]
+    """The options of every file report: its format, where it goes, its language."""
+    options = [
+        click.option(
+            "--format",
+            "form",
+            type=click.Choice([form.value for form in ReportFormat]),
+            help="csv, xlsx, html or md; by default from --out's extension, else md.",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            help="Write the report to this file instead of printing it.",
+        ),
+        click.option(
+            "--lang",
+            type=click.Choice(["en", "es"]),
+            default="en",
+            show_default=True,
+            help="The language of the report.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _report_options(command):  # type: ignore[no-untyped-def]
+    """What a report covers (a classroom, a quest; every one by default), then its output."""
+    command = _output_options(command)
+    command = click.option("--quest", help="One quest (its slug or id).")(command)
+    return click.option("--classroom", "classroom_id", type=int, help="One classroom (its id).")(
+        command
+    )
+
+
+def _report_format(form: str | None, out: Path | None) -> ReportFormat:
+    """The format asked for, or the one --out's extension names, or Markdown."""
+    if form is None and out is not None and out.suffix.lower().lstrip(".") in set(ReportFormat):
+        return ReportFormat(out.suffix.lower().lstrip("."))
+    return ReportFormat(form or ReportFormat.MD)
+
+
+def _write_report(build, *, form: str | None, out: Path | None, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Build a report in ``lang`` and print it or write it to ``out``."""
+    chosen = _report_format(form, out)
+    if chosen is ReportFormat.XLSX and out is None:
+        raise click.UsageError(
+            "An XLSX report is a file: name it with --out, e.g. --out report.xlsx"
+        )
+    if out is not None and not out.parent.is_dir():
+        raise click.UsageError(f"The folder {out.parent} does not exist.")
+    with force_locale(lang):
+        try:
+            content = render_report(build(), chosen)
+        except ReportRefused as refusal:
+            raise click.ClickException(str(refusal)) from None
+    if out is None:
+        click.echo(content.decode(), nl=False)
+        return
+    out.write_bytes(content)
+    click.echo(f"Wrote {out} ({chosen.value}, {len(content):,} bytes).", err=True)
+
+
+@report.command("engagement")
+@_report_options
+def engagement_command(
+    classroom_id: int | None, quest: str | None, form: str | None, out: Path | None, lang: str
+) -> None:
+    """Engagement: weekly activity, stage funnels, progress grids and each student's figures."""
+
+    def build() -> Report:
+        scope = report_scope(classroom_id=classroom_id, quest=quest)
+        quest_id = scope.quest.id if scope.quest else None
+        dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids)
+        steps = classrooms_in(dataset, classroom_id=classroom_id, quest_id=quest_id)
+        with click.progressbar(length=steps, label="Drawing the charts", file=sys.stderr) as bar:
+            return engagement(
+                dataset, classroom_id=classroom_id, quest_id=quest_id, advance=bar.update
+            )
+
+    _write_report(build, form=form, out=out, lang=lang)
+
+
+@report.command("predictions")
+@_report_options
+def predictions_command(
+    classroom_id: int | None, quest: str | None, form: str | None, out: Path | None, lang: str
+) -> None:
+    """Quest predictions: each student's chance of finishing on time, when, the risk and why."""
+
+    def build() -> Report:
+        scope = report_scope(classroom_id=classroom_id, quest=quest)
+        dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids)
+        click.echo("Fitting the quest model on simulated classes…", err=True)
+        return predictions(
+            dataset,
+            model=default_model(),
+            classroom_id=classroom_id,
+            quest_id=scope.quest.id if scope.quest else None,
+        )
+
+    _write_report(build, form=form, out=out, lang=lang)
+
+
+@report.command("gradebook")
+@click.option("--classroom", "classroom_id", type=int, required=True, help="The classroom's id.")
+@_output_options
+def gradebook_command(classroom_id: int, form: str | None, out: Path | None, lang: str) -> None:
+    """A classroom's gradebook: the CSV imports into Canvas (docs/gradebook.md)."""
+
+    def build() -> Report:
+        return classroom_gradebook(classroom_to_report(classroom_id))
+
+    _write_report(build, form=form, out=out, lang=lang)
+
+
+@report.command("prediction-quality")
+@click.option(
+    "--seed",
+    "seed_number",
+    type=int,
+    default=2026,
+    show_default=True,
+    help="First class seed; the same seed gives the same report.",
+)
+@click.option(
+    "--train-classes",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Simulated classes the model and the baseline learn from.",
+)
+@click.option(
+    "--test-classes",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Other simulated classes they are tested on (more give narrower intervals).",
+)
+@click.option(
+    "--replicates",
+    type=click.IntRange(min=100),
+    default=2000,
+    show_default=True,
+    help="Bootstrap resamples behind each interval.",
+)
+def prediction_quality(
+    seed_number: int, train_classes: int, test_classes: int, replicates: int
+) -> None:
+    """Test the quest prediction on simulated classes it never saw, against a naive baseline."""
+    train_seeds = range(seed_number, seed_number + train_classes)
+    test_seeds = range(train_seeds.stop, train_seeds.stop + test_classes)
+    quality = evaluate_predictions(
+        train=training_examples(train_seeds),
+        test=training_examples(test_seeds),
+        seed=seed_number,
+        replicates=replicates,
+    )
+    click.echo("Quest prediction quality, on simulated classes")
+    click.echo(
+        f"Trained on {train_classes} classes (seeds {train_seeds.start}–{train_seeds.stop - 1}; "
+        f"{quality.training_students} students' quests in progress at the cuts)."
+    )
+    click.echo(
+        f"Tested on {test_classes} other classes (seeds {test_seeds.start}–{test_seeds.stop - 1}): "
+        "no student is in both."
+    )
+    click.echo(
+        "Scored: each student's quests still in progress 1, 2 and 3 weeks after they opened, "
+        "against whether they were finished by the due date."
+    )
+    click.echo(
+        "Baseline: the share of training students who finished, that week, with and without "
+        "the quest's first checkpoint handed in."
+    )
+    click.echo("")
+    click.echo(format_quality_report(quality))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

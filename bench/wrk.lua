@@ -1,4 +1,5 @@
--- wrk script of `python -m bench portal`: one endpoint, its expected status, one result line.
+-- wrk script of `python -m bench` (portal, analytics): one endpoint, its expected status, one
+-- result line.
 --
 -- BENCH_PATH     the path to request
 -- BENCH_EXPECT   the status every answer must have (200, or 302 for a submitted form)
@@ -8,7 +9,7 @@
 -- BENCH_SESSIONS "cookie token" pairs separated by ";": POSTs take them in turn
 -- BENCH_RUN      a random prefix of this run's submission keys
 --
--- done() prints "BENCH {json}" with requests, duration, p50/p99 (microseconds), socket errors
+-- done() prints "BENCH {json}" with requests, duration, p50/p95/p99 (microseconds), socket errors
 -- and the answers with another status than BENCH_EXPECT.
 
 local path = os.getenv("BENCH_PATH")
@@ -82,10 +83,11 @@ function done(summary, latency, requests)
   end
   local errors = summary.errors
   io.write(string.format(
-    'BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+    'BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, '
       .. '"connect": %d, "read": %d, "write": %d, "timeout": %d, "status": %d, '
       .. '"unexpected": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99),
     errors.connect, errors.read, errors.write, errors.timeout, errors.status,
     wrong, table.concat(seen, ", ")
   ))

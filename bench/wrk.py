@@ -21,6 +21,7 @@ class WrkResult:
     requests: int
     seconds: float
     p50: float  # milliseconds
+    p95: float
     p99: float
     # Socket errors and answers with an unexpected status, by kind (empty when none).
     errors: dict[str, int] = field(default_factory=dict)
@@ -34,7 +35,7 @@ def wrk_binary() -> str:
     """The wrk executable, or a plain refusal that says how to install it."""
     found = shutil.which("wrk")
     if found is None:
-        raise SystemExit("the portal benchmark needs wrk: apt install wrk")
+        raise SystemExit("the portal and analytics benchmarks need wrk: apt install wrk")
     return found
 
 
@@ -105,6 +106,7 @@ def run_wrk(
         requests=figures["requests"],
         seconds=figures["duration_us"] / 1e6,
         p50=figures["p50_us"] / 1000,
+        p95=figures["p95_us"] / 1000,
         p99=figures["p99_us"] / 1000,
         errors=errors,
     )

@@ -39,7 +39,8 @@ def select_locale() -> str | None:
 
 def ui_preferences() -> dict[str, Any]:
     """Template values for the theme, motion and language of the page."""
-    if current_user.is_authenticated:
+    # Reports written from the command line render templates outside any request.
+    if has_request_context() and current_user.is_authenticated:
         theme, reduced_motion = current_user.theme, current_user.reduced_motion
     else:
         # "auto" follows the operating system's colour-scheme and contrast settings.

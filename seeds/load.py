@@ -15,8 +15,8 @@ from flask import current_app
 from flask_security import hash_password
 from sqlalchemy import func, insert, select
 
-from analytics.load import load_attempts
-from analytics.summary import weekly_activity
+from analytics.engagement import weekly_engagement
+from analytics.load import load_dataset
 from quest_platform.extensions import db
 from quest_platform.models import (
     Attempt,
@@ -338,13 +338,14 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
         db.session.commit()
 
     path = write_logins(logins)
-    summary = weekly_activity(load_attempts(db.engine))
+    weeks = weekly_engagement(load_dataset(db.engine))
+    summary = weeks.assign(week=weeks["week"].dt.date).drop(columns="time_on_task_minutes")
     return "\n".join(
         [
             f"Demo ready: {len(DEMO_STAFF)} staff, {len(DEMO_CLASSROOMS)} classrooms, "
             f"{DEMO_STUDENTS} students, {len(quests)} quests, {total_attempts} attempts.",
             "Attempts per week:",
-            summary.to_string(),
+            summary.to_string(index=False),
             "",
             *logins[:5],
             f"All demo sign-ins (shown once here) are in {path}.",

@@ -119,6 +119,7 @@ class Access:
             "evidence_id": str(school.evidence.id if own else MISSING_ID),
             "position": "2",
             "slug": school.quest.slug if own else "no-such-quest",
+            "assigned_quest_id": str(school.quest.id if own else MISSING_ID),
             "other_classroom_id": str(school.other_classroom.id),
         }
 
@@ -151,6 +152,7 @@ def staff_only(method: str, rule: str, teacher: Expect, **kwargs: Any) -> Access
 
 
 STUDENT_ID_RULE = "/admin/students/<int:student_id>/reset-password"
+STUDENT_INSIGHTS = "/admin/students/<int:student_id>/insights"
 CLASSROOM_ID_RULE = "/admin/classrooms/<int:classroom_id>/join-code"
 
 DETAILS = "/admin/{}/details/"
@@ -251,6 +253,27 @@ ACCESS = [
     Access("POST", "/verify", TO_LOGIN, OK, OK, OK),
     # Staff pages: the teacher home, and actions on the first teacher's student and classroom
     staff_only("GET", "/admin/", OK),
+    # The dashboard of one classroom and one quest: another teacher's are missing
+    staff_only("GET", "/admin/", OK, other_teacher=NOT_FOUND, query="classroom={classroom_id}"),
+    staff_only("GET", "/admin/", NOT_FOUND, query="classroom={classroom_id}", ids="missing"),
+    staff_only(
+        "GET",
+        "/admin/",
+        OK,
+        other_teacher=NOT_FOUND,
+        query="classroom={classroom_id}&quest={assigned_quest_id}",
+    ),
+    # A quest not given to the classroom is as missing as one that does not exist
+    staff_only(
+        "GET",
+        "/admin/",
+        NOT_FOUND,
+        query="classroom={classroom_id}&quest={quest_id}",
+        ids="missing",
+    ),
+    staff_only("GET", STUDENT_INSIGHTS, OK, other_teacher=NOT_FOUND),
+    staff_only("GET", STUDENT_INSIGHTS, NOT_FOUND, ids="missing"),
+    everyone("POST", STUDENT_INSIGHTS, NOT_ALLOWED),
     staff_only("POST", STUDENT_ID_RULE, OK, other_teacher=FORBIDDEN),
     staff_only("POST", STUDENT_ID_RULE, NOT_FOUND, ids="missing"),
     staff_only("POST", CLASSROOM_ID_RULE, TO_TEACHER_HOME, other_teacher=FORBIDDEN),

@@ -22,6 +22,7 @@ import pytest
 from flask import Flask
 from flask_security import verify_password
 from helpers import fresh_database, logging_preserved
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 import manage
@@ -41,6 +42,7 @@ from quest_platform.models import (
     Stage,
     User,
 )
+from quest_platform.queries.gradebook import gradebook_of, gradebook_rows
 from quest_platform.queries.progress import AttemptResult
 from quest_platform.services.attempts import counted_points
 
@@ -137,7 +139,8 @@ def test_help_lists_every_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     commands = set(re.findall(r"^  ([a-z-]+)\s", result.stdout.split("Commands:")[1], re.M))
-    assert {"run", "db", "seed", "create-admin", "create-teacher", "import-roster"} <= commands
+    expected = {"run", "db", "seed", "report", "create-admin", "create-teacher", "import-roster"}
+    assert expected <= commands
 
 
 def test_production_without_secrets_is_refused_with_a_plain_message(tmp_path):
@@ -509,3 +512,166 @@ def test_import_roster_refuses_an_existing_credentials_file(app, make, roster_fi
     assert out.read_text("utf-8") == "keep me"
     db.session.expire_all()
     assert table_counts() == before
+
+
+# report prediction-quality
+
+# A row of the AUC table: predictor, AUC [low, high], Brier score.
+AUC_ROW = re.compile(r"^(Model|Baseline)\s+(0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\]\s+(0\.\d{3})$")
+
+
+def test_report_prediction_quality_puts_the_model_against_the_baseline(app):
+    result = run_cli(
+        app,
+        "report",
+        "prediction-quality",
+        "--train-classes",
+        "3",
+        "--test-classes",
+        "3",
+        "--replicates",
+        "200",
+    )
+
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "Trained on 3 classes (seeds 2026–2028;" in output
+    assert "Tested on 3 other classes (seeds 2029–2031): no student is in both." in output
+    blocks = output.split("\nWeek ")[1:]
+    assert [block.split()[0] for block in blocks] == ["1", "2", "3"]
+    aucs = []
+    for block in blocks:
+        rows = {
+            match.group(1): [float(number) for number in match.groups()[1:]]
+            for match in map(AUC_ROW.match, block.splitlines())
+            if match
+        }
+        assert set(rows) == {"Model", "Baseline"}
+        for auc, low, high, _brier in rows.values():
+            assert low <= auc <= high
+        assert "Calibration, model:" in block
+        assert "Calibration, baseline:" in block
+        assert "Predicted  Students  Mean prediction  Finished" in block
+        aucs.append(rows)
+    assert "Verdict, week 1: the model beats the baseline" in blocks[0]
+    _, model_low, _, _ = aucs[0]["Model"]
+    _, _, baseline_high, _ = aucs[0]["Baseline"]
+    assert model_low > baseline_high
+
+
+# report engagement, predictions and gradebook
+
+
+def first_classroom() -> Classroom:
+    return db.session.scalars(select(Classroom).order_by(Classroom.id)).first()
+
+
+def test_report_engagement_writes_an_html_file_with_charts_that_opens_offline(demo, tmp_path):
+    classroom = first_classroom()
+    out = tmp_path / "report.html"
+    result = run_cli(
+        demo.app, "report", "engagement", "--classroom", str(classroom.id), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out} (html," in result.output
+    page = out.read_text("utf-8")
+    assert f"<h1>Engagement report: {classroom.name}</h1>" in page
+    assert page.count("<svg xmlns") >= 3  # weekly engagement, a funnel and a grid at least
+    assert "Stage funnel:" in page
+    assert "Progress by student and stage:" in page
+    assert "Engagement of each student" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "<script" not in page
+
+
+def test_report_engagement_as_csv_has_a_row_per_student(demo, tmp_path):
+    classroom = first_classroom()
+    out = tmp_path / "engagement.csv"
+    result = run_cli(
+        demo.app, "report", "engagement", "--classroom", str(classroom.id), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8"))))
+    assert rows[0][:3] == ["Student", "Attempts", "Active days per week"]
+    enrolled = db.session.scalar(
+        select(func.count()).select_from(Enrollment).where(Enrollment.classroom_id == classroom.id)
+    )
+    assert len(rows) - 1 == enrolled
+
+
+def test_report_engagement_as_xlsx_opens_as_a_workbook(demo, tmp_path):
+    out = tmp_path / "engagement.xlsx"
+    result = run_cli(
+        demo.app,
+        "report",
+        "engagement",
+        "--classroom",
+        str(first_classroom().id),
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames[0] == "Engagement of each student"
+    assert len(workbook.sheetnames) >= 3
+
+
+def test_report_engagement_of_every_classroom_in_markdown_and_spanish(demo):
+    result = run_cli(demo.app, "report", "engagement", "--lang", "es")
+    assert result.exit_code == 0, result.output
+    assert "# Informe de participación: todas las aulas" in result.output
+    for classroom in db.session.scalars(select(Classroom)):
+        assert f"## Participación semanal: {classroom.name}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--classroom", "9999"], "There is no classroom 9999."),
+        (["--quest", "no-such-quest"], "There is no quest “no-such-quest”."),
+        (["--format", "xlsx"], "An XLSX report is a file: name it with --out"),
+    ],
+)
+def test_report_engagement_explains_what_it_cannot_do(demo, arguments, message):
+    result = run_cli(demo.app, "report", "engagement", *arguments)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_report_engagement_explains_a_quest_assigned_nowhere(demo, make):
+    quest = make.quest(slug="assigned-nowhere")
+    db.session.commit()
+    result = run_cli(demo.app, "report", "engagement", "--quest", quest.slug)
+    assert result.exit_code == 1
+    assert "is not assigned to any classroom: there is nothing to report on it." in result.output
+
+
+def test_report_predictions_gives_every_students_quests_with_risk_and_reasons(demo):
+    classroom = first_classroom()
+    result = run_cli(demo.app, "report", "predictions", "--classroom", str(classroom.id))
+    assert result.exit_code == 0, result.output
+    assert f"# Quest predictions: {classroom.name}" in result.output
+    assert "## Risk of not finishing on time:" in result.output
+    lines = result.output.splitlines()
+    heading = lines.index(
+        "| Student | Quest | Stages done | Chance of finishing by the due date | Likely finish "
+        "| Risk | Why |"
+    )
+    rows = [line for line in lines[heading + 2 :] if line.startswith("| ")]
+    assigned = db.session.scalar(
+        select(func.count())
+        .select_from(QuestAssignment)
+        .where(QuestAssignment.classroom_id == classroom.id)
+    )
+    assert len(rows) == 20 * assigned
+    assert any(label in result.output for label in ("✓ On track", "! Watch", "⚠ At risk"))
+
+
+def test_report_gradebook_csv_is_the_admins_canvas_file(demo):
+    classroom = first_classroom()
+    result = run_cli(
+        demo.app, "report", "gradebook", "--classroom", str(classroom.id), "--format", "csv"
+    )
+    assert result.exit_code == 0, result.output
+    assert list(csv.reader(io.StringIO(result.output))) == gradebook_rows(gradebook_of(classroom))

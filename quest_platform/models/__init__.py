@@ -2,6 +2,7 @@
 
 from quest_platform.models.accounts import Language, Role, RoleName, Theme, User, roles_users
 from quest_platform.models.achievements import Achievement, AchievementAward
+from quest_platform.models.analytics import QuestPrediction, StudentAnalytics
 from quest_platform.models.attempts import (
     AppendOnlyError,
     Attempt,
@@ -44,6 +45,7 @@ __all__ = [
     "PointsReason",
     "Quest",
     "QuestAssignment",
+    "QuestPrediction",
     "QuestStatus",
     "Review",
     "ReviewKind",
@@ -52,6 +54,7 @@ __all__ = [
     "Stage",
     "StageKind",
     "StageStart",
+    "StudentAnalytics",
     "Theme",
     "TimeExtension",
     "User",

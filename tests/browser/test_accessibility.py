@@ -495,6 +495,30 @@ def teaching_records(people: People) -> Attempt:
     return attempts[-1]
 
 
+def teacher_dashboard(page: Page, people: People) -> None:
+    # The four charts of a classroom with a quest under way, each with its takeaway.
+    teaching_records(people)
+    sign_in(page, people.teacher)
+    page.goto("/admin/")
+    assert page.locator(".dashboard .report-chart").count() == 4
+
+
+def teacher_dashboard_figures(page: Page, people: People) -> None:
+    # The same, with every chart's table of figures opened.
+    teacher_dashboard(page, people)
+    for summary in page.locator(".dashboard details summary").all():
+        summary.click()
+    assert page.locator(".dashboard details[open] table").count() >= 3
+
+
+def student_insights(page: Page, people: People) -> None:
+    # A student's engagement and predictions, reached from their row on the dashboard.
+    teaching_records(people)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/students/{people.student.id}/insights")
+    assert page.locator("tbody tr").count() == 1
+
+
 def admin_attempts(page: Page, people: People) -> None:
     teaching_records(people)
     sign_in(page, people.teacher)
@@ -893,6 +917,9 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "change-one-time-password": change_one_time_password,
     "reauthenticate": reauthenticate,
     "teacher-home": teacher_home,
+    "teacher-dashboard": teacher_dashboard,
+    "teacher-dashboard-figures": teacher_dashboard_figures,
+    "student-insights": student_insights,
     "one-time-password": one_time_password,
     "admin-classrooms": admin_classrooms,
     "admin-classrooms-new-join-code": admin_classrooms_new_join_code,

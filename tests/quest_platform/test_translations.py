@@ -24,7 +24,7 @@ TEMPLATE = TRANSLATIONS / "messages.pot"
 SPANISH = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
 # The same command as `make translations`, with its output sent elsewhere.
 EXTRACT = ["--quiet", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext"]
-SOURCES = ["quest_platform", "admin_views"]
+SOURCES = ["quest_platform", "admin_views", "analytics"]
 UPDATE_HINT = "run `make translations`, then translate the new entries in " + str(
     SPANISH.relative_to(ROOT)
 )

@@ -1,0 +1,111 @@
+"""The frames every analysis reads: their columns and types, and the Dataset that holds them.
+
+``analytics.load`` fills a Dataset from the database and ``seeds.cohorts`` from a simulated
+cohort; engagement, prediction and charts read only these frames, so they run the same on both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+UTC_TIME = "datetime64[us, UTC]"
+
+# One row per attempt; score and outcome as they count now (after the latest review).
+ATTEMPTS = {
+    "attempt_id": "int64",
+    "student_id": "int64",
+    "quest_id": "int64",
+    "stage_id": "int64",
+    "started_at": UTC_TIME,
+    "submitted_at": UTC_TIME,
+    "score": "float64",  # NaN while a checkpoint awaits review
+    "max_score": "float64",
+    "outcome": "string",  # passed, failed, pending_review, late
+}
+# One row per stage of every quest in the dataset.
+STAGES = {
+    "stage_id": "int64",
+    "quest_id": "int64",
+    "position": "int64",
+    "kind": "string",
+    "title": "string",
+    "points": "int64",
+}
+QUESTS = {"quest_id": "int64", "slug": "string", "title": "string"}
+CLASSROOMS = {"classroom_id": "int64", "name": "string"}
+# Active students only; ``name`` is what a teacher reads (the display name).
+STUDENTS = {"student_id": "int64", "name": "string", "pseudonym": "string"}
+ENROLLMENTS = {"classroom_id": "int64", "student_id": "int64"}
+ASSIGNMENTS = {
+    "classroom_id": "int64",
+    "quest_id": "int64",
+    "opens_at": UTC_TIME,
+    "due_at": UTC_TIME,
+}
+
+# An attempt with one of these outcomes completes its stage.
+DONE_OUTCOMES = frozenset({"passed", "late"})
+
+
+def typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with exactly ``columns``, in order, each of its type (UTC for datetimes)."""
+    frame = frame.reindex(columns=list(columns))
+    for column, dtype in columns.items():
+        if dtype == UTC_TIME:
+            moments = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+            frame[column] = moments.astype(UTC_TIME)
+        else:
+            frame[column] = frame[column].astype(dtype)
+    return frame.reset_index(drop=True)
+
+
+def empty(columns: dict[str, str]) -> pd.DataFrame:
+    """A frame with no rows and the given typed columns."""
+    return typed(pd.DataFrame(columns=list(columns)), columns)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The records an analysis needs, as of ``now``, each frame typed as declared above."""
+
+    attempts: pd.DataFrame
+    stages: pd.DataFrame
+    quests: pd.DataFrame
+    classrooms: pd.DataFrame
+    students: pd.DataFrame
+    enrollments: pd.DataFrame
+    assignments: pd.DataFrame
+    now: pd.Timestamp
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        now: pd.Timestamp,
+        attempts: pd.DataFrame | None = None,
+        stages: pd.DataFrame | None = None,
+        quests: pd.DataFrame | None = None,
+        classrooms: pd.DataFrame | None = None,
+        students: pd.DataFrame | None = None,
+        enrollments: pd.DataFrame | None = None,
+        assignments: pd.DataFrame | None = None,
+    ) -> Dataset:
+        """A Dataset from plain frames (missing ones empty), every frame typed."""
+
+        def frame(value: pd.DataFrame | None, columns: dict[str, str]) -> pd.DataFrame:
+            return empty(columns) if value is None else typed(value, columns)
+
+        return cls(
+            attempts=frame(attempts, ATTEMPTS),
+            stages=frame(stages, STAGES),
+            quests=frame(quests, QUESTS),
+            classrooms=frame(classrooms, CLASSROOMS),
+            students=frame(students, STUDENTS),
+            enrollments=frame(enrollments, ENROLLMENTS),
+            assignments=frame(assignments, ASSIGNMENTS),
+            now=pd.Timestamp(now).tz_convert("UTC")
+            if pd.Timestamp(now).tzinfo
+            else pd.Timestamp(now, tz="UTC"),
+        )

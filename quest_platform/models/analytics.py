@@ -1,0 +1,96 @@
+"""What analytics last computed for each student: engagement figures and quest predictions.
+
+Derived records, replaced as a whole whenever a classroom's analytics are refreshed
+(``services.analytics.refresh_analytics``); the attempts they come from stay the truth.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quest_platform.extensions import db
+from quest_platform.models.base import JSONDocument, UTCDateTime
+
+RISK_LEVELS = ("on_track", "watch", "at_risk")
+
+
+class StudentAnalytics(db.Model):
+    """A student's engagement in one classroom, as computed at ``computed_at``."""
+
+    __tablename__ = "student_analytics"
+    __table_args__ = (
+        UniqueConstraint("student_id", "classroom_id", name="one_record_per_classroom"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint(
+            "completion_pct >= 0 AND completion_pct <= 100", name="completion_is_a_percentage"
+        ),
+        CheckConstraint(
+            "first_try_rate IS NULL OR (first_try_rate >= 0 AND first_try_rate <= 1)",
+            name="first_try_rate_is_a_share",
+        ),
+        CheckConstraint(
+            "longest_streak >= current_streak AND current_streak >= 0", name="streaks_in_order"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Looked up by student through the unique constraint, which leads with student_id.
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classroom.id", ondelete="CASCADE"), index=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int]
+    active_days_per_week: Mapped[float] = mapped_column(Float)
+    time_on_task_minutes: Mapped[float] = mapped_column(Float)
+    completion_pct: Mapped[float] = mapped_column(Float)
+    # None until the student has attempted a stage.
+    first_try_rate: Mapped[float | None] = mapped_column(Float)
+    longest_streak: Mapped[int]
+    current_streak: Mapped[int]
+    # None for a student who never started.
+    days_since_last_activity: Mapped[int | None]
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<StudentAnalytics student={self.student_id} classroom={self.classroom_id}>"
+
+
+class QuestPrediction(db.Model):
+    """Whether and when a student is likely to finish a quest of a classroom, and why."""
+
+    __tablename__ = "quest_prediction"
+    __table_args__ = (
+        UniqueConstraint("student_id", "classroom_id", "quest_id", name="one_prediction_per_quest"),
+        CheckConstraint("probability >= 0 AND probability <= 1", name="probability_in_range"),
+        CheckConstraint("risk IN ('on_track', 'watch', 'at_risk')", name="risk_is_a_known_level"),
+        CheckConstraint(
+            "stages_done >= 0 AND stages_done <= stages_total", name="stages_done_in_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Looked up by student through the unique constraint, which leads with student_id.
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classroom.id", ondelete="CASCADE"), index=True
+    )
+    quest_id: Mapped[int] = mapped_column(ForeignKey("quest.id", ondelete="CASCADE"), index=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    probability: Mapped[float] = mapped_column(Float)
+    # None when the pace model has no estimate yet.
+    predicted_finish: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_low: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_high: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    risk: Mapped[str] = mapped_column(String(10))
+    # The top reasons as [code, number, ...] lists, most important first.
+    reasons: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    stages_done: Mapped[int]
+    stages_total: Mapped[int]
+
+    def __repr__(self) -> str:
+        return f"<QuestPrediction student={self.student_id} quest={self.quest_id} {self.risk}>"

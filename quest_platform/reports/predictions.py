@@ -1,0 +1,188 @@
+"""Quest predictions in words: who is likely to finish, when, who is at risk and why."""
+
+from __future__ import annotations
+
+import pandas as pd
+from flask_babel import format_date, format_decimal, format_percent, gettext, ngettext
+
+from analytics.charts import Series, bar_chart
+from analytics.dataset import Dataset
+from analytics.prediction import AT_RISK, ON_TRACK, RISKS, WATCH, QuestModel, describe_reason
+from analytics.prediction import predict_quests as predict
+from quest_platform.reports.document import Chart, Report, Table
+
+# A risk level reads as a symbol and words, never as a colour alone.
+RISK_SYMBOLS = {ON_TRACK: "✓", WATCH: "!", AT_RISK: "⚠"}
+
+
+def risk_words() -> dict[str, str]:
+    """The risk levels in words."""
+    return {
+        ON_TRACK: gettext("On track"),
+        WATCH: gettext("Watch"),
+        AT_RISK: gettext("At risk"),
+    }
+
+
+def risk_label(risk: str) -> str:
+    """A risk level as its symbol and words: "⚠ At risk"."""
+    return f"{RISK_SYMBOLS[risk]} {risk_words()[risk]}"
+
+
+def reasons_text(reasons: tuple[tuple[object, ...], ...]) -> str:
+    """A prediction's reasons as one line of plain words, most important first."""
+    return "; ".join(
+        describe_reason(reason, gettext=gettext, ngettext=ngettext)  # type: ignore[arg-type]
+        for reason in reasons
+    )
+
+
+def quest_predictions(
+    dataset: Dataset,
+    *,
+    model: QuestModel,
+    classroom_id: int | None = None,
+    quest_id: int | None = None,
+) -> pd.DataFrame:
+    """The predictions of the classroom and quest asked for (all by default), worst risk first."""
+    frame = predict(dataset, model=model)
+    if classroom_id is not None:
+        frame = frame[frame["classroom_id"] == classroom_id]
+    if quest_id is not None:
+        frame = frame[frame["quest_id"] == quest_id]
+    order = frame["risk"].map({risk: rank for rank, risk in enumerate(reversed(RISKS))})
+    return frame.assign(order=order).sort_values(["order", "probability"]).drop(columns="order")
+
+
+def predictions(
+    dataset: Dataset,
+    *,
+    model: QuestModel,
+    classroom_id: int | None = None,
+    quest_id: int | None = None,
+) -> Report:
+    """The prediction report: the risk distribution per classroom, then every student's quests."""
+    frame = quest_predictions(dataset, model=model, classroom_id=classroom_id, quest_id=quest_id)
+    names = dict(zip(dataset.classrooms["classroom_id"], dataset.classrooms["name"], strict=True))
+    charts = tuple(
+        risk_chart(dataset, frame[frame["classroom_id"] == classroom], name=str(names[classroom]))
+        for classroom in sorted(frame["classroom_id"].unique().tolist(), key=names.get)
+    )
+    if classroom_id is not None:
+        title = gettext("Quest predictions: %(classroom)s", classroom=names.get(classroom_id, ""))
+    else:
+        title = gettext("Quest predictions: every classroom")
+    students = frame["student_id"].nunique()
+    return Report(
+        title=title,
+        scope=ngettext("%(num)d student", "%(num)d students", students),
+        computed_at=dataset.now.to_pydatetime(),
+        charts=charts,
+        tables=(prediction_table(dataset, frame, with_classroom=classroom_id is None),),
+        notes=(
+            gettext(
+                "The chance of finishing comes from a model that weighs progress, recent "
+                "activity, failed tries and the time left; the finish date follows the class's "
+                "pace. Treat both as a prompt to talk with the student, never as a grade."
+            ),
+        ),
+    )
+
+
+def risk_chart(dataset: Dataset, frame: pd.DataFrame, *, name: str) -> Chart:
+    """How many of a classroom's quests in progress are on track, to watch or at risk."""
+    titles = dict(zip(dataset.quests["quest_id"], dataset.quests["title"], strict=True))
+    counts = frame.groupby(["quest_id", "risk"]).size()
+    predicted = set(frame["quest_id"].tolist())
+    quests = [quest for quest in dataset.quests["quest_id"].tolist() if quest in predicted]
+    rows = tuple(
+        (
+            str(titles[quest]),
+            *(int(counts.get((quest, risk), 0)) for risk in RISKS),
+        )
+        for quest in quests
+    )
+    title = gettext("Risk of not finishing on time: %(classroom)s", classroom=name)
+    table = Table(
+        caption=gettext("Students per risk level, by quest, in %(classroom)s", classroom=name),
+        header=(gettext("Quest"), *(risk_label(risk) for risk in RISKS)),
+        rows=rows,
+        empty_text=gettext("No quest is assigned to this classroom yet."),
+    )
+    totals = {risk: int((frame["risk"] == risk).sum()) for risk in RISKS}
+    takeaway = gettext(
+        "%(at_risk)s at risk and %(watch)s to watch, of %(total)s students' quests.",
+        at_risk=format_decimal(totals[AT_RISK]),
+        watch=format_decimal(totals[WATCH]),
+        total=format_decimal(len(frame)),
+    )
+    slug = f"risk-{int(frame['classroom_id'].iloc[0])}"
+    svg = bar_chart(
+        categories=[risk_label(risk) for risk in RISKS],
+        series=[
+            Series(str(row[0]), [float(count) for count in row[1:]])  # type: ignore[arg-type]
+            for row in rows
+        ],
+        title=title,
+        description=takeaway,
+        value_label=gettext("Students"),
+        number=format_decimal,
+    )
+    return Chart(title=title, takeaway=takeaway, svg=svg, table=table, slug=slug)
+
+
+def prediction_table(dataset: Dataset, frame: pd.DataFrame, *, with_classroom: bool) -> Table:
+    """Every student's quests: progress, chance of finishing, when, risk and why."""
+    students = dict(zip(dataset.students["student_id"], dataset.students["name"], strict=True))
+    quests = dict(zip(dataset.quests["quest_id"], dataset.quests["title"], strict=True))
+    classrooms = dict(
+        zip(dataset.classrooms["classroom_id"], dataset.classrooms["name"], strict=True)
+    )
+    rows = tuple(
+        (
+            str(students.get(row.student_id, "")),
+            *((str(classrooms.get(row.classroom_id, "")),) if with_classroom else ()),
+            str(quests.get(row.quest_id, "")),
+            gettext("%(done)d of %(total)d", done=row.stages_done, total=row.stages_total),
+            format_percent(row.probability),
+            finish_text(row),
+            risk_label(row.risk),
+            reasons_text(row.reasons) or "—",
+        )
+        for row in frame.itertuples()
+    )
+    return Table(
+        caption=gettext("Each student's quests, most at risk first"),
+        header=(
+            gettext("Student"),
+            *((gettext("Classroom"),) if with_classroom else ()),
+            gettext("Quest"),
+            gettext("Stages done"),
+            gettext("Chance of finishing by the due date"),
+            gettext("Likely finish"),
+            gettext("Risk"),
+            gettext("Why"),
+        ),
+        rows=rows,
+        empty_text=gettext("No student has a quest to predict yet."),
+        row_keys=tuple(int(student) for student in frame["student_id"]),
+    )
+
+
+def finish_text(row: object) -> str:
+    """When a quest is likely to be finished: done, a date with its range, or no estimate."""
+    done, total = row.stages_done, row.stages_total  # type: ignore[attr-defined]
+    if total and done >= total:
+        return gettext("Done")
+    finish = row.predicted_finish  # type: ignore[attr-defined]
+    if pd.isna(finish):
+        return gettext("No estimate yet")
+    low, high = row.finish_low, row.finish_high  # type: ignore[attr-defined]
+    if pd.isna(low) or pd.isna(high):
+        return format_date(finish.date(), "medium")
+    return gettext(
+        "%(date)s (between %(low)s and %(high)s)",
+        date=format_date(finish.date(), "medium"),
+        low=format_date(low.date(), "medium"),
+        high=format_date(high.date(), "medium"),
+    )

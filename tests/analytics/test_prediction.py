@@ -1,0 +1,358 @@
+"""Quest predictions: features, the pace model, probabilities, risk levels and reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from analytics.dataset import Dataset
+from analytics.prediction import (
+    AT_RISK,
+    AT_RISK_BELOW,
+    INPUTS,
+    ON_TRACK,
+    ON_TRACK_FROM,
+    PREDICTIONS,
+    WATCH,
+    LabelledDataset,
+    QuestModel,
+    describe_reason,
+    fit_model,
+    predict_quests,
+    quest_features,
+    risk_levels,
+)
+
+DAY = pd.Timedelta(days=1)
+NOW = pd.Timestamp("2025-09-15 12:00", tz="UTC")
+# Quest 1 opened two weeks ago and is due in two; quest 2 opened a week ago, due in three.
+QUESTS = {1: (NOW - 14 * DAY, NOW + 14 * DAY), 2: (NOW - 7 * DAY, NOW + 21 * DAY)}
+KINDS = ("lesson", "quiz", "quiz", "checkpoint", "code", "reflection")
+# The weight of each input (in INPUTS order) in the model the reason tests use.
+KNOWN_WEIGHTS = {
+    "progress": 2.0,
+    "earlier_stages_left": -1.0,
+    "inactive_days": -1.0,
+    "failed_share": -2.0,
+    "checkpoint_missing": -1.0,
+    "time_used": -1.0,
+}
+
+
+def stage_id(quest: int, position: int) -> int:
+    return (quest - 1) * len(KINDS) + position
+
+
+def attempt(student: int, quest: int, position: int, outcome: str, days_ago: float) -> dict:
+    moment = NOW - days_ago * DAY
+    return {
+        "student_id": student,
+        "quest_id": quest,
+        "stage_id": stage_id(quest, position),
+        "started_at": moment - pd.Timedelta(minutes=10),
+        "submitted_at": moment,
+        "score": np.nan if outcome == "pending_review" else 1.0,
+        "max_score": 1.0,
+        "outcome": outcome,
+    }
+
+
+def make_dataset(
+    attempts: list[dict], *, now: pd.Timestamp = NOW, students: int = 4, quests=QUESTS
+) -> Dataset:
+    """One classroom of ``students``, the quests of ``quests``, six stages each."""
+    frame = pd.DataFrame(attempts, columns=list(attempt(1, 1, 1, "passed", 0)))
+    frame.insert(0, "attempt_id", range(1, len(frame) + 1))
+    return Dataset.of(
+        now=now,
+        attempts=frame,
+        stages=pd.DataFrame(
+            [
+                (stage_id(quest, position), quest, position, kind, f"Stage {position}", 10)
+                for quest in quests
+                for position, kind in enumerate(KINDS, 1)
+            ],
+            columns=["stage_id", "quest_id", "position", "kind", "title", "points"],
+        ),
+        quests=pd.DataFrame({"quest_id": list(quests), "slug": "q", "title": "Q"}),
+        classrooms=pd.DataFrame({"classroom_id": [1], "name": ["Period 1"]}),
+        students=pd.DataFrame(
+            {"student_id": range(1, students + 1), "name": "S", "pseudonym": "P"}
+        ),
+        enrollments=pd.DataFrame({"classroom_id": 1, "student_id": range(1, students + 1)}),
+        assignments=pd.DataFrame(
+            [(1, quest, opens, due) for quest, (opens, due) in quests.items()],
+            columns=["classroom_id", "quest_id", "opens_at", "due_at"],
+        ),
+    )
+
+
+def class_attempts() -> list[dict]:
+    """Student 1 stalls on stage 3 of quest 1; 2 finished it; 3 never came; 4 awaits review."""
+    return [
+        attempt(1, 1, 1, "passed", 13),
+        attempt(1, 1, 2, "passed", 12),
+        attempt(1, 1, 3, "failed", 7),
+        attempt(1, 1, 3, "failed", 6),
+        *(attempt(2, 1, position, "passed", 14 - position) for position in range(1, 7)),
+        attempt(2, 2, 1, "passed", 1),
+        attempt(4, 1, 1, "passed", 10),
+        attempt(4, 1, 2, "passed", 9),
+        attempt(4, 1, 3, "passed", 5),
+        attempt(4, 1, 4, "pending_review", 2),
+        attempt(4, 1, 5, "passed", -1),  # after now: not yet known
+    ]
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    frame = quest_features(make_dataset(class_attempts()))
+    return frame.set_index(["student_id", "quest_id"])
+
+
+@pytest.fixture(scope="module")
+def known_model() -> QuestModel:
+    """A model whose weights are KNOWN_WEIGHTS on inputs that are already standard."""
+    rng = np.random.default_rng(7)
+    inputs = rng.normal(size=(40_000, len(INPUTS)))
+    weights = np.array([KNOWN_WEIGHTS[name] for name in INPUTS])
+    finished = rng.random(len(inputs)) < 1 / (1 + np.exp(-(inputs @ weights)))
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=100.0))
+    return QuestModel(pipeline=pipeline.fit(inputs, finished))
+
+
+def test_features_of_a_student_stalled_on_a_stage(features):
+    row = features.loc[(1, 1)]
+    assert row["stages_total"] == 6
+    assert row["stages_done"] == row["stages_reached"] == 2
+    assert row["current_position"] == 3
+    assert row["failed_tries"] == row["failed_total"] == 2
+    assert row["attempts"] == 4
+    assert row["failed_share"] == 0.5
+    assert row["inactive_days"] == pytest.approx(6)
+    assert row["days_open"] == pytest.approx(14)
+    assert row["time_used"] == pytest.approx(0.5)
+    assert row["progress"] == pytest.approx(2 / 6)
+    assert row["checkpoint_position"] == 4
+    assert row["checkpoint_missing"]
+    assert row["started"]
+    assert not row["done"]
+
+
+def test_features_count_earlier_quests_left_undone(features):
+    assert features.loc[(1, 2), "earlier_stages_left"] == 4
+    assert features.loc[(3, 2), "earlier_stages_left"] == 6
+    assert features.loc[(2, 2), "earlier_stages_left"] == 0
+    assert features.loc[(1, 1), "earlier_stages_left"] == 0, "nothing opened before quest 1"
+
+
+def test_a_student_who_never_came_is_not_started_and_idle_since_the_quest_opened(features):
+    row = features.loc[(3, 1)]
+    assert not row["started"]
+    assert not row["ever_active"]
+    assert row["stages_reached"] == 0
+    assert row["inactive_days"] == pytest.approx(14)
+    assert features.loc[(3, 2), "inactive_days"] == pytest.approx(7)
+
+
+def test_a_pending_review_is_reached_not_done_and_later_attempts_are_ignored(features):
+    row = features.loc[(4, 1)]
+    assert row["stages_done"] == 3
+    assert row["stages_reached"] == 4
+    assert not row["checkpoint_missing"]
+    assert row["current_position"] == 4
+    assert row["inactive_days"] == pytest.approx(2)
+
+
+def test_a_done_quest_finishes_when_its_last_stage_was_done(features):
+    row = features.loc[(2, 1)]
+    assert row["done"]
+    assert row["completed_at"] == NOW - 8 * DAY
+    assert row["predicted_finish"] == row["finish_low"] == row["finish_high"] == NOW - 8 * DAY
+
+
+def test_the_pace_model_leans_on_the_class_pace(features):
+    # Quest 1: 2 + 6 + 0 + 4 stages reached over 14 + 6 + 14 + 14 days: 0.25 stages a day.
+    # Student 1 has one stage lent at that pace: (2 + 1) / (14 + 4) = 1/6 of a stage a day,
+    # so the 4 stages left take 24 days.
+    row = features.loc[(1, 1)]
+    assert row["class_pace"] == pytest.approx(0.25)
+    assert row["pace"] == pytest.approx(1 / 6)
+    assert row["predicted_finish"] == NOW + 24 * DAY
+    assert row["finish_low"] <= row["predicted_finish"] <= row["finish_high"]
+    assert row["finish_low"] < row["finish_high"]
+
+
+@pytest.mark.parametrize(
+    ("probability", "risk"),
+    [
+        (0.0, AT_RISK),
+        (AT_RISK_BELOW - 0.001, AT_RISK),
+        (AT_RISK_BELOW, WATCH),
+        (ON_TRACK_FROM - 0.001, WATCH),
+        (ON_TRACK_FROM, ON_TRACK),
+        (1.0, ON_TRACK),
+    ],
+)
+def test_risk_levels_follow_the_thresholds(probability, risk):
+    assert risk_levels(np.array([probability])).tolist() == [risk]
+
+
+def test_predictions_have_the_declared_columns_and_one_row_per_student_and_quest(known_model):
+    predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
+    assert predictions.dtypes.astype(str).to_dict() == PREDICTIONS
+    assert len(predictions) == 8
+    assert predictions["probability"].between(0, 1).all()
+    assert predictions["risk"].isin([ON_TRACK, WATCH, AT_RISK]).all()
+    assert (predictions["computed_at"] == NOW).all()
+    assert predictions["predicted_finish"].notna().all()
+
+
+def test_a_done_student_is_certain_and_on_track(known_model):
+    predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
+    row = predictions.set_index(["student_id", "quest_id"]).loc[(2, 1)]
+    assert row["probability"] == 1.0
+    assert row["risk"] == ON_TRACK
+    assert row["reasons"] == ()
+    assert row["stages_done"] == row["stages_total"] == 6
+
+
+def test_reasons_name_what_holds_a_student_back_with_its_numbers(known_model):
+    predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
+    row = predictions.set_index(["student_id", "quest_id"]).loc[(1, 1)]
+    assert row["risk"] == AT_RISK
+    # Idle for 6 days weighs most, 2 failed tries on stage 3 next, then half the time gone.
+    # The missing checkpoint is left out: most of the class has not reached stage 4 either.
+    assert row["reasons"] == (("inactive_days", 6), ("failed_tries", 2, 3), ("time_left", 14, 4, 6))
+    assert [describe_reason(reason) for reason in row["reasons"]] == [
+        "no activity for 6 days",
+        "2 failed tries on stage 3",
+        "14 days to the due date, 4 of 6 stages to go",
+    ]
+
+
+def test_reasons_for_a_student_who_has_not_started(known_model):
+    predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
+    row = predictions.set_index(["student_id", "quest_id"]).loc[(3, 2)]
+    assert row["risk"] == AT_RISK
+    # Never seen on the platform: "not started" stands for the idle days too, and only once.
+    assert set(row["reasons"]) == {
+        ("not_started", 7),
+        ("earlier_stages_left", 6),
+        ("time_left", 21, 6, 6),
+    }
+
+
+def test_on_track_students_carry_no_reasons(known_model):
+    predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
+    on_track = predictions[predictions["risk"] == ON_TRACK]
+    assert len(on_track) > 0
+    assert on_track["reasons"].map(len).eq(0).all()
+    others = predictions[predictions["risk"] != ON_TRACK]
+    assert others["reasons"].map(len).between(1, 3).all()
+
+
+def test_a_quest_past_its_due_date_is_lost_unless_done(known_model):
+    three_days_late = QUESTS[1][1] + 3 * DAY + pd.Timedelta(hours=1)
+    dataset = make_dataset(class_attempts(), now=three_days_late)
+    predictions = predict_quests(dataset, model=known_model).set_index(["student_id", "quest_id"])
+    late = predictions.loc[(1, 1)]
+    assert late["probability"] == 0.0
+    assert late["risk"] == AT_RISK
+    assert late["reasons"][0] == ("past_due", 3)
+    assert describe_reason(late["reasons"][0]) == "3 days past the due date"
+    assert predictions.loc[(2, 1), "probability"] == 1.0
+
+
+def test_an_empty_dataset_gives_an_empty_typed_frame(known_model):
+    predictions = predict_quests(Dataset.of(now=NOW), model=known_model)
+    assert predictions.empty
+    assert predictions.dtypes.astype(str).to_dict() == PREDICTIONS
+
+
+def test_a_class_with_no_attempts_still_gets_finite_predictions(known_model):
+    predictions = predict_quests(make_dataset([]), model=known_model)
+    assert len(predictions) == 8
+    assert predictions["probability"].notna().all()
+    assert predictions["predicted_finish"].notna().all()
+    assert (predictions["predicted_finish"] > NOW).all()
+    reasons = predictions.set_index(["student_id", "quest_id"]).loc[(1, 1), "reasons"]
+    assert ("not_started", 14) in reasons
+
+
+def test_a_single_attempt_is_enough(known_model):
+    predictions = predict_quests(make_dataset([attempt(1, 1, 1, "passed", 3)]), model=known_model)
+    assert predictions["probability"].notna().all()
+    row = predictions.set_index(["student_id", "quest_id"]).loc[(1, 1)]
+    assert row["finish_low"] <= row["predicted_finish"] <= row["finish_high"]
+    # One stage in two weeks across the class: the others' projections on quest 1 lie beyond
+    # a year, which is no estimate at all. On quest 2 nobody has moved, so the schedule's own
+    # pace stands in for the class's.
+    unknown = predictions[predictions["predicted_finish"].isna()]
+    assert unknown[["student_id", "quest_id"]].values.tolist() == [[2, 1], [3, 1], [4, 1]]
+
+
+def test_a_quest_not_yet_open_is_projected_from_its_opening(known_model):
+    quests = {1: (NOW + 2 * DAY, NOW + 30 * DAY)}
+    dataset = make_dataset([], quests=quests)
+    features = quest_features(dataset)
+    assert (features["days_open"] == 0).all()
+    predictions = predict_quests(dataset, model=known_model)
+    assert predictions["probability"].notna().all()
+    assert (predictions["predicted_finish"] > NOW + 2 * DAY).all()
+
+
+def test_fitting_needs_both_outcomes():
+    dataset = make_dataset(class_attempts())
+    labels = pd.DataFrame(
+        {"student_id": [1, 3, 4], "quest_id": 1, "week": 2, "finished": [True, True, True]}
+    )
+    with pytest.raises(ValueError, match="finished and who did not"):
+        fit_model([LabelledDataset(dataset=dataset, labels=labels)])
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        (("inactive_days", 1), "no activity for 1 day"),
+        (("inactive_days", 6), "no activity for 6 days"),
+        (("failed_tries", 3, 4), "3 failed tries on stage 4"),
+        (("failed_share", 5, 9), "5 of 9 tries failed"),
+        (("behind_class", 2, 5), "2 stages handed in; half the class has 5 or more"),
+        (("not_started", 7), "not started 7 days after the quest opened"),
+        (("earlier_stages_left", 1), "1 stage left on earlier quests"),
+        (("checkpoint_missing", 4), "checkpoint at stage 4 not handed in"),
+        (("time_left", 1, 2, 7), "1 day to the due date, 2 of 7 stages to go"),
+        (("past_due", 2), "2 days past the due date"),
+    ],
+)
+def test_reasons_read_as_plain_english(reason, words):
+    assert describe_reason(reason) == words
+
+
+def test_reasons_go_through_the_translation_functions_given():
+    calls = []
+
+    def gettext(message, **values):
+        calls.append(message)
+        return "«" + message % values + "»"
+
+    def ngettext(singular, plural, num, **values):
+        calls.append(plural)
+        return "«" + (singular if num == 1 else plural) % {"num": num, **values} + "»"
+
+    translate = {"gettext": gettext, "ngettext": ngettext}
+    assert describe_reason(("inactive_days", 6), **translate) == "«no activity for 6 days»"
+    assert describe_reason(("checkpoint_missing", 4), **translate) == (
+        "«checkpoint at stage 4 not handed in»"
+    )
+    assert calls == ["no activity for %(num)d days", "checkpoint at stage %(stage)d not handed in"]
+
+
+def test_an_unknown_reason_is_refused():
+    with pytest.raises(ValueError, match="unknown reason"):
+        describe_reason(("gremlins", 1))

@@ -1,0 +1,134 @@
+"""The engagement report in words: charts with takeaways, tables, empty states, Spanish."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from flask_babel import force_locale
+
+from analytics.dataset import Dataset
+from quest_platform.reports.engagement import engagement
+
+NOW = pd.Timestamp("2025-09-17 12:00", tz="UTC")  # a Wednesday
+OPENS = pd.Timestamp("2025-09-01 08:00", tz="UTC")
+
+
+def attempt(student: int, stage: int, day: str, outcome: str = "passed") -> dict[str, object]:
+    submitted = pd.Timestamp(day, tz="UTC")
+    return {
+        "student_id": student,
+        "quest_id": 10,
+        "stage_id": stage,
+        "started_at": submitted - pd.Timedelta(minutes=30),
+        "submitted_at": submitted,
+        "score": 1.0 if outcome == "passed" else 0.0,
+        "max_score": 1.0,
+        "outcome": outcome,
+    }
+
+
+def school(attempts: list[dict[str, object]], students: int = 3) -> Dataset:
+    frame = pd.DataFrame(attempts)
+    if not frame.empty:
+        frame.insert(0, "attempt_id", range(1, len(frame) + 1))
+    return Dataset.of(
+        now=NOW,
+        attempts=frame if attempts else None,
+        stages=pd.DataFrame(
+            {
+                "stage_id": [1, 2, 3],
+                "quest_id": [10, 10, 10],
+                "position": [1, 2, 3],
+                "kind": ["lesson", "quiz", "checkpoint"],
+                "title": ["Why sessions", "Sessions quiz", "Login works"],
+                "points": [10, 10, 10],
+            }
+        ),
+        quests=pd.DataFrame({"quest_id": [10], "slug": ["sessions"], "title": ["Sessions"]}),
+        classrooms=pd.DataFrame({"classroom_id": [1], "name": ["Period 1"]}),
+        students=pd.DataFrame(
+            {
+                "student_id": list(range(1, students + 1)),
+                "name": ["Ada", "Ben", "Cy"][:students],
+                "pseudonym": ["a", "b", "c"][:students],
+            }
+        ),
+        enrollments=pd.DataFrame(
+            {"classroom_id": [1] * students, "student_id": list(range(1, students + 1))}
+        ),
+        assignments=pd.DataFrame(
+            {
+                "classroom_id": [1],
+                "quest_id": [10],
+                "opens_at": [OPENS],
+                "due_at": [pd.Timestamp("2025-09-30", tz="UTC")],
+            }
+        ),
+    )
+
+
+ACTIVE = [
+    attempt(1, 1, "2025-09-02 10:00"),
+    attempt(1, 2, "2025-09-03 10:00"),
+    attempt(1, 3, "2025-09-10 10:00"),
+    attempt(2, 1, "2025-09-02 11:00"),
+    attempt(2, 2, "2025-09-02 12:00", "failed"),
+    attempt(2, 2, "2025-09-03 12:00", "failed"),
+    attempt(2, 2, "2025-09-04 12:00", "failed"),
+]
+
+
+@pytest.fixture
+def context(app):
+    with app.test_request_context("/"):
+        yield
+
+
+def test_a_classroom_report_has_weekly_funnel_and_grid_charts_and_a_student_table(context):
+    report = engagement(school(ACTIVE), classroom_id=1)
+    assert report.title == "Engagement report: Period 1"
+    assert report.scope == "3 students, 1 quest assigned."
+    assert [chart.slug for chart in report.charts] == ["weekly-1", "funnel-1-10", "grid-1-10"]
+    assert report.charts[1].title == "Stage funnel: Sessions, Period 1"
+    weekly, funnel, grid = report.charts
+    assert weekly.takeaway == "Busiest week: Sep 1, with 2 students active; this week so far: 0."
+    assert [row[:2] for row in weekly.table.rows] == [("Sep 1", 2), ("Sep 8", 1), ("Sep 15", 0)]
+    assert funnel.takeaway == (
+        "The class stalls at stage 2. Sessions quiz: 1 of 2 students who reached it is stuck there."
+    )
+    assert funnel.table.rows[1] == ("2. Sessions quiz", 2, 1, 1, 1.0)
+    assert grid.takeaway == "1 of 3 students have done every stage; 0 answers await your review."
+    assert grid.table.rows[1] == ("Ben", "✓ done", "✗ tried, not passed yet", "○ not started")
+    for chart in report.charts:
+        assert chart.svg is not None
+        assert chart.takeaway in chart.svg  # the chart's description is its takeaway
+    students = report.tables[0]
+    assert [row[0] for row in students.rows] == ["Ada", "Ben", "Cy"]
+    assert students.rows[2][-1] == "never started"
+    assert students.rows[0][1] == 3
+
+
+def test_a_classroom_without_attempts_says_so_instead_of_drawing_nothing(context):
+    report = engagement(school([]), classroom_id=1)
+    weekly, funnel, grid = report.charts
+    assert weekly.svg is None
+    assert weekly.takeaway == "Nobody has handed anything in yet."
+    assert funnel.svg is None
+    assert funnel.takeaway == "Nobody has started this quest yet."
+    assert grid.svg is not None  # every student "not started" is worth seeing
+    assert grid.takeaway.startswith("0 of 3 students")
+
+
+def test_a_classroom_without_students_reads_as_empty(context):
+    report = engagement(school([], students=0), classroom_id=1)
+    assert report.tables[0].rows == ()
+    assert report.tables[0].empty_text == "No students are enrolled in this classroom yet."
+    assert all(chart.svg is None for chart in report.charts)
+
+
+def test_the_report_reads_in_spanish(context):
+    with force_locale("es"):
+        report = engagement(school(ACTIVE), classroom_id=1)
+    assert report.title == "Informe de participación: Period 1"
+    assert report.charts[0].title == "Participación semanal: Period 1"
+    assert "Estudiante" in report.tables[0].header
