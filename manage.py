@@ -269,7 +269,6 @@ def predictions_command(
     def build() -> Report:
         scope = report_scope(classroom_id=classroom_id, quest=quest)
         dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids)
-        click.echo("Fitting the quest model on simulated classes…", err=True)
         return predictions(
             dataset,
             model=default_model(),

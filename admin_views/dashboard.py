@@ -74,11 +74,8 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
     def student_insights(self, student_id: int) -> str:
         """A student's engagement and quest predictions, with reasons, in the viewer's classes."""
         student = db.session.get(User, student_id) or abort(404)
-        shared = [
-            classroom
-            for classroom in classrooms_visible_to(current_user)
-            if classroom.id in {enrollment.classroom_id for enrollment in student.enrollments}
-        ]
+        enrolled = {enrollment.classroom_id for enrollment in student.enrollments}
+        shared = [c for c in classrooms_visible_to(current_user) if c.id in enrolled]
         # Another teacher's student is as missing as one that does not exist.
         if not shared:
             abort(404)

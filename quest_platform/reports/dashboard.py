@@ -8,7 +8,12 @@ from analytics.dataset import Dataset
 from analytics.engagement import engagement_report
 from analytics.prediction import QuestModel
 from quest_platform.reports.document import Report
-from quest_platform.reports.engagement import funnel_chart, grid_chart, weekly_chart
+from quest_platform.reports.engagement import (
+    classroom_name,
+    funnel_chart,
+    grid_chart,
+    weekly_chart,
+)
 from quest_platform.reports.predictions import quest_predictions, risk_chart
 
 
@@ -20,9 +25,7 @@ def class_dashboard(
     Without a quest (none assigned yet), only the weekly chart and the risk chart, each saying
     there is nothing yet.
     """
-    name = str(
-        dataset.classrooms.loc[dataset.classrooms["classroom_id"] == classroom_id, "name"].iloc[0]
-    )
+    name = classroom_name(dataset, classroom_id)
     charts = [weekly_chart(dataset, classroom_id=classroom_id)]
     predictions = quest_predictions(dataset, model=model, classroom_id=classroom_id)
     if quest_id is not None:

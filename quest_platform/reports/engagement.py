@@ -65,7 +65,7 @@ def engagement(
             advance(1)
     if classroom_id is not None:
         title = gettext(
-            "Engagement report: %(classroom)s", classroom=_classroom_name(dataset, classroom_id)
+            "Engagement report: %(classroom)s", classroom=classroom_name(dataset, classroom_id)
         )
     else:
         title = gettext("Engagement report: every classroom")
@@ -98,7 +98,7 @@ def weekly_chart(dataset: Dataset, *, classroom_id: int, quest_id: int | None = 
     """Students active per week in a classroom, with attempts and time on task in its table."""
     weeks = weekly_engagement(dataset, classroom_id=classroom_id, quest_id=quest_id)
     title = gettext(
-        "Weekly engagement: %(classroom)s", classroom=_classroom_name(dataset, classroom_id)
+        "Weekly engagement: %(classroom)s", classroom=classroom_name(dataset, classroom_id)
     )
     rows = tuple(
         (
@@ -157,7 +157,7 @@ def funnel_chart(
     title = gettext(
         "Stage funnel: %(quest)s, %(classroom)s",
         quest=quest,
-        classroom=_classroom_name(dataset, classroom_id),
+        classroom=classroom_name(dataset, classroom_id),
     )
     labels = [f"{row.position}. {row.title}" for row in funnel.itertuples()]
     rows: tuple[tuple[Cell, ...], ...] = tuple(
@@ -243,7 +243,7 @@ def grid_chart(dataset: Dataset, *, classroom_id: int, quest_id: int) -> Chart:
     title = gettext(
         "Progress by student and stage: %(quest)s, %(classroom)s",
         quest=quest,
-        classroom=_classroom_name(dataset, classroom_id),
+        classroom=classroom_name(dataset, classroom_id),
     )
     header = (gettext("Student"), *(gettext("Stage %(number)d", number=p) for p in positions))
     rows = tuple(
@@ -372,7 +372,8 @@ def _week_label(week: pd.Timestamp) -> str:
     return format_skeleton("MMMd", week.to_pydatetime().date(), locale=get_locale() or "en")
 
 
-def _classroom_name(dataset: Dataset, classroom_id: int) -> str:
+def classroom_name(dataset: Dataset, classroom_id: int) -> str:
+    """A classroom's name in ``dataset`` (its id if the dataset does not hold it)."""
     found = dataset.classrooms.loc[dataset.classrooms["classroom_id"] == classroom_id, "name"]
     return str(found.iloc[0]) if not found.empty else str(classroom_id)
 
