@@ -5,7 +5,7 @@ database seeded with the demo (SQLite in a temporary folder, or BENCH_DATABASE_U
 
 Scenarios: ``portal`` (the default) adds a classroom of 200 students with their attempts and
 measures, with wrk, the student's pages (leaderboard, quest map, stage page, quiz submit) against
-the issue's targets; ``admin`` adds school scale data (10,000 students, about a million
+the platform's targets; ``admin`` adds school scale data (10,000 students, about a million
 attempts) and measures the admin's attempts list, each page next to the bare SQL that fetches
 the same page, served by the bare Flask app; ``analytics`` measures, with wrk, the teacher
 dashboard (cached) at the demo's scale, then adds the school scale data and times the engagement
@@ -310,7 +310,7 @@ def main() -> None:
     print(notes)
 
 
-# The issue's targets: an endpoint's req/s as a share of the baseline's, at least.
+# The platform's targets: an endpoint's req/s as a share of the baseline's, at least.
 TARGETS = {"leaderboard": 0.5, "quest map": 0.5, "stage page": 0.4, "quiz submit": 0.3}
 # Students whose sessions take turns submitting answers (each answer flashes a message into
 # its session, and a real student reads it on the next page; spread, the sessions stay small).
@@ -455,7 +455,7 @@ def portal_report(results: list[tuple[WrkResult, float | None]]) -> str:
             f"{result.p99:>8.1f}{ratio:>7.2f}{'' if target is None else f'≥{target}':>8}"
             f"{verdict:>6}{result.requests:>10}"
         )
-    lines.append("ratio = endpoint req/s ÷ baseline req/s (the issue's targets); no errors.")
+    lines.append("ratio = endpoint req/s ÷ baseline req/s (the platform's targets); no errors.")
     return "\n".join(lines)
 
 
@@ -525,7 +525,7 @@ def admin(
 
 
 def compare_pages(results: list[Result]) -> str:
-    """Each admin page as a multiple of the bare SQL of the same page (the issue's target: 3×)."""
+    """Each admin page as a multiple of the bare SQL of the same page (target: 3×)."""
     lines = ["", f"{'admin page vs. its bare SQL':<44}{'p50 ×':>9}{'p99 ×':>9}{'req/s ×':>9}"]
     for sql, page in zip(results[::2], results[1::2], strict=True):
         lines.append(
@@ -535,7 +535,7 @@ def compare_pages(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-# The issue's targets for the analytics: the whole report at most this many times the plain
+# The platform's targets for the analytics: the whole report at most this many times the plain
 # read of the attempts, its process under this peak memory, the cached dashboard's p95 under this.
 ANALYTICS_RATIO = 2.5
 ANALYTICS_PEAK_MB = 1500
@@ -686,7 +686,7 @@ def dashboard_report(results: list[WrkResult]) -> str:
             f"{result.name:<44}{result.rps:>8.0f}{result.p50:>8.1f}{result.p95:>8.1f}"
             f"{result.p99:>8.1f}{target:>10}{verdict:>6}{result.requests:>10}"
         )
-    lines.append("target: the cached dashboard's p95 (the issue's); no errors.")
+    lines.append("target: the cached dashboard's p95 (the platform's); no errors.")
     return "\n".join(lines)
 
 
@@ -744,7 +744,7 @@ def analytics_report(baseline: list[dict[str, Any]], full: list[dict[str, Any]])
 def targets_report(
     baseline: list[dict[str, Any]], full: list[dict[str, Any]], board: WrkResult
 ) -> str:
-    """The issue's three targets for the analytics, each with its figure and verdict."""
+    """The platform's three targets for the analytics, each with its figure and verdict."""
     ratio = statistics.median(seconds_of(full, "full")) / statistics.median(
         seconds_of(baseline, "read_sql")
     )
@@ -768,7 +768,7 @@ def targets_report(
             board.p95 < DASHBOARD_P95_MS,
         ),
     ]
-    header = "the issue's targets"
+    header = "the platform's targets"
     lines = ["", f"{header:<44}{'figure':>12}{'target':>12}"]
     for label, figure, target, met in rows:
         lines.append(f"{label:<44}{figure:>12}{target:>12}{verdict_of(met):>6}")

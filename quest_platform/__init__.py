@@ -21,6 +21,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from quest_platform.errors import register_error_pages
     from quest_platform.http_headers import register_security_headers
     from quest_platform.i18n import register_i18n
+    from quest_platform.page_cache import register_page_cache
 
     register_database(app)
     register_i18n(app)
@@ -29,6 +30,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     register_admin(app)
     register_error_pages(app)
     register_security_headers(app)
+    register_page_cache(app)
     return app
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
-from cachelib import FileSystemCache
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,9 +19,10 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from quest_platform.extensions import csrf, db, limiter, security, server_session
+from quest_platform.extensions import csrf, db, limiter, security
 from quest_platform.models import Role, User
 from quest_platform.services.accounts import clear_password_change_flag, find_user_by_login
+from quest_platform.sessions import configure_sessions
 
 
 class LoginForm(SecurityLoginForm):
@@ -51,20 +50,6 @@ def _login_rate_limit() -> str:
 
 # Wrapped once at import: the limiter keys its limits by the view's qualified name.
 limited_login = limiter.limit(_login_rate_limit, methods=["POST"])(security_views.login)
-
-
-def configure_sessions(app: Flask) -> None:
-    """Keep sessions on the server: in Redis when REDIS_URL is set, else in the instance folder."""
-    lifetime = int(app.config["PERMANENT_SESSION_LIFETIME"].total_seconds())
-    if app.config.get("REDIS_URL"):
-        app.config["SESSION_TYPE"] = "redis"
-        app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["REDIS_URL"])
-    else:
-        app.config["SESSION_TYPE"] = "cachelib"
-        app.config["SESSION_CACHELIB"] = FileSystemCache(
-            str(app.config["SESSION_DIR"]), threshold=5000, default_timeout=lifetime
-        )
-    server_session.init_app(app)
 
 
 # What a user holding a one-time password may still do: change it, leave, or switch language

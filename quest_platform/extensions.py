@@ -7,7 +7,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_security import Security
-from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -36,5 +35,4 @@ migrate = Migrate()
 security = Security(password_util_cls=LocalizedPasswordUtil)
 babel = Babel()
 csrf = CSRFProtect()
-server_session = Session()
 limiter = Limiter(key_func=get_remote_address)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, current_app, g
-from flask_security import current_user
+from flask import Flask, Response, current_app, g, session
 
 
 def csp_nonce() -> str:
@@ -35,7 +34,9 @@ def add_security_headers(response: Response) -> Response:
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Personal pages must not be kept by the browser or a shared proxy after logging out.
-    if current_user and current_user.is_authenticated:
+    # A signed-in session, or a user this request loaded (the user is not loaded only for this).
+    user = g.get("_login_user")
+    if "_user_id" in session or (user is not None and user.is_authenticated):
         headers["Cache-Control"] = "no-store"
     return response
 

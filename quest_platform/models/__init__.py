@@ -17,6 +17,7 @@ from quest_platform.models.attempts import (
 )
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import utcnow
+from quest_platform.models.changes import ChangeStamp
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
 from quest_platform.models.quests import (
     MAX_STAGES,
@@ -36,6 +37,7 @@ __all__ = [
     "AppendOnlyError",
     "Attempt",
     "AuditEntry",
+    "ChangeStamp",
     "Classroom",
     "Enrollment",
     "EvidenceFile",

@@ -65,6 +65,10 @@ class Quest(db.Model):
     def __repr__(self) -> str:
         return f"<Quest {self.slug}>"
 
+    def stage_at(self, position: int) -> Stage | None:
+        """The stage at ``position`` (1-based), if the quest has one."""
+        return next((stage for stage in self.stages if stage.position == position), None)
+
     @property
     def total_points(self) -> int:
         """The points a student can earn across all stages."""

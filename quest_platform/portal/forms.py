@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from quest_platform.models import Stage, StageKind
+from quest_platform.page_cache import per_view_value
 from quest_platform.services.evidence import MAX_SCREENSHOT_BYTES, Screenshot
 from quest_platform.services.grading import questions_of
 
@@ -69,9 +70,10 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="quest-stage-opened")
 
 
-def opened_token(stage: Stage) -> str:
-    """A signed note of when the student opened ``stage``, carried by its form."""
-    return _serializer().dumps(stage.id)
+@per_view_value("opened")
+def opened_token(stage_id: int) -> str:
+    """A signed note of when the student opened the stage ``stage_id``, carried by its form."""
+    return _serializer().dumps(stage_id)
 
 
 def opened_at(token: str | None, stage: Stage) -> datetime | None:
@@ -88,6 +90,7 @@ def opened_at(token: str | None, stage: Stage) -> datetime | None:
     return signed_at.astimezone(UTC)
 
 
+@per_view_value("submission_key")
 def new_submission_key() -> str:
     """A fresh key for one form: the same form sent twice records one attempt."""
     return secrets.token_urlsafe(24)

@@ -21,11 +21,10 @@ from quest_platform.labels import (
     duration,
 )
 from quest_platform.models import Attempt, Outcome, StageKind, utcnow
+from quest_platform.page_cache import cached_page, never_store, per_view, stale_at
 from quest_platform.portal.forms import (
     answer_from,
-    new_submission_key,
     opened_at,
-    opened_token,
     screenshot_from,
 )
 from quest_platform.queries.attempts import attempts_at, evidence_for
@@ -59,12 +58,19 @@ def student_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @bp.get("/quests")
+@cached_page()
 @student_only
 def quest_map() -> str:
     """The quests given to the student's classrooms, each with progress and what to do next."""
+    quests = quest_map_for(student=current_user)
+    now = utcnow()
+    for progress in quests:
+        # The page turns stale when a quest falls due: its status becomes "overdue".
+        if progress.assignment is not None and progress.assignment.due_at > now:
+            stale_at(progress.assignment.due_at)
     return render_template(
         "portal/quest_map.html",
-        quests=quest_map_for(student=current_user),
+        quests=quests,
         progress_labels=PROGRESS_LABELS,
         kind_labels=KIND_LABELS,
     )
@@ -80,6 +86,7 @@ def quest(slug: str) -> Response:
 
 
 @bp.get("/quests/<slug>/<int:position>")
+@cached_page()
 @student_only
 def stage(slug: str, position: int) -> tuple[str, int]:
     """A stage of a quest: its content, the form to answer it, and the student's attempts."""
@@ -90,24 +97,31 @@ def stage(slug: str, position: int) -> tuple[str, int]:
 @bp.post("/quests/<slug>/<int:position>")
 @student_only
 def submit(slug: str, position: int) -> Response | tuple[str, int]:
-    """Hand in an answer to a stage; the page then shows its result."""
-    progress = progress_or_404(slug)
-    standing = standing_or_404(progress, position)
+    """Hand in an answer to a stage; the page then shows its result.
+
+    ``submit_attempt`` checks that the stage is assigned and open: the student's progress is
+    worked out here only to show a refused answer on its page.
+    """
+    quest = open_quest(slug)
+    stage = quest.stage_at(position) if quest is not None else None
+    if stage is None:
+        abort(404)
     try:
         attempt = submit_attempt(
             student=current_user,
-            quest=progress.quest,
-            stage=standing.stage,
-            answer=answer_from(standing.stage, request.form),
+            quest=quest,
+            stage=stage,
+            answer=answer_from(stage, request.form),
             submission_key=request.form.get("submission_key", ""),
-            started_at=opened_at(request.form.get("opened"), standing.stage),
+            started_at=opened_at(request.form.get("opened"), stage),
             screenshot=screenshot_from(
                 request.files.get("screenshot"), request.form.get("alt_text", "")
             ),
         )
     except ServiceError as error:
         db.session.rollback()
-        return render_stage(progress, standing, error=error)
+        progress = progress_or_404(slug)
+        return render_stage(progress, standing_or_404(progress, position), error=error)
     flash(result_message(attempt), "success")
     return redirect(url_for(".stage", slug=slug, position=position, _anchor="result"))
 
@@ -173,6 +187,10 @@ def render_stage(
         started = start_of(student=current_user, stage=stage, try_number=standing.tries + 1)
         if started is not None:
             countdown = countdown_of(start=started, stage=stage, student=current_user)
+            never_store()
+    due_at = progress.assignment.due_at if progress.assignment else None
+    if due_at is not None and due_at > utcnow():
+        stale_at(due_at)
     latest = attempts[0] if attempts else None
     status = 200
     if not standing.unlocked:
@@ -189,8 +207,8 @@ def render_stage(
         countdown=countdown,
         error=error,
         entered=request.form if error else {},
-        submission_key=new_submission_key(),
-        opened=opened_token(stage),
+        submission_key=per_view("submission_key"),
+        opened=per_view("opened", stage.id),
         body=render_markdown(stage.content) if stage.content else "",
         now=utcnow(),
         duration=duration,

@@ -1,0 +1,64 @@
+"""Server-side sessions: in Redis when REDIS_URL is set, else in files in the instance folder.
+
+Every visitor gets a session, since every page carries a CSRF token (the footer's language
+form). A visitor who has not signed in keeps theirs on the server for an hour only: the file
+store, when full, drops the sessions that expire first, so visitors' sessions go before
+students' (which last ``PERMANENT_SESSION_LIFETIME``), and Redis holds fewer keys.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import redis
+from cachelib import FileSystemCache
+from flask import Flask
+from flask_session.base import ServerSideSession
+from flask_session.cachelib import CacheLibSessionInterface
+from flask_session.redis import RedisSessionInterface
+
+VISITOR_SESSION_LIFETIME = timedelta(hours=1)
+# Files in the session folder before the oldest-expiring are dropped.
+SESSION_FILES = 20_000
+
+
+class VisitorSessionsExpireSooner:
+    """Store a session without a signed-in user for at most VISITOR_SESSION_LIFETIME."""
+
+    def _upsert_session(
+        self, session_lifetime: timedelta, session: ServerSideSession, store_id: str
+    ) -> None:
+        if "_user_id" not in session:
+            session_lifetime = min(session_lifetime, VISITOR_SESSION_LIFETIME)
+        super()._upsert_session(session_lifetime, session, store_id)  # type: ignore[misc]
+
+
+class RedisSessions(VisitorSessionsExpireSooner, RedisSessionInterface):
+    """Sessions in Redis, shared by every process of the platform."""
+
+
+class FileSessions(VisitorSessionsExpireSooner, CacheLibSessionInterface):
+    """Sessions in files, shared by the processes of one machine."""
+
+
+def configure_sessions(app: Flask) -> None:
+    """Keep sessions on the server: in Redis when REDIS_URL is set, else in the instance folder."""
+    config = app.config
+    options: dict[str, Any] = {
+        "app": app,
+        "key_prefix": config["SESSION_KEY_PREFIX"],
+        "use_signer": False,
+        "permanent": config["SESSION_PERMANENT"],
+        "sid_length": 32,
+        "serialization_format": "msgpack",
+    }
+    if config.get("REDIS_URL"):
+        client = redis.Redis.from_url(config["REDIS_URL"])
+        app.session_interface = RedisSessions(client=client, **options)
+    else:
+        lifetime = int(config["PERMANENT_SESSION_LIFETIME"].total_seconds())
+        store = FileSystemCache(
+            str(config["SESSION_DIR"]), threshold=SESSION_FILES, default_timeout=lifetime
+        )
+        app.session_interface = FileSessions(client=store, **options)
