@@ -15,6 +15,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     load_config(app, config, overrides)
 
     from admin_views import register_admin
+    from quest_platform.api import register_api
     from quest_platform.auth import register_security
     from quest_platform.blueprints import register_blueprints
     from quest_platform.database import register_database
@@ -22,11 +23,14 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from quest_platform.http_headers import register_security_headers
     from quest_platform.i18n import register_i18n
     from quest_platform.page_cache import register_page_cache
+    from quest_platform.urls import register_url_converters
 
+    register_url_converters(app)
     register_database(app)
     register_i18n(app)
     register_security(app)
     register_blueprints(app)
+    register_api(app)
     register_admin(app)
     register_error_pages(app)
     register_security_headers(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Request, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import LoginForm as SecurityLoginForm
@@ -80,6 +80,14 @@ def _new_session_id(app: Flask, user: User, **extra: Any) -> None:
     app.session_interface.regenerate(session)
 
 
+def no_user_from_request(request: Request) -> None:
+    """Sign no one in from a request's headers or body: the API's own tokens do that.
+
+    Flask-Security's loader would read every JSON body for its own tokens, which never expire;
+    the API's personal tokens (quest_platform/api/access.py) expire and can be revoked.
+    """
+
+
 def register_security(app: Flask) -> None:
     """Set up CSRF, sessions, Flask-Security-Too and the login rate limit."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
@@ -88,6 +96,7 @@ def register_security(app: Flask) -> None:
     limiter.init_app(app)
     datastore = SQLAlchemyUserDatastore(db, User, Role)
     security.init_app(app, datastore, login_form=LoginForm)
+    security.login_manager.request_loader(no_user_from_request)
     app.view_functions["security.login"] = limited_login
     app.before_request(require_new_password)
     password_changed.connect(_password_changed, app)

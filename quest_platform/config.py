@@ -40,6 +40,11 @@ def development_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def origins(listed: str) -> list[str]:
+    """The origins in a comma-separated list, without blanks or trailing slashes."""
+    return [origin.strip().rstrip("/") for origin in listed.split(",") if origin.strip()]
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -114,9 +119,24 @@ class Config:
     )
     DEMO_LOGINS_FILE = INSTANCE_DIR / "demo-logins.txt"
 
+    # Pages of other origins allowed to call the API with credentials, exactly as browsers
+    # name them (scheme, host and port): for example https://my-org.github.io.
+    API_ALLOWED_ORIGINS = origins(os.environ.get("API_ALLOWED_ORIGINS", ""))
+    # Send the session cookie on calls from other sites too (SameSite=None; Secure): needed when
+    # the allowed origins are other sites (github.io), not only other ports of this host.
+    API_CROSS_SITE_COOKIES = os.environ.get("API_CROSS_SITE_COOKIES", "") == "1"
+
     @classmethod
     def prepare(cls, settings: dict[str, Any]) -> None:
-        """Check and complete the loaded settings before the app starts (nothing, by default)."""
+        """Check and complete the loaded settings before the app starts."""
+        allow_cross_site_cookies(settings)
+
+
+def allow_cross_site_cookies(settings: dict[str, Any]) -> None:
+    """With API_CROSS_SITE_COOKIES, send the session cookie cross-site (it must then be Secure)."""
+    if settings.get("API_CROSS_SITE_COOKIES"):
+        settings["SESSION_COOKIE_SAMESITE"] = "None"
+        settings["SESSION_COOKIE_SECURE"] = True
 
 
 class DevelopmentConfig(Config):
@@ -129,6 +149,7 @@ class DevelopmentConfig(Config):
     @classmethod
     def prepare(cls, settings: dict[str, Any]) -> None:
         """Fill unset secrets with random ones kept in the instance folder."""
+        super().prepare(settings)
         for name in SECRET_SETTINGS:
             settings[name] = settings.get(name) or development_secret(name)
 
@@ -142,6 +163,8 @@ class TestingConfig(Config):
     SECURITY_PASSWORD_SALT = secrets.token_urlsafe(16)
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL")
+    # The course front end's development server.
+    API_ALLOWED_ORIGINS = ["http://localhost:4000"]
     # Argon2 at full cost makes a suite of hundreds of logins slow; the algorithm is the same.
     SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = {"argon2__rounds": 1, "argon2__memory_cost": 1024}
 
@@ -160,6 +183,7 @@ class ProductionConfig(Config):
     @classmethod
     def prepare(cls, settings: dict[str, Any]) -> None:
         """Refuse to start in debug mode, or with a missing, default or short secret."""
+        super().prepare(settings)
         # `flask run` turns on the interactive debugger from FLASK_DEBUG whatever DEBUG says.
         if settings.get("DEBUG") or get_debug_flag():
             raise ConfigurationError(

@@ -1,11 +1,14 @@
-"""Error pages in the site's design, for every error a visitor can meet."""
+"""Error pages in the site's design for every error a visitor can meet; JSON problems under /api."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 from quest_platform.extensions import db
 
@@ -38,10 +41,55 @@ ERROR_TEXTS = {
         _l("The platform could not finish your request. Nothing was saved. Please try again."),
     ),
 }
+# Under this prefix errors are JSON problems (see quest_platform/api), elsewhere pages.
+API_PREFIX = "/api/"
 CSRF_TEXT = (
     _l("Your form expired"),
     _l("For your safety, forms stop working after a while. Reload the page and send it again."),
 )
+
+
+def is_api_request() -> bool:
+    """Whether this request is under /api, where errors are JSON."""
+    return request.path.startswith(API_PREFIX)
+
+
+def problem(
+    status: int, message: str | None = None, *, errors: dict[str, Any] | None = None
+) -> tuple[Response, int]:
+    """The JSON answer for an error with ``status``; ``message`` replaces the usual advice."""
+    title, advice = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    body: dict[str, Any] = {
+        "status": status,
+        "title": str(title),
+        "message": message or str(advice),
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    return response, status
+
+
+def problem_from(error: HTTPException) -> tuple[Response, int]:
+    """An HTTP error raised under /api as a problem, with the field errors the parser found."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    errors = None
+    if isinstance(messages, dict):
+        # webargs keys field errors by location ("json", "query"): the fields are what matter.
+        errors = {}
+        for located in messages.values():
+            if isinstance(located, dict):
+                errors.update(located)
+            else:
+                errors["_body"] = located
+    message = data.get("message") if isinstance(data.get("message"), str) else None
+    response, status = problem(status, message, errors=errors)
+    for name, value in getattr(error, "get_headers", lambda: [])():
+        if name.lower() in {"allow", "retry-after"}:
+            response.headers[name] = value
+    return response, status
 
 
 def render_error(status: int, texts: tuple[str, str] | None = None) -> tuple[str, int]:
@@ -50,24 +98,47 @@ def render_error(status: int, texts: tuple[str, str] | None = None) -> tuple[str
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-def handle_http_error(error: HTTPException) -> tuple[str, int]:
-    """Show an HTTP error in the site's design."""
+def handle_http_error(error: HTTPException) -> tuple[str | Response, int]:
+    """Show an HTTP error in the site's design, or as a JSON problem under /api."""
+    if is_api_request():
+        return problem_from(error)
     return render_error(error.code or 500)
 
 
-def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
+def handle_csrf_error(error: CSRFError) -> tuple[str | Response, int]:
     """Explain a missing or expired CSRF token in plain words."""
+    if is_api_request():
+        return problem(400, str(CSRF_TEXT[1]))
     return render_error(400, CSRF_TEXT)
 
 
-def handle_unexpected_error(error: InternalServerError) -> tuple[str, int]:
+def handle_unexpected_error(error: InternalServerError) -> tuple[str | Response, int]:
     """Undo any half-written change and show the generic error page, never a traceback."""
     db.session.rollback()
+    if is_api_request():
+        return problem(500)
     return render_error(500)
 
 
+def refuse_nul_characters() -> tuple[str | Response, int] | None:
+    """Refuse an address or input holding the NUL character, which no text may contain.
+
+    PostgreSQL cannot store it: unchecked, it would fail deep in a transaction.
+    """
+    if "\x00" in request.path:
+        return problem(404) if is_api_request() else render_error(404)
+    sent = request.get_data(cache=True) if request.is_json else b""
+    in_json = b"\\u0000" in sent or b"\x00" in sent
+    fields = [*request.args.values(), *(request.form.values() if request.method == "POST" else [])]
+    if in_json or any("\x00" in value for value in fields):
+        message = _l("Text cannot contain the NUL character.")
+        return problem(422, str(message)) if is_api_request() else render_error(422)
+    return None
+
+
 def register_error_pages(app: Flask) -> None:
-    """Route every HTTP error to the site's error page."""
+    """Route every HTTP error to the site's error page, and refuse input no text may hold."""
+    app.before_request(refuse_nul_characters)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)

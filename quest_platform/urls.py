@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request, url_for
+from flask import Flask, request, url_for
+from werkzeug.routing import IntegerConverter, Map
+
+# The largest id a table holds (ids are INTEGER, signed 32-bit in PostgreSQL): a larger
+# number names nothing.
+LARGEST_ID = 2**31 - 1
+
+
+class RecordId(IntegerConverter):
+    """``<int:...>`` in every route: a whole number from 0 up to the largest id a table holds.
+
+    A longer number in an address is a page not found, never an error from the database.
+    """
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Bound the ids in addresses (before any route is added)."""
+    app.url_map.converters["int"] = RecordId
 
 
 def safe_next(target: str | None) -> str:

@@ -32,6 +32,7 @@ from quest_platform.models import (
     Outcome,
     Quest,
     QuestAssignment,
+    QuestPrediction,
     RoleName,
     StageKind,
     User,
@@ -305,6 +306,32 @@ class Builders:
         _db.session.add(award)
         _db.session.commit()
         return award
+
+    def prediction(
+        self,
+        *,
+        student: User,
+        classroom: Classroom,
+        quest: Quest,
+        probability: float = 0.4,
+        risk: str = "watch",
+        reasons: list[list[Any]] | None = None,
+    ) -> QuestPrediction:
+        """Record a quest prediction, as the analytics refresh would."""
+        prediction = QuestPrediction(
+            student_id=student.id,
+            classroom_id=classroom.id,
+            quest_id=quest.id,
+            computed_at=utcnow(),
+            probability=probability,
+            risk=risk,
+            reasons=reasons if reasons is not None else [["inactive_days", 4]],
+            stages_done=1,
+            stages_total=len(quest.stages),
+        )
+        _db.session.add(prediction)
+        _db.session.commit()
+        return prediction
 
 
 @pytest.fixture

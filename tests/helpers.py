@@ -11,16 +11,18 @@ import os
 import re
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import WSGIRequestHandler
 
 # Strong enough for the password policy, and short: zxcvbn takes longer on long passwords.
 PASSWORD = "violet kayak 93"
@@ -219,3 +221,30 @@ def logging_preserved() -> Iterator[None]:
             logger.disabled, logger.propagate = disabled, propagate
             logger.setLevel(level)
             logger.handlers[:] = handlers
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Logs server errors but not every request, so test output stays readable."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def buffered(application: Flask) -> Callable[..., list[bytes]]:
+    """The app with each response read whole before it is sent.
+
+    A browser that moves on while a static file is still being sent drops the connection; the
+    development server then leaves the file open (a ResourceWarning, an error in this suite).
+    Read whole, the file is closed before the first byte goes out.
+    """
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = application(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return serve

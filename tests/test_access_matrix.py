@@ -501,11 +501,14 @@ ACCESS = [
 
 
 def routes_of(app) -> set[tuple[str, str]]:
-    """Every (rule, method) the app answers, apart from static files, HEAD and OPTIONS."""
+    """Every (rule, method) the app answers, apart from static files, HEAD and OPTIONS.
+
+    The JSON API has a table of its own, with JSON calls: tests/quest_platform/api.
+    """
     return {
         (rule.rule, method)
         for rule in app.url_map.iter_rules()
-        if rule.endpoint not in STATIC_ENDPOINTS
+        if rule.endpoint not in STATIC_ENDPOINTS and not rule.rule.startswith("/api/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
 

@@ -295,6 +295,13 @@ def test_flaw_8_every_form_needs_its_csrf_token(app, client, db, school, login_a
     assert len(urls) >= 9
     for url in urls:
         response = client.post(url, data={"language": "es", "next": "/"})
+        if url.startswith("/api/"):
+            # A cookie call to the API without its CSRF header is refused with a JSON problem;
+            # without a session there is no cookie to abuse, and a form body is not JSON.
+            expected = {400} if role == "teacher" else {400, 401, 422}
+            assert response.status_code in expected, url
+            assert response.get_json()["status"] == response.status_code, url
+            continue
         assert response.status_code == 400, url
         assert is_site_page(response.get_data(as_text=True)), url
     db.session.refresh(school.classroom)

@@ -28,12 +28,14 @@ from quest_platform.models.quests import (
     Stage,
     StageKind,
 )
+from quest_platform.models.tokens import ApiToken
 
 __all__ = [
     "MAX_STAGES",
     "MIN_STAGES",
     "Achievement",
     "AchievementAward",
+    "ApiToken",
     "AppendOnlyError",
     "Attempt",
     "AuditEntry",

@@ -28,6 +28,7 @@ from quest_platform.models.attempts import Attempt, Review
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
 from quest_platform.models.quests import QuestAssignment
+from quest_platform.models.tokens import ApiToken
 
 EVERYTHING = "all"
 
@@ -61,7 +62,7 @@ def board_scope(classroom_id: int) -> str:
 
 
 # Never shown on a student's page: writing them changes no page.
-UNSHOWN = (ChangeStamp, AuditEntry, StudentAnalytics, QuestPrediction)
+UNSHOWN = (ChangeStamp, AuditEntry, StudentAnalytics, QuestPrediction, ApiToken)
 
 
 @dataclass

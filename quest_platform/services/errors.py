@@ -24,3 +24,9 @@ class Conflict(ServiceError):
     """The change clashes with what is already stored (a taken name, a second copy)."""
 
     status_code = 409
+
+
+class NotFound(ServiceError):
+    """What the change names does not exist, or is not the asker's to see."""
+
+    status_code = 404

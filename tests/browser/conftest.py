@@ -18,8 +18,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask
+from helpers import QuietRequestHandler, buffered
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 
 import quest_platform
 from quest_platform.extensions import babel
@@ -79,33 +80,6 @@ def compile_catalogs() -> None:
             write_mo(mo_file, catalog)
     # Flask-Babel keeps loaded catalogs for the whole process; forget any loaded before.
     babel.domain_instance.cache.clear()
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """Logs server errors but not every request, so test output stays readable."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-def buffered(application: Flask) -> Callable[..., list[bytes]]:
-    """The app with each response read whole before it is sent.
-
-    A browser that moves on while a static file is still being sent drops the connection; the
-    development server then leaves the file open (a ResourceWarning, an error in this suite).
-    Read whole, the file is closed before the first byte goes out.
-    """
-
-    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        body = application(environ, start_response)
-        try:
-            return [b"".join(body)]
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-
-    return serve
 
 
 @pytest.fixture(scope="session")

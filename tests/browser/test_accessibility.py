@@ -147,6 +147,10 @@ def not_found(page: Page, people: People) -> None:
     page.goto("/no-such-page")
 
 
+def api_reference(page: Page, people: People) -> None:
+    page.goto("/api/v1/docs")
+
+
 def rate_limited(page: Page, people: People) -> None:
     # A lower limit for this test only: the second failed sign-in is one too many.
     limit = people.app.config["LOGIN_RATE_LIMIT"]
@@ -895,6 +899,7 @@ ANONYMOUS_PAGES: dict[str, Callable[[Page, People], None]] = {
     "join-errors": join_with_errors,
     "not-found": not_found,
     "rate-limited": rate_limited,
+    "api-reference": api_reference,
 }
 SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "student-profile": student_profile,

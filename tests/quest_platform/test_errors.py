@@ -66,3 +66,16 @@ def test_500_page_shows_no_traceback_and_keeps_nothing(client, app, db, monkeypa
     assert "RuntimeError" not in text
     assert "secret internal detail" in caplog.text, "the error is logged for the operators"
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_the_nul_character_is_refused_before_it_reaches_the_database(client, make, login_as):
+    student = make.student()
+    login_as(student)
+    api = client.post("/api/v1/tokens", json={"name": "a\u0000b"}, headers={"X-Origin": "x"})
+    assert api.status_code == 422
+    assert "NUL" in api.get_json()["message"]
+    assert client.get("/api/v1/quests/a%00b").status_code == 404
+    assert client.get("/quests?x=%00").status_code == 422
+    page = post_form(client, "/accounts/profile", {"display_name": "a\x00b"})
+    assert page.status_code == 422
+    assert "<html" in page.get_data(as_text=True)

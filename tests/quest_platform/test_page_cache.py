@@ -36,6 +36,16 @@ def statements(db) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", note)
 
 
+def lesson_done(page: str) -> dict[str, str]:
+    """The form of a lesson stage, read off its page, confirming the lesson."""
+    return {
+        "csrf_token": CSRF.search(page).group(1),
+        "submission_key": KEY.search(page).group(1),
+        "opened": OPENED.search(page).group(1),
+        "confirmed": "yes",
+    }
+
+
 def served_from_cache(client, db, url: str) -> tuple[bool, str]:
     """GET ``url``: whether the stored page answered (its one read of the stamps), and the page."""
     with statements(db) as seen:
@@ -101,12 +111,7 @@ def test_a_stored_stage_form_still_records_a_new_attempt_each_time(school, stude
     url = f"/quests/{school.quest.slug}/1"
     student_client.get(url)
     page = student_client.get(url).get_data(as_text=True)
-    fields = {
-        "csrf_token": CSRF.search(page).group(1),
-        "submission_key": KEY.search(page).group(1),
-        "opened": OPENED.search(page).group(1),
-        "confirmed": "yes",
-    }
+    fields = lesson_done(page)
     assert student_client.post(url, data=fields).status_code == 302
     after = student_client.get("/quests").get_data(as_text=True)
     assert "1 of 7 stages done" in after
@@ -119,12 +124,7 @@ def test_the_students_own_answer_shows_at_once(school, student_client, db):
     page = student_client.get(url).get_data(as_text=True)
     student_client.post(
         url,
-        data={
-            "csrf_token": CSRF.search(page).group(1),
-            "submission_key": KEY.search(page).group(1),
-            "opened": OPENED.search(page).group(1),
-            "confirmed": "yes",
-        },
+        data=lesson_done(page),
     )
     hit, after = served_from_cache(student_client, db, "/quests")
     assert not hit
@@ -134,12 +134,7 @@ def test_the_students_own_answer_shows_at_once(school, student_client, db):
 def test_a_page_showing_a_message_is_not_kept(school, student_client, db):
     url = f"/quests/{school.quest.slug}/1"
     page = student_client.get(url).get_data(as_text=True)
-    fields = {
-        "csrf_token": CSRF.search(page).group(1),
-        "submission_key": KEY.search(page).group(1),
-        "opened": OPENED.search(page).group(1),
-        "confirmed": "yes",
-    }
+    fields = lesson_done(page)
     student_client.post(url, data=fields)
     shown = student_client.get(url).get_data(as_text=True)
     assert "this stage is complete" in shown

@@ -1,0 +1,187 @@
+"""The caller's own record: points, achievements, analytics, and profile and preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext, ngettext
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from analytics.prediction import describe_reason
+from quest_platform.api.access import caller, refuse, signed_in
+from quest_platform.models import Language, QuestPrediction, Theme
+from quest_platform.queries.accounts import classrooms_of
+from quest_platform.queries.achievements import achievements_of
+from quest_platform.queries.analytics import quest_titles, student_analytics, student_predictions
+from quest_platform.queries.progress import points_of
+from quest_platform.services import ServiceError
+from quest_platform.services.accounts import update_preferences
+
+bp = Blueprint(
+    "api_me",
+    __name__,
+    url_prefix="/api/v1/me",
+    description="Your points, achievements, analytics record, and profile and preferences.",
+)
+PROFILE_FIELDS = (
+    "display_name",
+    "pseudonym",
+    "language",
+    "theme",
+    "reduced_motion",
+    "leaderboard_opt_in",
+)
+
+
+class PointsOut(Schema):
+    """Your points: the sum of your points ledger."""
+
+    points = fields.Integer(required=True)
+
+
+class AchievementOut(Schema):
+    """A badge, and when you earned it (null: not yet)."""
+
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    icon = fields.String(required=True)
+    points = fields.Integer(required=True)
+    earned = fields.Boolean(required=True)
+    awarded_at = fields.DateTime(required=True, allow_none=True)
+
+
+class EngagementOut(Schema):
+    """Your engagement in one classroom, as last computed."""
+
+    classroom_id = fields.Integer(required=True)
+    computed_at = fields.DateTime(required=True)
+    attempts = fields.Integer(required=True)
+    active_days_per_week = fields.Float(required=True)
+    time_on_task_minutes = fields.Float(required=True)
+    completion_pct = fields.Float(required=True)
+    first_try_rate = fields.Float(required=True, allow_none=True)
+    longest_streak = fields.Integer(required=True)
+    current_streak = fields.Integer(required=True)
+
+
+class PredictionOut(Schema):
+    """The latest prediction for one of your quests, with its reasons in plain words."""
+
+    classroom_id = fields.Integer(required=True)
+    quest_id = fields.Integer(required=True)
+    quest_title = fields.String(required=True)
+    computed_at = fields.DateTime(required=True)
+    probability = fields.Float(required=True, metadata={"description": "Of finishing on time."})
+    predicted_finish = fields.DateTime(required=True, allow_none=True)
+    finish_low = fields.DateTime(required=True, allow_none=True)
+    finish_high = fields.DateTime(required=True, allow_none=True)
+    risk = fields.String(required=True, validate=validate.OneOf(["on_track", "watch", "at_risk"]))
+    reasons = fields.List(fields.String(), required=True)
+    stages_done = fields.Integer(required=True)
+    stages_total = fields.Integer(required=True)
+
+
+class AnalyticsOut(Schema):
+    """Your analytics record: engagement per classroom and the predictions for your quests."""
+
+    engagement = fields.List(fields.Nested(EngagementOut), required=True)
+    predictions = fields.List(fields.Nested(PredictionOut), required=True)
+
+
+class ProfileOut(Schema):
+    """Your profile and preferences."""
+
+    display_name = fields.String(required=True)
+    pseudonym = fields.String(required=True)
+    language = fields.String(required=True)
+    theme = fields.String(required=True)
+    reduced_motion = fields.Boolean(required=True)
+    leaderboard_opt_in = fields.Boolean(required=True)
+
+
+class ProfileIn(Schema):
+    """The preferences to change; those left out stay as they are."""
+
+    display_name = fields.String(validate=validate.Length(min=1, max=80))
+    pseudonym = fields.String(validate=validate.Length(min=1, max=40))
+    language = fields.String(validate=validate.OneOf([member.value for member in Language]))
+    theme = fields.String(validate=validate.OneOf([member.value for member in Theme]))
+    reduced_motion = fields.Boolean(truthy={True}, falsy={False})
+    leaderboard_opt_in = fields.Boolean(truthy={True}, falsy={False})
+
+
+def profile_of(user: Any) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in PROFILE_FIELDS}
+
+
+def prediction_out(prediction: QuestPrediction, titles: dict[int, str]) -> dict[str, Any]:
+    data = {
+        name: getattr(prediction, name)
+        for name in PredictionOut().fields
+        if name not in ("quest_title", "reasons")
+    }
+    data["quest_title"] = titles.get(prediction.quest_id, "")
+    data["reasons"] = [
+        describe_reason(tuple(reason), gettext=gettext, ngettext=ngettext)  # type: ignore[arg-type]
+        for reason in prediction.reasons
+    ]
+    return data
+
+
+@bp.get("/points")
+@bp.response(200, PointsOut)
+@signed_in()
+def my_points() -> Any:
+    """Your points."""
+    return {"points": points_of(student=caller())}
+
+
+@bp.get("/achievements")
+@bp.response(200, AchievementOut(many=True))
+@signed_in()
+def my_achievements() -> Any:
+    """Every badge, with the ones you earned and when."""
+    return [
+        {**vars(badge), "name": str(badge.name), "description": str(badge.description)}
+        | {"earned": badge.earned}
+        for badge in achievements_of(student=caller())
+    ]
+
+
+@bp.get("/analytics")
+@bp.response(200, AnalyticsOut)
+@signed_in()
+def my_analytics() -> Any:
+    """Your latest engagement figures and quest predictions, with their reasons."""
+    user = caller()
+    classroom_ids = [classroom.id for classroom in classrooms_of(user)] if user.is_student else []
+    predictions = student_predictions(user.id, classroom_ids)
+    titles = quest_titles([prediction.quest_id for prediction in predictions])
+    return {
+        "engagement": student_analytics(user.id, classroom_ids),
+        "predictions": [prediction_out(prediction, titles) for prediction in predictions],
+    }
+
+
+@bp.get("/profile")
+@bp.response(200, ProfileOut)
+@signed_in()
+def my_profile() -> Any:
+    """Your profile and preferences."""
+    return profile_of(caller())
+
+
+@bp.patch("/profile")
+@bp.arguments(ProfileIn)
+@bp.response(200, ProfileOut)
+@signed_in()
+def change_profile(changes: dict[str, Any]) -> Any:
+    """Change your profile and preferences."""
+    user = caller()
+    try:
+        update_preferences(user=user, **{**profile_of(user), **changes})
+    except ServiceError as error:
+        refuse(error)
+    return profile_of(user)

@@ -1,0 +1,283 @@
+"""The caller's quests: what is assigned with their progress, a quest's stages, and answering.
+
+Quiz questions go out without their answers or explanations; a quiz's per-question feedback
+comes with the caller's own attempts, after they answered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from quest_platform.api.access import caller, refuse, signed_in
+from quest_platform.content import render_markdown
+from quest_platform.models import Attempt, Stage, StageKind
+from quest_platform.queries.attempts import attempts_at
+from quest_platform.queries.progress import (
+    QuestProgress,
+    StageProgress,
+    open_quest,
+    progress_for,
+    quest_map_for,
+)
+from quest_platform.services import ServiceError
+from quest_platform.services.attempts import start_timed_stage, submit_attempt
+from quest_platform.services.grading import feedback_of, questions_of
+
+bp = Blueprint(
+    "api_quests",
+    __name__,
+    url_prefix="/api/v1/quests",
+    description="Your quests with your progress, their stages, and your answers to them.",
+)
+
+# What a stage's settings may show a student: never the answers.
+SHOWN_SETTINGS = ("max_tries", "score_policy", "late_policy", "min_length", "items", "evidence")
+SHOWN_QUESTION_FIELDS = ("id", "type", "prompt", "choices")
+
+
+class ProgressOut(Schema):
+    """An assigned quest and where the caller stands in it."""
+
+    slug = fields.String(required=True)
+    title = fields.String(required=True)
+    theme = fields.String(required=True)
+    summary = fields.String(required=True)
+    opens_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(required=True)
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["not_started", "in_progress", "done", "overdue"]),
+    )
+    stages_done = fields.Integer(required=True)
+    stages_total = fields.Integer(required=True)
+    next_stage = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The position to do next."}
+    )
+
+
+class StageOut(Schema):
+    """One stage: its content and settings (without answers) and the caller's standing."""
+
+    position = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    content = fields.String(required=True, metadata={"description": "Markdown."})
+    content_html = fields.String(required=True, metadata={"description": "Sanitized HTML."})
+    points = fields.Integer(required=True)
+    time_limit_seconds = fields.Integer(required=True, allow_none=True)
+    prompt = fields.String(required=True, allow_none=True)
+    settings = fields.Dict(required=True)
+    questions = fields.List(fields.Dict(), required=True)
+    state = fields.String(required=True)
+    tries = fields.Integer(required=True)
+    tries_left = fields.Integer(required=True, allow_none=True)
+    unlocked = fields.Boolean(required=True)
+    answerable = fields.Boolean(required=True)
+
+
+class QuestOut(ProgressOut):
+    """A quest with each of its stages."""
+
+    stages = fields.List(fields.Nested(StageOut), required=True)
+
+
+class FeedbackOut(Schema):
+    """Whether one quiz question was answered correctly, and why."""
+
+    question_id = fields.String(required=True)
+    correct = fields.Boolean(required=True)
+    explanation = fields.String(required=True)
+
+
+class AttemptOut(Schema):
+    """One of the caller's attempts, with its result as it counts now."""
+
+    id = fields.Integer(required=True)
+    position = fields.Integer(required=True)
+    submitted_at = fields.DateTime(required=True)
+    answer = fields.Dict(required=True)
+    score = fields.Float(required=True, allow_none=True)
+    max_score = fields.Float(required=True, allow_none=True)
+    outcome = fields.String(required=True)
+    reviewed = fields.Boolean(required=True)
+    feedback = fields.List(fields.Nested(FeedbackOut), required=True)
+
+
+class AnswerIn(Schema):
+    """An answer to a stage.
+
+    ``answer`` by kind: lesson ``{"confirmed": true}``; quiz and timed ``{"responses": {"q1":
+    [1], "q4": "text"}}`` (choice numbers from 0, or the text of a short answer); reflection
+    ``{"text": "..."}``; self-check ``{"ticked": [0, 1, 2]}``; checkpoint ``{"evidence":
+    "..."}`` (screenshots are handed in on the platform). ``submission_key``: the same key sent
+    twice records one attempt.
+    """
+
+    answer = fields.Dict(required=True)
+    submission_key = fields.String(validate=validate.Length(min=8, max=64))
+    started_at = fields.AwareDateTime(
+        metadata={"description": "When you opened the stage, for the time on task."}
+    )
+
+
+def progress_out(progress: QuestProgress) -> dict[str, Any]:
+    quest, assignment = progress.quest, progress.assignment
+    next_stage = progress.next_stage
+    return {
+        "slug": quest.slug,
+        "title": quest.title,
+        "theme": quest.theme,
+        "summary": quest.summary,
+        "opens_at": assignment.opens_at if assignment else None,
+        "due_at": assignment.due_at if assignment else None,
+        "status": progress.status.value,
+        "stages_done": progress.finished_count,
+        "stages_total": len(progress.stages),
+        "next_stage": next_stage.stage.position if next_stage else None,
+    }
+
+
+def questions_out(stage: Stage) -> list[dict[str, Any]]:
+    return [
+        {name: question[name] for name in SHOWN_QUESTION_FIELDS if name in question}
+        for question in questions_of(stage)
+    ]
+
+
+def stage_out(standing: StageProgress) -> dict[str, Any]:
+    stage = standing.stage
+    settings = stage.settings or {}
+    return {
+        "position": stage.position,
+        "kind": stage.kind,
+        "title": stage.title,
+        "content": stage.content or "",
+        "content_html": str(render_markdown(stage.content)) if stage.content else "",
+        "points": stage.points,
+        "time_limit_seconds": stage.time_limit_seconds,
+        "prompt": settings.get("prompt"),
+        "settings": {name: settings[name] for name in SHOWN_SETTINGS if name in settings},
+        "questions": questions_out(stage),
+        "state": standing.state.value,
+        "tries": standing.tries,
+        "tries_left": standing.tries_left,
+        "unlocked": standing.unlocked,
+        "answerable": standing.answerable,
+    }
+
+
+def attempt_out(attempt: Attempt) -> dict[str, Any]:
+    score, outcome = attempt.result
+    return {
+        "id": attempt.id,
+        "position": attempt.stage.position,
+        "submitted_at": attempt.submitted_at,
+        "answer": attempt.answer,
+        "score": score,
+        "max_score": attempt.max_score,
+        "outcome": outcome,
+        "reviewed": attempt.latest_review is not None,
+        "feedback": [vars(item) for item in feedback_of(attempt.stage, attempt.answer)],
+    }
+
+
+def students_progress(slug: str) -> QuestProgress:
+    """The caller's progress in quest ``slug``; 404 unless given to one of their classrooms."""
+    quest = open_quest(slug)
+    if quest is None or not quest.stages:
+        abort(404, message=_("There is no quest with this name among yours."))
+    progress = progress_for(student=caller(), quest=quest)
+    if progress.assignment is None:
+        abort(404, message=_("There is no quest with this name among yours."))
+    return progress
+
+
+def standing_at(progress: QuestProgress, position: int) -> StageProgress:
+    standing = progress.stage_at(position)
+    if standing is None:
+        abort(404, message=_("This quest has no stage at this position."))
+    return standing
+
+
+def students_only() -> None:
+    if not caller().is_student:
+        abort(403, message=_("Quests are answered by students."))
+
+
+@bp.get("")
+@bp.response(200, ProgressOut(many=True))
+@signed_in()
+def my_quests() -> Any:
+    """The quests given to your classrooms, soonest due first, with your progress."""
+    students_only()
+    return [progress_out(progress) for progress in quest_map_for(student=caller())]
+
+
+@bp.get("/<slug>")
+@bp.response(200, QuestOut)
+@signed_in()
+def quest(slug: str) -> Any:
+    """One of your quests with its stages (their questions without the answers)."""
+    students_only()
+    progress = students_progress(slug)
+    return {**progress_out(progress), "stages": [stage_out(s) for s in progress.stages]}
+
+
+@bp.get("/<slug>/stages/<int:position>/attempts")
+@bp.response(200, AttemptOut(many=True))
+@signed_in()
+def my_attempts(slug: str, position: int) -> Any:
+    """Your attempts at a stage, newest first, with their results and feedback."""
+    students_only()
+    standing = standing_at(students_progress(slug), position)
+    return [attempt_out(attempt) for attempt in attempts_at(student=caller(), stage=standing.stage)]
+
+
+@bp.post("/<slug>/stages/<int:position>/attempts")
+@bp.arguments(AnswerIn)
+@bp.response(201, AttemptOut)
+@signed_in()
+def answer(request_data: dict[str, Any], slug: str, position: int) -> Any:
+    """Answer a stage: graded on the server; the attempt comes back with its result.
+
+    Refused with 403 for a locked stage or a closed quest, 409 when no tries are left or the
+    stage was already handed in, 422 for an answer that does not fit the stage.
+    """
+    students_only()
+    progress = students_progress(slug)
+    standing = standing_at(progress, position)
+    started_at: datetime | None = request_data.get("started_at")
+    try:
+        attempt = submit_attempt(
+            student=caller(),
+            quest=progress.quest,
+            stage=standing.stage,
+            answer=request_data["answer"],
+            submission_key=request_data.get("submission_key") or uuid.uuid4().hex,
+            started_at=started_at,
+        )
+    except ServiceError as error:
+        refuse(error)
+    return attempt_out(attempt)
+
+
+@bp.post("/<slug>/stages/<int:position>/start")
+@bp.response(204)
+@signed_in()
+def start(slug: str, position: int) -> None:
+    """Start a timed stage's clock: its time limit runs on the server from now."""
+    students_only()
+    progress = students_progress(slug)
+    standing = standing_at(progress, position)
+    if standing.stage.kind != StageKind.TIMED:
+        abort(409, message=_("Only timed stages are started."))
+    try:
+        start_timed_stage(student=caller(), quest=progress.quest, stage=standing.stage)
+    except ServiceError as error:
+        refuse(error)
