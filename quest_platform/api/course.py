@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quest_platform.api.access import caller, signed_in
+from quest_platform.api.schemas import role_names
 from quest_platform.api.session import login_rate_limit, sign_in, wrong_login
 from quest_platform.extensions import limiter
 
@@ -53,7 +54,7 @@ def id_of(user: Any) -> dict[str, Any]:
         "id": user.id,
         "uid": user.username,
         "name": user.display_name,
-        "roles": sorted(role.name for role in user.roles),
+        "roles": role_names(user),
     }
 
 

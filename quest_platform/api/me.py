@@ -143,9 +143,14 @@ def my_points() -> Any:
 @signed_in()
 def my_achievements() -> Any:
     """Every badge, with the ones you earned and when."""
+    # The badge itself carries everything but ``earned``, a property; names are lazy strings.
     return [
-        {**vars(badge), "name": str(badge.name), "description": str(badge.description)}
-        | {"earned": badge.earned}
+        {
+            **vars(badge),
+            "name": str(badge.name),
+            "description": str(badge.description),
+            "earned": badge.earned,
+        }
         for badge in achievements_of(student=caller())
     ]
 

@@ -21,8 +21,7 @@ from quest_platform.queries.attempts import attempts_at
 from quest_platform.queries.progress import (
     QuestProgress,
     StageProgress,
-    open_quest,
-    progress_for,
+    assigned_progress,
     quest_map_for,
 )
 from quest_platform.services import ServiceError
@@ -189,11 +188,8 @@ def attempt_out(attempt: Attempt) -> dict[str, Any]:
 
 def students_progress(slug: str) -> QuestProgress:
     """The caller's progress in quest ``slug``; 404 unless given to one of their classrooms."""
-    quest = open_quest(slug)
-    if quest is None or not quest.stages:
-        abort(404, message=_("There is no quest with this name among yours."))
-    progress = progress_for(student=caller(), quest=quest)
-    if progress.assignment is None:
+    progress = assigned_progress(student=caller(), slug=slug)
+    if progress is None:
         abort(404, message=_("There is no quest with this name among yours."))
     return progress
 

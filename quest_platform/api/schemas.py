@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields
 
 
@@ -26,8 +28,13 @@ class MeOut(Schema):
 def me_of(user: object) -> dict[str, object]:
     """The fields of :class:`MeOut` for ``user``."""
     data = {name: getattr(user, name) for name in MeOut().fields if name != "roles"}
-    data["roles"] = sorted(role.name for role in user.roles)  # type: ignore[attr-defined]
+    data["roles"] = role_names(user)
     return data
+
+
+def role_names(user: Any) -> list[str]:
+    """The names of ``user``'s roles, in order."""
+    return sorted(role.name for role in user.roles)
 
 
 class ClassroomOut(Schema):

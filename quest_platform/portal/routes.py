@@ -31,8 +31,8 @@ from quest_platform.queries.attempts import attempts_at, evidence_for
 from quest_platform.queries.progress import (
     QuestProgress,
     StageProgress,
+    assigned_progress,
     open_quest,
-    progress_for,
     quest_map_for,
 )
 from quest_platform.queries.timing import countdown_of, start_of
@@ -159,11 +159,8 @@ def evidence(evidence_id: int) -> Response:
 
 def progress_or_404(slug: str) -> QuestProgress:
     """The student's progress in quest ``slug``; 404 unless it was given to their classroom."""
-    quest = open_quest(slug)
-    if quest is None or not quest.stages:
-        abort(404)
-    progress = progress_for(student=current_user, quest=quest)
-    if progress.assignment is None:
+    progress = assigned_progress(student=current_user, slug=slug)
+    if progress is None:
         abort(404)
     return progress
 

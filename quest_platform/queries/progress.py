@@ -220,6 +220,15 @@ def progress_for(*, student: User, quest: Quest, now: datetime | None = None) ->
     )
 
 
+def assigned_progress(*, student: User, slug: str) -> QuestProgress | None:
+    """``student``'s progress in quest ``slug``; None unless given to one of their classrooms."""
+    quest = open_quest(slug)
+    if quest is None or not quest.stages:
+        return None
+    progress = progress_for(student=student, quest=quest)
+    return progress if progress.assignment is not None else None
+
+
 def assignments_of(*, student: User) -> list[QuestAssignment]:
     """The assignments of published or archived quests to ``student``'s classrooms, one per quest.
 
