@@ -30,13 +30,14 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bench.floor import FLOOR_PATH
 from bench.load import Result, measure
 from bench.wrk import WrkResult, run_wrk
 from quest_platform.config import database_url
@@ -269,13 +270,26 @@ def main() -> None:
                 f"in {time.monotonic() - started:.0f} s"
             )
         first = demo_logins(Path(folder))
-        baseline_port, platform_port = free_port(), free_port()
-        with (
-            gunicorn("bench.baseline:app", port=baseline_port, env=env, workers=args.workers),
-            gunicorn(
-                "quest_platform:create_app()", port=platform_port, env=env, workers=args.workers
-            ),
-        ):
+        baseline_port, platform_port, floor_port = free_port(), free_port(), free_port()
+        with ExitStack() as servers:
+            servers.enter_context(
+                gunicorn("bench.baseline:app", port=baseline_port, env=env, workers=args.workers)
+            )
+            servers.enter_context(
+                gunicorn(
+                    "quest_platform:create_app()", port=platform_port, env=env, workers=args.workers
+                )
+            )
+            if args.scenario == "portal":
+                servers.enter_context(
+                    gunicorn(
+                        "bench.floor:create_floor_app()",
+                        port=floor_port,
+                        env=env,
+                        workers=args.workers,
+                    )
+                )
+                wait_until_up(floor_port, "/")
             wait_until_up(baseline_port, "/user/1")
             wait_until_up(platform_port, "/")
             if args.scenario == "portal":
@@ -284,7 +298,9 @@ def main() -> None:
                     "connections": args.connections,
                     "threads": args.threads,
                 }
-                portal_results = portal(platform_port, baseline_port, first, facts, wrk_options)
+                portal_results = portal(
+                    platform_port, baseline_port, floor_port, first, facts, wrk_options
+                )
                 print(
                     f"database: {database.split('@')[-1]}; sessions: "
                     f"{'Redis' if os.environ.get('REDIS_URL') else 'files'}; "
@@ -312,9 +328,9 @@ def main() -> None:
 
 # The platform's targets: an endpoint's req/s as a share of the baseline's, at least.
 TARGETS = {"leaderboard": 0.5, "quest map": 0.5, "stage page": 0.4, "quiz submit": 0.3}
-# Students whose sessions take turns submitting answers (each answer flashes a message into
-# its session, and a real student reads it on the next page; spread, the sessions stay small).
-SUBMITTERS = 20
+# Students whose sessions take turns submitting answers: every candidate bench/prepare.py
+# lists, so each student's tries at the quiz (which every answer's checks read) stay few.
+SUBMITTERS = 40
 
 
 def prepare(env: dict[str, str], seed_output: str) -> dict[str, Any]:
@@ -355,6 +371,7 @@ def csrf_token(page: str) -> str:
 def portal(
     port: int,
     baseline_port: int,
+    floor_port: int,
     first: dict[str, list[str]],
     facts: dict[str, Any],
     options: dict[str, Any],
@@ -433,6 +450,18 @@ def portal(
         **options,
     )
     results.append((result, TARGETS["quiz submit"]))
+    # The same sessions on the platform plus one route that records nothing (bench/floor.py):
+    # what any answer costs before its own work.
+    floor = run_wrk(
+        name=f"floor: signed-in POST, nothing recorded ({FLOOR_PATH})",
+        port=floor_port,
+        path=FLOOR_PATH,
+        expect=302,
+        form="floor=1",
+        sessions=sessions,
+        **options,
+    )
+    results.append((floor, None))
     failed = [result for result, _target in results if result.errors]
     if failed:
         details = "\n".join(f"  {result.name}: {result.errors}" for result in failed)

@@ -16,7 +16,7 @@ from quest_platform.models.attempts import (
     TimeExtension,
 )
 from quest_platform.models.audit import AuditEntry
-from quest_platform.models.base import utcnow
+from quest_platform.models.base import stored_id, utcnow
 from quest_platform.models.changes import ChangeStamp
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
 from quest_platform.models.quests import (
@@ -64,5 +64,6 @@ __all__ = [
     "User",
     "classroom_teacher",
     "roles_users",
+    "stored_id",
     "utcnow",
 ]

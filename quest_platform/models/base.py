@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, TypeDecorator, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
@@ -37,6 +37,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def stored_id(record: object) -> int:
+    """The primary key of a stored record, read without a query.
+
+    A commit expires every loaded value, so reading ``record.id`` after it selects the row again.
+    """
+    identity = inspect(record).identity
+    if identity is None:
+        raise ValueError("the record is not stored yet")
+    return int(identity[0])
 
 
 def enum_values(enum_class: type[enum.Enum]) -> list[str]:

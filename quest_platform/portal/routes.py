@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
@@ -20,7 +20,7 @@ from quest_platform.labels import (
     STAGE_STATE_LABELS,
     duration,
 )
-from quest_platform.models import Attempt, Outcome, StageKind, utcnow
+from quest_platform.models import Attempt, Outcome, StageKind, stored_id, utcnow
 from quest_platform.page_cache import cached_page, never_store, per_view, stale_at
 from quest_platform.portal.forms import (
     answer_from,
@@ -89,9 +89,13 @@ def quest(slug: str) -> Response:
 @cached_page()
 @student_only
 def stage(slug: str, position: int) -> tuple[str, int]:
-    """A stage of a quest: its content, the form to answer it, and the student's attempts."""
+    """A stage of a quest: its content, the form to answer it, and the student's attempts.
+
+    ``?answered=<attempt id>`` (where an answer's form leads) tells the student its result.
+    """
     progress = progress_or_404(slug)
-    return render_stage(progress, standing_or_404(progress, position))
+    answered = request.args.get("answered", type=int)
+    return render_stage(progress, standing_or_404(progress, position), answered=answered)
 
 
 @bp.post("/quests/<slug>/<int:position>")
@@ -122,8 +126,11 @@ def submit(slug: str, position: int) -> Response | tuple[str, int]:
         db.session.rollback()
         progress = progress_or_404(slug)
         return render_stage(progress, standing_or_404(progress, position), error=error)
-    flash(result_message(attempt), "success")
-    return redirect(url_for(".stage", slug=slug, position=position, _anchor="result"))
+    # The result is told by the stage page, from the attempt: nothing is written to the session.
+    answered = stored_id(attempt)
+    return redirect(
+        url_for(".stage", slug=slug, position=position, answered=answered, _anchor="result")
+    )
 
 
 @bp.post("/quests/<slug>/<int:position>/start")
@@ -174,9 +181,16 @@ def standing_or_404(progress: QuestProgress, position: int) -> StageProgress:
 
 
 def render_stage(
-    progress: QuestProgress, standing: StageProgress, *, error: ServiceError | None = None
+    progress: QuestProgress,
+    standing: StageProgress,
+    *,
+    error: ServiceError | None = None,
+    answered: int | None = None,
 ) -> tuple[str, int]:
-    """The stage page; a locked stage is a 403 page, a refused answer shows why with its status."""
+    """The stage page; a locked stage is a 403 page, a refused answer shows why with its status.
+
+    When ``answered`` is the student's latest attempt at the stage, the page tells its result.
+    """
     stage = standing.stage
     attempts = attempts_at(student=current_user, stage=stage) if standing.unlocked else []
     countdown = None
@@ -189,6 +203,9 @@ def render_stage(
     if due_at is not None and due_at > utcnow():
         stale_at(due_at)
     latest = attempts[0] if attempts else None
+    notices = []
+    if latest is not None and answered == latest.id:
+        notices.append(("success", result_message(latest)))
     status = 200
     if not standing.unlocked:
         status = 403
@@ -203,6 +220,7 @@ def render_stage(
         feedback=feedback_of(stage, latest.answer) if latest else (),
         countdown=countdown,
         error=error,
+        notices=notices,
         entered=request.form if error else {},
         submission_key=per_view("submission_key"),
         opened=per_view("opened", stage.id),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,7 +49,13 @@ from quest_platform.services.evidence import (
     discard_file,
     keep_screenshot,
 )
-from quest_platform.services.grading import Grade, answer_document, grade_answer, parse_answer
+from quest_platform.services.grading import (
+    Grade,
+    StageAnswer,
+    answer_document,
+    grade_answer,
+    parse_answer,
+)
 
 MAX_SUBMISSION_KEY_LENGTH = 64
 QUIZ_KINDS = frozenset({StageKind.QUIZ, StageKind.TIMED})
@@ -93,40 +100,32 @@ def submit_attempt(
     earns are awarded with their bonus points.
     """
     key = checked_key(submission_key)
-    existing = attempt_with_key(key)
-    if existing is not None:
-        return same_submission(existing, student=student, stage=stage)
     now = now or utcnow()
-    results, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
-    check_tries_left(stage, state=standing.state, tries=standing.tries)
-    extra_seconds = 0
-    if stage.kind == StageKind.TIMED:
-        start = start_of(student=student, stage=stage, try_number=standing.tries + 1)
-        if start is None:
-            raise Conflict(_("Start the timed quiz before you answer it."))
-        started_at = start.started_at
-        extra_seconds = extra_seconds_for(student=student, stage=stage)
-    started_at = started_at or now
-    if started_at.tzinfo is None or started_at > now:
-        raise ServiceError(_("The stage's start time could not be read."))
-
-    if screenshot is not None and "screenshot" not in evidence_kinds(stage):
-        raise ServiceError(_("This stage does not take a screenshot."), field="screenshot")
-    checked = check_screenshot(screenshot) if screenshot is not None else None
-    parsed = parse_answer(stage, answer, has_screenshot=checked is not None)
-    grade = grade_answer(
-        stage,
-        parsed,
-        elapsed_seconds=(now - started_at).total_seconds(),
-        extra_seconds=extra_seconds,
-    )
+    try:
+        checked = checked_answer(
+            student=student,
+            quest=quest,
+            stage=stage,
+            answer=answer,
+            started_at=started_at,
+            screenshot=screenshot,
+            now=now,
+        )
+    except ServiceError:
+        # A resent submission whose first copy was recorded is refused by the checks now (its
+        # try is used, the stage handed in): it gets the attempt recorded the first time.
+        existing = attempt_with_key(key)
+        if existing is None:
+            raise
+        return same_submission(existing, student=student, stage=stage)
+    grade = checked.grade
     attempt = Attempt(
         student_id=student.id,
         quest_id=quest.id,
         stage_id=stage.id,
-        started_at=started_at,
+        started_at=checked.started_at,
         submitted_at=now,
-        answer=answer_document(parsed),
+        answer=answer_document(checked.answer),
         score=grade.score,
         max_score=grade.max_score,
         outcome=grade.outcome.value,
@@ -136,14 +135,15 @@ def submit_attempt(
     evidence = None
     try:
         db.session.flush()
-        if checked is not None:
-            evidence = keep_screenshot(attempt=attempt, screenshot=checked)
-        results = [*results, AttemptResult(attempt.id, stage.id, grade.score, grade.outcome)]
+        if checked.screenshot is not None:
+            evidence = keep_screenshot(attempt=attempt, screenshot=checked.screenshot)
+        result = AttemptResult(attempt.id, stage.id, grade.score, grade.outcome)
+        results = [*checked.results, result]
         settle_stage_points(attempt=attempt, stage=stage, results=results)
         award_achievements(attempt=attempt, grade=grade, quest=quest, results=results, now=now)
         db.session.commit()
     except IntegrityError:
-        # The same key, sent twice at once: the other request recorded it first.
+        # The key was recorded already: a resent submission, or the same one sent twice at once.
         db.session.rollback()
         if evidence is not None:
             discard_file(evidence)
@@ -157,6 +157,58 @@ def submit_attempt(
             discard_file(evidence)
         raise
     return attempt
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """An answer that may be recorded, graded, with what recording it needs."""
+
+    answer: StageAnswer
+    grade: Grade
+    # When the try started: the server's start of a timed stage, else when the stage was opened.
+    started_at: datetime
+    # The student's results in the quest before this answer, oldest first.
+    results: list[AttemptResult]
+    screenshot: Screenshot | None
+
+
+def checked_answer(
+    *,
+    student: User,
+    quest: Quest,
+    stage: Stage,
+    answer: Mapping[str, Any],
+    started_at: datetime | None,
+    screenshot: Screenshot | None,
+    now: datetime,
+) -> CheckedAnswer:
+    """Check that ``student`` may answer ``stage`` now and grade the answer, writing nothing.
+
+    Refused (ServiceError and its kinds) as :func:`submit_attempt` says.
+    """
+    results, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
+    check_tries_left(stage, state=standing.state, tries=standing.tries)
+    extra_seconds = 0
+    if stage.kind == StageKind.TIMED:
+        start = start_of(student=student, stage=stage, try_number=standing.tries + 1)
+        if start is None:
+            raise Conflict(_("Start the timed quiz before you answer it."))
+        started_at = start.started_at
+        extra_seconds = extra_seconds_for(student=student, stage=stage)
+    started_at = started_at or now
+    if started_at.tzinfo is None or started_at > now:
+        raise ServiceError(_("The stage's start time could not be read."))
+    if screenshot is not None and "screenshot" not in evidence_kinds(stage):
+        raise ServiceError(_("This stage does not take a screenshot."), field="screenshot")
+    checked = check_screenshot(screenshot) if screenshot is not None else None
+    parsed = parse_answer(stage, answer, has_screenshot=checked is not None)
+    grade = grade_answer(
+        stage,
+        parsed,
+        elapsed_seconds=(now - started_at).total_seconds(),
+        extra_seconds=extra_seconds,
+    )
+    return CheckedAnswer(parsed, grade, started_at, results, checked)
 
 
 def evidence_kinds(stage: Stage) -> list[str]:

@@ -11,10 +11,18 @@ from typing import Any
 import pytest
 from helpers import post_form
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 import quest_platform.page_cache as page_cache
-from quest_platform.models import Enrollment, Outcome, PointsEntry, PointsReason, StageKind, utcnow
+from quest_platform.models import (
+    Attempt,
+    Enrollment,
+    Outcome,
+    PointsEntry,
+    PointsReason,
+    StageKind,
+    utcnow,
+)
 
 KEY = re.compile(r'name="submission_key" value="([^"]+)"')
 OPENED = re.compile(r'name="opened" value="([^"]+)"')
@@ -131,16 +139,51 @@ def test_the_students_own_answer_shows_at_once(school, student_client, db):
     assert "1 of 7 stages done" in after
 
 
+def save_profile(client, student, **changes: str):
+    """Save the profile form of ``student`` with ``changes``; the response."""
+    page = client.get("/accounts/profile").get_data(as_text=True)
+    fields = {
+        "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+        "display_name": student.display_name,
+        "pseudonym": student.pseudonym,
+        "language": "en",
+        "theme": "light",
+        "leaderboard_opt_in": "y",
+    }
+    return client.post("/accounts/profile", data=fields | changes)
+
+
 def test_a_page_showing_a_message_is_not_kept(school, student_client, db):
+    assert save_profile(student_client, school.student, theme="dark").status_code == 302
+    shown = student_client.get("/accounts/profile").get_data(as_text=True)
+    assert "Your profile is saved." in shown
+    hit, again = served_from_cache(student_client, db, "/accounts/profile")
+    assert not hit
+    assert "Your profile is saved." not in again
+    assert served_from_cache(student_client, db, "/accounts/profile")[0]
+
+
+def test_an_answer_is_told_by_the_page_its_form_leads_to_without_writing_the_session(
+    school, student_client, db
+):
     url = f"/quests/{school.quest.slug}/1"
     page = student_client.get(url).get_data(as_text=True)
-    fields = lesson_done(page)
-    student_client.post(url, data=fields)
-    shown = student_client.get(url).get_data(as_text=True)
-    assert "this stage is complete" in shown
-    hit, again = served_from_cache(student_client, db, url)
+    response = student_client.post(url, data=lesson_done(page))
+    newest = select(func.max(Attempt.id)).where(Attempt.student_id == school.student.id)
+    attempt_id = db.session.scalar(newest)
+    assert response.status_code == 302
+    assert response.location.endswith(f"{url}?answered={attempt_id}#result")
+    with student_client.session_transaction() as session:
+        assert "_flashes" not in session
+    hit, told = served_from_cache(student_client, db, f"{url}?answered={attempt_id}")
     assert not hit
-    assert "this stage is complete" not in again
+    assert "Done: this stage is complete." in told
+    # Kept like any page, and told again from the stored copy.
+    hit, again = served_from_cache(student_client, db, f"{url}?answered={attempt_id}")
+    assert hit
+    assert "Done: this stage is complete." in again
+    for other in (url, f"{url}?answered={attempt_id + 1}", f"{url}?answered=x"):
+        assert "this stage is complete" not in served_from_cache(student_client, db, other)[1]
 
 
 def test_a_classmates_points_refresh_the_board_but_not_the_quest_map(
@@ -227,19 +270,7 @@ def test_after_signing_out_no_stored_page_is_served(school, student_client, db):
 def test_a_saved_profile_shows_at_once(school, student_client, db):
     served_from_cache(student_client, db, "/accounts/profile")
     page = student_client.get("/accounts/profile").get_data(as_text=True)
-    response = student_client.post(
-        "/accounts/profile",
-        data={
-            "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(
-                1
-            ),
-            "display_name": "Nova Quinn",
-            "pseudonym": school.student.pseudonym,
-            "language": "en",
-            "theme": "dark",
-            "leaderboard_opt_in": "y",
-        },
-    )
+    response = save_profile(student_client, school.student, display_name="Nova Quinn", theme="dark")
     assert response.status_code == 302
     student_client.get("/accounts/profile")  # shows "Your profile is saved." once
     hit, page = served_from_cache(student_client, db, "/accounts/profile")

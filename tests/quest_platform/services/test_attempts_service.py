@@ -161,6 +161,21 @@ def test_a_resent_submission_returns_the_first_attempt_and_records_nothing_more(
     assert ledger(player.student) == [10]
 
 
+@pytest.mark.parametrize("max_tries", [3, 1], ids=["tries left", "its try used"])
+def test_a_resent_quiz_answer_returns_the_first_attempt(make, max_tries: int) -> None:
+    # With tries left the resent answer passes the checks and meets the key's unique
+    # constraint; with its one try used the checks refuse it. Either way: the first attempt.
+    player = quiz_quest(make, max_tries=max_tries)
+    first = player.submit(1, RIGHT, key="resent")
+    first_id, points = first.id, ledger(player.student)
+    again = player.submit(1, HALF, key="resent")
+
+    assert again.id == first_id
+    assert again.score == 20.0
+    assert count_attempts(player.student) == 1
+    assert ledger(player.student) == points
+
+
 def test_another_students_submission_key_is_a_conflict(player: Player, make) -> None:
     player.submit(1, key="shared-key")
     classmate = make.student()
