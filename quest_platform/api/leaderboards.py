@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from quest_platform.api.access import signed_in
-from quest_platform.leaderboards.routes import board_json, classroom_board, quest_board
+from quest_platform.api.access import caller, signed_in
+from quest_platform.queries.leaderboards import board_document, classroom_board_for, quest_board_for
 
 bp = Blueprint(
     "api_leaderboards",
@@ -87,8 +87,10 @@ class LeaderboardOut(Schema):
 @signed_in()
 def classroom(classroom_id: int) -> Any:
     """A classroom's board (all its quests): its students and teachers only."""
-    board, _quests, bests = classroom_board(classroom_id)
-    return board_json(board, bests)
+    view = classroom_board_for(viewer=caller(), classroom_id=classroom_id)
+    if view is None:
+        abort(404)
+    return board_document(view)
 
 
 @bp.get("/classrooms/<int:classroom_id>/quests/<slug>")
@@ -96,5 +98,7 @@ def classroom(classroom_id: int) -> Any:
 @signed_in()
 def quest(classroom_id: int, slug: str) -> Any:
     """One quest's board among a classroom it was given to."""
-    board, bests = quest_board(classroom_id, slug)
-    return board_json(board, bests)
+    view = quest_board_for(viewer=caller(), classroom_id=classroom_id, slug=slug)
+    if view is None:
+        abort(404)
+    return board_document(view)

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, exists, func, select
@@ -377,3 +378,99 @@ def personal_bests(*, student: User, quests: Sequence[QuestSummary]) -> list[Que
         )
         for quest in quests
     ]
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """A board as its viewer opens it, with the classroom's quests (on a classroom's board, for
+    links to their boards) and the viewing student's personal bests (none for staff)."""
+
+    board: Leaderboard
+    quests: list[QuestSummary]
+    bests: list[QuestBest]
+
+
+def viewer_bests(access: BoardAccess, viewer: User, quests: list[QuestSummary]) -> list[QuestBest]:
+    """The viewing student's personal bests in ``quests``; staff have none."""
+    if access.audience is not Audience.STUDENT:
+        return []
+    return personal_bests(student=viewer, quests=quests)
+
+
+def classroom_board_for(*, viewer: User, classroom_id: int) -> BoardView | None:
+    """A classroom's board as ``viewer`` opens it; None unless they may (or no such classroom)."""
+    access = leaderboard_access(user=viewer, classroom_id=classroom_id)
+    if access is None:
+        return None
+    quests = assigned_quests(access.classroom)
+    board = classroom_leaderboard(access=access, viewer=viewer)
+    return BoardView(board, quests, viewer_bests(access, viewer, quests))
+
+
+def quest_board_for(*, viewer: User, classroom_id: int, slug: str) -> BoardView | None:
+    """A quest's board in a classroom as ``viewer`` opens it; None unless they may open the
+    classroom's boards and the quest was given to it."""
+    access = leaderboard_access(user=viewer, classroom_id=classroom_id)
+    if access is None:
+        return None
+    quest = assigned_quest(access.classroom, slug)
+    if quest is None:
+        return None
+    board = quest_leaderboard(access=access, quest=quest, viewer=viewer)
+    return BoardView(board, [], viewer_bests(access, viewer, [quest]))
+
+
+def board_document(view: BoardView) -> dict[str, Any]:
+    """A board as plain data (the JSON of the pages and the API); staff also get display names
+    and whether each line is listed."""
+    board, bests = view.board, view.bests
+    classroom = board.classroom
+    staff = board.audience is Audience.STAFF
+    rows = []
+    for row in board.rows:
+        item: dict[str, Any] = {
+            "rank": row.rank,
+            "name": row.name,
+            "points": row.points,
+            "you": row.is_viewer,
+        }
+        if staff:
+            item |= {"display_name": row.real_name, "listed": row.listed}
+        rows.append(item)
+    you = board.viewer
+    quest = board.quest
+    return {
+        "classroom": {
+            "id": classroom.id,
+            "name": classroom.name,
+            "term": classroom.term,
+            "period": classroom.period,
+        },
+        "quest": None
+        if quest is None
+        else {"slug": quest.slug, "title": quest.title, "available_points": quest.available_points},
+        "enabled": board.enabled,
+        "tie_rule": str(TIE_RULE),
+        "rows": rows,
+        "totals": {"students": board.listed_count, "points": board.listed_points}
+        | ({"opted_out": board.opted_out_count} if staff else {}),
+        "you": None
+        if you is None
+        else {
+            "points": you.points,
+            "rank": you.rank,
+            "would_rank": you.would_rank,
+            "opted_in": you.opted_in,
+        },
+        "personal_bests": [
+            {
+                "quest": best.quest.slug,
+                "title": best.quest.title,
+                "stage_points": best.stage_points,
+                "available_points": best.quest.available_points,
+                "bonus_points": best.bonus_points,
+                "best_quiz": None if best.best_quiz is None else round(best.best_quiz, 4),
+            }
+            for best in bests
+        ],
+    }
