@@ -149,8 +149,13 @@ def versions_of(scopes: Iterable[str]) -> dict[str, int]:
     """The current version of each scope; a scope never changed is at 0."""
     scopes = list(scopes)
     # Core on a pooled connection, the cheapest read SQLAlchemy offers, as a hit makes no other;
-    # in autocommit, as one statement needs no transaction: no BEGIN and ROLLBACK round trips.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    # on PostgreSQL in autocommit, as one statement needs no transaction: no BEGIN and ROLLBACK
+    # round trips. (SQLite's driver begins no transaction for a SELECT, and switching its level
+    # costs a PRAGMA each way.)
+    engine = db.engine
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         found = dict(connection.execute(STAMPS, {"scopes": scopes}).all())
     return {scope: found.get(scope, 0) for scope in scopes}
 
