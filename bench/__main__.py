@@ -31,6 +31,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="portal, analytics: wrk threads")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="portal: runs of each endpoint, each after a run of the baseline (median ratio)",
+    )
+    parser.add_argument(
         "--classroom-size", type=int, default=200, help="portal: students in the big classroom"
     )
     parser.add_argument(
@@ -299,13 +306,20 @@ def main() -> None:
                     "threads": args.threads,
                 }
                 portal_results = portal(
-                    platform_port, baseline_port, floor_port, first, facts, wrk_options
+                    platform_port,
+                    baseline_port,
+                    floor_port,
+                    first,
+                    facts,
+                    wrk_options,
+                    rounds=args.rounds,
                 )
                 print(
                     f"database: {database.split('@')[-1]}; sessions: "
                     f"{'Redis' if os.environ.get('REDIS_URL') else 'files'}; "
                     f"gunicorn --workers {args.workers} (sync); wrk --threads {args.threads} "
-                    f"--connections {args.connections}, {args.seconds:.0f} s after a 2 s warm-up"
+                    f"--connections {args.connections}, {args.seconds:.0f} s after a 2 s warm-up; "
+                    f"{args.rounds} rounds"
                 )
                 print(portal_report(portal_results))
                 return
@@ -324,6 +338,21 @@ def main() -> None:
     print(report(results, baseline))
     print(compare_pages(results))
     print(notes)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """One endpoint's median round: its run, the baseline run just before it, every round's
+    ratio of the two, and the platform's target ratio (None when it has none)."""
+
+    result: WrkResult
+    baseline: WrkResult
+    ratios: list[float]
+    target: float | None
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
 
 
 # The platform's targets: an endpoint's req/s as a share of the baseline's, at least.
@@ -375,28 +404,34 @@ def portal(
     first: dict[str, list[str]],
     facts: dict[str, Any],
     options: dict[str, Any],
-) -> list[tuple[WrkResult, float | None]]:
-    """The student's pages in the 200-student classroom, with wrk, and each one's target."""
+    rounds: int,
+) -> list[Paired]:
+    """The student's pages in the 200-student classroom, with wrk, each against the baseline.
+
+    Every endpoint runs ``rounds`` times, each right after a run of the baseline: its ratio is
+    the median of the rounds' ratios (the machine's speed drifts and stalls over a run).
+    """
+
+    def paired(target: float | None, **endpoint: Any) -> Paired:
+        runs = []
+        for _ in range(rounds):
+            base = run_wrk(name="baseline", port=baseline_port, path="/user/1", **options)
+            result = run_wrk(**endpoint, **options)
+            runs.append((result.rps / base.rps if base.rps else 0.0, result, base))
+        runs.sort(key=lambda run: run[0])
+        _ratio, result, base = runs[len(runs) // 2]
+        return Paired(result, base, [ratio for ratio, _result, _base in runs], target)
+
     anonymous = [
         ("home page (anonymous)", None, "/", None),
         ("sign-in page (anonymous)", None, "/login", None),
     ]
-    results: list[tuple[WrkResult, float | None]] = [
-        (
-            run_wrk(
-                name="baseline: bare Flask, PK select",
-                port=baseline_port,
-                path="/user/1",
-                **options,
-            ),
-            None,
-        )
-    ]
+    results: list[Paired] = []
     # Anonymous pages first: each of their requests stores a session (the CSRF token of the
     # footer's language form), and the file store evicts the longest-idle sessions past its
     # threshold, so the students sign in only after them.
     for label, target, path, _cookie in anonymous:
-        results.append((run_wrk(name=label, port=port, path=path, **options), target))
+        results.append(paired(target, name=label, port=port, path=path))
     # The most active student whose latest quiz is still open to them is the one measured.
     student, stage_path = None, ""
     for candidate in facts["students"]:
@@ -437,66 +472,58 @@ def portal(
         f"quiz submits from {len(sessions)} students of the classroom"
     )
     for label, target, path, page_cookie in pages:
-        result = run_wrk(name=label, port=port, path=path, cookie=page_cookie, **options)
-        results.append((result, TARGETS[target] if target else None))
+        target_ratio = TARGETS[target] if target else None
+        results.append(paired(target_ratio, name=label, port=port, path=path, cookie=page_cookie))
     # Last, as every answer adds an attempt to the classroom the pages above show.
-    result = run_wrk(
+    submits = paired(
+        TARGETS["quiz submit"],
         name=f"quiz submit (POST {submit_path}, 302)",
         port=port,
         path=submit_path,
         expect=302,
         form=submit["answers"],
         sessions=sessions,
-        **options,
     )
-    results.append((result, TARGETS["quiz submit"]))
+    results.append(submits)
     # The same sessions on the platform plus one route that records nothing (bench/floor.py):
     # what any answer costs before its own work.
-    floor = run_wrk(
+    floor = paired(
+        None,
         name=f"floor: signed-in POST, nothing recorded ({FLOOR_PATH})",
         port=floor_port,
         path=FLOOR_PATH,
         expect=302,
         form="floor=1",
         sessions=sessions,
-        **options,
     )
-    results.append((floor, None))
-    # The baseline again: the machine's speed drifts over a run, so ratios are to the mean of
-    # the baseline before and after the endpoints.
-    again = run_wrk(
-        name="baseline again, after the endpoints", port=baseline_port, path="/user/1", **options
-    )
-    results.append((again, None))
-    failed = [result for result, _target in results if result.errors]
+    results.append(floor)
+    failed = [paired.result for paired in results if paired.result.errors]
     if failed:
         details = "\n".join(f"  {result.name}: {result.errors}" for result in failed)
         raise SystemExit(f"errors during the run, no figures reported:\n{details}")
     return results
 
 
-def portal_report(results: list[tuple[WrkResult, float | None]]) -> str:
-    """The table of the portal scenario: ratio = endpoint req/s ÷ baseline req/s.
-
-    The baseline is the mean of its runs (first and last), each shown with its own ratio.
-    """
-    runs = [result.rps for result, _target in results if result.name.startswith("baseline")]
-    baseline_rps = statistics.mean(runs)
+def portal_report(results: list[Paired]) -> str:
+    """The table of the portal scenario: ratio = endpoint req/s ÷ baseline req/s, each endpoint
+    against the baseline run just before it; the median of the rounds, and their range."""
     lines = [
-        f"{'endpoint':<54}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'ratio':>7}"
-        f"{'target':>8}{'':>6}{'requests':>10}"
+        f"{'endpoint':<58}{'req/s':>7}{'p50 ms':>7}{'p99 ms':>7}{'base':>6}{'ratio':>6}"
+        f"{'rounds':>11}{'target':>7}{'':>5}"
     ]
-    for result, target in results:
-        ratio = result.rps / baseline_rps if baseline_rps else 0.0
+    for paired in results:
+        result, target, ratio = paired.result, paired.target, paired.ratio
         verdict = "" if target is None else ("PASS" if ratio >= target else "MISS")
+        spread = f"{min(paired.ratios):.2f}–{max(paired.ratios):.2f}"
         lines.append(
-            f"{result.name:<54}{result.rps:>8.0f}{result.p50:>8.1f}{result.p95:>8.1f}"
-            f"{result.p99:>8.1f}{ratio:>7.2f}{'' if target is None else f'≥{target}':>8}"
-            f"{verdict:>6}{result.requests:>10}"
+            f"{result.name:<58}{result.rps:>7.0f}{result.p50:>7.1f}{result.p99:>7.1f}"
+            f"{paired.baseline.rps:>6.0f}{ratio:>6.2f}{spread:>11}"
+            f"{'' if target is None else f'≥{target}':>7}{verdict:>5}"
         )
     lines.append(
-        f"ratio = endpoint req/s ÷ baseline req/s, the mean of its {len(runs)} runs "
-        f"({baseline_rps:.0f}); targets are the platform's; no errors."
+        "ratio = endpoint req/s ÷ req/s of the baseline (bare Flask, one PK select) run just"
+        " before it, median of the rounds (their range shown); req/s, latencies and base are"
+        " of the median round; targets are the platform's; no errors."
     )
     return "\n".join(lines)
 

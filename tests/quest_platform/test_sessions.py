@@ -7,7 +7,7 @@ import time
 
 from flask import Flask
 
-from quest_platform.sessions import VISITOR_SESSION_LIFETIME, RedisSessions
+from quest_platform.sessions import VISITOR_SESSION_LIFETIME, RedisSessions, SessionFiles
 
 SESSION_COOKIE = "quest_session"
 
@@ -37,3 +37,35 @@ def test_a_signed_in_session_is_kept_its_whole_lifetime(app, client, make, login
     lifetime = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     assert lifetime - 60 < seconds_stored(app, session_id) <= lifetime
     assert lifetime > VISITOR_SESSION_LIFETIME.total_seconds()
+
+
+def test_a_full_session_folder_drops_the_sessions_expiring_first_down_to_a_margin(tmp_path):
+    store = SessionFiles(str(tmp_path), threshold=10, default_timeout=3600)
+    students = [f"student{number}" for number in range(6)]
+    visitors = [f"visitor{number}" for number in range(5)]
+    for key in students:
+        store.set(key, {}, timeout=43200)
+    for key in visitors:
+        store.set(key, {}, timeout=3600)
+    scans = []
+    listing = store._list_dir
+
+    def counted_listing() -> list[str]:
+        scans.append(1)
+        return listing()
+
+    store._list_dir = counted_listing  # type: ignore[method-assign]
+    # 11 sessions, over the threshold of 10: the next one first brings the folder down to 8,
+    # dropping visitors' sessions (they expire first), never a student's.
+    store.set("newcomer", {}, timeout=3600)
+    assert all(store.has(key) for key in students)
+    assert sum(store.has(key) for key in visitors) == 2
+    assert store.has("newcomer")
+    assert scans
+    scanned = len(scans)
+    store.set("next", {}, timeout=3600)
+    store.set("after", {}, timeout=3600)
+    # Room was made: the next sessions are stored without reading the folder again.
+    assert len(scans) == scanned
+    assert store.has("next")
+    assert store.has("after")
