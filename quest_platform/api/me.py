@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from analytics.prediction import describe_reason
 from quest_platform.api.access import caller, refuse, signed_in
 from quest_platform.models import Language, QuestPrediction, Theme
+from quest_platform.models.analytics import RISK_LEVELS
 from quest_platform.queries.accounts import classrooms_of
 from quest_platform.queries.achievements import achievements_of
 from quest_platform.queries.analytics import quest_titles, student_analytics, student_predictions
@@ -77,7 +78,7 @@ class PredictionOut(Schema):
     predicted_finish = fields.DateTime(required=True, allow_none=True)
     finish_low = fields.DateTime(required=True, allow_none=True)
     finish_high = fields.DateTime(required=True, allow_none=True)
-    risk = fields.String(required=True, validate=validate.OneOf(["on_track", "watch", "at_risk"]))
+    risk = fields.String(required=True, validate=validate.OneOf(RISK_LEVELS))
     reasons = fields.List(fields.String(), required=True)
     stages_done = fields.Integer(required=True)
     stages_total = fields.Integer(required=True)

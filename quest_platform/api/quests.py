@@ -16,9 +16,10 @@ from marshmallow import Schema, fields, validate
 
 from quest_platform.api.access import caller, refuse, signed_in
 from quest_platform.content import render_markdown
-from quest_platform.models import Attempt, Stage, StageKind
+from quest_platform.models import Attempt, Stage
 from quest_platform.queries.attempts import attempts_at
 from quest_platform.queries.progress import (
+    ProgressStatus,
     QuestProgress,
     StageProgress,
     assigned_progress,
@@ -51,7 +52,7 @@ class ProgressOut(Schema):
     due_at = fields.DateTime(required=True)
     status = fields.String(
         required=True,
-        validate=validate.OneOf(["not_started", "in_progress", "done", "overdue"]),
+        validate=validate.OneOf([status.value for status in ProgressStatus]),
     )
     stages_done = fields.Integer(required=True)
     stages_total = fields.Integer(required=True)
@@ -271,8 +272,6 @@ def start(slug: str, position: int) -> None:
     students_only()
     progress = students_progress(slug)
     standing = standing_at(progress, position)
-    if standing.stage.kind != StageKind.TIMED:
-        abort(409, message=_("Only timed stages are started."))
     try:
         start_timed_stage(student=caller(), quest=progress.quest, stage=standing.stage)
     except ServiceError as error:

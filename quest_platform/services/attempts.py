@@ -262,7 +262,7 @@ def start_timed_stage(
     now = now or utcnow()
     _results, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
     if stage.kind != StageKind.TIMED:
-        raise ServiceError(_("Only timed stages are started on a clock."))
+        raise Conflict(_("Only timed stages are started on a clock."))
     check_tries_left(stage, state=standing.state, tries=standing.tries)
     try_number = standing.tries + 1
     start = start_of(student=student, stage=stage, try_number=try_number)
