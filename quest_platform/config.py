@@ -79,8 +79,6 @@ class Config:
     UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    # Students' pages served again while unchanged (quest_platform/page_cache.py).
-    PAGE_CACHE = True
 
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "quest"

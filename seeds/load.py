@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,19 +27,20 @@ from quest_platform.models import (
     Quest,
     QuestAssignment,
     QuestStatus,
+    QuestTally,
     Role,
     RoleName,
     Stage,
+    StageTally,
     User,
     roles_users,
     utcnow,
 )
-from quest_platform.queries.progress import AttemptResult
 from quest_platform.services.accounts import create_user, ensure_roles, generate_password
 from quest_platform.services.achievements import ensure_achievements
-from quest_platform.services.attempts import counted_points
 from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
+from quest_platform.services.tallies import points_after, stronger
 from seeds.roster import make_students
 from seeds.simulate import QuestSpec, SimulatedAttempt, StageSpec, simulate_cohort
 
@@ -165,10 +166,12 @@ def insert_attempts(
     quests: dict[str, Quest],
     label: str,
 ) -> int:
-    """Bulk-insert simulated attempts and their points, in batches, with a progress bar.
+    """Bulk-insert simulated attempts with their points and tallies, in batches, with a
+    progress bar.
 
     Each attempt gets the ledger entry the attempts service would have added when it was
-    submitted (see :func:`settle_points`), so leaderboards show the simulated points. Returns
+    submitted, and the students' tallies end as the service would have left them (see
+    :class:`SimulatedTallies`), so progress and leaderboards show the simulated work. Returns
     the number of attempts.
     """
     stages = {
@@ -188,54 +191,88 @@ def insert_attempts(
         }
         for attempt in attempts
     )
-    scores: dict[tuple[int, int], list[AttemptResult]] = {}
+    tallies = SimulatedTallies({stage.id: stage for stage in stages.values()})
     with click.progressbar(length=len(attempts), label=label, file=None) as bar:
         for batch in batched(rows, BATCH_SIZE):
             ids = db.session.scalars(
                 insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True), batch
             ).all()
-            entries = settle_points(batch, ids, stages=stages, quests=quests, scores=scores)
-            if entries:
-                db.session.execute(insert(PointsEntry), entries)
+            entries = [
+                tallies.count(row, attempt_id) for row, attempt_id in zip(batch, ids, strict=True)
+            ]
+            if any(entries):
+                db.session.execute(insert(PointsEntry), [entry for entry in entries if entry])
             bar.update(len(batch))
+    for rows_of, model in ((tallies.stage_rows(), StageTally), (tallies.quest_rows(), QuestTally)):
+        for batch in batched(rows_of, BATCH_SIZE):
+            db.session.execute(insert(model), batch)
     return len(attempts)
 
 
-def settle_points(
-    rows: Sequence[dict[str, Any]],
-    ids: Sequence[int],
-    *,
-    stages: dict[tuple[str, int], Stage],
-    quests: dict[str, Quest],
-    scores: dict[tuple[int, int], list[AttemptResult]],
-) -> list[dict[str, Any]]:
-    """The ledger entries for inserted attempt ``rows`` (oldest first), as submitting them adds.
+@dataclass
+class SimulatedTallies:
+    """The tallies and ledger entries the attempts service keeps, for attempts inserted in bulk
+    (oldest first), with the service's rules (services/tallies.py). Achievement bonuses and
+    reviews are not simulated."""
 
-    ``scores`` holds each (student, stage)'s earlier results across batches. Every attempt adds
-    what moves the stage's counted points (:func:`counted_points`, the service's rule) to their
-    new value, when that changes them. Achievement bonuses are not simulated.
-    """
-    by_id = {stage.id: stage for stage in stages.values()}
-    entries = []
-    for row, attempt_id in zip(rows, ids, strict=True):
-        stage = by_id[row["stage_id"]]
-        own = scores.setdefault((row["student_id"], stage.id), [])
-        before = counted_points(stage, own)
-        own.append(AttemptResult(attempt_id, stage.id, row["score"], row["outcome"]))
-        difference = counted_points(stage, own) - before
-        if difference:
-            entries.append(
-                {
-                    "student_id": row["student_id"],
-                    "quest_id": row["quest_id"],
-                    "stage_id": stage.id,
-                    "attempt_id": attempt_id,
-                    "points": difference,
-                    "reason": PointsReason.STAGE_SCORE.value,
-                    "created_at": row["submitted_at"],
-                }
-            )
-    return entries
+    stages: dict[int, Stage]
+    by_stage: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    by_quest: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+
+    def count(self, row: dict[str, Any], attempt_id: int) -> dict[str, Any] | None:
+        """Count an inserted attempt; the ledger entry it adds, if its points change."""
+        stage = self.stages[row["stage_id"]]
+        student_id, quest_id = row["student_id"], row["quest_id"]
+        tally = self.by_stage.setdefault(
+            (student_id, stage.id),
+            {
+                "student_id": student_id,
+                "stage_id": stage.id,
+                "quest_id": quest_id,
+                "tries": 0,
+                "outcome": None,
+                "points": 0,
+            },
+        )
+        quest_tally = self.by_quest.setdefault(
+            (student_id, quest_id),
+            {
+                "student_id": student_id,
+                "quest_id": quest_id,
+                "points": 0,
+                "bonus_points": 0,
+                "best_quiz": None,
+                "scored_at": None,
+            },
+        )
+        tally["tries"] += 1
+        tally["outcome"] = stronger(tally["outcome"], row["outcome"])
+        if stage.is_quiz and row["score"] is not None and row["max_score"] > 0:
+            share = row["score"] / row["max_score"]
+            quest_tally["best_quiz"] = max(share, quest_tally["best_quiz"] or 0.0)
+        difference = points_after(stage, tally["points"], row["score"]) - tally["points"]
+        if not difference:
+            return None
+        tally["points"] += difference
+        quest_tally["points"] += difference
+        quest_tally["scored_at"] = row["submitted_at"]
+        return {
+            "student_id": student_id,
+            "quest_id": quest_id,
+            "stage_id": stage.id,
+            "attempt_id": attempt_id,
+            "points": difference,
+            "reason": PointsReason.STAGE_SCORE.value,
+            "created_at": row["submitted_at"],
+        }
+
+    def stage_rows(self) -> list[dict[str, Any]]:
+        """The stage tallies to insert."""
+        return list(self.by_stage.values())
+
+    def quest_rows(self) -> list[dict[str, Any]]:
+        """The quest tallies to insert."""
+        return list(self.by_quest.values())
 
 
 def simulate_classroom(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,14 @@ from quest_platform.models import (
     Classroom,
     Enrollment,
     Outcome,
+    PointsEntry,
+    PointsReason,
     Quest,
     QuestAssignment,
     QuestPrediction,
     RoleName,
     StageKind,
+    StageTally,
     User,
     utcnow,
 )
@@ -42,6 +45,12 @@ from quest_platform.services.accounts import create_user
 from quest_platform.services.achievements import ensure_achievements
 from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
+from quest_platform.services.tallies import (
+    count_attempt,
+    enter_bonus_points,
+    enter_stage_points,
+    lock_quest_tally,
+)
 
 
 class IsolatedClient(FlaskClient):
@@ -296,9 +305,56 @@ class Builders:
             max_score=float(stage.points),
             outcome=outcome,
         )
+        # Counted in the student's tallies and ledger as the attempts service counts it.
+        quest_tally = lock_quest_tally(student_id=student.id, quest_id=quest.id)
         _db.session.add(attempt)
+        _db.session.flush()
+        count_attempt(
+            quest_tally=quest_tally,
+            stage_tally=_db.session.get(StageTally, (student.id, stage.id)),
+            attempt=attempt,
+            stage=stage,
+        )
         _db.session.commit()
         return attempt
+
+    def points(
+        self, *, student: User, quest: Quest, points: int, at: datetime | None = None
+    ) -> PointsEntry:
+        """Enter ``points`` for ``student`` in ``quest`` as a checkpoint's stage score, in the
+        ledger and their tallies (as a teacher's mark would), at ``at`` (now by default)."""
+        attempt = self.attempt(student=student, quest=quest)
+        quest_tally = lock_quest_tally(student_id=student.id, quest_id=quest.id)
+        stage_tally = _db.session.get(StageTally, (student.id, attempt.stage_id))
+        enter_stage_points(
+            quest_tally=quest_tally,
+            stage_tally=stage_tally,
+            attempt=attempt,
+            points=stage_tally.points + points,
+            at=at or utcnow(),
+        )
+        _db.session.commit()
+        query = select(PointsEntry).where(PointsEntry.attempt_id == attempt.id)
+        return _db.session.scalars(query).one()
+
+    def bonus(
+        self, *, award: AchievementAward, quest: Quest, points: int, at: datetime | None = None
+    ) -> PointsEntry:
+        """Enter an award's bonus ``points`` in ``quest``, in the ledger and the tally."""
+        entry = PointsEntry(
+            student_id=award.student_id,
+            quest_id=quest.id,
+            award_id=award.id,
+            points=points,
+            reason=PointsReason.ACHIEVEMENT.value,
+            created_at=at or utcnow(),
+        )
+        enter_bonus_points(
+            quest_tally=lock_quest_tally(student_id=award.student_id, quest_id=quest.id),
+            entry=entry,
+        )
+        _db.session.commit()
+        return entry
 
     def award(self, *, student: User, code: str = "first-quest") -> AchievementAward:
         achievement = next(a for a in ensure_achievements() if a.code == code)

@@ -37,14 +37,15 @@ from quest_platform.models import (
     Quest,
     QuestAssignment,
     QuestStatus,
+    QuestTally,
     Role,
     RoleName,
     Stage,
+    StageTally,
     User,
 )
 from quest_platform.queries.gradebook import gradebook_of, gradebook_rows
-from quest_platform.queries.progress import AttemptResult
-from quest_platform.services.attempts import counted_points
+from quest_platform.services.tallies import counted_points, strongest
 
 ROOT = Path(manage.__file__).parent
 # A demo sign-in line: role, username, password (three groups of four readable characters).
@@ -318,25 +319,31 @@ def test_seed_students_with_a_class_size_puts_them_in_one_classroom(app):
     assert db.session.scalar(enrolled) == 45
 
 
-def test_seeded_attempts_have_the_points_the_attempts_service_gives(app):
+def test_seeded_attempts_have_the_points_and_tallies_the_attempts_service_gives(app):
     assert run_cli(app, "seed", "--demo").exit_code == 0
 
     for student_id, stage_id in db.session.execute(
         select(Attempt.student_id, Attempt.stage_id).distinct().limit(300)
     ):
         stage = db.session.get(Stage, stage_id)
-        results = [
-            AttemptResult(attempt.id, stage_id, attempt.score, attempt.outcome)
-            for attempt in db.session.scalars(
-                select(Attempt)
-                .where(Attempt.student_id == student_id, Attempt.stage_id == stage_id)
-                .order_by(Attempt.id)
-            )
-        ]
+        attempts = db.session.scalars(
+            select(Attempt)
+            .where(Attempt.student_id == student_id, Attempt.stage_id == stage_id)
+            .order_by(Attempt.id)
+        ).all()
         ledger = select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
             PointsEntry.student_id == student_id, PointsEntry.stage_id == stage_id
         )
-        assert db.session.scalar(ledger) == counted_points(stage, results)
+        points = counted_points(stage, [attempt.score for attempt in attempts])
+        assert db.session.scalar(ledger) == points
+        tally = db.session.get(StageTally, (student_id, stage_id))
+        assert (tally.tries, tally.points) == (len(attempts), points)
+        assert tally.outcome == strongest(attempt.outcome for attempt in attempts)
+    for tally in db.session.scalars(select(QuestTally)):
+        ledger = select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+            PointsEntry.student_id == tally.student_id, PointsEntry.quest_id == tally.quest_id
+        )
+        assert db.session.scalar(ledger) == tally.points
     assert db.session.scalar(select(func.count()).select_from(PointsEntry)) > 0
 
 

@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 from quest_platform.accounts.forms import JoinForm, ProfileForm
 from quest_platform.extensions import db
 from quest_platform.labels import PROGRESS_LABELS
-from quest_platform.page_cache import cached_page
 from quest_platform.queries.accounts import classrooms_of
 from quest_platform.queries.achievements import achievements_of
 from quest_platform.queries.progress import points_of, quest_map_for
@@ -48,7 +47,6 @@ def join() -> Response | str | tuple[str, int]:
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-@cached_page()
 @auth_required("session")
 def profile() -> Response | str | tuple[str, int]:
     """A user's profile: their classrooms, a student's progress, points and achievements, and

@@ -23,7 +23,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.wrappers import Response
 
 from quest_platform.errors import is_api_request, problem
-from quest_platform.extensions import db, security
+from quest_platform.extensions import security
 from quest_platform.models import User
 from quest_platform.services import ServiceError
 from quest_platform.services.tokens import user_for_token
@@ -115,9 +115,6 @@ def caller() -> User:
 
 
 def refuse(error: ServiceError) -> NoReturn:
-    """Answer a service's refusal: its status (422 for input it cannot use) and message."""
-    db.session.rollback()
-    # Well-formed JSON whose content does not fit (a wrong answer shape, a name too long).
-    status = 422 if error.status_code == 400 else error.status_code
+    """Answer a service's refusal with its status and message (the service undid its work)."""
     messages = {"json": {error.field: [error.message]}} if error.field else None
-    abort(status, message=error.message, messages=messages)
+    abort(error.status_code, message=error.message, messages=messages)

@@ -7,7 +7,6 @@ comes with the caller's own attempts, after they answered.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from quest_platform.api.access import caller, refuse, signed_in
 from quest_platform.content import render_markdown
 from quest_platform.models import Attempt, Stage
+from quest_platform.opened import opened_at, opened_token
 from quest_platform.queries.attempts import attempts_at
 from quest_platform.queries.progress import (
     ProgressStatus,
@@ -27,7 +27,7 @@ from quest_platform.queries.progress import (
 )
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
-from quest_platform.services.grading import feedback_of, questions_of
+from quest_platform.services.grading import feedback_of
 
 bp = Blueprint(
     "api_quests",
@@ -79,6 +79,13 @@ class StageOut(Schema):
     tries_left = fields.Integer(required=True, allow_none=True)
     unlocked = fields.Boolean(required=True)
     answerable = fields.Boolean(required=True)
+    opened = fields.String(
+        required=True,
+        metadata={
+            "description": "Send it back with your answer (`opened`): the server then times "
+            "your try from when it gave you this stage."
+        },
+    )
 
 
 class QuestOut(ProgressOut):
@@ -121,8 +128,12 @@ class AnswerIn(Schema):
 
     answer = fields.Dict(required=True)
     submission_key = fields.String(validate=validate.Length(min=8, max=64))
-    started_at = fields.AwareDateTime(
-        metadata={"description": "When you opened the stage, for the time on task."}
+    opened = fields.String(
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "The stage's `opened` value from when you fetched the quest: your "
+            "try is timed from then. Without it (or when it is too old) it is timed from now."
+        },
     )
 
 
@@ -146,11 +157,11 @@ def progress_out(progress: QuestProgress) -> dict[str, Any]:
 def questions_out(stage: Stage) -> list[dict[str, Any]]:
     return [
         {name: question[name] for name in SHOWN_QUESTION_FIELDS if name in question}
-        for question in questions_of(stage)
+        for question in stage.questions
     ]
 
 
-def stage_out(standing: StageProgress) -> dict[str, Any]:
+def stage_out(standing: StageProgress, student_id: int) -> dict[str, Any]:
     stage = standing.stage
     settings = stage.settings or {}
     return {
@@ -169,6 +180,7 @@ def stage_out(standing: StageProgress) -> dict[str, Any]:
         "tries_left": standing.tries_left,
         "unlocked": standing.unlocked,
         "answerable": standing.answerable,
+        "opened": opened_token(student_id=student_id, stage_id=stage.id),
     }
 
 
@@ -223,7 +235,9 @@ def quest(slug: str) -> Any:
     """One of your quests with its stages (their questions without the answers)."""
     students_only()
     progress = students_progress(slug)
-    return {**progress_out(progress), "stages": [stage_out(s) for s in progress.stages]}
+    student_id = caller().id
+    stages = [stage_out(standing, student_id) for standing in progress.stages]
+    return {**progress_out(progress), "stages": stages}
 
 
 @bp.get("/<slug>/stages/<int:position>/attempts")
@@ -248,16 +262,18 @@ def answer(request_data: dict[str, Any], slug: str, position: int) -> Any:
     """
     students_only()
     progress = students_progress(slug)
-    standing = standing_at(progress, position)
-    started_at: datetime | None = request_data.get("started_at")
+    stage = standing_at(progress, position).stage
+    student = caller()
     try:
         attempt = submit_attempt(
-            student=caller(),
+            student=student,
             quest=progress.quest,
-            stage=standing.stage,
+            stage=stage,
             answer=request_data["answer"],
             submission_key=request_data.get("submission_key") or uuid.uuid4().hex,
-            started_at=started_at,
+            opened_at=opened_at(
+                request_data.get("opened"), student_id=student.id, stage_id=stage.id
+            ),
         )
     except ServiceError as error:
         refuse(error)

@@ -10,7 +10,6 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from quest_platform.errors import ERROR_TEXTS, render_error
-from quest_platform.page_cache import cached_page
 from quest_platform.queries.leaderboards import (
     TIE_RULE,
     BoardView,
@@ -58,7 +57,6 @@ def quest_board_or_404(classroom_id: int, slug: str) -> BoardView:
 
 
 @bp.get("/classrooms/<int:classroom_id>")
-@cached_page(boards=True)
 @auth_required("session")
 def classroom(classroom_id: int) -> str:
     """A classroom's board, with links to its quests' boards and the viewer's personal bests."""
@@ -73,7 +71,6 @@ def classroom(classroom_id: int) -> str:
 
 
 @bp.get("/classrooms/<int:classroom_id>.json")
-@cached_page(boards=True)
 @auth_required("session")
 def classroom_json(classroom_id: int) -> Response:
     """A classroom's board as JSON: the same data, with the same privacy, as the page."""
@@ -81,7 +78,6 @@ def classroom_json(classroom_id: int) -> Response:
 
 
 @bp.get("/classrooms/<int:classroom_id>/quests/<slug>")
-@cached_page(boards=True)
 @auth_required("session")
 def quest(classroom_id: int, slug: str) -> str:
     """One quest's board among the students of a classroom it was assigned to."""
@@ -96,7 +92,6 @@ def quest(classroom_id: int, slug: str) -> str:
 
 
 @bp.get("/classrooms/<int:classroom_id>/quests/<slug>.json")
-@cached_page(boards=True)
 @auth_required("session")
 def quest_json(classroom_id: int, slug: str) -> Response:
     """One quest's board as JSON."""

@@ -17,29 +17,30 @@ from quest_platform.models.attempts import (
 )
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import stored_id, utcnow
-from quest_platform.models.changes import ChangeStamp
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
 from quest_platform.models.quests import (
     MAX_STAGES,
     MIN_STAGES,
+    QUIZ_KINDS,
     Quest,
     QuestAssignment,
     QuestStatus,
     Stage,
     StageKind,
 )
+from quest_platform.models.tallies import QuestTally, StageTally
 from quest_platform.models.tokens import ApiToken
 
 __all__ = [
     "MAX_STAGES",
     "MIN_STAGES",
+    "QUIZ_KINDS",
     "Achievement",
     "AchievementAward",
     "ApiToken",
     "AppendOnlyError",
     "Attempt",
     "AuditEntry",
-    "ChangeStamp",
     "Classroom",
     "Enrollment",
     "EvidenceFile",
@@ -51,6 +52,7 @@ __all__ = [
     "QuestAssignment",
     "QuestPrediction",
     "QuestStatus",
+    "QuestTally",
     "Review",
     "ReviewKind",
     "Role",
@@ -58,6 +60,7 @@ __all__ = [
     "Stage",
     "StageKind",
     "StageStart",
+    "StageTally",
     "StudentAnalytics",
     "Theme",
     "TimeExtension",

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 MIN_STAGES = 6
 MAX_STAGES = 8
+# Seconds after a timed stage's limit during which an answer still counts as on time.
+DEFAULT_GRACE_SECONDS = 5
 
 
 class QuestStatus(enum.StrEnum):
@@ -38,6 +40,10 @@ class StageKind(enum.StrEnum):
     SELF_CHECK = "self_check"
     CODE = "code"
     TIMED = "timed"
+
+
+# Stages answered by choosing and writing answers to questions, graded on the server.
+QUIZ_KINDS = frozenset({StageKind.QUIZ, StageKind.TIMED})
 
 
 class Quest(db.Model):
@@ -104,6 +110,40 @@ class Stage(db.Model):
 
     def __repr__(self) -> str:
         return f"<Stage {self.quest_id}#{self.position} {self.kind}>"
+
+    @property
+    def is_quiz(self) -> bool:
+        """A quiz or a timed quiz: questions graded on the server, retried while tries are left."""
+        return self.kind in QUIZ_KINDS
+
+    @property
+    def questions(self) -> list[dict[str, Any]]:
+        """The questions of a quiz or timed stage, in order (none for other kinds)."""
+        return list((self.settings or {}).get("questions", []))
+
+    @property
+    def max_tries(self) -> int | None:
+        """How many attempts the stage allows, or None for no limit."""
+        tries = (self.settings or {}).get("max_tries")
+        return tries if isinstance(tries, int) and tries > 0 else None
+
+    @property
+    def counts_best_score(self) -> bool:
+        """Whether the best try counts (a quiz's default), rather than the latest scored one."""
+        return self.is_quiz and (self.settings or {}).get("score_policy", "best") == "best"
+
+    @property
+    def grace_seconds(self) -> int:
+        """Seconds after a timed stage's limit during which an answer still counts as on time."""
+        grace = (self.settings or {}).get("grace_seconds", DEFAULT_GRACE_SECONDS)
+        return grace if isinstance(grace, int) and grace >= 0 else DEFAULT_GRACE_SECONDS
+
+    @property
+    def evidence_kinds(self) -> list[str]:
+        """What a checkpoint asks students to hand in: "code" (text), "screenshot", or both."""
+        if self.kind != StageKind.CHECKPOINT:
+            return []
+        return list((self.settings or {}).get("evidence", ["code"]))
 
 
 class QuestAssignment(db.Model):

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from quest_platform.models import Stage, StageKind
-from quest_platform.page_cache import per_view_value
 from quest_platform.services.evidence import MAX_SCREENSHOT_BYTES, Screenshot
-from quest_platform.services.grading import questions_of
 
 
 def answer_from(stage: Stage, form: MultiDict[str, str]) -> dict[str, Any]:
@@ -25,7 +20,7 @@ def answer_from(stage: Stage, form: MultiDict[str, str]) -> dict[str, Any]:
     match stage.kind:
         case StageKind.QUIZ | StageKind.TIMED:
             responses: dict[str, Any] = {}
-            for question in questions_of(stage):
+            for question in stage.questions:
                 name = f"q-{question.get('id')}"
                 if question.get("type") == "short":
                     if name in form:
@@ -66,31 +61,6 @@ def screenshot_from(upload: FileStorage | None, alt_text: str) -> Screenshot | N
     return Screenshot(data=data, alt_text=alt_text)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="quest-stage-opened")
-
-
-@per_view_value("opened")
-def opened_token(stage_id: int) -> str:
-    """A signed note of when the student opened the stage ``stage_id``, carried by its form."""
-    return _serializer().dumps(stage_id)
-
-
-def opened_at(token: str | None, stage: Stage) -> datetime | None:
-    """When the student opened ``stage``, from its form's token; None if missing or tampered."""
-    if not token:
-        return None
-    max_age = current_app.config["WTF_CSRF_TIME_LIMIT"]
-    try:
-        stage_id, signed_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
-    except BadSignature:
-        return None
-    if stage_id != stage.id:
-        return None
-    return signed_at.astimezone(UTC)
-
-
-@per_view_value("submission_key")
 def new_submission_key() -> str:
     """A fresh key for one form: the same form sent twice records one attempt."""
     return secrets.token_urlsafe(24)

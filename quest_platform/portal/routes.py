@@ -12,7 +12,6 @@ from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
 
 from quest_platform.content import render_markdown
-from quest_platform.extensions import db
 from quest_platform.labels import (
     KIND_LABELS,
     OUTCOME_LABELS,
@@ -21,12 +20,8 @@ from quest_platform.labels import (
     duration,
 )
 from quest_platform.models import Attempt, Outcome, StageKind, stored_id, utcnow
-from quest_platform.page_cache import cached_page, never_store, per_view, stale_at
-from quest_platform.portal.forms import (
-    answer_from,
-    opened_at,
-    screenshot_from,
-)
+from quest_platform.opened import opened_at, opened_token
+from quest_platform.portal.forms import answer_from, new_submission_key, screenshot_from
 from quest_platform.queries.attempts import attempts_at, evidence_for
 from quest_platform.queries.progress import (
     QuestProgress,
@@ -58,19 +53,12 @@ def student_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @bp.get("/quests")
-@cached_page()
 @student_only
 def quest_map() -> str:
     """The quests given to the student's classrooms, each with progress and what to do next."""
-    quests = quest_map_for(student=current_user)
-    now = utcnow()
-    for progress in quests:
-        # The page turns stale when a quest falls due: its status becomes "overdue".
-        if progress.assignment is not None and progress.assignment.due_at > now:
-            stale_at(progress.assignment.due_at)
     return render_template(
         "portal/quest_map.html",
-        quests=quests,
+        quests=quest_map_for(student=current_user),
         progress_labels=PROGRESS_LABELS,
         kind_labels=KIND_LABELS,
     )
@@ -86,7 +74,6 @@ def quest(slug: str) -> Response:
 
 
 @bp.get("/quests/<slug>/<int:position>")
-@cached_page()
 @student_only
 def stage(slug: str, position: int) -> tuple[str, int]:
     """A stage of a quest: its content, the form to answer it, and the student's attempts.
@@ -117,13 +104,14 @@ def submit(slug: str, position: int) -> Response | tuple[str, int]:
             stage=stage,
             answer=answer_from(stage, request.form),
             submission_key=request.form.get("submission_key", ""),
-            started_at=opened_at(request.form.get("opened"), stage),
+            opened_at=opened_at(
+                request.form.get("opened"), student_id=current_user.id, stage_id=stage.id
+            ),
             screenshot=screenshot_from(
                 request.files.get("screenshot"), request.form.get("alt_text", "")
             ),
         )
     except ServiceError as error:
-        db.session.rollback()
         progress = progress_or_404(slug)
         return render_stage(progress, standing_or_404(progress, position), error=error)
     # The result is told by the stage page, from the attempt: nothing is written to the session.
@@ -142,8 +130,8 @@ def start(slug: str, position: int) -> Response | tuple[str, int]:
     try:
         start_timed_stage(student=current_user, quest=progress.quest, stage=standing.stage)
     except ServiceError as error:
-        db.session.rollback()
-        return render_stage(progress, standing, error=error)
+        progress = progress_or_404(slug)
+        return render_stage(progress, standing_or_404(progress, position), error=error)
     return redirect(url_for(".stage", slug=slug, position=position, _anchor="questions"))
 
 
@@ -198,10 +186,6 @@ def render_stage(
         started = start_of(student=current_user, stage=stage, try_number=standing.tries + 1)
         if started is not None:
             countdown = countdown_of(start=started, stage=stage, student=current_user)
-            never_store()
-    due_at = progress.assignment.due_at if progress.assignment else None
-    if due_at is not None and due_at > utcnow():
-        stale_at(due_at)
     latest = attempts[0] if attempts else None
     notices = []
     if latest is not None and answered == latest.id:
@@ -210,7 +194,7 @@ def render_stage(
     if not standing.unlocked:
         status = 403
     elif error is not None:
-        status = 422 if error.field else error.status_code
+        status = error.status_code
     return render_template(
         "portal/stage.html",
         progress=progress,
@@ -222,8 +206,8 @@ def render_stage(
         error=error,
         notices=notices,
         entered=request.form if error else {},
-        submission_key=per_view("submission_key"),
-        opened=per_view("opened", stage.id),
+        submission_key=new_submission_key(),
+        opened=opened_token(student_id=current_user.id, stage_id=stage.id),
         body=render_markdown(stage.content) if stage.content else "",
         now=utcnow(),
         duration=duration,
@@ -238,7 +222,7 @@ def result_message(attempt: Attempt) -> str:
     score, outcome = attempt.result
     if outcome == Outcome.PENDING_REVIEW:
         return _("Handed in. Your teacher will review it; you can go on to the next stage.")
-    if attempt.stage.kind in (StageKind.QUIZ, StageKind.TIMED):
+    if attempt.stage.is_quiz:
         if outcome == Outcome.LATE:
             return _(
                 "Recorded after the time limit: it counts as late, for %(score)s of %(max)s"

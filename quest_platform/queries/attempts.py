@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, select
-from sqlalchemy.orm import selectinload
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from quest_platform.extensions import db
 from quest_platform.models import (
@@ -11,10 +14,51 @@ from quest_platform.models import (
     Enrollment,
     EvidenceFile,
     QuestAssignment,
+    Review,
     Stage,
     User,
     classroom_teacher,
 )
+
+
+@dataclass(frozen=True)
+class CurrentResult:
+    """One attempt's result as it counts now: its latest review's, else the attempt's own."""
+
+    attempt_id: int
+    stage_id: int
+    score: float | None
+    max_score: float
+    outcome: str
+
+
+def latest_review_id() -> ScalarSelect[int]:
+    """SQL: the id of an attempt's latest review (NULL when none), correlated to ``Attempt``."""
+    later = aliased(Review)
+    return (
+        select(func.max(later.id))
+        .where(later.attempt_id == Attempt.id)
+        .correlate(Attempt)
+        .scalar_subquery()
+    )
+
+
+def current_results(*, student_id: int, stage_ids: Sequence[int]) -> list[CurrentResult]:
+    """The student's attempts at ``stage_ids`` with their results as they count now, oldest
+    first, in one query."""
+    query = (
+        select(
+            Attempt.id,
+            Attempt.stage_id,
+            func.coalesce(Review.score, Attempt.score),
+            Attempt.max_score,
+            func.coalesce(Review.outcome, Attempt.outcome),
+        )
+        .outerjoin(Review, Review.id == latest_review_id())
+        .where(Attempt.student_id == student_id, Attempt.stage_id.in_(stage_ids))
+        .order_by(Attempt.id)
+    )
+    return [CurrentResult(*row) for row in db.session.execute(query)]
 
 
 def taught_by(teacher_id: int) -> ColumnElement[bool]:

@@ -13,32 +13,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import (
-    Attempt,
     Classroom,
     Enrollment,
-    PointsEntry,
-    PointsReason,
     Quest,
     QuestAssignment,
+    QuestTally,
     Stage,
-    StageKind,
     User,
     classroom_teacher,
 )
 from quest_platform.queries.accounts import classrooms_of
-from quest_platform.queries.classrooms import classrooms_visible_to, enrolled_in
-from quest_platform.queries.gradebook import effective_score
+from quest_platform.queries.classrooms import classrooms_visible_to
 
 TIE_RULE = _l(
     "Equal points share a rank (1, 2, 2, 4); within a tie, whoever reached the total first is"
     " listed first, then by leaderboard name."
 )
-# Stages whose score is a quiz result, for a student's best quiz score.
-QUIZ_KINDS = (StageKind.QUIZ.value, StageKind.TIMED.value)
 # A stand-in time for students without entries: the flag before it in the sort key already
 # puts them after everyone else in their tie.
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -202,33 +196,24 @@ def assigned_quest(classroom: Classroom, slug: str) -> QuestSummary | None:
 
 
 def standings(classroom_id: int, counted: ColumnElement[bool]) -> list[Standing]:
-    """Every active enrolled student's points in the ledger entries ``counted`` selects.
+    """Every active enrolled student's points in the quests ``counted`` selects, in one query.
 
-    One grouped query. ``counted`` is a condition on ``PointsEntry.quest_id``; students without
-    such entries have 0 points.
+    ``counted`` is a condition on ``QuestTally.quest_id``; students without a tally there have
+    0 points.
     """
-    totals = (
-        select(
-            PointsEntry.student_id,
-            func.sum(PointsEntry.points).label("points"),
-            func.max(PointsEntry.created_at).label("reached_at"),
-        )
-        .where(counted, PointsEntry.student_id.in_(enrolled_in([classroom_id])))
-        .group_by(PointsEntry.student_id)
-        .subquery()
-    )
     rows = db.session.execute(
         select(
             User.id,
             User.pseudonym,
             User.display_name,
             User.leaderboard_opt_in,
-            func.coalesce(totals.c.points, 0),
-            totals.c.reached_at,
+            func.coalesce(func.sum(QuestTally.points), 0),
+            func.max(QuestTally.scored_at),
         )
         .join(Enrollment, Enrollment.student_id == User.id)
-        .outerjoin(totals, totals.c.student_id == User.id)
+        .outerjoin(QuestTally, and_(QuestTally.student_id == User.id, counted))
         .where(Enrollment.classroom_id == classroom_id, User.active.is_(True))
+        .group_by(User.id, User.pseudonym, User.display_name, User.leaderboard_opt_in)
     )
     return [Standing(*row) for row in rows]
 
@@ -323,7 +308,7 @@ def classroom_leaderboard(*, access: BoardAccess, viewer: User) -> Leaderboard:
         access=access,
         quest=None,
         viewer=viewer,
-        all_standings=standings(access.classroom.id, PointsEntry.quest_id.in_(assigned)),
+        all_standings=standings(access.classroom.id, QuestTally.quest_id.in_(assigned)),
     )
 
 
@@ -333,51 +318,36 @@ def quest_leaderboard(*, access: BoardAccess, quest: QuestSummary, viewer: User)
         access=access,
         quest=quest,
         viewer=viewer,
-        all_standings=standings(access.classroom.id, PointsEntry.quest_id == quest.id),
+        all_standings=standings(access.classroom.id, QuestTally.quest_id == quest.id),
     )
 
 
 def personal_bests(*, student: User, quests: Sequence[QuestSummary]) -> list[QuestBest]:
-    """``student``'s points and best quiz result in each of ``quests``, in their order.
-
-    Two grouped queries: the ledger by quest, and the attempts at quiz and timed stages (each
-    scored as it counts now: its latest review's score, else its own).
-    """
+    """``student``'s points and best quiz result in each of ``quests``, in their order, from
+    their tallies (one query)."""
     quest_ids = [quest.id for quest in quests]
     if not quest_ids:
         return []
-    is_stage_score = PointsEntry.reason == PointsReason.STAGE_SCORE.value
-    ledger = db.session.execute(
-        select(
-            PointsEntry.quest_id,
-            func.coalesce(func.sum(case((is_stage_score, PointsEntry.points), else_=0)), 0),
-            func.coalesce(func.sum(case((is_stage_score, 0), else_=PointsEntry.points)), 0),
+    tallies = {
+        tally.quest_id: tally
+        for tally in db.session.scalars(
+            select(QuestTally).where(
+                QuestTally.student_id == student.id, QuestTally.quest_id.in_(quest_ids)
+            )
         )
-        .where(PointsEntry.student_id == student.id, PointsEntry.quest_id.in_(quest_ids))
-        .group_by(PointsEntry.quest_id)
-    )
-    points = {quest_id: (stage, bonus) for quest_id, stage, bonus in ledger}
-    ratio = case((Attempt.max_score > 0, effective_score() / Attempt.max_score))
-    quizzes = db.session.execute(
-        select(Attempt.quest_id, func.max(ratio))
-        .join(Stage, Stage.id == Attempt.stage_id)
-        .where(
-            Attempt.student_id == student.id,
-            Attempt.quest_id.in_(quest_ids),
-            Stage.kind.in_(QUIZ_KINDS),
+    }
+    bests = []
+    for quest in quests:
+        tally = tallies.get(quest.id)
+        bests.append(
+            QuestBest(
+                quest=quest,
+                stage_points=tally.points - tally.bonus_points if tally else 0,
+                bonus_points=tally.bonus_points if tally else 0,
+                best_quiz=tally.best_quiz if tally else None,
+            )
         )
-        .group_by(Attempt.quest_id)
-    )
-    best_quiz: dict[int, float | None] = dict(quizzes.all())
-    return [
-        QuestBest(
-            quest=quest,
-            stage_points=points.get(quest.id, (0, 0))[0],
-            bonus_points=points.get(quest.id, (0, 0))[1],
-            best_quiz=best_quiz.get(quest.id),
-        )
-        for quest in quests
-    ]
+    return bests
 
 
 @dataclass(frozen=True)

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
 from quest_platform.extensions import db
 from quest_platform.models import (
-    Attempt,
     Enrollment,
     Outcome,
     PointsEntry,
     Quest,
     QuestAssignment,
     QuestStatus,
-    Review,
     Stage,
-    StageKind,
+    StageTally,
     User,
     utcnow,
 )
@@ -59,23 +57,18 @@ SUBMITTED_STATES = FINISHED_STATES | {StageState.AWAITING_REVIEW}
 
 
 @dataclass(frozen=True)
-class AttemptResult:
-    """One attempt's result as it counts now: the latest review's, else the attempt's own."""
-
-    attempt_id: int
-    stage_id: int
-    score: float | None
-    outcome: str
-
-
-@dataclass(frozen=True)
 class StageProgress:
-    """A student's standing in one stage."""
+    """A student's standing in one stage, from their tally of it (None: never tried)."""
 
     stage: Stage
+    tally: StageTally | None
     state: StageState
-    tries: int
     unlocked: bool
+
+    @property
+    def tries(self) -> int:
+        """How many attempts the student made at the stage."""
+        return self.tally.tries if self.tally is not None else 0
 
     @property
     def finished(self) -> bool:
@@ -90,7 +83,7 @@ class StageProgress:
     @property
     def tries_left(self) -> int | None:
         """How many more tries the stage allows, or None for no limit."""
-        limit = max_tries(self.stage)
+        limit = self.stage.max_tries
         return None if limit is None else max(0, limit - self.tries)
 
     @property
@@ -102,7 +95,7 @@ class StageProgress:
         """
         if not self.unlocked or self.tries_left == 0:
             return False
-        if self.stage.kind in (StageKind.QUIZ, StageKind.TIMED):
+        if self.stage.is_quiz:
             return True
         return self.state in (StageState.NOT_STARTED, StageState.FAILED)
 
@@ -135,25 +128,19 @@ class QuestProgress:
         return next((s for s in self.stages if s.stage.position == position), None)
 
 
-def max_tries(stage: Stage) -> int | None:
-    """How many attempts a stage allows, or None for no limit."""
-    tries = (stage.settings or {}).get("max_tries")
-    return tries if isinstance(tries, int) and tries > 0 else None
-
-
-def stage_state(stage: Stage, results: Sequence[AttemptResult]) -> StageState:
-    """A stage's state from the results of its attempts (oldest first)."""
-    if not results:
+def stage_state(stage: Stage, tally: StageTally | None) -> StageState:
+    """A stage's state from the student's tally of it (None: never tried)."""
+    if tally is None:
         return StageState.NOT_STARTED
-    outcomes = {result.outcome for result in results}
-    if Outcome.PASSED in outcomes:
-        return StageState.PASSED
-    if Outcome.LATE in outcomes:
-        return StageState.LATE
-    if Outcome.PENDING_REVIEW in outcomes:
-        return StageState.AWAITING_REVIEW
-    limit = max_tries(stage)
-    return StageState.OUT_OF_TRIES if limit and len(results) >= limit else StageState.FAILED
+    match tally.outcome:
+        case Outcome.PASSED:
+            return StageState.PASSED
+        case Outcome.LATE:
+            return StageState.LATE
+        case Outcome.PENDING_REVIEW:
+            return StageState.AWAITING_REVIEW
+    limit = stage.max_tries
+    return StageState.OUT_OF_TRIES if limit and tally.tries >= limit else StageState.FAILED
 
 
 def assignment_for(*, student: User, quest: Quest) -> QuestAssignment | None:
@@ -171,27 +158,20 @@ def assignment_for(*, student: User, quest: Quest) -> QuestAssignment | None:
     return db.session.scalar(query)
 
 
-def attempt_results(*, student: User, quest: Quest) -> list[AttemptResult]:
-    """Every attempt of ``student`` at ``quest`` as it counts now, oldest first, in one query."""
-    return results_by_quest(student=student, quest_ids=[quest.id])[quest.id]
-
-
 def progress_from(
     *,
     quest: Quest,
     assignment: QuestAssignment | None,
-    results: Sequence[AttemptResult],
+    tallies: Mapping[int, StageTally],
     now: datetime,
 ) -> QuestProgress:
-    """Work out a quest's progress from attempt results; stages unlock in order."""
-    by_stage: dict[int, list[AttemptResult]] = {}
-    for result in results:
-        by_stage.setdefault(result.stage_id, []).append(result)
+    """Work out a quest's progress from the student's stage tallies (by stage id); stages unlock
+    in order."""
     stages: list[StageProgress] = []
     unlocked = True
     for stage in quest.stages:
-        own = by_stage.get(stage.id, [])
-        progress = StageProgress(stage, stage_state(stage, own), len(own), unlocked)
+        tally = tallies.get(stage.id)
+        progress = StageProgress(stage, tally, stage_state(stage, tally), unlocked)
         stages.append(progress)
         unlocked = unlocked and progress.submitted
     return QuestProgress(quest, assignment, tuple(stages), quest_status(stages, assignment, now))
@@ -215,7 +195,7 @@ def progress_for(*, student: User, quest: Quest, now: datetime | None = None) ->
     return progress_from(
         quest=quest,
         assignment=assignment_for(student=student, quest=quest),
-        results=attempt_results(student=student, quest=quest),
+        tallies=stage_tallies(student_id=student.id, quest_ids=[quest.id]),
         now=now or utcnow(),
     )
 
@@ -250,52 +230,31 @@ def assignments_of(*, student: User) -> list[QuestAssignment]:
     return sorted(chosen.values(), key=lambda assignment: (assignment.due_at, assignment.id))
 
 
-def results_by_quest(*, student: User, quest_ids: Sequence[int]) -> dict[int, list[AttemptResult]]:
-    """Every attempt of ``student`` at the quests ``quest_ids``, as it counts now, in one query."""
+def stage_tallies(*, student_id: int, quest_ids: Sequence[int]) -> dict[int, StageTally]:
+    """The student's tallies of the stages of ``quest_ids`` they tried, by stage id, as they are
+    stored now (a tally already loaded is read again)."""
     if not quest_ids:
         return {}
-    later = aliased(Review)
-    latest_review = (
-        select(func.max(later.id))
-        .where(later.attempt_id == Attempt.id)
-        .correlate(Attempt)
-        .scalar_subquery()
-    )
     query = (
-        select(
-            Attempt.quest_id,
-            Attempt.id,
-            Attempt.stage_id,
-            func.coalesce(Review.score, Attempt.score),
-            func.coalesce(Review.outcome, Attempt.outcome),
-        )
-        .outerjoin(Review, Review.id == latest_review)
-        .where(Attempt.student_id == student.id, Attempt.quest_id.in_(quest_ids))
-        .order_by(Attempt.id)
+        select(StageTally)
+        .where(StageTally.student_id == student_id, StageTally.quest_id.in_(quest_ids))
+        .execution_options(populate_existing=True)
     )
-    results: dict[int, list[AttemptResult]] = {quest_id: [] for quest_id in quest_ids}
-    for quest_id, *result in db.session.execute(query):
-        results[quest_id].append(AttemptResult(*result))
-    return results
+    return {tally.stage_id: tally for tally in db.session.scalars(query)}
 
 
 def quest_map_for(*, student: User, now: datetime | None = None) -> list[QuestProgress]:
     """``student``'s progress in every quest given to their classrooms, soonest due first.
 
-    Three queries whatever the number of quests: assignments, their quests' stages, attempts.
+    Three queries whatever the number of quests: assignments, their quests' stages, tallies.
     """
     now = now or utcnow()
     assignments = assignments_of(student=student)
-    results = results_by_quest(
-        student=student, quest_ids=[assignment.quest_id for assignment in assignments]
+    tallies = stage_tallies(
+        student_id=student.id, quest_ids=[assignment.quest_id for assignment in assignments]
     )
     return [
-        progress_from(
-            quest=assignment.quest,
-            assignment=assignment,
-            results=results[assignment.quest_id],
-            now=now,
-        )
+        progress_from(quest=assignment.quest, assignment=assignment, tallies=tallies, now=now)
         for assignment in assignments
     ]
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import Stage, StageStart, TimeExtension, User
-from quest_platform.services.grading import grace_seconds
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,6 @@ def countdown_of(*, start: StageStart, stage: Stage, student: User) -> Countdown
     return Countdown(
         started_at=start.started_at,
         ends_at=ends_at,
-        late_after=ends_at + timedelta(seconds=grace_seconds(stage)),
+        late_after=ends_at + timedelta(seconds=stage.grace_seconds),
         extra_seconds=extra,
     )

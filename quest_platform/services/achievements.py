@@ -6,7 +6,7 @@ leaves the badges (and their bonus points) already earned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -26,17 +26,18 @@ from quest_platform.models import (
     Outcome,
     PointsEntry,
     PointsReason,
-    Quest,
+    QuestTally,
     Review,
     Stage,
     StageKind,
 )
 from quest_platform.queries.progress import (
-    AttemptResult,
     ProgressStatus,
-    attempt_results,
-    progress_from,
+    QuestProgress,
+    StageState,
+    progress_for,
 )
+from quest_platform.services.tallies import enter_bonus_points
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,15 @@ def achievement_for(*, code: str) -> Achievement:
     return achievement
 
 
-def award_achievement(*, code: str, attempt: Attempt, now: datetime) -> AchievementAward | None:
+def award_achievement(
+    *, code: str, attempt: Attempt, quest_tally: QuestTally, now: datetime
+) -> AchievementAward | None:
     """Award achievement ``code`` to the attempt's student, once ever, with its bonus points.
 
-    The bonus goes to the points ledger against the attempt's quest and stage. Returns the new
-    award, or None when the student already had the badge. Nothing is committed: the caller's
-    transaction (an attempt's, a review's) commits it.
+    The bonus goes to the points ledger against the attempt's quest and stage, and to the
+    student's tally of the quest (``quest_tally``, which the caller holds locked). Returns the
+    new award, or None when the student already had the badge. Nothing is committed: the
+    caller's transaction (an attempt's, a review's) commits it.
     """
     achievement = achievement_for(code=code)
     earned = select(AchievementAward.id).where(
@@ -164,8 +168,9 @@ def award_achievement(*, code: str, attempt: Attempt, now: datetime) -> Achievem
     except IntegrityError:
         return None
     if achievement.points:
-        db.session.add(
-            PointsEntry(
+        enter_bonus_points(
+            quest_tally=quest_tally,
+            entry=PointsEntry(
                 student_id=attempt.student_id,
                 quest_id=attempt.quest_id,
                 stage_id=attempt.stage_id,
@@ -173,57 +178,62 @@ def award_achievement(*, code: str, attempt: Attempt, now: datetime) -> Achievem
                 points=achievement.points,
                 reason=PointsReason.ACHIEVEMENT.value,
                 created_at=now,
-            )
+            ),
         )
     return awarded
 
 
-def quest_achievements(
-    *, quest: Quest, stage: Stage, results: Sequence[AttemptResult], now: datetime
-) -> list[str]:
-    """The codes that the student's ``results`` in ``quest`` earn, now that ``stage``'s changed.
+def quest_achievements(*, progress: QuestProgress, stage: Stage) -> list[str]:
+    """The codes that the student's ``progress`` in a quest earns, now that ``stage`` changed.
 
     "first-quest" once every stage is finished; "all-reflections" when ``stage`` is a
-    reflection and every reflection of the quest (there is at least one) has a passed attempt.
+    reflection and every reflection of the quest (there is at least one) is passed.
     """
     codes = []
-    progress = progress_from(quest=quest, assignment=None, results=results, now=now)
     if progress.status == ProgressStatus.DONE:
         codes.append("first-quest")
-    if stage.kind == StageKind.REFLECTION and all_reflections_passed(quest, results):
+    if stage.kind == StageKind.REFLECTION and all_reflections_passed(progress):
         codes.append("all-reflections")
     return codes
 
 
-def all_reflections_passed(quest: Quest, results: Sequence[AttemptResult]) -> bool:
-    """Whether ``quest`` has reflections and each has a passed result among ``results``."""
-    reflections = {stage.id for stage in quest.stages if stage.kind == StageKind.REFLECTION}
-    passed = {result.stage_id for result in results if result.outcome == Outcome.PASSED}
-    return bool(reflections) and reflections <= passed
+def all_reflections_passed(progress: QuestProgress) -> bool:
+    """Whether the quest has reflections and the student passed each of them."""
+    reflections = [s for s in progress.stages if s.stage.kind == StageKind.REFLECTION]
+    return bool(reflections) and all(s.state == StageState.PASSED for s in reflections)
 
 
-def award_review_achievements(*, review: Review, attempt: Attempt) -> list[AchievementAward]:
+def award_review_achievements(
+    *, review: Review, attempt: Attempt, quest_tally: QuestTally
+) -> list[AchievementAward]:
     """Award what a teacher's ``review`` of ``attempt`` earns its student; return the new awards.
 
     "checkpoint-first-time" when the review passes a checkpoint attempt that was the student's
     first at that stage (a mark or an override: a teacher correcting a mistaken fail still
     approves the first try); "first-quest" and "all-reflections" when the result the review
-    gives completes them. For the reviews service, before its commit. A later review that
-    fails the attempt takes nothing back: badges are never revoked.
+    gives completes them. For the reviews service, once the stage is counted again and before
+    its commit. A later review that fails the attempt takes nothing back: badges are never
+    revoked.
     """
-    db.session.flush()
     now = review.created_at
     stage = attempt.stage
-    results = attempt_results(student=attempt.student, quest=attempt.quest)
-    codes = quest_achievements(quest=attempt.quest, stage=stage, results=results, now=now)
-    first_try = next(result for result in results if result.stage_id == stage.id)
+    progress = progress_for(student=attempt.student, quest=attempt.quest, now=now)
+    codes = quest_achievements(progress=progress, stage=stage)
+    first_try = db.session.scalar(
+        select(func.min(Attempt.id)).where(
+            Attempt.student_id == attempt.student_id, Attempt.stage_id == stage.id
+        )
+    )
     if (
         review.outcome == Outcome.PASSED
         and stage.kind == StageKind.CHECKPOINT
-        and first_try.attempt_id == attempt.id
+        and first_try == attempt.id
     ):
         codes.append("checkpoint-first-time")
-    awards = [award_achievement(code=code, attempt=attempt, now=now) for code in codes]
+    awards = [
+        award_achievement(code=code, attempt=attempt, quest_tally=quest_tally, now=now)
+        for code in codes
+    ]
     return [award for award in awards if award is not None]
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """A refused change: ``message`` is translated and safe to show; ``field`` names the input."""
+    """A refused change: ``message`` is translated and safe to show; ``field`` names the input.
 
-    status_code = 400
+    ``status_code`` is the HTTP status every page and the API answer it with: 422 for input the
+    service understood but cannot use, and the kinds below for the other reasons.
+    """
+
+    status_code = 422
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

@@ -22,8 +22,6 @@ MAX_TEXT_LENGTH = 20_000
 MAX_SHORT_ANSWER_LENGTH = 200
 # The share of a quiz's questions answered correctly that passes it.
 PASS_FRACTION = 0.7
-# Seconds after a timed stage's limit during which an answer still counts as on time.
-DEFAULT_GRACE_SECONDS = 5
 LATE_POLICIES = ("zero", "half", "full")
 DEFAULT_LATE_POLICY = "zero"
 
@@ -97,11 +95,6 @@ class Grade:
     perfect: bool = False
 
 
-def questions_of(stage: Stage) -> list[Mapping[str, Any]]:
-    """The quiz questions of a quiz or timed stage, in order."""
-    return list((stage.settings or {}).get("questions", []))
-
-
 def parse_answer(
     stage: Stage, raw: Mapping[str, Any], *, has_screenshot: bool = False
 ) -> StageAnswer:
@@ -158,7 +151,7 @@ def parse_quiz(stage: Stage, responses: Any) -> QuizAnswer:
     """Check a quiz's responses against its questions (see :func:`parse_answer`)."""
     if not isinstance(responses, Mapping):
         raise ServiceError(_("The answers could not be read."), field="responses")
-    questions = {str(question.get("id")): question for question in questions_of(stage)}
+    questions = {str(question.get("id")): question for question in stage.questions}
     parsed: dict[str, tuple[int, ...] | str] = {}
     for question_id, response in responses.items():
         question = questions.get(str(question_id))
@@ -218,7 +211,7 @@ def is_correct(question: Mapping[str, Any], response: tuple[int, ...] | str | No
 
 def grade_quiz(stage: Stage, answer: QuizAnswer) -> Grade:
     """Grade every question; the score is the stage's points times the share answered correctly."""
-    questions = questions_of(stage)
+    questions = stage.questions
     feedback = tuple(
         QuestionFeedback(
             question_id=str(question.get("id")),
@@ -247,12 +240,6 @@ def passed_or_failed(stage: Stage, passed: bool) -> Grade:
     )
 
 
-def grace_seconds(stage: Stage) -> int:
-    """Seconds after a timed stage's limit during which an answer still counts as on time."""
-    grace = (stage.settings or {}).get("grace_seconds", DEFAULT_GRACE_SECONDS)
-    return grace if isinstance(grace, int) and grace >= 0 else DEFAULT_GRACE_SECONDS
-
-
 def is_late(stage: Stage, elapsed_seconds: float, *, extra_seconds: int = 0) -> bool:
     """Whether an answer to a timed stage came after its time limit and grace period.
 
@@ -260,7 +247,7 @@ def is_late(stage: Stage, elapsed_seconds: float, *, extra_seconds: int = 0) -> 
     """
     if stage.kind != StageKind.TIMED or not stage.time_limit_seconds:
         return False
-    return elapsed_seconds > stage.time_limit_seconds + extra_seconds + grace_seconds(stage)
+    return elapsed_seconds > stage.time_limit_seconds + extra_seconds + stage.grace_seconds
 
 
 def late_grade(stage: Stage, grade: Grade) -> Grade:
@@ -305,7 +292,7 @@ def grade_answer(
 
 def feedback_of(stage: Stage, document: Mapping[str, Any]) -> tuple[QuestionFeedback, ...]:
     """Per-question feedback on a recorded quiz answer, as it grades against the stage today."""
-    if stage.kind not in (StageKind.QUIZ, StageKind.TIMED):
+    if not stage.is_quiz:
         return ()
     try:
         answer = parse_quiz(stage, document.get("responses", {}))

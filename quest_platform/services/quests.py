@@ -30,7 +30,6 @@ from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-QUIZ_KINDS = frozenset({StageKind.QUIZ, StageKind.TIMED})
 
 
 class QuestNotPublishable(ServiceError):

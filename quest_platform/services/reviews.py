@@ -7,12 +7,12 @@ import math
 from flask_babel import gettext as _
 
 from quest_platform.extensions import db
-from quest_platform.models import Attempt, Outcome, Review, ReviewKind, User
+from quest_platform.models import Attempt, Outcome, Review, ReviewKind, User, utcnow
 from quest_platform.queries.attempts import may_see_attempt
 from quest_platform.services.achievements import award_review_achievements
-from quest_platform.services.attempts import settle_reviewed_points
 from quest_platform.services.audit import record_change
 from quest_platform.services.errors import NotAllowed, ServiceError
+from quest_platform.services.tallies import lock_quest_tally, recount_stage
 
 MAX_REASON_LENGTH = 2000
 
@@ -35,8 +35,24 @@ def review_attempt(
     checkpoint passed on the first try, a quest finished, every reflection written); a later
     review never takes a badge back.
     """
+    try:
+        review = record_review(attempt=attempt, score=score, outcome=outcome, reason=reason, by=by)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.expire(attempt, ["reviews"])
+    return review
+
+
+def record_review(
+    *, attempt: Attempt, score: float | None, outcome: str, reason: str, by: User
+) -> Review:
+    """Check and record a review under the student's lock on the quest, and commit."""
     if not may_see_attempt(staff=by, attempt=attempt):
         raise NotAllowed(_("You can only review attempts of your own students."))
+    quest_tally = lock_quest_tally(student_id=attempt.student_id, quest_id=attempt.quest_id)
+    # Read after the lock: a review committed meanwhile makes this one an override.
+    db.session.expire(attempt, ["reviews"])
     kind = review_kind(attempt)
     reason = reason.strip()
     if score is None or not math.isfinite(score) or not 0 <= score <= attempt.max_score:
@@ -51,6 +67,7 @@ def review_attempt(
         raise ServiceError(
             _("Keep it under %(max)d characters.", max=MAX_REASON_LENGTH), field="reason"
         )
+    now = utcnow()
     review = Review(
         attempt_id=attempt.id,
         reviewer_id=by.id,
@@ -58,6 +75,7 @@ def review_attempt(
         score=score,
         outcome=outcome,
         reason=reason,
+        created_at=now,
     )
     db.session.add(review)
     previous_score, previous_outcome = attempt.result
@@ -67,9 +85,9 @@ def review_attempt(
         record=review,
         before={"attempt": attempt.id, "score": previous_score, "outcome": previous_outcome},
     )
-    # The student's points follow the result that counts now.
-    settle_reviewed_points(attempt=attempt)
-    award_review_achievements(review=review, attempt=attempt)
+    db.session.flush()
+    # The student's standing and points follow the result that counts now.
+    recount_stage(quest_tally=quest_tally, stage=attempt.stage, attempt=attempt, at=now)
+    award_review_achievements(review=review, attempt=attempt, quest_tally=quest_tally)
     db.session.commit()
-    db.session.expire(attempt, ["reviews"])
     return review

@@ -30,8 +30,6 @@ from quest_platform.models import (
     Attempt,
     AuditEntry,
     Classroom,
-    PointsEntry,
-    PointsReason,
     Quest,
     TimeExtension,
     User,
@@ -41,6 +39,7 @@ from quest_platform.services.accounts import reset_student_password, update_pref
 from quest_platform.services.achievements import ensure_achievements
 from quest_platform.services.attempts import submit_attempt
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
+from quest_platform.services.tallies import count_attempt, enter_stage_points, lock_quest_tally
 from quest_platform.services.time_extensions import grant_time_extension
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -673,17 +672,19 @@ def leaderboard_records(people: People) -> Quest:
             max_score=float(quest.stages[2].points),
             outcome="pending_review",
         )
+        quest_tally = lock_quest_tally(student_id=student.id, quest_id=quest.id)
         db.session.add(attempt)
         db.session.flush()
-        db.session.add(
-            PointsEntry(
-                student_id=student.id,
-                quest_id=quest.id,
-                stage_id=attempt.stage_id,
-                attempt_id=attempt.id,
-                points=points,
-                reason=PointsReason.STAGE_SCORE.value,
-            )
+        stage_tally = count_attempt(
+            quest_tally=quest_tally, stage_tally=None, attempt=attempt, stage=quest.stages[2]
+        )
+        # The points a teacher's mark gives, entered as the reviews service enters them.
+        enter_stage_points(
+            quest_tally=quest_tally,
+            stage_tally=stage_tally,
+            attempt=attempt,
+            points=points,
+            at=utcnow(),
         )
     people.students[-1].leaderboard_opt_in = False
     db.session.commit()

@@ -154,3 +154,61 @@ def test_a_refused_answer_records_nothing(client, school, token, db, position, a
     assert response.status_code == status
     assert response.get_json()["message"]
     assert db.session.scalar(select(func.count(Attempt.id))) == before
+
+
+def test_a_start_time_chosen_by_the_caller_is_refused(client, school, token, db):
+    before = db.session.scalar(select(func.count(Attempt.id)))
+    response = client.post(
+        f"/api/v1/quests/{school.quest.slug}/stages/1/attempts",
+        json={"answer": {"confirmed": True}, "started_at": "1990-01-01T00:00:00+00:00"},
+        headers=bearer(token.secret),
+    )
+
+    assert response.status_code == 422
+    assert "started_at" in response.get_json()["errors"]
+    assert db.session.scalar(select(func.count(Attempt.id))) == before
+
+
+def test_a_try_is_timed_from_when_the_server_gave_the_stage(client, school, token, db):
+    slug = school.quest.slug
+    headers = bearer(token.secret)
+    handed_out = utcnow()
+    stages = client.get(f"/api/v1/quests/{slug}", headers=headers).get_json()["stages"]
+
+    answered = client.post(
+        f"/api/v1/quests/{slug}/stages/1/attempts",
+        json={"answer": {"confirmed": True}, "opened": stages[0]["opened"]},
+        headers=headers,
+    )
+
+    assert answered.status_code == 201
+    attempt = db.session.get(Attempt, answered.get_json()["id"])
+    # Signed in whole seconds; the answer came after.
+    assert handed_out - timedelta(seconds=1) <= attempt.started_at <= attempt.submitted_at
+
+
+@pytest.mark.parametrize("opened", ["made-up", "other stage", "other student"])
+def test_an_opening_note_not_made_for_this_try_times_it_from_the_answer(
+    client, school, token, db, make, opened
+):
+    slug = school.quest.slug
+    if opened == "other stage":
+        quest = client.get(f"/api/v1/quests/{slug}", headers=bearer(token.secret)).get_json()
+        opened = quest["stages"][1]["opened"]
+    elif opened == "other student":
+        classmate = make.student()
+        make.assignment(quest=school.quest, classroom=make.classroom(students=[classmate]))
+        theirs = bearer(create_api_token(user=classmate, name="Theirs").secret)
+        opened = client.get(f"/api/v1/quests/{slug}", headers=theirs).get_json()["stages"][0][
+            "opened"
+        ]
+
+    answered = client.post(
+        f"/api/v1/quests/{slug}/stages/1/attempts",
+        json={"answer": {"confirmed": True}, "opened": opened},
+        headers=bearer(token.secret),
+    )
+
+    assert answered.status_code == 201
+    attempt = db.session.get(Attempt, answered.get_json()["id"])
+    assert attempt.started_at == attempt.submitted_at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from quest_platform.models import Enrollment, PointsEntry, PointsReason
+from quest_platform.models import Enrollment
 
 
 @pytest.fixture
@@ -19,18 +19,7 @@ def klass(db, make):
     quest = make.quest()
     make.assignment(quest=quest, classroom=classroom, by=teacher)
     for student, points in ((ana, 20), (ben, 10)):
-        attempt = make.attempt(student=student, quest=quest)
-        db.session.add(
-            PointsEntry(
-                student_id=student.id,
-                quest_id=quest.id,
-                stage_id=attempt.stage_id,
-                attempt_id=attempt.id,
-                points=points,
-                reason=PointsReason.STAGE_SCORE.value,
-            )
-        )
-    db.session.commit()
+        make.points(student=student, quest=quest, points=points)
     return classroom, teacher, ana, ben, quest
 
 

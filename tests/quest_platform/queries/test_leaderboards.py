@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from quest_platform.models import Enrollment, PointsEntry, PointsReason, utcnow
+from quest_platform.models import Enrollment, PointsEntry, utcnow
 from quest_platform.queries.leaderboards import (
     Audience,
     assigned_quest,
@@ -19,25 +19,16 @@ from quest_platform.queries.leaderboards import (
     quest_leaderboard,
 )
 from quest_platform.services.reviews import review_attempt
+from quest_platform.services.tallies import whole_points
 
 START = utcnow() - timedelta(days=1)
 
 
 def earn(db, make, student, quest, points: int, *, minutes: int = 0) -> PointsEntry:
     """A ledger line of ``points`` for ``student`` in ``quest``, ``minutes`` after START."""
-    attempt = make.attempt(student=student, quest=quest)
-    entry = PointsEntry(
-        student_id=student.id,
-        quest_id=quest.id,
-        stage_id=attempt.stage_id,
-        attempt_id=attempt.id,
-        points=points,
-        reason=PointsReason.STAGE_SCORE.value,
-        created_at=START + timedelta(minutes=minutes),
+    return make.points(
+        student=student, quest=quest, points=points, at=START + timedelta(minutes=minutes)
     )
-    db.session.add(entry)
-    db.session.commit()
-    return entry
 
 
 @pytest.fixture
@@ -274,23 +265,19 @@ def test_personal_bests_split_stage_points_and_bonuses_and_keep_the_best_quiz(db
     second = make.quest()
     make.assignment(quest=second, classroom=classroom)
     earn(db, make, ana, quest, 12, minutes=1)
-    award = make.award(student=ana)
-    db.session.add(
-        PointsEntry(
-            student_id=ana.id,
-            quest_id=quest.id,
-            award_id=award.id,
-            points=5,
-            reason=PointsReason.ACHIEVEMENT.value,
-        )
-    )
-    db.session.commit()
+    make.bonus(award=make.award(student=ana), quest=quest, points=5)
     quiz_max = next(stage.points for stage in quest.stages if stage.position == 2)
     make.attempt(student=ana, quest=quest, position=2, outcome="failed", score=quiz_max / 4)
     make.attempt(student=ana, quest=quest, position=2, outcome="passed", score=quiz_max / 2)
     bests = personal_bests(student=ana, quests=assigned_quests(classroom))
     first, other = bests
-    assert (first.quest.slug, first.stage_points, first.bonus_points) == (quest.slug, 12, 5)
+    # The quiz's best try counts too, in whole points.
+    quiz_points = whole_points(quiz_max / 2)
+    assert (first.quest.slug, first.stage_points, first.bonus_points) == (
+        quest.slug,
+        12 + quiz_points,
+        5,
+    )
     assert first.best_quiz == pytest.approx(0.5)
     assert (other.quest.slug, other.stage_points, other.bonus_points, other.best_quiz) == (
         second.slug,

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import event
 
 from quest_platform.extensions import db
-from quest_platform.models import Outcome, Quest, Review, ReviewKind, User, utcnow
+from quest_platform.models import Outcome, Quest, RoleName, User, utcnow
 from quest_platform.queries.progress import ProgressStatus, StageState, progress_for
 from quest_platform.services.quests import assign_quest
+from quest_platform.services.reviews import review_attempt
 
 
 @pytest.fixture
@@ -103,13 +104,9 @@ def test_the_latest_review_decides_a_stage(
     passed(make, student, quest, 1, 2)
     checkpoint = make.attempt(student=student, quest=quest, position=3)
     first = "failed" if outcome == "passed" else "passed"
-    for kind, decided in ((ReviewKind.MARK, first), (ReviewKind.OVERRIDE, outcome)):
-        db.session.add(
-            Review(
-                attempt_id=checkpoint.id, kind=kind.value, score=5, outcome=decided, reason="Why"
-            )
-        )
-    db.session.commit()
+    admin = make.user(RoleName.ADMIN)
+    for decided in (first, outcome):
+        review_attempt(attempt=checkpoint, score=5, outcome=decided, reason="Why", by=admin)
 
     assert states(student, quest)[2][0] == state
 

@@ -24,9 +24,11 @@ from quest_platform.models import (
     PointsEntry,
     PointsReason,
     Quest,
+    QuestTally,
+    StageTally,
     User,
 )
-from quest_platform.queries.progress import AttemptResult
+from quest_platform.queries.progress import QuestProgress, progress_from
 from quest_platform.services.achievements import (
     DEFINITIONS,
     all_reflections_passed,
@@ -38,6 +40,7 @@ from quest_platform.services.achievements import (
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.services.reviews import review_attempt
+from quest_platform.services.tallies import lock_quest_tally
 
 # A school week in November 2026: 2 November is a Monday.
 MON, TUE, WED, THU, FRI, SAT, SUN = (date(2026, 11, 2) + timedelta(days=n) for n in range(7))
@@ -80,7 +83,7 @@ class Learner:
             quest=self.quest,
             stage=self.quest.stages[position - 1],
             answer=PASSING[position] if answer is None else answer,
-            started_at=on - timedelta(minutes=5),
+            opened_at=on - timedelta(minutes=5),
             submission_key=f"{self.student.id}-{position}-{self.keys}",
             now=on,
         )
@@ -251,18 +254,27 @@ def test_writing_every_reflection_of_a_quest_earns_the_badge(make) -> None:
     assert bonuses_of(learner.student, "all-reflections") == [bonus_points("all-reflections")]
 
 
-def all_passed(quest: Quest) -> list[AttemptResult]:
-    return [AttemptResult(n, stage.id, 10, Outcome.PASSED) for n, stage in enumerate(quest.stages)]
+def progress_with(quest: Quest, outcomes: list[Outcome]) -> QuestProgress:
+    """Progress in ``quest`` whose first stages ended with ``outcomes``, the rest untried."""
+    tallies = {
+        stage.id: StageTally(stage_id=stage.id, tries=1, outcome=outcome.value, points=0)
+        for stage, outcome in zip(quest.stages, outcomes, strict=False)
+    }
+    return progress_from(quest=quest, assignment=None, tallies=tallies, now=at(MON))
+
+
+def all_passed(quest: Quest) -> QuestProgress:
+    return progress_with(quest, [Outcome.PASSED] * len(quest.stages))
 
 
 def test_every_reflection_needs_a_passed_result(make) -> None:
     quest = make.quest(stages=7)
 
-    assert all_reflections_passed(quest, all_passed(quest))
+    assert all_reflections_passed(all_passed(quest))
     # The reflection is the fourth stage: not tried yet, or failed.
-    assert not all_reflections_passed(quest, all_passed(quest)[:3])
-    failed = AttemptResult(99, quest.stages[3].id, 0, Outcome.FAILED)
-    assert not all_reflections_passed(quest, [*all_passed(quest)[:3], failed])
+    assert not all_reflections_passed(progress_with(quest, [Outcome.PASSED] * 3))
+    failed = progress_with(quest, [Outcome.PASSED] * 3 + [Outcome.FAILED])
+    assert not all_reflections_passed(failed)
 
 
 def test_a_quest_without_reflections_never_earns_the_badge(make) -> None:
@@ -271,7 +283,7 @@ def test_a_quest_without_reflections_never_earns_the_badge(make) -> None:
         slug="no-reflections", title="Read", theme="T", summary="", stages=stages, author=None
     )
 
-    assert not all_reflections_passed(quest, all_passed(quest))
+    assert not all_reflections_passed(all_passed(quest))
 
 
 # A checkpoint approved on the first try.
@@ -396,7 +408,9 @@ def test_a_definition_is_stored_in_english_whatever_the_language(app, learner: L
     assert achievement_count() == 0
 
     with app.test_request_context(), force_locale("es"):
-        award = award_achievement(code="checkpoint-first-time", attempt=lesson, now=at(MON))
+        award = award_achievement(
+            code="checkpoint-first-time", attempt=lesson, quest_tally=tally_of(lesson), now=at(MON)
+        )
     db.session.commit()
 
     assert award is not None
@@ -404,7 +418,10 @@ def test_a_definition_is_stored_in_english_whatever_the_language(app, learner: L
         "Ship It",
         "Had a checkpoint approved on the first try.",
     )
-    assert award_achievement(code="checkpoint-first-time", attempt=lesson, now=at(TUE)) is None
+    again = award_achievement(
+        code="checkpoint-first-time", attempt=lesson, quest_tally=tally_of(lesson), now=at(TUE)
+    )
+    assert again is None
 
 
 def test_an_award_is_not_committed_by_itself(learner: Learner) -> None:
@@ -425,13 +442,25 @@ def test_an_award_is_not_committed_by_itself(learner: Learner) -> None:
     )
     db.session.flush()
 
-    award_achievement(code="all-reflections", attempt=lesson, now=at(TUE))
+    award_achievement(
+        code="all-reflections", attempt=lesson, quest_tally=tally_of(lesson), now=at(TUE)
+    )
     db.session.rollback()
 
     assert achievement_count() == 0
     assert awards_of(learner.student) == {}
 
 
+def tally_of(attempt: Attempt) -> QuestTally:
+    """The attempt's student's tally of its quest, locked as the services hold it."""
+    return lock_quest_tally(student_id=attempt.student_id, quest_id=attempt.quest_id)
+
+
 def test_an_unknown_code_is_a_programming_error(school) -> None:
     with pytest.raises(LookupError):
-        award_achievement(code="no-such-badge", attempt=school.attempt, now=at(MON))
+        award_achievement(
+            code="no-such-badge",
+            attempt=school.attempt,
+            quest_tally=tally_of(school.attempt),
+            now=at(MON),
+        )

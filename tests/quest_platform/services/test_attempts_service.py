@@ -24,11 +24,7 @@ from quest_platform.models import (
     utcnow,
 )
 from quest_platform.services.achievements import ensure_achievements
-from quest_platform.services.attempts import (
-    settle_reviewed_points,
-    start_timed_stage,
-    submit_attempt,
-)
+from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
 from quest_platform.services.quests import StageDraft, create_quest, publish_quest
 from quest_platform.services.reviews import review_attempt
@@ -80,7 +76,7 @@ class Player:
             quest=self.quest,
             stage=stage,
             answer=PASSING[position] if answer is None else answer,
-            started_at=now - timedelta(seconds=seconds),
+            opened_at=now - timedelta(seconds=seconds),
             submission_key=f"{self.student.id}-{position}-{self.keys}" if key is None else key,
             now=now,
         )
@@ -224,7 +220,7 @@ def test_a_quest_not_given_to_the_students_class_is_refused(school) -> None:
             quest=school.other_quest,
             stage=stage,
             answer={"confirmed": True},
-            started_at=utcnow() - timedelta(minutes=1),
+            opened_at=utcnow() - timedelta(minutes=1),
             submission_key="stranger",
         )
 
@@ -238,7 +234,7 @@ def test_a_stage_of_another_quest_is_refused(player: Player, make) -> None:
             quest=player.quest,
             stage=other.stages[0],
             answer={"confirmed": True},
-            started_at=utcnow() - timedelta(minutes=1),
+            opened_at=utcnow() - timedelta(minutes=1),
             submission_key="tampered",
         )
 
@@ -258,9 +254,10 @@ def test_a_closed_quest_is_refused_not_recorded_late(player: Player) -> None:
     assert count_attempts(player.student) == 0
 
 
-def test_a_start_time_in_the_future_is_refused(player: Player) -> None:
-    with pytest.raises(ServiceError, match="start time"):
-        player.submit(1, seconds=-5)
+def test_an_opening_time_in_the_future_times_the_try_from_the_answer(player: Player) -> None:
+    attempt = player.submit(1, seconds=-5)
+
+    assert attempt.started_at == attempt.submitted_at
 
 
 def test_an_answer_of_the_wrong_shape_records_nothing(player: Player) -> None:
@@ -414,9 +411,6 @@ def test_a_reviewed_checkpoint_settles_its_points(player: Player) -> None:
     teacher = player.assignment.classroom.teachers[0]
 
     review_attempt(attempt=checkpoint, score=8, outcome="passed", reason="", by=teacher)
-    # Settling again (the review did) changes nothing.
-    settle_reviewed_points(attempt=checkpoint)
-    db.session.commit()
 
     stage_points = ledger(
         player.student, stage_id=checkpoint.stage_id, reason=PointsReason.STAGE_SCORE

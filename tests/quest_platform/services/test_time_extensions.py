@@ -78,7 +78,7 @@ def test_the_amount_is_between_a_minute_and_a_day(db, school, extra_seconds):
     with pytest.raises(ServiceError) as refused:
         grant(school, extra_seconds=extra_seconds)
     assert refused.value.field == "extra_seconds"
-    assert refused.value.status_code == 400
+    assert refused.value.status_code == 422
     assert extension_count(db) == 0
 
 
