@@ -1,10 +1,10 @@
-"""Signing in: Flask-Security-Too, server-side sessions and the login rate limit."""
+"""Signing in: Flask-Security-Too, server-side sessions and the sign-in throttle."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Request, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import LoginForm as SecurityLoginForm
@@ -14,15 +14,19 @@ from flask_security import (
     password_changed,
     user_authenticated,
 )
-from flask_security import views as security_views
 from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from quest_platform.extensions import csrf, db, limiter, security
 from quest_platform.models import Role, User
-from quest_platform.services.accounts import clear_password_change_flag, find_user_by_login
+from quest_platform.services.accounts import (
+    authenticate_user,
+    record_password_change,
+    stand_in_hash,
+)
 from quest_platform.sessions import configure_sessions
+from quest_platform.throttles import throttle_security_views
 
 
 class LoginForm(SecurityLoginForm):
@@ -38,18 +42,21 @@ class LoginForm(SecurityLoginForm):
     )
 
     def validate(self, **kwargs: Any) -> bool:
-        # Setting ifield and user first makes Flask-Security skip its email-only lookup.
+        # The fields' own checks (Flask-WTF's), skipping Flask-Security's password check: the
+        # password is checked as on every sign-in path. Setting ifield and user is how
+        # Flask-Security lets a subclass identify the user.
+        if not super(SecurityLoginForm, self).validate(**kwargs):
+            return False
         self.ifield = self.email
-        self.user = find_user_by_login(self.email.data or "")
-        return super().validate(**kwargs)
-
-
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-# Wrapped once at import: the limiter keys its limits by the view's qualified name.
-limited_login = limiter.limit(_login_rate_limit, methods=["POST"])(security_views.login)
+        self.user = authenticate_user(
+            login=self.email.data or "", password=self.password.data or ""
+        )
+        if self.user is None:
+            # Shown as Flask-Security's one generic message (SECURITY_RETURN_GENERIC_RESPONSES).
+            self.password.errors.append(_("The username or password is not right."))
+            return False
+        self.user_authenticated = True
+        return True
 
 
 # What a user holding a one-time password may still do: change it, leave, or switch language
@@ -72,7 +79,7 @@ def require_new_password() -> Response | None:
 
 
 def _password_changed(app: Flask, user: User, **extra: Any) -> None:
-    clear_password_change_flag(user=user)
+    record_password_change(user=user)
 
 
 def _new_session_id(app: Flask, user: User, **extra: Any) -> None:
@@ -89,7 +96,7 @@ def no_user_from_request(request: Request) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Set up CSRF, sessions, Flask-Security-Too and the login rate limit."""
+    """Set up CSRF, sessions, Flask-Security-Too and the sign-in throttle."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     csrf.init_app(app)
     configure_sessions(app)
@@ -97,7 +104,10 @@ def register_security(app: Flask) -> None:
     datastore = SQLAlchemyUserDatastore(db, User, Role)
     security.init_app(app, datastore, login_form=LoginForm)
     security.login_manager.request_loader(no_user_from_request)
-    app.view_functions["security.login"] = limited_login
+    throttle_security_views(app)
+    with app.app_context():
+        # Made now, so that even the first sign-in naming no account takes no longer.
+        stand_in_hash()
     app.before_request(require_new_password)
     password_changed.connect(_password_changed, app)
     user_authenticated.connect(_new_session_id, app)

@@ -82,7 +82,13 @@ class Config:
 
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "quest"
+    # Sign-in tries, over every path that checks a password (quest_platform/throttles.py): per
+    # address, and per account whatever the address; then joining a class, per address.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get(
+        "LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute; 50 per hour"
+    )
+    JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "30 per minute; 300 per hour")
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

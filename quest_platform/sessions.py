@@ -4,6 +4,16 @@ Every visitor gets a session, since every page carries a CSRF token (the footer'
 form). A visitor who has not signed in keeps theirs on the server for an hour only: the file
 store, when full, drops the sessions that expire first, so visitors' sessions go before
 students' (which last ``PERMANENT_SESSION_LIFETIME``), and Redis holds fewer keys.
+
+This is the one module that relies on libraries' private internals, where they offer no public
+way; tests/quest_platform/test_sessions.py checks each against the pinned versions:
+
+- cachelib's ``FileSystemCache._prune`` (and ``_threshold``, ``_over_threshold``), to prune a
+  full session folder down to a margin;
+- Flask-Session's ``_upsert_session``, the method its interfaces store a session with, to keep
+  a visitor's session for less time;
+- Flask-Login's ``LoginManager._update_request_context_with_user``, to sign a token's owner in
+  for one request without a session.
 """
 
 from __future__ import annotations
@@ -13,7 +23,8 @@ from typing import Any
 
 import redis
 from cachelib import FileSystemCache
-from flask import Flask
+from flask import Flask, current_app
+from flask_login import UserMixin
 from flask_session.base import ServerSideSession
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
@@ -63,6 +74,16 @@ class RedisSessions(VisitorSessionsExpireSooner, RedisSessionInterface):
 
 class FileSessions(VisitorSessionsExpireSooner, CacheLibSessionInterface):
     """Sessions in files, shared by the processes of one machine."""
+
+
+def sign_in_for_this_request(user: UserMixin) -> None:
+    """Make ``user`` the current user of this request only: nothing is written to the session.
+
+    Flask-Login signs users in through the session, or from a request through its request
+    loader, which it consults only when the session names no one; a personal token must win
+    over a session cookie sent with it.
+    """
+    current_app.login_manager._update_request_context_with_user(user)  # type: ignore[attr-defined]
 
 
 def configure_sessions(app: Flask) -> None:

@@ -54,6 +54,25 @@ def post_form(
     return client.post(url, data={**data, "csrf_token": token}, **kwargs)
 
 
+def count_password_work(app: Flask, monkeypatch: Any) -> dict[str, int]:
+    """From now on, count the passwords ``app`` hashes and checks (its Argon2 work)."""
+    context = app.extensions["security"].pwd_context
+    calls = {"verify": 0, "hash": 0}
+
+    def counting(name: str) -> Callable[..., Any]:
+        original = getattr(context, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return original(*args, **kwargs)
+
+        return counted
+
+    for name in calls:
+        monkeypatch.setattr(context, name, counting(name))
+    return calls
+
+
 def html_attribute(html: str, element: str, attribute: str) -> str | None:
     """Return ``attribute`` of the first ``<element>`` in ``html`` (None if absent)."""
     match = re.search(rf"<{element}\b[^>]*\b{attribute}=\"([^\"]*)\"", html)

@@ -15,11 +15,13 @@ from quest_platform.queries.achievements import achievements_of
 from quest_platform.queries.progress import points_of, quest_map_for
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import register_student, update_preferences
+from quest_platform.throttles import throttled_join
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 
 @bp.route("/join", methods=["GET", "POST"])
+@throttled_join
 def join() -> Response | str | tuple[str, int]:
     """A student registers with a classroom join code and is signed in."""
     if current_user.is_authenticated:

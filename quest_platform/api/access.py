@@ -23,10 +23,10 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.wrappers import Response
 
 from quest_platform.errors import is_api_request, problem
-from quest_platform.extensions import security
 from quest_platform.models import User
 from quest_platform.services import ServiceError
 from quest_platform.services.tokens import user_for_token
+from quest_platform.sessions import sign_in_for_this_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
@@ -56,8 +56,7 @@ def authenticate_api_call() -> tuple[Response, int] | None:
             return problem(
                 401, _("This token does not work: it may be mistyped, expired or revoked.")
             )
-        # For this request only: nothing is written to the session.
-        security.login_manager._update_request_context_with_user(user)
+        sign_in_for_this_request(user)
         g.api_signed_in_by = "token"
         return None
     if request.method in SAFE_METHODS or "_user_id" not in session:
@@ -85,12 +84,14 @@ def authenticate_api_call() -> tuple[Response, int] | None:
 
 
 def signed_in(
-    *, staff: bool = False, before_new_password: bool = False
+    *, staff: bool = False, before_new_password: bool = False, session_only: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Let signed-in callers through (only teachers and administrators with ``staff``).
 
     Anyone else gets 401 (not signed in) or 403 (signed in without the role). A user holding a
     one-time password may call only what ``before_new_password`` opens (who am I, sign out).
+    With ``session_only``, a call signed in by a personal token gets 403: it needs the session
+    of someone who signed in with their password.
     """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,6 +99,10 @@ def signed_in(
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return problem(401, _("Sign in, or send a personal API token."))
+            if session_only and g.get("api_signed_in_by") == "token":
+                return problem(
+                    403, _("Sign in with your password to do this: a token cannot do it.")
+                )
             if current_user.must_change_password and not before_new_password:
                 return problem(403, _("Choose a new password on the platform first."))
             if staff and not current_user.is_staff:

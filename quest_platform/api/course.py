@@ -16,8 +16,8 @@ from marshmallow import Schema, fields, validate
 
 from quest_platform.api.access import caller, signed_in
 from quest_platform.api.schemas import role_names
-from quest_platform.api.session import login_rate_limit, sign_in, wrong_login
-from quest_platform.extensions import limiter
+from quest_platform.api.session import sign_in, wrong_login
+from quest_platform.throttles import throttled_sign_in
 
 bp = Blueprint(
     "api_course",
@@ -59,7 +59,7 @@ def id_of(user: Any) -> dict[str, Any]:
 
 
 @bp.post("/authenticate")
-@limiter.limit(login_rate_limit)
+@throttled_sign_in
 @bp.arguments(AuthenticateIn)
 @bp.response(200, IdOut)
 def authenticate(credentials: dict[str, str]) -> Any:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_security import login_user, logout_user
-from flask_security.utils import verify_and_update_password
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, fields, validate
@@ -15,9 +13,10 @@ from marshmallow import Schema, fields, validate
 from quest_platform.api.access import caller, signed_in
 from quest_platform.api.schemas import MeOut, me_of
 from quest_platform.errors import problem
-from quest_platform.extensions import db, limiter
+from quest_platform.extensions import db
 from quest_platform.models import User
-from quest_platform.services.accounts import find_user_by_login
+from quest_platform.services.accounts import authenticate_user
+from quest_platform.throttles import throttled_sign_in
 
 bp = Blueprint(
     "api_session",
@@ -40,23 +39,9 @@ class CsrfOut(Schema):
     csrf_token = fields.String(required=True)
 
 
-def login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def checked_login(identity: str, password: str) -> User | None:
-    """The active user ``identity`` names, if ``password`` is theirs."""
-    user = find_user_by_login(identity)
-    if user is None or not user.active or not user.password:
-        return None
-    if not verify_and_update_password(password, user):
-        return None
-    return user
-
-
 def sign_in(identity: str, password: str) -> User | None:
     """Sign the user in with a new session (cookie), or None for a wrong username or password."""
-    user = checked_login(identity, password)
+    user = authenticate_user(login=identity, password=password)
     if user is None:
         return None
     login_user(user, remember=False, authn_via=["password"])
@@ -69,11 +54,12 @@ def wrong_login() -> Any:
 
 
 @bp.post("")
-@limiter.limit(login_rate_limit)
+@throttled_sign_in
 @bp.arguments(LoginIn)
 @bp.response(200, MeOut)
 def log_in(credentials: dict[str, str]) -> Any:
-    """Sign in: sets the session cookie. Limited to a few tries a minute."""
+    """Sign in: sets the session cookie. A few tries a minute per address and per account, shared
+    with every other way of signing in."""
     user = sign_in(credentials["username"], credentials["password"])
     if user is None:
         return wrong_login()

@@ -26,6 +26,7 @@ bp = Blueprint(
     description=(
         "Personal API tokens: send one as `Authorization: Bearer <token>` instead of a session"
         " cookie. A token is shown once, when it is made; it expires, and its owner can revoke it."
+        " A new password, a password reset or a deactivation revokes all of them."
     ),
 )
 
@@ -80,9 +81,10 @@ def list_tokens() -> Any:
 @bp.post("")
 @bp.arguments(TokenIn)
 @bp.response(201, NewTokenOut)
-@signed_in()
+@signed_in(session_only=True)
 def make_token(request_data: dict[str, Any]) -> Any:
-    """Make a token. The answer holds the token itself: it is never shown again."""
+    """Make a token, signed in with your password (a token cannot make tokens). The answer
+    holds the token itself: it is never shown again."""
     try:
         made = create_api_token(user=caller(), name=request_data["name"], days=request_data["days"])
     except ServiceError as error:

@@ -6,19 +6,22 @@ import re
 import secrets
 import uuid
 
+from flask import current_app
 from flask_babel import gettext as _
-from flask_security import hash_password
-from flask_security.proxies import _security
+from flask_security import hash_password, verify_password
 from sqlalchemy import func, select
 
-from quest_platform.extensions import db
+from quest_platform.extensions import db, security
 from quest_platform.models import Classroom, Enrollment, Language, Role, RoleName, Theme, User
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.tokens import revoke_api_tokens
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 # Letters and digits that cannot be mistaken for one another when read off a printed sheet.
 READABLE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+# Where the application keeps its stand-in password hash (see stand_in_hash).
+STAND_IN_HASH = "quest_platform.stand_in_hash"
 PSEUDONYM_ADJECTIVES = (
     "Brave", "Bright", "Calm", "Clever", "Curious", "Daring", "Eager", "Gentle", "Happy",
     "Keen", "Lively", "Lucky", "Mighty", "Nimble", "Quick", "Quiet", "Sharp", "Steady",
@@ -62,13 +65,48 @@ def pseudonym_taken(pseudonym: str, *, except_user: User | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
+def login_name(identity: str) -> str:
+    """The form a username or email address given at sign-in is looked up by."""
+    return identity.strip().lower()
+
+
 def find_user_by_login(identity: str) -> User | None:
     """Return the user whose username or email is ``identity`` (case-insensitive)."""
-    identity = identity.strip().lower()
+    identity = login_name(identity)
     if not identity:
         return None
     column = User.email if "@" in identity else User.username
     return db.session.scalar(select(User).where(func.lower(column) == identity))
+
+
+def stand_in_hash() -> str:
+    """A hash of a random password at the configured cost, made once per application.
+
+    A sign-in naming no account is checked against it, so that it takes as long as one naming
+    an account.
+    """
+    extensions = current_app.extensions
+    if STAND_IN_HASH not in extensions:
+        extensions[STAND_IN_HASH] = hash_password(secrets.token_urlsafe(32))
+    return str(extensions[STAND_IN_HASH])
+
+
+def authenticate_user(*, login: str, password: str) -> User | None:
+    """The active user whose username or email address is ``login``, if ``password`` is theirs.
+
+    Every sign-in path checks passwords here, and every answer costs the same one password
+    check, so the time taken tells nothing: a name of no account is checked against
+    :func:`stand_in_hash`, and an inactive account's password is checked before it is refused.
+    A correct password stored with outdated settings is hashed again; the caller commits it.
+    """
+    user = find_user_by_login(login)
+    password = security.password_util.normalize(password)
+    if user is None or not user.password:
+        verify_password(password, stand_in_hash())
+        return None
+    if not user.verify_and_update_password(password) or not user.active:
+        return None
+    return user
 
 
 def checked_display_name(display_name: str) -> str:
@@ -93,7 +131,7 @@ def checked_pseudonym(pseudonym: str, *, user: User) -> str:
 
 def check_password_policy(password: str, *, username: str) -> str:
     """Return the normalised password, or raise with the first rule it breaks."""
-    problems, normalized = _security.password_util.validate(
+    problems, normalized = security.password_util.validate(
         password, is_register=True, username=username
     )
     if problems:
@@ -221,8 +259,7 @@ def update_account(
     before = snapshot(user)
     user.display_name, user.pseudonym = display_name, pseudonym
     if user.active and not active:
-        # A new uniquifier ends the deactivated user's sessions everywhere.
-        user.fs_uniquifier = uuid.uuid4().hex
+        sign_out_everywhere(user=user)
     user.active = active
     record_change(actor=by, action="update", record=user, before=before)
     db.session.commit()
@@ -235,18 +272,46 @@ def reset_student_password(*, student: User, by: User) -> str:
         raise NotAllowed(_("You can only reset passwords of students in your classrooms."))
     password = generate_password()
     student.password = hash_password(password)
-    # A new uniquifier signs the student out everywhere.
-    student.fs_uniquifier = uuid.uuid4().hex
     student.must_change_password = True
+    revoked = sign_out_everywhere(user=student)
     record_change(
         actor=by,
         action="reset_password",
         record=student,
         before=None,
-        after={"must_change_password": True},
+        after={"must_change_password": True, "api_tokens_revoked": revoked},
     )
     db.session.commit()
     return password
+
+
+def sign_out_everywhere(*, user: User) -> int:
+    """End every way into ``user``'s account, in the caller's transaction.
+
+    A new uniquifier ends their sessions, and their API tokens stop working. Every reset of a
+    password and every deactivation goes through here; a password the user changes themselves
+    goes through :func:`record_password_change`. Returns how many tokens stopped working.
+    """
+    user.fs_uniquifier = uuid.uuid4().hex
+    return revoke_api_tokens(user=user)
+
+
+def record_password_change(*, user: User) -> None:
+    """Complete a change of password the user made themselves, and commit it with the password.
+
+    Flask-Security has set the new hash and a new uniquifier (their other sessions end, the one
+    they changed it from goes on); here every API token of theirs stops working, and a one-time
+    password counts as replaced.
+    """
+    revoked = revoke_api_tokens(user=user)
+    user.must_change_password = False
+    record_change(
+        actor=user,
+        action="change_password",
+        record=user,
+        after={"must_change_password": False, "api_tokens_revoked": revoked},
+    )
+    db.session.commit()
 
 
 def update_preferences(
@@ -274,13 +339,6 @@ def update_preferences(
     user.leaderboard_opt_in = leaderboard_opt_in
     db.session.commit()
     return user
-
-
-def clear_password_change_flag(*, user: User) -> None:
-    """Record that a user replaced their one-time password."""
-    if user.must_change_password:
-        user.must_change_password = False
-        db.session.commit()
 
 
 def set_language(*, user: User, language: str) -> User:

@@ -1,4 +1,5 @@
-"""Personal API tokens: made, shown once, used, and revoked by their owner."""
+"""Personal API tokens: made, shown once, used, and revoked by their owner or with the account's
+password or deactivation."""
 
 from __future__ import annotations
 
@@ -99,6 +100,23 @@ def revoke_api_token(*, user: User, token_id: int, now: datetime | None = None) 
         )
         db.session.commit()
     return token
+
+
+def revoke_api_tokens(*, user: User, now: datetime | None = None) -> int:
+    """Stop every working token of ``user`` at once, in the caller's transaction.
+
+    A new password, a password reset and a deactivation end every way into an account: this is
+    their part for tokens (services/accounts.py calls it). Returns how many tokens stopped.
+    """
+    now = now or utcnow()
+    tokens = db.session.scalars(
+        select(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now
+        )
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)
 
 
 def user_for_token(secret: str, *, now: datetime | None = None) -> User | None:

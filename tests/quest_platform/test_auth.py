@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 from flask_security import verify_password
-from helpers import PASSWORD, csrf_token, html_attribute, is_site_page, post_form
+from flask_security import views as security_views
+from helpers import (
+    PASSWORD,
+    count_password_work,
+    csrf_token,
+    html_attribute,
+    is_site_page,
+    post_form,
+)
 
 from quest_platform.services.accounts import reset_student_password
 
@@ -60,6 +68,48 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, make):
     assert error_summary(wrong_password) == error_summary(unknown_user)
     assert "Authentication failed" in error_summary(wrong_password)
     assert not signed_in(client)
+
+
+def sign_in_by_api(client, login: str, password: str):
+    return client.post("/api/v1/session", json={"username": login, "password": password})
+
+
+def sign_in_as_the_course_pages(client, login: str, password: str):
+    return client.post("/api/authenticate", json={"uid": login, "password": password})
+
+
+SIGN_IN_PATHS = {
+    "/login": sign_in,
+    "/api/v1/session": sign_in_by_api,
+    "/api/authenticate": sign_in_as_the_course_pages,
+}
+
+
+@pytest.mark.parametrize("case", ["unknown name", "inactive account", "wrong password"])
+@pytest.mark.parametrize("path", SIGN_IN_PATHS)
+def test_every_sign_in_path_does_the_same_password_work_whatever_fails(
+    app, client, db, make, monkeypatch, path, case
+):
+    # Timing is not measured: the work that takes the time is counted (one Argon2 check).
+    student = make.student()
+    login, password = student.username, PASSWORD
+    if case == "unknown name":
+        login = "nobody.here"
+    elif case == "inactive account":
+        student.active = False
+        db.session.commit()
+    else:
+        password = "not the right password"
+    work = count_password_work(app, monkeypatch)
+    response = SIGN_IN_PATHS[path](client, login, password)
+    assert response.status_code in {200, 401}
+    assert work == {"verify": 1, "hash": 0}
+    assert not signed_in(client)
+
+
+def test_the_sign_in_page_is_flask_securitys_own_view(app):
+    # Limits and checks attach to it through public hooks, never by replacing the view.
+    assert app.view_functions["security.login"] is security_views.login
 
 
 def test_deactivated_users_cannot_sign_in(client, db, make):

@@ -1,13 +1,28 @@
-"""Server-side sessions: a visitor's is kept an hour, a signed-in user's its whole lifetime."""
+"""Server-side sessions: a visitor's is kept an hour, a signed-in user's its whole lifetime;
+and the library internals they rely on."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import struct
 import time
+from pathlib import Path
+from typing import Any
 
-from flask import Flask
+from cachelib import FileSystemCache
+from flask import Flask, session
+from flask_login import LoginManager, current_user
+from flask_session.cachelib import CacheLibSessionInterface
+from flask_session.redis import RedisSessionInterface
 
-from quest_platform.sessions import VISITOR_SESSION_LIFETIME, RedisSessions, SessionFiles
+from quest_platform.sessions import (
+    VISITOR_SESSION_LIFETIME,
+    FileSessions,
+    RedisSessions,
+    SessionFiles,
+    sign_in_for_this_request,
+)
 
 SESSION_COOKIE = "quest_session"
 
@@ -69,3 +84,80 @@ def test_a_full_session_folder_drops_the_sessions_expiring_first_down_to_a_margi
     assert len(scans) == scanned
     assert store.has("next")
     assert store.has("after")
+
+
+# The libraries' private internals sessions.py relies on, as the pinned versions have them: an
+# upgrade that changes one fails here, before it changes how sessions or tokens behave.
+
+
+def parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def test_cachelib_prunes_on_set_through_the_methods_session_files_overrides(tmp_path):
+    assert parameters(FileSystemCache._prune) == ["self"]
+    assert parameters(FileSystemCache._over_threshold) == ["self"]
+    store = SessionFiles(str(tmp_path), threshold=3, default_timeout=60)
+    assert store._threshold == 3
+    prunes = []
+    prune = store._prune
+
+    def counted_prune() -> None:
+        prunes.append(1)
+        prune()
+
+    store._prune = counted_prune  # type: ignore[method-assign]
+    store.set("one", {}, timeout=60)
+    assert prunes, "cachelib no longer prunes through _prune when storing"
+
+
+def test_flask_session_stores_every_session_through_upsert_session(app, tmp_path, monkeypatch):
+    for interface in (RedisSessionInterface, CacheLibSessionInterface):
+        assert parameters(interface._upsert_session) == [
+            "self",
+            "session_lifetime",
+            "session",
+            "store_id",
+        ]
+    stored = []
+    monkeypatch.setattr(
+        CacheLibSessionInterface,
+        "_upsert_session",
+        lambda self, lifetime, session, store_id: stored.append((lifetime, store_id)),
+    )
+    sessions = FileSessions(
+        app=app, client=FileSystemCache(str(tmp_path)), key_prefix="test:", use_signer=False
+    )
+    with app.test_request_context("/"):
+        for data in ({"language": "es"}, {"_user_id": "someone"}):
+            session = sessions.session_class(data, sid="sid")
+            session.modified = True
+            sessions.save_session(app, session, app.response_class())
+    lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
+    assert stored == [(VISITOR_SESSION_LIFETIME, "test:sid"), (lifetime, "test:sid")]
+
+
+def test_flask_login_signs_a_token_owner_in_for_one_request_only(app, make):
+    assert parameters(LoginManager._update_request_context_with_user) == ["self", "user"]
+    student = make.student()
+    with app.test_request_context("/api/v1/session"):
+        sign_in_for_this_request(student)
+        assert current_user == student
+        assert "_user_id" not in session
+
+
+def test_no_other_module_reaches_into_these_libraries_internals():
+    root = Path(__file__).parents[2]
+    internals = re.compile(
+        r"\._prune\b|\._upsert_session\b|_update_request_context_with_user|"
+        r"flask_security\.proxies|view_functions\[[^\]]+\]\s*="
+    )
+    sources = [
+        path
+        for folder in ("quest_platform", "admin_views", "analytics")
+        for path in (root / folder).rglob("*.py")
+        if path != root / "quest_platform" / "sessions.py"
+    ]
+    assert sources
+    found = [str(path) for path in sources if internals.search(path.read_text())]
+    assert found == []

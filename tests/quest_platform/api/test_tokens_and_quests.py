@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from helpers import PASSWORD, post_form
 from sqlalchemy import func, select
 
 from quest_platform.models import ApiToken, Attempt, AuditEntry, utcnow
@@ -81,6 +82,66 @@ def test_a_token_of_another_student_cannot_be_revoked(client, school, token, log
     response = client.delete(f"/api/v1/tokens/{token.token.id}", headers=bearer(other.secret))
     assert response.status_code == 404
     assert client.get("/api/v1/session", headers=bearer(token.secret)).status_code == 200
+
+
+def test_a_token_cannot_make_tokens(client, school, token, db):
+    response = client.post("/api/v1/tokens", json={"name": "Another"}, headers=bearer(token.secret))
+    assert response.status_code == 403
+    assert "token" in response.get_json()["message"]
+    assert db.session.scalar(select(func.count(ApiToken.id))) == 1
+
+
+NEW_PASSWORD = "lighthouse marmalade orbit 42"
+
+
+def reset_at_the_teacher_home(client, school):
+    return post_form(
+        client, f"/admin/students/{school.student.id}/reset-password", {}, form_page="/admin/"
+    )
+
+
+def users_action(client, school, action: str):
+    data = {"action": action, "rowid": str(school.student.id), "url": "/admin/user/"}
+    return post_form(client, "/admin/user/action/", data, form_page="/admin/user/")
+
+
+def deactivate_in_the_edit_form(client, school):
+    data = {"display_name": school.student.display_name, "pseudonym": school.student.pseudonym}
+    return post_form(client, f"/admin/user/edit/?id={school.student.id}", data)
+
+
+def change_own_password(client, school):
+    change = {"password": PASSWORD, "new_password": NEW_PASSWORD}
+    return post_form(client, "/change", {**change, "new_password_confirm": NEW_PASSWORD})
+
+
+ENDINGS = {
+    "reset at the teacher home": ("teacher", reset_at_the_teacher_home),
+    "reset in bulk": (
+        "teacher",
+        lambda client, school: users_action(client, school, "reset_passwords"),
+    ),
+    "deactivated in bulk": (
+        "teacher",
+        lambda client, school: users_action(client, school, "deactivate"),
+    ),
+    "deactivated in the edit form": ("admin", deactivate_in_the_edit_form),
+    "changed by the student": ("student", change_own_password),
+}
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_a_new_password_or_a_deactivation_revokes_every_token(
+    client, school, token, db, login_as, ending
+):
+    role, end = ENDINGS[ending]
+    others = create_api_token(user=school.other_student, name="Theirs")
+    login_as(getattr(school, role))
+    assert end(client, school).status_code in {200, 302}
+    assert client.get("/api/v1/session", headers=bearer(token.secret)).status_code == 401
+    db.session.expire_all()
+    assert token.token.revoked_at is not None
+    assert client.get("/api/v1/session", headers=bearer(others.secret)).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Account services: creating users, students joining with a code, password resets."""
+"""Account services: creating users, students joining with a code, password resets, sign-in."""
 
 from __future__ import annotations
 
@@ -6,18 +6,21 @@ import json
 
 import pytest
 from flask_security import verify_password
-from helpers import PASSWORD
+from helpers import PASSWORD, count_password_work
 from sqlalchemy import func, select
 
-from quest_platform.models import AuditEntry, Enrollment, RoleName, User
+from quest_platform.models import ApiToken, AuditEntry, Enrollment, RoleName, User
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import (
+    authenticate_user,
     create_user,
+    record_password_change,
     register_student,
     reset_student_password,
     update_account,
 )
 from quest_platform.services.errors import Conflict, NotAllowed
+from quest_platform.services.tokens import create_api_token
 
 
 def count(db, model) -> int:
@@ -298,3 +301,78 @@ def test_nobody_deactivates_themselves(db, make):
             user=admin, display_name="A", pseudonym=admin.pseudonym, active=False, by=admin
         )
     assert admin.active is True
+
+
+# Ending every way into an account: a reset, a new password or a deactivation revokes its tokens
+
+
+def working_tokens(db, user: User) -> list[ApiToken]:
+    db.session.expire_all()
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    return [token for token in tokens if token.revoked_at is None]
+
+
+def test_a_password_reset_revokes_every_token_of_the_student_and_says_how_many(db, make):
+    teacher, student, classmate = make.teacher(), make.student(), make.student()
+    make.classroom(teachers=[teacher], students=[student, classmate])
+    for name in ("Pages site", "Phone app"):
+        create_api_token(user=student, name=name)
+    create_api_token(user=classmate, name="Theirs")
+
+    reset_student_password(student=student, by=teacher)
+
+    assert working_tokens(db, student) == []
+    assert len(working_tokens(db, classmate)) == 1
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reset_password"))
+    assert entry.after["api_tokens_revoked"] == 2
+
+
+def test_deactivating_an_account_revokes_its_tokens_and_reactivating_brings_none_back(db, make):
+    teacher, student = make.teacher(), make.student()
+    make.classroom(teachers=[teacher], students=[student])
+    create_api_token(user=student, name="Pages site")
+    values = {"display_name": student.display_name, "pseudonym": student.pseudonym}
+
+    update_account(user=student, active=False, by=teacher, **values)
+    assert working_tokens(db, student) == []
+    update_account(user=student, active=True, by=teacher, **values)
+    assert working_tokens(db, student) == []
+
+
+def test_a_change_of_password_revokes_the_tokens_and_replaces_a_one_time_password(db, make):
+    student = make.student()
+    student.must_change_password = True
+    create_api_token(user=student, name="Pages site")
+
+    record_password_change(user=student)
+
+    assert working_tokens(db, student) == []
+    assert student.must_change_password is False
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "change_password"))
+    assert (entry.actor_id, entry.after["api_tokens_revoked"]) == (student.id, 1)
+
+
+# authenticate_user: the one password check of every sign-in path
+
+
+def test_authenticate_user_finds_an_active_user_by_username_or_email(db, make):
+    student = make.student(email="ada@example.org")
+    assert authenticate_user(login=f"  {student.username.upper()} ", password=PASSWORD) == student
+    assert authenticate_user(login="ADA@example.org", password=PASSWORD) == student
+
+
+@pytest.mark.parametrize("case", ["unknown name", "inactive account", "wrong password"])
+def test_each_refused_sign_in_checks_one_password_hashes_none(app, db, make, monkeypatch, case):
+    student = make.student()
+    login, password = student.username, PASSWORD
+    if case == "unknown name":
+        login = "nobody.here"
+    elif case == "inactive account":
+        student.active = False
+        db.session.commit()
+    else:
+        password = "not the right password"
+
+    calls = count_password_work(app, monkeypatch)
+    assert authenticate_user(login=login, password=password) is None
+    assert calls == {"verify": 1, "hash": 0}

@@ -1,0 +1,102 @@
+"""Throttles: one sign-in budget per address and one per account, shared by every path that
+checks a password, and a budget for joining a class.
+
+Every try counts, right or wrong, before its password is checked: tries sent all at once cannot
+slip past the count. Past a budget the answer is 429 (the site's page, or a JSON problem under
+/api) with Retry-After. The budgets come from LOGIN_RATE_LIMIT (per address),
+LOGIN_ACCOUNT_RATE_LIMIT (per account, whichever address tries it) and JOIN_RATE_LIMIT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from flask_security import current_user
+
+from quest_platform.extensions import limiter
+from quest_platform.services.accounts import login_name
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+# Every endpoint that checks a password, and where its request names the account: a field of
+# its form or JSON body, or None for the signed-in user's own account (confirming or changing
+# their password). A new path that checks a password belongs here.
+SIGN_IN_PATHS: dict[str, str | None] = {
+    "security.login": "email",
+    "security.verify": None,
+    "security.change_password": None,
+    "api_session.log_in": "username",
+    "api_course.authenticate": "uid",
+}
+
+
+def address_budget() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def account_budget() -> str:
+    return str(current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"])
+
+
+def join_budget() -> str:
+    return str(current_app.config["JOIN_RATE_LIMIT"])
+
+
+def is_not_sign_in() -> bool:
+    return request.endpoint not in SIGN_IN_PATHS
+
+
+def account_tried() -> str:
+    """The account a sign-in names, as a digest of its name as looked up ("" for none)."""
+    if request.endpoint not in SIGN_IN_PATHS:
+        return ""
+    field = SIGN_IN_PATHS[request.endpoint]
+    if field is None:
+        name = current_user.username if current_user.is_authenticated else ""
+    else:
+        try:
+            sent: Any = request.get_json(silent=True) if request.is_json else request.form
+        except RecursionError:
+            # Nested too deep to read: the request names no account, and is refused later.
+            sent = None
+        value = sent.get(field) if isinstance(sent, Mapping) else None
+        name = login_name(value) if isinstance(value, str) else ""
+    # A digest keeps names out of the limiter's storage and its keys short.
+    return hashlib.sha256(name.encode()).hexdigest() if name else ""
+
+
+def names_no_account() -> bool:
+    # A try naming no account spends from its address's budget only.
+    return not account_tried()
+
+
+by_address = limiter.shared_limit(
+    address_budget, scope="sign-in", methods=["POST"], exempt_when=is_not_sign_in
+)
+by_account = limiter.shared_limit(
+    account_budget,
+    scope="sign-in-account",
+    key_func=account_tried,
+    methods=["POST"],
+    exempt_when=names_no_account,
+)
+throttled_join = limiter.limit(join_budget, methods=["POST"])
+
+
+def throttled_sign_in(view: View) -> View:
+    """Spend a try from its address's and its account's sign-in budgets before ``view`` runs."""
+    return by_address(by_account(view))
+
+
+def throttle_security_views(app: Flask) -> None:
+    """Put Flask-Security's own sign-in paths (in SIGN_IN_PATHS) on the same budgets.
+
+    Its views are its own: the budgets attach to its blueprint, and leave its other views (such
+    as signing out) alone through ``is_not_sign_in``.
+    """
+    blueprint = app.blueprints["security"]
+    by_address(blueprint)
+    by_account(blueprint)
