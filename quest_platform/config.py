@@ -81,10 +81,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     RATELIMIT_HEADERS_ENABLED = True
+    # A moving window counts the tries of the last minute (or hour) whenever they fell: no
+    # burst of twice the budget across the turn of a fixed window.
+    RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_KEY_PREFIX = "quest"
     # Sign-in tries, over every path that checks a password (quest_platform/throttles.py): per
     # address, and per account whatever the address; then joining a class, per address.
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+    # Failed sign-in tries per address (a school's classes share one); tries per account.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute; 200 per hour")
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get(
         "LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute; 50 per hour"
     )

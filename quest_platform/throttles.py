@@ -1,9 +1,11 @@
 """Throttles: one sign-in budget per address and one per account, shared by every path that
 checks a password, and a budget for joining a class.
 
-Every try counts, right or wrong, before its password is checked: tries sent all at once cannot
-slip past the count. Past a budget the answer is 429 (the site's page, or a JSON problem under
-/api) with Retry-After. The budgets come from LOGIN_RATE_LIMIT (per address),
+An account's budget counts every try, right or wrong, before its password is checked: tries
+sent all at once cannot slip past it. An address's budget counts the tries that fail: a whole
+class signs in at once from its school's one address, while guesses across many accounts from
+one address run out of tries. Past a budget the answer is 429 (the site's page, or a JSON
+problem under /api) with Retry-After. The budgets come from LOGIN_RATE_LIMIT (per address),
 LOGIN_ACCOUNT_RATE_LIMIT (per account, whichever address tries it) and JOIN_RATE_LIMIT.
 """
 
@@ -13,8 +15,9 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
-from flask_security import current_user
+from flask import Flask, current_app, g, request
+from flask_security import current_user, user_authenticated
+from werkzeug.wrappers import Response
 
 from quest_platform.extensions import limiter
 from quest_platform.services.accounts import login_name
@@ -68,13 +71,26 @@ def account_tried() -> str:
     return hashlib.sha256(name.encode()).hexdigest() if name else ""
 
 
+def tried_in_vain(response: Response) -> bool:
+    """Whether a sign-in try failed (no one was signed in by it)."""
+    return not g.get("signed_in_by_request", False)
+
+
+def note_sign_in(app: Flask, user: object, **extra: Any) -> None:
+    g.signed_in_by_request = True
+
+
 def names_no_account() -> bool:
     # A try naming no account spends from its address's budget only.
     return not account_tried()
 
 
 by_address = limiter.shared_limit(
-    address_budget, scope="sign-in", methods=["POST"], exempt_when=is_not_sign_in
+    address_budget,
+    scope="sign-in",
+    methods=["POST"],
+    exempt_when=is_not_sign_in,
+    deduct_when=tried_in_vain,
 )
 by_account = limiter.shared_limit(
     account_budget,
@@ -100,3 +116,4 @@ def throttle_security_views(app: Flask) -> None:
     blueprint = app.blueprints["security"]
     by_address(blueprint)
     by_account(blueprint)
+    user_authenticated.connect(note_sign_in, app)

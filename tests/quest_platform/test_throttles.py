@@ -56,6 +56,20 @@ def test_failures_on_every_path_spend_one_budget_per_address(client, budgets):
     assert try_sign_in(client, "/api/v1/session", "one.more", address="10.0.0.2").status_code == 401
 
 
+def test_a_whole_class_signs_in_from_one_school_address(client_factory, make, budgets):
+    budgets(address="10 per minute", account="10 per minute")
+    students = [make.student() for _ in range(30)]
+    for number, student in enumerate(students):
+        path = PATHS[number % 3]
+        response = try_sign_in(client_factory(), path, student.username, PASSWORD)
+        assert response.status_code in {200, 302}, (path, response.status_code)
+    # Failures from that address still spend its budget.
+    client = client_factory()
+    for number in range(10):
+        assert try_sign_in(client, PATHS[number % 3], f"guess{number}").status_code in {200, 401}
+    assert_throttled(try_sign_in(client, "/login", "one.more"), "/login")
+
+
 def test_failures_on_one_account_from_many_addresses_spend_its_budget(client, make, budgets):
     budgets(address="100 per minute", account="10 per minute")
     student, classmate = make.student(), make.student()
