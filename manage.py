@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from analytics.evaluate import evaluate_predictions, format_quality_report
 from analytics.load import load_dataset
+from analytics.model import shipped_model
 from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
@@ -35,7 +36,7 @@ from quest_platform.services.roster_import import (
     import_roster,
     preview_roster,
 )
-from seeds.cohorts import default_model, training_examples
+from seeds.cohorts import training_examples
 from seeds.load import SeedRefused, database_is_empty, seed_demo, seed_students
 
 
@@ -271,7 +272,7 @@ def predictions_command(
         dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids)
         return predictions(
             dataset,
-            model=default_model(),
+            model=shipped_model(),
             classroom_id=classroom_id,
             quest_id=scope.quest.id if scope.quest else None,
         )

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from admin_views.attempts import awaiting_review_filters
 from admin_views.base import StaffOnlyMixin
 from analytics.load import load_dataset
+from analytics.model import shipped_model
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, User, utcnow
 from quest_platform.queries.activity import awaiting_review_counts, inactive_student_counts
@@ -40,7 +41,6 @@ from quest_platform.services.accounts import reset_student_password
 from quest_platform.services.analytics import refresh_analytics
 from quest_platform.services.classrooms import may_manage_classroom, regenerate_join_code
 from quest_platform.spreadsheets import spreadsheet_safe
-from seeds.cohorts import default_model
 
 # A student with no attempt in this long counts as inactive on the teacher home.
 INACTIVE_AFTER = timedelta(days=7)
@@ -198,7 +198,7 @@ def dashboard_of(classroom: Classroom, quest: AssignedQuest | None) -> Report:
         dataset = load_dataset(db.engine, classroom_ids=[classroom.id])
         report = class_dashboard(
             dataset,
-            model=default_model(),
+            model=shipped_model(),
             classroom_id=classroom.id,
             quest_id=quest.id if quest else None,
         )

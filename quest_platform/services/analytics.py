@@ -10,10 +10,10 @@ from sqlalchemy import delete, insert
 
 from analytics.engagement import engagement_report
 from analytics.load import load_dataset
+from analytics.model import shipped_model
 from analytics.prediction import QuestModel, predict_quests
 from quest_platform.extensions import db
 from quest_platform.models import QuestPrediction, StudentAnalytics
-from seeds.cohorts import default_model
 
 
 def refresh_analytics(
@@ -31,7 +31,7 @@ def refresh_analytics(
     dataset = load_dataset(db.engine, classroom_ids=ids, now=now)
     computed_at = dataset.now.to_pydatetime()
     students = engagement_report(dataset).students
-    predictions = predict_quests(dataset, model=model or default_model())
+    predictions = predict_quests(dataset, model=model or shipped_model())
     db.session.execute(delete(StudentAnalytics).where(StudentAnalytics.classroom_id.in_(ids)))
     db.session.execute(delete(QuestPrediction).where(QuestPrediction.classroom_id.in_(ids)))
     if not students.empty:
