@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from analytics.prediction import describe_reason
 from quest_platform.api.access import caller, refuse, signed_in
 from quest_platform.models import Language, QuestPrediction, Theme
-from quest_platform.models.analytics import RISK_LEVELS
+from quest_platform.models.analytics import RiskLevel
 from quest_platform.queries.accounts import classrooms_of
 from quest_platform.queries.achievements import achievements_of
 from quest_platform.queries.analytics import quest_titles, student_analytics, student_predictions
@@ -78,7 +78,9 @@ class PredictionOut(Schema):
     predicted_finish = fields.DateTime(required=True, allow_none=True)
     finish_low = fields.DateTime(required=True, allow_none=True)
     finish_high = fields.DateTime(required=True, allow_none=True)
-    risk = fields.String(required=True, validate=validate.OneOf(RISK_LEVELS))
+    risk = fields.String(
+        required=True, validate=validate.OneOf([level.value for level in RiskLevel])
+    )
     reasons = fields.List(fields.String(), required=True)
     stages_done = fields.Integer(required=True)
     stages_total = fields.Integer(required=True)

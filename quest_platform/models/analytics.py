@@ -6,6 +6,7 @@ Derived records, replaced as a whole whenever a classroom's analytics are refres
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +14,15 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quest_platform.extensions import db
-from quest_platform.models.base import JSONDocument, UTCDateTime
+from quest_platform.models.base import JSONDocument, UTCDateTime, check_in
 
-RISK_LEVELS = ("on_track", "watch", "at_risk")
+
+class RiskLevel(enum.StrEnum):
+    """How a quest prediction reads to a teacher: by the chance of finishing by the due date."""
+
+    ON_TRACK = "on_track"
+    WATCH = "watch"
+    AT_RISK = "at_risk"
 
 
 class StudentAnalytics(db.Model):
@@ -67,7 +74,7 @@ class QuestPrediction(db.Model):
     __table_args__ = (
         UniqueConstraint("student_id", "classroom_id", "quest_id", name="one_prediction_per_quest"),
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability_in_range"),
-        CheckConstraint("risk IN ('on_track', 'watch', 'at_risk')", name="risk_is_a_known_level"),
+        CheckConstraint(check_in("risk", RiskLevel), name="risk_is_a_known_level"),
         CheckConstraint(
             "stages_done >= 0 AND stages_done <= stages_total", name="stages_done_in_range"
         ),
