@@ -162,7 +162,8 @@ def my_achievements() -> Any:
 @bp.response(200, AnalyticsOut)
 @signed_in()
 def my_analytics() -> Any:
-    """Your latest engagement figures and quest predictions, with their reasons."""
+    """Your engagement figures and quest predictions as last computed (each says when), with
+    their reasons: a teacher refreshes them, and so may a scheduled task."""
     user = caller()
     classroom_ids = [classroom.id for classroom in classrooms_of(user)] if user.is_student else []
     predictions = student_predictions(user.id, classroom_ids)

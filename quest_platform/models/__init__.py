@@ -2,7 +2,12 @@
 
 from quest_platform.models.accounts import Language, Role, RoleName, Theme, User, roles_users
 from quest_platform.models.achievements import Achievement, AchievementAward
-from quest_platform.models.analytics import QuestPrediction, StudentAnalytics
+from quest_platform.models.analytics import (
+    DashboardChart,
+    QuestPrediction,
+    RiskLevel,
+    StudentAnalytics,
+)
 from quest_platform.models.attempts import (
     AppendOnlyError,
     Attempt,
@@ -41,6 +46,7 @@ __all__ = [
     "AuditEntry",
     "ChangeStamp",
     "Classroom",
+    "DashboardChart",
     "Enrollment",
     "EvidenceFile",
     "Language",
@@ -53,6 +59,7 @@ __all__ = [
     "QuestStatus",
     "Review",
     "ReviewKind",
+    "RiskLevel",
     "Role",
     "RoleName",
     "Stage",

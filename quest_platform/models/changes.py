@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, map
 
 from quest_platform.extensions import db
 from quest_platform.models.accounts import User
-from quest_platform.models.analytics import QuestPrediction, StudentAnalytics
+from quest_platform.models.analytics import DashboardChart, QuestPrediction, StudentAnalytics
 from quest_platform.models.attempts import Attempt, Review
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
@@ -62,7 +62,7 @@ def board_scope(classroom_id: int) -> str:
 
 
 # Never shown on a student's page: writing them changes no page.
-UNSHOWN = (ChangeStamp, AuditEntry, StudentAnalytics, QuestPrediction, ApiToken)
+UNSHOWN = (ChangeStamp, AuditEntry, StudentAnalytics, QuestPrediction, DashboardChart, ApiToken)
 
 
 @dataclass
