@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from analytics.evaluate import evaluate_predictions, format_quality_report
 from analytics.load import load_dataset
+from analytics.model import shipped_model
 from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
@@ -28,6 +30,7 @@ from quest_platform.reports.predictions import predictions
 from quest_platform.reports.scope import ReportRefused, classroom_to_report, report_scope
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import create_user, generate_password
+from quest_platform.services.analytics import refresh_analytics
 from quest_platform.services.roster_import import (
     ROSTER_MAX_BYTES,
     RosterPreview,
@@ -35,7 +38,7 @@ from quest_platform.services.roster_import import (
     import_roster,
     preview_roster,
 )
-from seeds.cohorts import default_model, training_examples
+from seeds.cohorts import training_examples
 from seeds.load import SeedRefused, database_is_empty, seed_demo, seed_students
 
 
@@ -170,6 +173,40 @@ def seed(
         raise click.ClickException(str(error)) from None
 
 
+@cli.group("analytics")
+def analytics() -> None:
+    """Compute the analytics that the teacher home, students' pages and the API show."""
+
+
+@analytics.command("refresh")
+@click.option(
+    "--classroom",
+    "classroom_ids",
+    type=int,
+    multiple=True,
+    help="One classroom (its id; repeat for several). Every classroom without it.",
+)
+def refresh_analytics_command(classroom_ids: tuple[int, ...]) -> None:
+    """Compute each classroom's dashboard and students' figures and predictions afresh.
+
+    Run it from cron to keep the figures teachers read fresh (docs/analytics.md); a teacher can
+    also refresh one classroom from the teacher home.
+    """
+    try:
+        classrooms = [classroom_to_report(classroom_id) for classroom_id in classroom_ids]
+    except ReportRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    if not classroom_ids:
+        classrooms = list(db.session.scalars(select(Classroom).order_by(Classroom.id)))
+    for classroom in classrooms:
+        name = classroom.name
+        started = time.perf_counter()
+        refresh_analytics(classroom=classroom)
+        click.echo(f"{name}: figures computed in {time.perf_counter() - started:.1f} s.")
+    count = "1 classroom" if len(classrooms) == 1 else f"{len(classrooms)} classrooms"
+    click.echo(f"Refreshed the analytics of {count}.")
+
+
 @cli.group("report")
 def report() -> None:
     """Print reports on the platform's records and its predictions."""
@@ -271,7 +308,7 @@ def predictions_command(
         dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids)
         return predictions(
             dataset,
-            model=default_model(),
+            model=shipped_model(),
             classroom_id=classroom_id,
             quest_id=scope.quest.id if scope.quest else None,
         )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from cachelib import SimpleCache
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_babel import get_locale
@@ -17,30 +16,28 @@ from werkzeug.wrappers import Response
 
 from admin_views.attempts import awaiting_review_filters
 from admin_views.base import StaffOnlyMixin
-from analytics.load import load_dataset
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, User, utcnow
 from quest_platform.queries.activity import awaiting_review_counts, inactive_student_counts
 from quest_platform.queries.analytics import (
     AssignedQuest,
     analytics_computed_at,
+    dashboard_charts,
     quest_titles,
     quests_assigned_to,
-    records_version,
     student_analytics,
     student_predictions,
 )
 from quest_platform.queries.classrooms import classrooms_visible_to, roster_of
 from quest_platform.queries.gradebook import gradebook_of, gradebook_rows
 from quest_platform.reports.dashboard import class_dashboard
-from quest_platform.reports.document import Report
+from quest_platform.reports.document import Report, chart_from_document
 from quest_platform.reports.predictions import reasons_text, risk_label
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import reset_student_password
 from quest_platform.services.analytics import refresh_analytics
 from quest_platform.services.classrooms import may_manage_classroom, regenerate_join_code
 from quest_platform.spreadsheets import spreadsheet_safe
-from seeds.cohorts import default_model
 
 # A student with no attempt in this long counts as inactive on the teacher home.
 INACTIVE_AFTER = timedelta(days=7)
@@ -56,6 +53,7 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
         shown = chosen_classroom(classrooms, request.args.get("classroom"))
         quests = quests_assigned_to(shown.id) if shown is not None else []
         quest = chosen_quest(quests, request.args.get("quest"))
+        dashboard = dashboard_of(shown, quest) if shown is not None else None
         return self.render(
             "admin_views/home.html",
             classrooms=classrooms,
@@ -66,7 +64,8 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
             shown=shown,
             quests=quests,
             quest=quest,
-            dashboard=dashboard_of(shown, quest) if shown is not None else None,
+            dashboard=dashboard,
+            age=age_of,
             student_link=student_insights_url,
         )
 
@@ -80,12 +79,13 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
         if not shared:
             abort(404)
         ids = [classroom.id for classroom in shared]
-        refresh_if_stale(ids)
         predictions = student_predictions(student.id, ids)
         return self.render(
             "admin_views/student_insights.html",
             student=student,
             classrooms={classroom.id: classroom for classroom in shared},
+            computed={classroom.id: analytics_computed_at(classroom.id) for classroom in shared},
+            age=age_of,
             records=student_analytics(student.id, ids),
             predictions=predictions,
             quests=quest_titles([prediction.quest_id for prediction in predictions]),
@@ -139,23 +139,21 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
         )
         return redirect(url_for(".index"))
 
-
-# Analytics records older than this are recomputed before a page shows them.
-STALE_AFTER = timedelta(minutes=10)
-# Dashboards drawn in this process, by classroom, quest, language and the records' version.
-_dashboards = SimpleCache(threshold=200, default_timeout=int(STALE_AFTER.total_seconds()))
-
-
-def refresh_if_stale(classroom_ids: list[int]) -> None:
-    """Recompute the analytics records of the classrooms whose records are old or missing."""
-    oldest = utcnow() - STALE_AFTER
-    stale = [
-        classroom_id
-        for classroom_id in classroom_ids
-        if (computed := analytics_computed_at(classroom_id)) is None or computed < oldest
-    ]
-    if stale:
-        refresh_analytics(classroom_ids=stale)
+    @expose("/classrooms/<int:classroom_id>/analytics", methods=["POST"])
+    def refresh_figures(self, classroom_id: int) -> Response:
+        """Compute a classroom's analytics afresh: its dashboard, its students' figures and
+        predictions. Back to the dashboard (with the quest it showed) or the student's page."""
+        classroom = db.session.get(Classroom, classroom_id)
+        # Another teacher's classroom is as missing as one that does not exist.
+        if classroom is None or not may_manage_classroom(staff=current_user, classroom=classroom):
+            abort(404)
+        refresh_analytics(classroom=classroom)
+        flash(_("The figures of %(name)s are up to date.", name=classroom.name), "success")
+        student = request.form.get("student", type=int)
+        if student is not None:
+            return redirect(url_for(".student_insights", student_id=student))
+        quest = request.form.get("quest", type=int)
+        return redirect(url_for(".index", classroom=classroom.id, quest=quest))
 
 
 def chosen_classroom(classrooms: list[Classroom], asked: str | None) -> Classroom | None:
@@ -175,35 +173,34 @@ def chosen_quest(quests: list[AssignedQuest], asked: str | None) -> AssignedQues
     return opened[-1] if opened else (quests[0] if quests else None)
 
 
-def dashboard_of(classroom: Classroom, quest: AssignedQuest | None) -> Report:
-    """The dashboard of a classroom and quest, drawn once per change of the records it shows.
-
-    Drawing it refreshes the classroom's analytics records too, so the student pages and the
-    dashboard agree.
-    """
-    key = ":".join(
-        str(part)
-        for part in (
-            classroom.id,
-            classroom.created_at.isoformat(),  # a classroom made again under an old id differs
-            quest.id if quest else "-",
-            get_locale(),
-            *records_version(classroom.id),
-            utcnow().date(),  # days since activity and time left change with the date
-        )
+def dashboard_of(classroom: Classroom, quest: AssignedQuest | None) -> Report | None:
+    """The dashboard of a classroom and quest in the viewer's language, as last computed; None
+    if the classroom's analytics were never computed."""
+    stored = dashboard_charts(
+        classroom.id, quest_id=quest.id if quest else None, language=str(get_locale())
     )
-    report = _dashboards.get(key)
-    if report is None:
-        refresh_analytics(classroom_ids=[classroom.id])
-        dataset = load_dataset(db.engine, classroom_ids=[classroom.id])
-        report = class_dashboard(
-            dataset,
-            model=default_model(),
-            classroom_id=classroom.id,
-            quest_id=quest.id if quest else None,
+    if not stored:
+        return None
+    notes = []
+    if quest is not None and all(chart.quest_id != quest.id for chart in stored):
+        notes.append(
+            _(
+                "%(quest)s was given to this classroom after these figures were computed: "
+                "refresh them to see its charts.",
+                quest=quest.title,
+            )
         )
-        _dashboards.set(key, report)
-    return report
+    return class_dashboard(
+        classroom=classroom.name,
+        computed_at=stored[0].computed_at,
+        charts=[chart_from_document(chart.chart) for chart in stored],
+        notes=notes,
+    )
+
+
+def age_of(moment: datetime) -> timedelta:
+    """From now to ``moment``, negative for a moment past: "3 hours ago" once in words."""
+    return moment - utcnow()
 
 
 def student_insights_url(student_id: int) -> str:

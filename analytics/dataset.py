@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from quest_platform.models.attempts import Outcome
+
 UTC_TIME = "datetime64[us, UTC]"
 
 # One row per attempt; score and outcome as they count now (after the latest review).
@@ -22,7 +24,7 @@ ATTEMPTS = {
     "submitted_at": UTC_TIME,
     "score": "float64",  # NaN while a checkpoint awaits review
     "max_score": "float64",
-    "outcome": "string",  # passed, failed, pending_review, late
+    "outcome": "string",  # an Outcome
 }
 # One row per stage of every quest in the dataset.
 STAGES = {
@@ -46,7 +48,7 @@ ASSIGNMENTS = {
 }
 
 # An attempt with one of these outcomes completes its stage.
-DONE_OUTCOMES = frozenset({"passed", "late"})
+DONE_OUTCOMES = frozenset({Outcome.PASSED, Outcome.LATE})
 
 
 def typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.dataset import DONE_OUTCOMES, UTC_TIME, Dataset, empty
+from quest_platform.models.attempts import Outcome
 
 # An attempt counts for at most this long: a tab left open over lunch is not work.
 IDLE_CAP = pd.Timedelta(minutes=45)
@@ -241,8 +242,8 @@ def _counted_attempts(dataset: Dataset) -> pd.DataFrame:
             "day": attempts["submitted_at"].dt.floor("D"),
             "minutes": spent.dt.total_seconds().fillna(0.0) / 60,
             "done": outcome.isin(sorted(DONE_OUTCOMES)).to_numpy(dtype=bool),
-            "failed": outcome.eq("failed").fillna(False).to_numpy(dtype=bool),
-            "pending": outcome.eq("pending_review").fillna(False).to_numpy(dtype=bool),
+            "failed": outcome.eq(Outcome.FAILED).fillna(False).to_numpy(dtype=bool),
+            "pending": outcome.eq(Outcome.PENDING_REVIEW).fillna(False).to_numpy(dtype=bool),
         }
     )
 

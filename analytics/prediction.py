@@ -23,11 +23,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from analytics.dataset import DONE_OUTCOMES, UTC_TIME, Dataset, empty, typed
+from quest_platform.models.analytics import RiskLevel
+from quest_platform.models.attempts import Outcome
 
-ON_TRACK = "on_track"
-WATCH = "watch"
-AT_RISK = "at_risk"
-RISKS = (ON_TRACK, WATCH, AT_RISK)
 # A probability of finishing by the due date at or above ON_TRACK_FROM is on track; below
 # AT_RISK_BELOW it is at risk; in between, worth watching.
 ON_TRACK_FROM = 0.7
@@ -205,8 +203,8 @@ def _progress(pairs: pd.DataFrame, stages: pd.DataFrame, attempts: pd.DataFrame)
     per_stage = (
         attempts.assign(
             done=done,
-            reached=done | outcome.isin(["pending_review"]),
-            failed=outcome.isin(["failed"]),
+            reached=done | outcome.eq(Outcome.PENDING_REVIEW),
+            failed=outcome.eq(Outcome.FAILED),
             done_at=attempts["submitted_at"].where(done),
         )
         .groupby(["student_id", "stage_id"])
@@ -391,10 +389,12 @@ def predict_quests(dataset: Dataset, *, model: QuestModel) -> pd.DataFrame:
 
 
 def risk_levels(probability: np.ndarray) -> np.ndarray:
-    """The risk level (RISKS) of each probability of finishing by the due date."""
+    """The risk level (RiskLevel) of each probability of finishing by the due date."""
     probability = np.asarray(probability, dtype=float)
     return np.select(
-        [probability >= ON_TRACK_FROM, probability >= AT_RISK_BELOW], [ON_TRACK, WATCH], AT_RISK
+        [probability >= ON_TRACK_FROM, probability >= AT_RISK_BELOW],
+        [RiskLevel.ON_TRACK.value, RiskLevel.WATCH.value],
+        RiskLevel.AT_RISK.value,
     )
 
 
@@ -417,7 +417,7 @@ def _reasons(
     available = ~np.isnan(np.take_along_axis(ranked, order, axis=1))
     tuples = _reason_tuples(features)
     overdue = np.floor((now - features["due_at"]) / _DAY).to_numpy()
-    explain = risk != ON_TRACK
+    explain = risk != RiskLevel.ON_TRACK
     reasons: list[tuple[Reason, ...]] = []
     for row in range(len(features)):
         if not explain[row]:

@@ -801,7 +801,7 @@ def analytics_report(baseline: list[dict[str, Any]], full: list[dict[str, Any]])
         lines.append(f"{label:<54}{statistics.median(seconds):>10.2f}{min(seconds):>10.2f}")
     ready = [one["model_seconds"] for one in full]
     lines.append(
-        f"each analytics process got the shipped quest model before timing (default_model(), "
+        f"each analytics process got the shipped quest model before timing (shipped_model(), "
         f"median {statistics.median(ready):.2f} s, not counted); peak memory (ru_maxrss, the "
         f"highest of each side's processes): baseline {peak_of(baseline):.0f} MB, analytics "
         f"{peak_of(full, 'ready_mb'):.0f} MB after start-up and the model, "

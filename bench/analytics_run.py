@@ -4,7 +4,7 @@ Run by ``python -m bench analytics`` with the bench database in DATABASE_URL, on
 fresh process, so the peak memory it reports is that run's own (with the interpreter, Flask and
 pandas it needs). ``baseline`` reads the attempts table into pandas: ``pandas.read_sql`` of the
 columns ``attempts_query()`` selects, without its join to the latest review. ``full`` first gets
-the shipped quest model (``default_model()``, once per process: timed apart), then runs
+the shipped quest model (``shipped_model()``, once per process: timed apart), then runs
 ``load_dataset``, ``engagement_report`` and ``predict_quests`` over every classroom. The last
 line of output is JSON: the seconds of the run, by step, the frames' sizes and the process's
 peak resident memory (``ru_maxrss``) before and after it.
@@ -23,11 +23,11 @@ from sqlalchemy import Engine, select
 
 from analytics.engagement import engagement_report
 from analytics.load import load_dataset
+from analytics.model import shipped_model
 from analytics.prediction import predict_quests
 from quest_platform import create_app
 from quest_platform.extensions import db
 from quest_platform.models import Attempt
-from seeds.cohorts import default_model
 
 
 def peak_mb() -> float:
@@ -64,7 +64,7 @@ def baseline_run(engine: Engine) -> dict[str, Any]:
 
 def full_run(engine: Engine) -> dict[str, Any]:
     """One engagement report and set of predictions of every classroom: seconds by step, rows."""
-    model = default_model()
+    model = shipped_model()
     seconds = {}
     started = time.perf_counter()
     dataset = load_dataset(engine)
@@ -92,7 +92,7 @@ def main(mode: str) -> None:
         figures: dict[str, Any] = {"mode": mode}
         if mode == "full":
             started = time.perf_counter()
-            default_model()
+            shipped_model()
             figures["model_seconds"] = time.perf_counter() - started
         figures["ready_mb"] = peak_mb()
         figures |= full_run(db.engine) if mode == "full" else baseline_run(db.engine)

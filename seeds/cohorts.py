@@ -10,18 +10,16 @@ with what became of each student in the end.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 
 import pandas as pd
 
 from analytics.dataset import DONE_OUTCOMES, Dataset
+from analytics.model import MODEL_FILE, write_model
 from analytics.prediction import LABELS, LabelledDataset, QuestModel, fit_model
 from seeds.simulate import PERSONA_MIX, Cohort, QuestSpec, StageSpec, simulate_cohort
 
@@ -256,11 +254,8 @@ def training_examples(seeds: Iterable[int]) -> list[LabelledDataset]:
     return [snapshot for seed in seeds for snapshot in labelled_snapshots(simulated_class(seed))]
 
 
-# Simulated classes the shipped model is fitted on.
+# Simulated classes the shipped model (analytics/model.py) is fitted on.
 DEFAULT_TRAINING_SEEDS = tuple(range(1, 9))
-# The shipped model's fitted numbers: fitting it means simulating eight classes (seconds), so
-# they are kept here and checked by the tests to be what fitting gives.
-DEFAULT_MODEL_FILE = Path(__file__).parent / "data" / "quest_model.json"
 
 
 def fit_default_model() -> QuestModel:
@@ -268,18 +263,6 @@ def fit_default_model() -> QuestModel:
     return fit_model(training_examples(DEFAULT_TRAINING_SEEDS))
 
 
-@cache
-def default_model() -> QuestModel:
-    """The quest model the platform ships: real classes have no labelled history yet.
-
-    Read from DEFAULT_MODEL_FILE (``python -m seeds.cohorts`` writes it); fitted if missing.
-    """
-    if DEFAULT_MODEL_FILE.exists():
-        return QuestModel.from_parameters(json.loads(DEFAULT_MODEL_FILE.read_text("utf-8")))
-    return fit_default_model()
-
-
 if __name__ == "__main__":
-    parameters = fit_default_model().parameters()
-    DEFAULT_MODEL_FILE.write_text(json.dumps(parameters, indent=2) + "\n", "utf-8")
-    print(f"Wrote {DEFAULT_MODEL_FILE}")
+    write_model(fit_default_model())
+    print(f"Wrote {MODEL_FILE}")

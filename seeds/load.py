@@ -38,6 +38,7 @@ from quest_platform.models import (
 )
 from quest_platform.services.accounts import create_user, ensure_roles, generate_password
 from quest_platform.services.achievements import ensure_achievements
+from quest_platform.services.analytics import refresh_analytics
 from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.services.tallies import points_after, stronger
@@ -333,6 +334,7 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
     people = make_students(seed=seed, count=DEMO_STUDENTS)
     per_classroom = DEMO_STUDENTS // len(DEMO_CLASSROOMS)
     total_attempts = 0
+    classrooms = []
     for index, plan in enumerate(DEMO_CLASSROOMS):
         teacher = staff[plan.teacher]
         classroom = create_classroom(
@@ -342,6 +344,7 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
             teachers=[teacher],
             by=staff["admin"],
         )
+        classrooms.append(classroom)
         for number, slug in enumerate(plan.quests):
             opens_at = start + timedelta(weeks=number)
             assign_quest(
@@ -373,6 +376,11 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
             attempts, student_ids=student_ids, quests=quests, label=f"Attempts, {plan.name}"
         )
         db.session.commit()
+
+    # The teachers' dashboards show figures from their first visit.
+    echo("Computing the analytics…")
+    for classroom in classrooms:
+        refresh_analytics(classroom=classroom, now=now)
 
     path = write_logins(logins)
     weeks = weekly_engagement(load_dataset(db.engine))

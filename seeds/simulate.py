@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from quest_platform.models.attempts import Outcome
+
 STAGE_KINDS = ("lesson", "quiz", "checkpoint", "reflection", "self_check", "code", "timed")
-OUTCOMES = ("passed", "failed", "pending_review", "late")
 PERSONAS = ("steady", "high_flyer", "fader", "late_starter", "struggler")
 
 PERSONA_MIX: dict[str, float] = {
@@ -131,7 +132,7 @@ class SimulatedAttempt:
     submitted_at: datetime
     score: float | None
     max_score: float
-    outcome: str
+    outcome: Outcome
     # Left out of the hash (dicts are unhashable) but still compared, so attempts stay hashable.
     answer: dict[str, Any] = field(hash=False)
 
@@ -526,7 +527,7 @@ class _StudentState:
                 "elapsed_seconds": elapsed,
             }
             if late:
-                outcome, score, failed = "late", 0.0, True
+                outcome, score, failed = Outcome.LATE, 0.0, True
             else:
                 outcome, score, failed = self._graded_outcome(max_score, correct, total)
         else:
@@ -544,16 +545,16 @@ class _StudentState:
                 outcome, score, failed = self._graded_outcome(max_score, correct, total)
             elif kind == "lesson":
                 answer = {"confirmed": True}
-                outcome, score = "passed", max_score
+                outcome, score = Outcome.PASSED, max_score
             elif kind == "reflection":
                 length = max(40, int(rng.gauss(120 + 350 * profile.engagement, 60)))
                 answer = {"text_length": length}
-                outcome, score = "passed", max_score
+                outcome, score = Outcome.PASSED, max_score
             elif kind == "self_check":
                 total = 3 + stage.position % 3
                 ticked = total - int(rng.random() < 0.3 * (1.0 - profile.engagement))
                 answer = {"ticked": ticked, "total": total}
-                outcome, score = "passed", _score(max_score, ticked / total, passed=True)
+                outcome, score = Outcome.PASSED, _score(max_score, ticked / total, passed=True)
             else:  # checkpoint
                 answer = {"evidence": self._evidence()}
                 verdict = self._review(max_score, tried)
@@ -599,11 +600,11 @@ class _StudentState:
         return sum(rng.random() < chance for _ in range(total)), total
 
     @staticmethod
-    def _graded_outcome(max_score: float, correct: int, total: int) -> tuple[str, float, bool]:
+    def _graded_outcome(max_score: float, correct: int, total: int) -> tuple[Outcome, float, bool]:
         # Decide on whole answers, not the rounded score, so the pass line is exact.
         passed = correct * 5 >= total * 3
         score = _score(max_score, correct / total, passed=passed)
-        return ("passed" if passed else "failed"), score, not passed
+        return (Outcome.PASSED if passed else Outcome.FAILED), score, not passed
 
     def _evidence(self) -> list[str]:
         """Pick what a checkpoint submission shows; keener students attach more."""
@@ -653,8 +654,8 @@ class _Verdict:
     score: float
     carry_on: bool  # the student moves on while the review is pending
 
-    def label(self, submitted: int, now: float) -> tuple[str, float | None]:
+    def label(self, submitted: int, now: float) -> tuple[Outcome, float | None]:
         """Return (outcome, score) as seen at `now`: reviewed only once two days have passed."""
         if submitted + _REVIEW_SECONDS < now:
-            return ("passed" if self.approve else "failed"), self.score
-        return "pending_review", None
+            return (Outcome.PASSED if self.approve else Outcome.FAILED), self.score
+        return Outcome.PENDING_REVIEW, None

@@ -154,6 +154,7 @@ def staff_only(method: str, rule: str, teacher: Expect, **kwargs: Any) -> Access
 STUDENT_ID_RULE = "/admin/students/<int:student_id>/reset-password"
 STUDENT_INSIGHTS = "/admin/students/<int:student_id>/insights"
 CLASSROOM_ID_RULE = "/admin/classrooms/<int:classroom_id>/join-code"
+CLASSROOM_ANALYTICS = "/admin/classrooms/<int:classroom_id>/analytics"
 
 DETAILS = "/admin/{}/details/"
 EDIT = "/admin/{}/edit/"
@@ -278,6 +279,8 @@ ACCESS = [
     staff_only("POST", STUDENT_ID_RULE, NOT_FOUND, ids="missing"),
     staff_only("POST", CLASSROOM_ID_RULE, TO_TEACHER_HOME, other_teacher=FORBIDDEN),
     staff_only("POST", CLASSROOM_ID_RULE, NOT_FOUND, ids="missing"),
+    staff_only("POST", CLASSROOM_ANALYTICS, TO_TEACHER_HOME, other_teacher=NOT_FOUND),
+    staff_only("POST", CLASSROOM_ANALYTICS, NOT_FOUND, ids="missing"),
     # Admin classrooms: a teacher reaches their own; another teacher's are missing (404)
     staff_only("GET", "/admin/classroom/", OK),
     staff_only("GET", "/admin/classroom/new/", OK),
@@ -472,6 +475,7 @@ ACCESS = [
     everyone("GET", "/language", NOT_ALLOWED),
     everyone("GET", STUDENT_ID_RULE, NOT_ALLOWED),
     everyone("GET", CLASSROOM_ID_RULE, NOT_ALLOWED),
+    everyone("GET", CLASSROOM_ANALYTICS, NOT_ALLOWED),
     everyone("GET", "/admin/classroom/delete/", NOT_ALLOWED),
     everyone("GET", "/admin/classroom/action/", NOT_ALLOWED),
     everyone("GET", "/admin/user/delete/", NOT_ALLOWED),

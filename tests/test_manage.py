@@ -42,8 +42,10 @@ from quest_platform.models import (
     RoleName,
     Stage,
     StageTally,
+    StudentAnalytics,
     User,
 )
+from quest_platform.queries.analytics import analytics_computed_at
 from quest_platform.queries.gradebook import gradebook_of, gradebook_rows
 from quest_platform.services.tallies import counted_points, strongest
 
@@ -140,7 +142,8 @@ def test_help_lists_every_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     commands = set(re.findall(r"^  ([a-z-]+)\s", result.stdout.split("Commands:")[1], re.M))
-    expected = {"run", "db", "seed", "report", "create-admin", "create-teacher", "import-roster"}
+    expected = {"run", "db", "seed", "report", "analytics", "create-admin", "create-teacher"}
+    expected.add("import-roster")
     assert expected <= commands
 
 
@@ -573,6 +576,10 @@ def first_classroom() -> Classroom:
     return db.session.scalars(select(Classroom).order_by(Classroom.id)).first()
 
 
+def classrooms() -> list[Classroom]:
+    return list(db.session.scalars(select(Classroom).order_by(Classroom.id)))
+
+
 def test_report_engagement_writes_an_html_file_with_charts_that_opens_offline(demo, tmp_path):
     classroom = first_classroom()
     out = tmp_path / "report.html"
@@ -673,6 +680,37 @@ def test_report_predictions_gives_every_students_quests_with_risk_and_reasons(de
     )
     assert len(rows) == 20 * assigned
     assert any(label in result.output for label in ("✓ On track", "! Watch", "⚠ At risk"))
+
+
+def test_the_demo_has_its_analytics_computed(demo):
+    for classroom in db.session.scalars(select(Classroom)):
+        assert analytics_computed_at(classroom.id) is not None
+    assert db.session.scalar(select(func.count()).select_from(StudentAnalytics)) == 60
+
+
+def test_analytics_refresh_computes_every_classroom_afresh(demo):
+    before = {classroom.id: analytics_computed_at(classroom.id) for classroom in classrooms()}
+    result = run_cli(demo.app, "analytics", "refresh")
+    assert result.exit_code == 0, result.output
+    for classroom in classrooms():
+        assert f"{classroom.name}: figures computed in " in result.output
+        assert analytics_computed_at(classroom.id) > before[classroom.id]
+    assert "Refreshed the analytics of 3 classrooms." in result.output
+
+
+def test_analytics_refresh_of_one_classroom_leaves_the_others(demo):
+    first, *others = classrooms()
+    before = {classroom.id: analytics_computed_at(classroom.id) for classroom in others}
+    result = run_cli(demo.app, "analytics", "refresh", "--classroom", str(first.id))
+    assert result.exit_code == 0, result.output
+    assert "Refreshed the analytics of 1 classroom." in result.output
+    assert {classroom.id: analytics_computed_at(classroom.id) for classroom in others} == before
+
+
+def test_analytics_refresh_refuses_an_unknown_classroom(demo):
+    result = run_cli(demo.app, "analytics", "refresh", "--classroom", "999999")
+    assert result.exit_code == 1
+    assert "There is no classroom 999999." in result.output
 
 
 def test_report_gradebook_csv_is_the_admins_canvas_file(demo):

@@ -2,7 +2,7 @@
 the change stamps of the page cache go
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 06:49:10.491710
 
 """
@@ -53,7 +53,7 @@ FROM (SELECT student_id, quest_id FROM attempt
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

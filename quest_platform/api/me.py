@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from analytics.prediction import describe_reason
 from quest_platform.api.access import caller, refuse, signed_in
 from quest_platform.models import Language, QuestPrediction, Theme
-from quest_platform.models.analytics import RISK_LEVELS
+from quest_platform.models.analytics import RiskLevel
 from quest_platform.queries.accounts import classrooms_of
 from quest_platform.queries.achievements import achievements_of
 from quest_platform.queries.analytics import quest_titles, student_analytics, student_predictions
@@ -78,7 +78,9 @@ class PredictionOut(Schema):
     predicted_finish = fields.DateTime(required=True, allow_none=True)
     finish_low = fields.DateTime(required=True, allow_none=True)
     finish_high = fields.DateTime(required=True, allow_none=True)
-    risk = fields.String(required=True, validate=validate.OneOf(RISK_LEVELS))
+    risk = fields.String(
+        required=True, validate=validate.OneOf([level.value for level in RiskLevel])
+    )
     reasons = fields.List(fields.String(), required=True)
     stages_done = fields.Integer(required=True)
     stages_total = fields.Integer(required=True)
@@ -160,7 +162,8 @@ def my_achievements() -> Any:
 @bp.response(200, AnalyticsOut)
 @signed_in()
 def my_analytics() -> Any:
-    """Your latest engagement figures and quest predictions, with their reasons."""
+    """Your engagement figures and quest predictions as last computed (each says when), with
+    their reasons: a teacher refreshes them, and so may a scheduled task."""
     user = caller()
     classroom_ids = [classroom.id for classroom in classrooms_of(user)] if user.is_student else []
     predictions = student_predictions(user.id, classroom_ids)

@@ -7,13 +7,11 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
-from sqlalchemy import select
 
 from quest_platform.api.access import caller, signed_in
 from quest_platform.api.me import PredictionOut, prediction_out
-from quest_platform.extensions import db
-from quest_platform.models import Classroom, QuestPrediction
-from quest_platform.queries.analytics import quest_titles
+from quest_platform.models import Classroom
+from quest_platform.queries.analytics import classroom_predictions, quest_titles
 from quest_platform.queries.classrooms import classrooms_visible_to, roster_of
 from quest_platform.queries.progress import quest_map_for
 
@@ -107,14 +105,11 @@ def progress(classroom_id: int) -> Any:
 @bp.response(200, StudentPredictionOut(many=True))
 @signed_in()
 def predictions(classroom_id: int) -> Any:
-    """The latest prediction of every student and quest, least likely to finish first."""
+    """Every student's quest predictions as last computed (each says when), least likely to
+    finish first."""
     classroom = taught_classroom(classroom_id)
     students = {student.id: student for student in roster_of(classroom)}
-    found = db.session.scalars(
-        select(QuestPrediction)
-        .where(QuestPrediction.classroom_id == classroom.id)
-        .order_by(QuestPrediction.probability, QuestPrediction.student_id, QuestPrediction.quest_id)
-    ).all()
+    found = classroom_predictions(classroom.id)
     titles = quest_titles(sorted({prediction.quest_id for prediction in found}))
     return [
         {

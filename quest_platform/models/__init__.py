@@ -2,7 +2,12 @@
 
 from quest_platform.models.accounts import Language, Role, RoleName, Theme, User, roles_users
 from quest_platform.models.achievements import Achievement, AchievementAward
-from quest_platform.models.analytics import QuestPrediction, StudentAnalytics
+from quest_platform.models.analytics import (
+    DashboardChart,
+    QuestPrediction,
+    RiskLevel,
+    StudentAnalytics,
+)
 from quest_platform.models.attempts import (
     AppendOnlyError,
     Attempt,
@@ -42,6 +47,7 @@ __all__ = [
     "Attempt",
     "AuditEntry",
     "Classroom",
+    "DashboardChart",
     "Enrollment",
     "EvidenceFile",
     "Language",
@@ -55,6 +61,7 @@ __all__ = [
     "QuestTally",
     "Review",
     "ReviewKind",
+    "RiskLevel",
     "Role",
     "RoleName",
     "Stage",

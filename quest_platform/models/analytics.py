@@ -1,11 +1,13 @@
-"""What analytics last computed for each student: engagement figures and quest predictions.
+"""What analytics last computed for a classroom: each student's engagement figures and quest
+predictions, and the charts of its dashboard.
 
-Derived records, replaced as a whole whenever a classroom's analytics are refreshed
-(``services.analytics.refresh_analytics``); the attempts they come from stay the truth.
+Derived records, replaced as a whole, in one transaction, whenever a classroom's analytics are
+refreshed (``services.analytics.refresh_analytics``); the attempts they come from stay the truth.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +15,15 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quest_platform.extensions import db
-from quest_platform.models.base import JSONDocument, UTCDateTime
+from quest_platform.models.base import JSONDocument, UTCDateTime, check_in
 
-RISK_LEVELS = ("on_track", "watch", "at_risk")
+
+class RiskLevel(enum.StrEnum):
+    """How a quest prediction reads to a teacher: by the chance of finishing by the due date."""
+
+    ON_TRACK = "on_track"
+    WATCH = "watch"
+    AT_RISK = "at_risk"
 
 
 class StudentAnalytics(db.Model):
@@ -67,7 +75,7 @@ class QuestPrediction(db.Model):
     __table_args__ = (
         UniqueConstraint("student_id", "classroom_id", "quest_id", name="one_prediction_per_quest"),
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability_in_range"),
-        CheckConstraint("risk IN ('on_track', 'watch', 'at_risk')", name="risk_is_a_known_level"),
+        CheckConstraint(check_in("risk", RiskLevel), name="risk_is_a_known_level"),
         CheckConstraint(
             "stages_done >= 0 AND stages_done <= stages_total", name="stages_done_in_range"
         ),
@@ -94,3 +102,35 @@ class QuestPrediction(db.Model):
 
     def __repr__(self) -> str:
         return f"<QuestPrediction student={self.student_id} quest={self.quest_id} {self.risk}>"
+
+
+class DashboardChart(db.Model):
+    """One chart of a classroom's dashboard, drawn in one language, as computed at ``computed_at``.
+
+    The classroom's own charts (weekly engagement, risk levels) have no quest; a quest's charts
+    (its stage funnel and progress grid) are drawn for every quest given to the classroom.
+    """
+
+    __tablename__ = "dashboard_chart"
+    __table_args__ = (
+        UniqueConstraint("classroom_id", "language", "slug", name="one_chart_per_slug"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Looked up by classroom and language through the unique constraint, which leads with them.
+    classroom_id: Mapped[int] = mapped_column(ForeignKey("classroom.id", ondelete="CASCADE"))
+    quest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quest.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    # The chart's anchor on the page, unique on it: "weekly-3", "funnel-3-12"...
+    slug: Mapped[str] = mapped_column(String(40))
+    # Its place on the dashboard, top first.
+    position: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The chart as the page shows it: title, takeaway, SVG and the table of its figures.
+    chart: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+    def __repr__(self) -> str:
+        return f"<DashboardChart {self.slug} {self.language}>"

@@ -1,57 +1,52 @@
-"""Reading the analytics records: when a classroom's were computed, and a student's."""
+"""Reading the analytics records: when a classroom's were computed, its dashboard, a student's
+figures and predictions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from quest_platform.extensions import db
 from quest_platform.models import (
-    Attempt,
-    Enrollment,
+    DashboardChart,
     Quest,
     QuestAssignment,
     QuestPrediction,
-    Review,
     StudentAnalytics,
 )
 
 
 def analytics_computed_at(classroom_id: int) -> datetime | None:
-    """When the classroom's analytics records were last computed; None if never."""
+    """When the classroom's analytics were last computed; None if never.
+
+    Every refresh draws the classroom's weekly chart, so its dashboard says when, even for a
+    classroom without students.
+    """
     return db.session.scalar(
-        select(func.min(StudentAnalytics.computed_at)).where(
-            StudentAnalytics.classroom_id == classroom_id
+        select(func.max(DashboardChart.computed_at)).where(
+            DashboardChart.classroom_id == classroom_id
         )
     )
 
 
-def records_version(classroom_id: int) -> tuple[int, ...]:
-    """A fingerprint of what a classroom's analytics depend on: it changes when they may.
-
-    The newest attempt and review anywhere, the classroom's enrollments and its newest
-    assignment: one query over primary keys and indexes.
-    """
-    row = db.session.execute(
-        select(
-            select(func.coalesce(func.max(Attempt.id), 0)).scalar_subquery(),
-            select(func.coalesce(func.max(Review.id), 0)).scalar_subquery(),
-            select(func.count())
-            .select_from(Enrollment)
-            .where(Enrollment.classroom_id == classroom_id)
-            .scalar_subquery(),
-            # With the count, a student leaving and another joining still changes the print.
-            select(func.coalesce(func.sum(Enrollment.student_id), 0))
-            .where(Enrollment.classroom_id == classroom_id)
-            .scalar_subquery(),
-            select(func.coalesce(func.max(QuestAssignment.id), 0))
-            .where(QuestAssignment.classroom_id == classroom_id)
-            .scalar_subquery(),
+def dashboard_charts(
+    classroom_id: int, *, quest_id: int | None, language: str
+) -> list[DashboardChart]:
+    """The stored charts of a classroom's dashboard in ``language``: the classroom's own and
+    those of the quest ``quest_id``, in their order on the page."""
+    return list(
+        db.session.scalars(
+            select(DashboardChart)
+            .where(
+                DashboardChart.classroom_id == classroom_id,
+                DashboardChart.language == language,
+                or_(DashboardChart.quest_id.is_(None), DashboardChart.quest_id == quest_id),
+            )
+            .order_by(DashboardChart.position)
         )
-    ).one()
-    return tuple(int(value) for value in row)
+    )
 
 
 def student_analytics(student_id: int, classroom_ids: list[int]) -> list[StudentAnalytics]:
@@ -78,6 +73,19 @@ def student_predictions(student_id: int, classroom_ids: list[int]) -> list[Quest
                 QuestPrediction.classroom_id.in_(classroom_ids),
             )
             .order_by(QuestPrediction.probability, QuestPrediction.quest_id)
+        )
+    )
+
+
+def classroom_predictions(classroom_id: int) -> list[QuestPrediction]:
+    """Every quest prediction of a classroom, least likely to finish first."""
+    return list(
+        db.session.scalars(
+            select(QuestPrediction)
+            .where(QuestPrediction.classroom_id == classroom_id)
+            .order_by(
+                QuestPrediction.probability, QuestPrediction.student_id, QuestPrediction.quest_id
+            )
         )
     )
 

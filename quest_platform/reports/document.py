@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 Cell = str | int | float | None
 
@@ -43,3 +44,38 @@ class Report:
     charts: tuple[Chart, ...] = ()
     tables: tuple[Table, ...] = ()
     notes: tuple[str, ...] = field(default=())
+
+
+def chart_document(chart: Chart) -> dict[str, Any]:
+    """A chart as a JSON document, to be stored; ``chart_from_document`` reads it back."""
+    return {
+        "title": chart.title,
+        "takeaway": chart.takeaway,
+        "svg": chart.svg,
+        "table": {
+            "caption": chart.table.caption,
+            "header": list(chart.table.header),
+            "rows": [list(row) for row in chart.table.rows],
+            "empty_text": chart.table.empty_text,
+            "row_keys": list(chart.table.row_keys),
+        },
+        "slug": chart.slug,
+    }
+
+
+def chart_from_document(document: dict[str, Any]) -> Chart:
+    """The chart a stored document holds (written by ``chart_document``)."""
+    table = document["table"]
+    return Chart(
+        title=document["title"],
+        takeaway=document["takeaway"],
+        svg=document["svg"],
+        table=Table(
+            caption=table["caption"],
+            header=tuple(table["header"]),
+            rows=tuple(tuple(row) for row in table["rows"]),
+            empty_text=table["empty_text"],
+            row_keys=tuple(table["row_keys"]),
+        ),
+        slug=document["slug"],
+    )

@@ -7,20 +7,21 @@ from flask_babel import format_date, format_decimal, format_percent, gettext, ng
 
 from analytics.charts import Series, bar_chart
 from analytics.dataset import Dataset
-from analytics.prediction import AT_RISK, ON_TRACK, RISKS, WATCH, QuestModel, describe_reason
+from analytics.prediction import QuestModel, describe_reason
 from analytics.prediction import predict_quests as predict
+from quest_platform.models.analytics import RiskLevel
 from quest_platform.reports.document import Chart, Report, Table
 
 # A risk level reads as a symbol and words, never as a colour alone.
-RISK_SYMBOLS = {ON_TRACK: "✓", WATCH: "!", AT_RISK: "⚠"}
+RISK_SYMBOLS = {RiskLevel.ON_TRACK: "✓", RiskLevel.WATCH: "!", RiskLevel.AT_RISK: "⚠"}
 
 
 def risk_words() -> dict[str, str]:
     """The risk levels in words."""
     return {
-        ON_TRACK: gettext("On track"),
-        WATCH: gettext("Watch"),
-        AT_RISK: gettext("At risk"),
+        RiskLevel.ON_TRACK: gettext("On track"),
+        RiskLevel.WATCH: gettext("Watch"),
+        RiskLevel.AT_RISK: gettext("At risk"),
     }
 
 
@@ -50,7 +51,7 @@ def quest_predictions(
         frame = frame[frame["classroom_id"] == classroom_id]
     if quest_id is not None:
         frame = frame[frame["quest_id"] == quest_id]
-    order = frame["risk"].map({risk: rank for rank, risk in enumerate(reversed(RISKS))})
+    order = frame["risk"].map({risk: rank for rank, risk in enumerate(reversed(RiskLevel))})
     return frame.assign(order=order).sort_values(["order", "probability"]).drop(columns="order")
 
 
@@ -98,27 +99,27 @@ def risk_chart(dataset: Dataset, frame: pd.DataFrame, *, name: str) -> Chart:
     rows = tuple(
         (
             str(titles[quest]),
-            *(int(counts.get((quest, risk), 0)) for risk in RISKS),
+            *(int(counts.get((quest, risk), 0)) for risk in RiskLevel),
         )
         for quest in quests
     )
     title = gettext("Risk of not finishing on time: %(classroom)s", classroom=name)
     table = Table(
         caption=gettext("Students per risk level, by quest, in %(classroom)s", classroom=name),
-        header=(gettext("Quest"), *(risk_label(risk) for risk in RISKS)),
+        header=(gettext("Quest"), *(risk_label(risk) for risk in RiskLevel)),
         rows=rows,
         empty_text=gettext("No quest is assigned to this classroom yet."),
     )
-    totals = {risk: int((frame["risk"] == risk).sum()) for risk in RISKS}
+    totals = {risk: int((frame["risk"] == risk).sum()) for risk in RiskLevel}
     takeaway = gettext(
         "%(at_risk)s at risk and %(watch)s to watch, of %(total)s students' quests.",
-        at_risk=format_decimal(totals[AT_RISK]),
-        watch=format_decimal(totals[WATCH]),
+        at_risk=format_decimal(totals[RiskLevel.AT_RISK]),
+        watch=format_decimal(totals[RiskLevel.WATCH]),
         total=format_decimal(len(frame)),
     )
     slug = f"risk-{int(frame['classroom_id'].iloc[0])}"
     svg = bar_chart(
-        categories=[risk_label(risk) for risk in RISKS],
+        categories=[risk_label(risk) for risk in RiskLevel],
         series=[
             Series(str(row[0]), [float(count) for count in row[1:]])  # type: ignore[arg-type]
             for row in rows

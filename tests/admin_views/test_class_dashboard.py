@@ -1,25 +1,61 @@
 """The dashboard on the teacher home: four charts with text alternatives, own classrooms only,
-and a page per student with their engagement and predictions."""
+a page per student with their engagement and predictions, and the figures computed only when a
+teacher asks (pages read them and say when they were computed)."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from helpers import post_form
 from sqlalchemy import func, select
 
-from quest_platform.models import QuestPrediction, StudentAnalytics
+from quest_platform.models import DashboardChart, QuestPrediction, StudentAnalytics, utcnow
+from quest_platform.queries.analytics import analytics_computed_at
 from quest_platform.services.accounts import set_language
+from quest_platform.services.analytics import refresh_analytics
 
 
 def chart_titles(page: str) -> list[str]:
     return re.findall(r'<h3 id="[^"]+-heading">([^<]+)</h3>', page)
 
 
-def test_the_teacher_home_shows_the_four_charts_of_their_classroom(client, school, login_as):
+def refresh(client, classroom, data=None, form_page="/admin/"):
+    url = f"/admin/classrooms/{classroom.id}/analytics"
+    return post_form(client, url, data or {}, form_page=form_page)
+
+
+def count(db, model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_teacher_home_offers_to_compute_figures_it_never_computed(client, school, login_as):
     login_as(school.teacher)
     page = client.get("/admin/").get_data(as_text=True)
+    assert f"Dashboard: {school.classroom.name}" in page
+    assert f"The figures of {school.classroom.name} have not been computed yet." in page
+    assert "Compute the figures" in page
+    assert chart_titles(page) == []
+
+
+def test_reading_the_dashboard_and_a_students_page_writes_nothing(client, school, login_as, db):
+    login_as(school.teacher)
+    client.get("/admin/")
+    client.get(f"/admin/students/{school.student.id}/insights")
+    for model in (StudentAnalytics, QuestPrediction, DashboardChart):
+        assert count(db, model) == 0
+
+
+def test_refreshing_shows_the_four_charts_of_their_classroom(client, school, login_as):
+    login_as(school.teacher)
+    response = refresh(client, school.classroom)
+    assert response.status_code == 302
+    assert response.location == f"/admin/?classroom={school.classroom.id}"
+    page = client.get(response.location).get_data(as_text=True)
     name, quest = school.classroom.name, school.quest.title
-    assert f"Dashboard: {name}" in page
+    assert f"The figures of {name} are up to date." in page
+    assert f"Figures of {name} computed" in page
+    assert "Refresh the figures" in page
     assert chart_titles(page) == [
         f"Weekly engagement: {name}",
         f"Stage funnel: {quest}, {name}",
@@ -31,6 +67,61 @@ def test_the_teacher_home_shows_the_four_charts_of_their_classroom(client, schoo
     assert page.count("<title id=") == page.count("<desc id=") >= 3
     assert page.count("<caption>") >= 4
     assert school.other_classroom.name not in page
+
+
+def test_refreshing_records_each_students_analytics(client, school, login_as, db):
+    login_as(school.teacher)
+    refresh(client, school.classroom)
+    records = db.session.scalars(
+        select(StudentAnalytics).where(StudentAnalytics.classroom_id == school.classroom.id)
+    ).all()
+    assert [record.student_id for record in records] == [school.student.id]
+    predicted = db.session.scalar(
+        select(func.count())
+        .select_from(QuestPrediction)
+        .where(QuestPrediction.classroom_id == school.classroom.id)
+    )
+    assert predicted == 1
+    assert analytics_computed_at(school.other_classroom.id) is None
+
+
+def test_the_dashboard_says_how_old_its_figures_are(client, school, login_as):
+    refresh_analytics(classroom=school.classroom, now=utcnow() - timedelta(hours=3))
+    login_as(school.teacher)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert f"Figures of {school.classroom.name} computed 3 hours ago, at " in page
+
+
+def test_the_refresh_comes_back_to_the_quest_shown(client, school, login_as, make):
+    second = make.quest()
+    make.assignment(quest=second, classroom=school.classroom, by=school.teacher)
+    login_as(school.teacher)
+    shown = f"/admin/?classroom={school.classroom.id}&quest={second.id}"
+    response = refresh(client, school.classroom, {"quest": second.id}, form_page=shown)
+    assert response.location == shown
+    assert f"Stage funnel: {second.title}" in client.get(shown).get_data(as_text=True)
+
+
+def test_a_quest_given_after_the_figures_were_computed_asks_for_a_refresh(
+    client, school, login_as, make
+):
+    refresh_analytics(classroom=school.classroom)
+    second = make.quest()
+    make.assignment(quest=second, classroom=school.classroom, by=school.teacher)
+    login_as(school.teacher)
+    page = client.get(f"/admin/?classroom={school.classroom.id}&quest={second.id}")
+    text = page.get_data(as_text=True)
+    assert f"{second.title} was given to this classroom after these figures were computed" in text
+    assert f"Weekly engagement: {school.classroom.name}" in chart_titles(text)
+    assert not any(second.title in title for title in chart_titles(text))
+
+
+def test_another_teachers_classroom_cannot_be_refreshed(client, school, login_as, db):
+    login_as(school.teacher)
+    assert refresh(client, school.other_classroom).status_code == 404
+    url = "/admin/classrooms/999999/analytics"
+    assert post_form(client, url, {}, form_page="/admin/").status_code == 404
+    assert count(db, DashboardChart) == 0
 
 
 def test_the_picker_lists_only_the_teachers_classrooms_and_their_quests(client, school, login_as):
@@ -52,38 +143,40 @@ def test_another_teachers_classroom_or_an_unassigned_quest_is_missing(client, sc
     assert client.get(unassigned).status_code == 404
 
 
-def test_an_admin_can_show_any_classroom(client, school, login_as):
+def test_an_admin_can_show_and_refresh_any_classroom(client, school, login_as):
     login_as(school.admin)
-    page = client.get(f"/admin/?classroom={school.other_classroom.id}").get_data(as_text=True)
+    shown = f"/admin/?classroom={school.other_classroom.id}"
+    page = client.get(shown).get_data(as_text=True)
     assert f"Dashboard: {school.other_classroom.name}" in page
-
-
-def test_drawing_the_dashboard_records_each_students_analytics(client, school, login_as, db):
-    login_as(school.teacher)
-    client.get("/admin/")
-    records = db.session.scalars(
-        select(StudentAnalytics).where(StudentAnalytics.classroom_id == school.classroom.id)
-    ).all()
-    assert [record.student_id for record in records] == [school.student.id]
-    predicted = db.session.scalar(
-        select(func.count())
-        .select_from(QuestPrediction)
-        .where(QuestPrediction.classroom_id == school.classroom.id)
-    )
-    assert predicted == 1
+    assert refresh(client, school.other_classroom, form_page=shown).status_code == 302
+    page = client.get(shown).get_data(as_text=True)
+    assert f"Weekly engagement: {school.other_classroom.name}" in chart_titles(page)
 
 
 def test_a_students_row_leads_to_their_engagement_and_predictions(client, school, login_as):
     login_as(school.teacher)
+    refresh(client, school.classroom)
     home = client.get("/admin/").get_data(as_text=True)
     link = f"/admin/students/{school.student.id}/insights"
     assert f'href="{link}"' in home
     page = client.get(link).get_data(as_text=True)
     assert f"Engagement and predictions: {school.student.display_name}" in page
+    assert f"Figures of {school.classroom.name} computed" in page
     assert school.quest.title in page
     assert "Chance of finishing by the due date" in page
     assert re.search(r"(✓ On track|! Watch|⚠ At risk)", page)
     assert f"Engagement in {school.classroom.name}" in page
+
+
+def test_a_students_page_offers_to_compute_figures_and_comes_back(client, school, login_as):
+    login_as(school.teacher)
+    link = f"/admin/students/{school.student.id}/insights"
+    page = client.get(link).get_data(as_text=True)
+    assert f"The figures of {school.classroom.name} have not been computed yet." in page
+    assert "Chance of finishing by the due date" not in page
+    response = refresh(client, school.classroom, {"student": school.student.id}, form_page=link)
+    assert response.location == link
+    assert "Chance of finishing by the due date" in client.get(link).get_data(as_text=True)
 
 
 def test_another_teachers_student_is_missing(client, school, login_as):
@@ -93,6 +186,7 @@ def test_another_teachers_student_is_missing(client, school, login_as):
 
 
 def test_the_dashboard_reads_in_spanish(client, school, login_as):
+    refresh_analytics(classroom=school.classroom)
     set_language(user=school.teacher, language="es")
     login_as(school.teacher)
     page = client.get("/admin/").get_data(as_text=True)

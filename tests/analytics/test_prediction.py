@@ -11,13 +11,10 @@ from sklearn.preprocessing import StandardScaler
 
 from analytics.dataset import Dataset
 from analytics.prediction import (
-    AT_RISK,
     AT_RISK_BELOW,
     INPUTS,
-    ON_TRACK,
     ON_TRACK_FROM,
     PREDICTIONS,
-    WATCH,
     LabelledDataset,
     QuestModel,
     describe_reason,
@@ -26,6 +23,7 @@ from analytics.prediction import (
     quest_features,
     risk_levels,
 )
+from quest_platform.models.analytics import RiskLevel
 
 DAY = pd.Timedelta(days=1)
 NOW = pd.Timestamp("2025-09-15 12:00", tz="UTC")
@@ -190,12 +188,12 @@ def test_the_pace_model_leans_on_the_class_pace(features):
 @pytest.mark.parametrize(
     ("probability", "risk"),
     [
-        (0.0, AT_RISK),
-        (AT_RISK_BELOW - 0.001, AT_RISK),
-        (AT_RISK_BELOW, WATCH),
-        (ON_TRACK_FROM - 0.001, WATCH),
-        (ON_TRACK_FROM, ON_TRACK),
-        (1.0, ON_TRACK),
+        (0.0, RiskLevel.AT_RISK),
+        (AT_RISK_BELOW - 0.001, RiskLevel.AT_RISK),
+        (AT_RISK_BELOW, RiskLevel.WATCH),
+        (ON_TRACK_FROM - 0.001, RiskLevel.WATCH),
+        (ON_TRACK_FROM, RiskLevel.ON_TRACK),
+        (1.0, RiskLevel.ON_TRACK),
     ],
 )
 def test_risk_levels_follow_the_thresholds(probability, risk):
@@ -207,7 +205,7 @@ def test_predictions_have_the_declared_columns_and_one_row_per_student_and_quest
     assert predictions.dtypes.astype(str).to_dict() == PREDICTIONS
     assert len(predictions) == 8
     assert predictions["probability"].between(0, 1).all()
-    assert predictions["risk"].isin([ON_TRACK, WATCH, AT_RISK]).all()
+    assert predictions["risk"].isin(list(RiskLevel)).all()
     assert (predictions["computed_at"] == NOW).all()
     assert predictions["predicted_finish"].notna().all()
 
@@ -216,7 +214,7 @@ def test_a_done_student_is_certain_and_on_track(known_model):
     predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
     row = predictions.set_index(["student_id", "quest_id"]).loc[(2, 1)]
     assert row["probability"] == 1.0
-    assert row["risk"] == ON_TRACK
+    assert row["risk"] == RiskLevel.ON_TRACK
     assert row["reasons"] == ()
     assert row["stages_done"] == row["stages_total"] == 6
 
@@ -224,7 +222,7 @@ def test_a_done_student_is_certain_and_on_track(known_model):
 def test_reasons_name_what_holds_a_student_back_with_its_numbers(known_model):
     predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
     row = predictions.set_index(["student_id", "quest_id"]).loc[(1, 1)]
-    assert row["risk"] == AT_RISK
+    assert row["risk"] == RiskLevel.AT_RISK
     # Idle for 6 days weighs most, 2 failed tries on stage 3 next, then half the time gone.
     # The missing checkpoint is left out: most of the class has not reached stage 4 either.
     assert row["reasons"] == (("inactive_days", 6), ("failed_tries", 2, 3), ("time_left", 14, 4, 6))
@@ -238,7 +236,7 @@ def test_reasons_name_what_holds_a_student_back_with_its_numbers(known_model):
 def test_reasons_for_a_student_who_has_not_started(known_model):
     predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
     row = predictions.set_index(["student_id", "quest_id"]).loc[(3, 2)]
-    assert row["risk"] == AT_RISK
+    assert row["risk"] == RiskLevel.AT_RISK
     # Never seen on the platform: "not started" stands for the idle days too, and only once.
     assert set(row["reasons"]) == {
         ("not_started", 7),
@@ -249,10 +247,10 @@ def test_reasons_for_a_student_who_has_not_started(known_model):
 
 def test_on_track_students_carry_no_reasons(known_model):
     predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
-    on_track = predictions[predictions["risk"] == ON_TRACK]
+    on_track = predictions[predictions["risk"] == RiskLevel.ON_TRACK]
     assert len(on_track) > 0
     assert on_track["reasons"].map(len).eq(0).all()
-    others = predictions[predictions["risk"] != ON_TRACK]
+    others = predictions[predictions["risk"] != RiskLevel.ON_TRACK]
     assert others["reasons"].map(len).between(1, 3).all()
 
 
@@ -262,7 +260,7 @@ def test_a_quest_past_its_due_date_is_lost_unless_done(known_model):
     predictions = predict_quests(dataset, model=known_model).set_index(["student_id", "quest_id"])
     late = predictions.loc[(1, 1)]
     assert late["probability"] == 0.0
-    assert late["risk"] == AT_RISK
+    assert late["risk"] == RiskLevel.AT_RISK
     assert late["reasons"][0] == ("past_due", 3)
     assert describe_reason(late["reasons"][0]) == "3 days past the due date"
     assert predictions.loc[(2, 1), "probability"] == 1.0

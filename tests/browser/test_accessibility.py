@@ -499,10 +499,12 @@ def teaching_records(people: People) -> Attempt:
 
 
 def teacher_dashboard(page: Page, people: People) -> None:
-    # The four charts of a classroom with a quest under way, each with its takeaway.
+    # The four charts of a classroom with a quest under way, each with its takeaway, once the
+    # teacher computed its figures.
     teaching_records(people)
     sign_in(page, people.teacher)
     page.goto("/admin/")
+    submit(page, page.locator(".dashboard .figures-age button"))
     assert page.locator(".dashboard .report-chart").count() == 4
 
 
@@ -519,6 +521,7 @@ def student_insights(page: Page, people: People) -> None:
     teaching_records(people)
     sign_in(page, people.teacher)
     page.goto(f"/admin/students/{people.student.id}/insights")
+    submit(page, page.locator(".figures-age button"))
     assert page.locator("tbody tr").count() == 1
 
 
