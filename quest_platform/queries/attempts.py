@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
 
 from quest_platform.extensions import db
-from quest_platform.models import (
-    Attempt,
-    Enrollment,
-    EvidenceFile,
-    QuestAssignment,
-    Stage,
-    User,
-    classroom_teacher,
-)
+from quest_platform.models import Attempt, EvidenceFile, Stage, User
+from quest_platform.queries.classrooms import work_taught_by
 
 
 def taught_by(teacher_id: int) -> ColumnElement[bool]:
@@ -22,13 +15,7 @@ def taught_by(teacher_id: int) -> ColumnElement[bool]:
 
     A student in two teachers' classes shows each teacher only the quests that teacher assigned.
     """
-    return exists().where(
-        Enrollment.student_id == Attempt.student_id,
-        classroom_teacher.c.classroom_id == Enrollment.classroom_id,
-        classroom_teacher.c.teacher_id == teacher_id,
-        QuestAssignment.classroom_id == Enrollment.classroom_id,
-        QuestAssignment.quest_id == Attempt.quest_id,
-    )
+    return work_taught_by(teacher_id, student_id=Attempt.student_id, quest_id=Attempt.quest_id)
 
 
 def may_see_attempt(*, staff: User, attempt: Attempt) -> bool:
