@@ -14,8 +14,17 @@ from sqlalchemy import ColumnElement, select
 from wtforms import DateTimeLocalField, SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
-from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.dates import utc_moment
+from admin_views.base import Scope, ScopedModelView
+from admin_views.lists import (
+    assigned_quests,
+    classroom_name,
+    id_filter,
+    labels_filter,
+    moment,
+    quest_title,
+    shown,
+    visible_classrooms,
+)
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Quest, QuestAssignment, QuestStatus, utcnow
 from quest_platform.queries.classrooms import classrooms_taught_by
@@ -107,8 +116,13 @@ class AssignmentView(ScopedModelView):
 
     title_column = "quest"
     column_list = ["quest", "classroom", "opens_at", "due_at", "status"]
-    column_details_list = column_list
-    column_export_list = column_list
+    column_labels = {
+        "quest": _l("Quest"),
+        "classroom": _l("Classroom"),
+        "opens_at": _l("Opens"),
+        "due_at": _l("Due"),
+        "status": _l("Status"),
+    }
     column_sortable_list = [
         ("quest", "quest.title"),
         ("classroom", "classroom.name"),
@@ -118,22 +132,20 @@ class AssignmentView(ScopedModelView):
     column_default_sort = [("opens_at", True), ("id", True)]
     column_searchable_list = ["quest.title", "classroom.name"]
     column_filters = [
-        ChoiceFilter.by_id(QuestAssignment.classroom_id, _l("Classroom"), key="classroom"),
-        ChoiceFilter.by_id(QuestAssignment.quest_id, _l("Quest"), key="quest"),
-        ChoiceFilter(
-            QuestAssignment.opens_at,
-            _l("Status"),
-            key="status",
-            valid=lambda value: value in STATUS_LABELS,
-            condition=status_condition,
+        id_filter(QuestAssignment.classroom_id, _l("Classroom"), "classroom", visible_classrooms),
+        id_filter(QuestAssignment.quest_id, _l("Quest"), "quest", assigned_quests),
+        labels_filter(
+            QuestAssignment.opens_at, _l("Status"), "status", STATUS_LABELS, status_condition
         ),
     ]
-    column_labels = {
-        "quest": _l("Quest"),
-        "classroom": _l("Classroom"),
-        "opens_at": _l("Opens"),
-        "due_at": _l("Due"),
-        "status": _l("Status"),
+    column_formatters = {
+        "quest": quest_title,
+        "classroom": classroom_name,
+        "opens_at": moment(),
+        "due_at": moment(),
+        "status": shown(
+            lambda assignment: str(STATUS_LABELS[assignment_status(assignment, utcnow())])
+        ),
     }
     # Removing an assignment is refused once students have worked on it: one at a time, with
     # the reason, from its details page.
@@ -156,47 +168,6 @@ class AssignmentView(ScopedModelView):
             .order_by(Quest.title, Quest.id)
         )
         return [(str(quest_id), title) for quest_id, title in quests]
-
-    def assigned_quest_choices(self) -> list[tuple[str, str]]:
-        query = select(Quest.id, Quest.title).join(QuestAssignment).distinct()
-        condition = self.scope()
-        if condition is not None:
-            query = query.where(condition)
-        quests = db.session.execute(query.order_by(Quest.title, Quest.id))
-        return [(str(quest_id), title) for quest_id, title in quests]
-
-    def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        if name == "classroom":
-            return self.classroom_choices()
-        if name == "quest":
-            return self.assigned_quest_choices()
-        if name == "status":
-            return [(value, str(label)) for value, label in STATUS_LABELS.items()]
-        return []
-
-    # Columns shown as text
-
-    def _quest(self, context: Any, model: QuestAssignment, name: str) -> str:
-        return model.quest.title
-
-    def _classroom(self, context: Any, model: QuestAssignment, name: str) -> str:
-        return model.classroom.name
-
-    def _moment(self, context: Any, model: QuestAssignment, name: str) -> str:
-        return utc_moment(getattr(model, name))
-
-    def _status(self, context: Any, model: QuestAssignment, name: str) -> str:
-        return str(STATUS_LABELS[assignment_status(model, utcnow())])
-
-    column_formatters = {
-        "quest": _quest,
-        "classroom": _classroom,
-        "opens_at": _moment,
-        "due_at": _moment,
-        "status": _status,
-    }
-    column_formatters_detail = column_formatters
-    column_formatters_export = column_formatters
 
     # Forms: our own, with choices limited to what the current user may use
 

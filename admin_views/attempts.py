@@ -32,35 +32,40 @@ from wtforms import FloatField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.widgets import NumberInput
 
-from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.dates import PERIOD_LABELS, period_filter, utc_moment
+from admin_views.base import Scope, ScopedModelView
+from admin_views.lists import (
+    STUDENT_SEARCH,
+    labels_filter,
+    moment,
+    newest_first,
+    period_filter,
+    quest_title,
+    shown,
+    stage_title,
+    student_name,
+    utc_moment,
+    work_filters,
+)
 from quest_platform.extensions import db
-from quest_platform.labels import KIND_LABELS, short_duration
+from quest_platform.labels import KIND_LABELS, OUTCOME_LABELS, short_duration
 from quest_platform.models import (
     Attempt,
     Enrollment,
     Outcome,
     Quest,
-    QuestAssignment,
     Review,
     ReviewKind,
     Stage,
     StageKind,
     User,
 )
-from quest_platform.queries.activity import awaiting_review, in_classroom
+from quest_platform.queries.activity import awaiting_review
 from quest_platform.queries.attempts import taught_by
 from quest_platform.queries.classrooms import classrooms_taught_by, enrolled_in
 from quest_platform.queries.timing import extra_seconds_for
 from quest_platform.services import ServiceError
 from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt, review_kind
 
-OUTCOME_LABELS = {
-    Outcome.PASSED.value: _l("Passed"),
-    Outcome.FAILED.value: _l("Failed"),
-    Outcome.LATE.value: _l("Late"),
-    Outcome.PENDING_REVIEW.value: _l("Awaiting review"),
-}
 REVIEW_LABELS = {
     ReviewKind.MARK.value: _l("Marked"),
     ReviewKind.OVERRIDE.value: _l("Overridden"),
@@ -69,9 +74,29 @@ REVIEW_LABELS = {
 FEW_STUDENTS_SHARE = 1 / 20
 
 
+def outcome_label(outcome: str) -> str:
+    """An outcome in words ("Not passed"), the same as students read it."""
+    return str(OUTCOME_LABELS.get(outcome, outcome))
+
+
+def score_text(score: float | None, max_score: float) -> str:
+    """A score out of its maximum: "8 / 10", "— / 10"."""
+    return f"{number(score)} / {number(max_score)}"
+
+
+def reviewed_text(review: Review | None) -> str:
+    """How an attempt was reviewed, in words ("Marked", "Overridden"), or "No"."""
+    return str(REVIEW_LABELS[review.kind]) if review else _("No")
+
+
 def number(value: float | None) -> str:
     """A score as people write it: "8", "8.5"; a dash for none."""
     return "—" if value is None else f"{value:g}"
+
+
+def of_kind(kind: str) -> ColumnElement[bool]:
+    """Attempts at stages of one kind."""
+    return Attempt.stage_id.in_(select(Stage.id).where(Stage.kind == kind))
 
 
 def outcome_condition(value: str) -> ColumnElement[bool]:
@@ -193,8 +218,8 @@ class ReviewForm(BaseForm):
     outcome = RadioField(
         _l("Outcome"),
         choices=[
-            SelectChoice(Outcome.PASSED.value, _l("Passed")),
-            SelectChoice(Outcome.FAILED.value, _l("Failed")),
+            SelectChoice(Outcome.PASSED.value, OUTCOME_LABELS[Outcome.PASSED]),
+            SelectChoice(Outcome.FAILED.value, OUTCOME_LABELS[Outcome.FAILED]),
         ],
         validators=[InputRequired()],
     )
@@ -218,40 +243,6 @@ class AttemptView(ScopedModelView):
 
     title_column = "submitted_at"
     column_list = ["submitted_at", "student", "quest", "stage", "outcome", "score", "reviewed"]
-    column_details_list = column_list
-    column_export_list = column_list
-    # Newest first, and a stable order among attempts submitted in the same instant.
-    column_sortable_list = [("submitted_at", ("submitted_at", "id"))]
-    column_default_sort = [("submitted_at", True), ("id", True)]
-    # Searched by the student's username or name (see _apply_search).
-    column_searchable_list = ["student.username", "student.display_name"]
-    column_filters = [
-        ChoiceFilter(
-            Attempt.student_id,
-            _l("Classroom"),
-            key="classroom",
-            valid=str.isdigit,
-            condition=lambda value: in_classroom(int(value)),
-        ),
-        ChoiceFilter.by_id(Attempt.quest_id, _l("Quest"), key="quest"),
-        ChoiceFilter(
-            Attempt.stage_id,
-            _l("Stage kind"),
-            key="kind",
-            valid=lambda value: value in KIND_LABELS,
-            condition=lambda value: Attempt.stage_id.in_(
-                select(Stage.id).where(Stage.kind == value)
-            ),
-        ),
-        ChoiceFilter(
-            Attempt.outcome,
-            _l("Outcome"),
-            key="outcome",
-            valid=lambda value: value in OUTCOME_LABELS,
-            condition=outcome_condition,
-        ),
-        period_filter(Attempt.submitted_at, _l("Submitted")),
-    ]
     column_labels = {
         "submitted_at": _l("Submitted (UTC)"),
         "student": _l("Student"),
@@ -260,6 +251,26 @@ class AttemptView(ScopedModelView):
         "outcome": _l("Outcome"),
         "score": _l("Score"),
         "reviewed": _l("Reviewed"),
+    }
+    # Newest first, and a stable order among attempts submitted in the same instant.
+    column_sortable_list, column_default_sort = newest_first("submitted_at")
+    # Searched by the student's username or name (see _apply_search).
+    column_searchable_list = STUDENT_SEARCH
+    column_filters = [
+        *work_filters(student=Attempt.student_id, quest=Attempt.quest_id),
+        labels_filter(Attempt.stage_id, _l("Stage kind"), "kind", KIND_LABELS, of_kind),
+        labels_filter(Attempt.outcome, _l("Outcome"), "outcome", OUTCOME_LABELS, outcome_condition),
+        period_filter(Attempt.submitted_at, _l("Submitted")),
+    ]
+    column_formatters = {
+        "submitted_at": moment(),
+        "student": student_name,
+        "quest": quest_title,
+        "stage": stage_title,
+        # The result that counts now, in words: the latest review's, else the attempt's own.
+        "outcome": shown(lambda attempt: outcome_label(attempt.result[1])),
+        "score": shown(lambda attempt: score_text(attempt.result[0], attempt.max_score)),
+        "reviewed": shown(lambda attempt: reviewed_text(attempt.latest_review)),
     }
 
     def scope(self) -> Scope:
@@ -353,66 +364,6 @@ class AttemptView(ScopedModelView):
             position=model.stage.position,
         )
 
-    # Filter choices, limited to what the current user may see
-
-    def quest_choices(self) -> list[tuple[str, str]]:
-        # EXISTS rather than a join and DISTINCT: one index probe per quest, not a scan of
-        # every assignment of the school.
-        given = select(QuestAssignment.id).where(QuestAssignment.quest_id == Quest.id)
-        if not current_user.is_admin:
-            classrooms = classrooms_taught_by(current_user.id)
-            given = given.where(QuestAssignment.classroom_id.in_(classrooms))
-        query = select(Quest.id, Quest.title).where(given.exists())
-        rows = db.session.execute(query.order_by(Quest.title, Quest.id))
-        return [(str(quest_id), title) for quest_id, title in rows]
-
-    def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        if name == "classroom":
-            return self.classroom_choices()
-        labels = {"kind": KIND_LABELS, "outcome": OUTCOME_LABELS, "date": PERIOD_LABELS}
-        if name in labels:
-            return [(value, str(label)) for value, label in labels[name].items()]
-        if name == "quest":
-            return self.quest_choices()
-        return []
-
-    # Columns shown as text: the result that counts now, in words
-
-    def _submitted(self, context: Any, model: Attempt, name: str) -> str:
-        return utc_moment(model.submitted_at)
-
-    def _student(self, context: Any, model: Attempt, name: str) -> str:
-        return model.student.display_name
-
-    def _quest(self, context: Any, model: Attempt, name: str) -> str:
-        return model.quest.title
-
-    def _stage(self, context: Any, model: Attempt, name: str) -> str:
-        return f"{model.stage.position}. {model.stage.title}"
-
-    def _outcome(self, context: Any, model: Attempt, name: str) -> str:
-        outcome = model.result[1]
-        return str(OUTCOME_LABELS.get(outcome, outcome))
-
-    def _score(self, context: Any, model: Attempt, name: str) -> str:
-        return f"{number(model.result[0])} / {number(model.max_score)}"
-
-    def _reviewed(self, context: Any, model: Attempt, name: str) -> str:
-        review = model.latest_review
-        return str(REVIEW_LABELS[review.kind]) if review else _("No")
-
-    column_formatters = {
-        "submitted_at": _submitted,
-        "student": _student,
-        "quest": _quest,
-        "stage": _stage,
-        "outcome": _outcome,
-        "score": _score,
-        "reviewed": _reviewed,
-    }
-    column_formatters_detail = column_formatters
-    column_formatters_export = column_formatters
-
     # The details page: the answer, its timing, the reviews and a review form
 
     utc_moment = staticmethod(utc_moment)
@@ -448,8 +399,7 @@ class AttemptView(ScopedModelView):
     def kind_label(self, kind: str) -> str:
         return str(KIND_LABELS.get(kind, kind))
 
-    def outcome_label(self, outcome: str) -> str:
-        return str(OUTCOME_LABELS.get(outcome, outcome))
+    outcome_label = staticmethod(outcome_label)
 
     def review_label(self, kind: str) -> str:
         return str(REVIEW_LABELS.get(kind, kind))

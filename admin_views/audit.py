@@ -11,8 +11,15 @@ from flask_security import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Query, lazyload, selectinload
 
-from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.dates import PERIOD_LABELS, period_filter, utc_moment
+from admin_views.base import Scope, ScopedModelView
+from admin_views.lists import (
+    Choices,
+    id_filter,
+    moment,
+    period_filter,
+    person,
+    word_filter,
+)
 from quest_platform.extensions import db
 from quest_platform.models import AuditEntry, User
 from quest_platform.services.audit import SECRET_COLUMNS
@@ -79,6 +86,23 @@ def changes_of(entry: AuditEntry) -> list[FieldChange]:
     ]
 
 
+def distinct(column: Any) -> Choices:
+    """The values ``column`` takes in the entries the current user may see, as choices."""
+    return lambda view: view.distinct_values(column)
+
+
+def actor_choices(view: Any) -> list[tuple[str, str]]:
+    """Who made entries the current user may see: themselves, or for an admin anyone."""
+    if not current_user.is_admin:
+        return [(str(current_user.id), current_user.display_name)]
+    actors = db.session.scalars(
+        select(User)
+        .where(User.id.in_(select(AuditEntry.actor_id)))
+        .order_by(User.display_name, User.id)
+    )
+    return [(str(user.id), f"{user.display_name} ({user.username})") for user in actors]
+
+
 class AuditView(ScopedModelView):
     """Recorded changes: a teacher's own (an admin's: everyone's).
 
@@ -96,29 +120,6 @@ class AuditView(ScopedModelView):
 
     title_column = "at"
     column_list = ["at", "actor", "action", "table_name", "record_id"]
-    column_details_list = column_list
-    column_export_list = column_list
-    column_sortable_list = [("at", ("at", "id")), "action", "table_name"]
-    column_default_sort = [("at", True), ("id", True)]
-    column_searchable_list = ["action", "table_name", "record_id"]
-    column_filters = [
-        ChoiceFilter(
-            AuditEntry.action,
-            _l("Action"),
-            key="action",
-            valid=lambda value: len(value) <= 40,
-            condition=lambda value: AuditEntry.action == value,
-        ),
-        ChoiceFilter(
-            AuditEntry.table_name,
-            _l("Table"),
-            key="table",
-            valid=lambda value: len(value) <= 60,
-            condition=lambda value: AuditEntry.table_name == value,
-        ),
-        ChoiceFilter.by_id(AuditEntry.actor_id, _l("Who"), key="actor"),
-        period_filter(AuditEntry.at, _l("When")),
-    ]
     column_labels = {
         "at": _l("When (UTC)"),
         "actor": _l("Who"),
@@ -126,6 +127,16 @@ class AuditView(ScopedModelView):
         "table_name": _l("Table"),
         "record_id": _l("Record"),
     }
+    column_sortable_list = [("at", ("at", "id")), "action", "table_name"]
+    column_default_sort = [("at", True), ("id", True)]
+    column_searchable_list = ["action", "table_name", "record_id"]
+    column_filters = [
+        word_filter(AuditEntry.action, _l("Action"), "action", distinct(AuditEntry.action)),
+        word_filter(AuditEntry.table_name, _l("Table"), "table", distinct(AuditEntry.table_name)),
+        id_filter(AuditEntry.actor_id, _l("Who"), "actor", actor_choices),
+        period_filter(AuditEntry.at, _l("When")),
+    ]
+    column_formatters = {"at": moment(), "actor": person(_l("The platform"))}
 
     def scope(self) -> Scope:
         if current_user.is_admin:
@@ -144,40 +155,13 @@ class AuditView(ScopedModelView):
             record=model.record_id,
         )
 
-    def distinct_values(self, column: Any) -> list[str]:
+    def distinct_values(self, column: Any) -> list[tuple[str, str]]:
+        """The values ``column`` takes in the entries in scope, as choices of a filter."""
         query = select(column).distinct().order_by(column)
         condition = self.scope()
         if condition is not None:
             query = query.where(condition)
-        return list(db.session.scalars(query))
-
-    def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        if name == "action":
-            return [(value, value) for value in self.distinct_values(AuditEntry.action)]
-        if name == "table":
-            return [(value, value) for value in self.distinct_values(AuditEntry.table_name)]
-        if name == "actor":
-            if not current_user.is_admin:
-                return [(str(current_user.id), current_user.display_name)]
-            actors = db.session.scalars(
-                select(User)
-                .where(User.id.in_(select(AuditEntry.actor_id)))
-                .order_by(User.display_name, User.id)
-            )
-            return [(str(user.id), f"{user.display_name} ({user.username})") for user in actors]
-        if name == "date":
-            return [(value, str(label)) for value, label in PERIOD_LABELS.items()]
-        return []
+        return [(value, value) for value in db.session.scalars(query)]
 
     def changes(self, entry: AuditEntry) -> list[FieldChange]:
         return changes_of(entry)
-
-    def _at(self, context: Any, model: AuditEntry, name: str) -> str:
-        return utc_moment(model.at)
-
-    def _actor(self, context: Any, model: AuditEntry, name: str) -> str:
-        return model.actor.display_name if model.actor else _("The platform")
-
-    column_formatters = {"at": _at, "actor": _actor}
-    column_formatters_detail = column_formatters
-    column_formatters_export = column_formatters

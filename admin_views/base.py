@@ -7,6 +7,10 @@ condition to every way data leaves a view: the list and its count, search, filte
 404 outside the scope), bulk actions (:meth:`ScopedModelView.in_scope`) and ajax lookups of
 relationship fields (:class:`ScopedAjaxLoader`).
 
+Query arguments are checked before a view runs (:meth:`ScopedModelView.refused_arguments`): an
+id that names no record is not found (404), and a page, sort, page size, search, filter value or
+lookup range out of bounds gets a page saying what was wrong (400), before any query runs.
+
 Views change rows through the services, which check permissions and write the audit log. A view
 that keeps one of Flask-Admin's default create, update or delete still leaves an audit entry.
 """
@@ -18,17 +22,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as admin_text
+from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
+from admin_views.lists import ChoiceFilter, record_id, visible_classrooms
+from quest_platform.errors import ERROR_TEXTS
 from quest_platform.extensions import db
-from quest_platform.queries.classrooms import classroom_choices
 from quest_platform.services import ServiceError
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.spreadsheets import spreadsheet_safe
@@ -37,6 +45,10 @@ from quest_platform.spreadsheets import spreadsheet_safe
 Scope = ColumnElement[bool] | None
 
 EXPORT_LABELS = {"csv": _l("Download as CSV"), "xlsx": _l("Download as Excel (XLSX)")}
+# A search longer than this finds no one (names, usernames and titles are shorter), and each
+# word is one more condition on every searched column.
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 10
 
 
 class StaffOnlyMixin:
@@ -70,50 +82,11 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     def get_one(self, pk: Any) -> Any:
         condition = self.scope()
         key = getattr(self.model, self.pk)
-        query = select(self.model).where(key == pk)
+        query = select(self.model).where(key == record_id(pk))
         if condition is not None:
             query = query.where(condition)
         with db.session.no_autoflush:
             return db.session.scalar(query)
-
-
-class ChoiceFilter(BaseSQLAFilter):
-    """A filter whose value is one of a few choices; an empty value means "any".
-
-    Our list template shows each filter as a plain ``<select>`` in a GET form, so a filter left
-    at "any" arrives as an empty value and must change nothing. ``condition`` turns a chosen
-    value into a SQL condition; choices are given per request by the view (they may be scoped).
-    """
-
-    def __init__(
-        self,
-        column: Any,
-        name: str,
-        *,
-        key: str,
-        condition: Callable[[str], ColumnElement[bool]],
-        valid: Callable[[str], bool] = lambda value: True,
-    ) -> None:
-        super().__init__(column, name)
-        self.key = key
-        self.condition = condition
-        self.valid = valid
-
-    @classmethod
-    def by_id(cls, column: Any, name: str, *, key: str) -> ChoiceFilter:
-        """A filter on one id column (a classroom's, a quest's): the chosen value is the id."""
-        return cls(
-            column, name, key=key, valid=str.isdigit, condition=lambda value: column == int(value)
-        )
-
-    def validate(self, value: str) -> bool:
-        return value == "" or self.valid(value)
-
-    def apply(self, query: Query[Any], value: str, alias: Any = None) -> Query[Any]:
-        return query if value == "" else query.filter(self.condition(value))
-
-    def operation(self) -> str:
-        return "equals"
 
 
 @dataclass(frozen=True)
@@ -155,6 +128,12 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
     never_shown: frozenset[str] = frozenset({"password", "fs_uniquifier", "fs_token_uniquifier"})
 
     def __init__(self, model: type[Any], **kwargs: Any) -> None:
+        # Details and exports show what the list shows unless a view lists theirs: never every
+        # column of the model (an audit entry's record as it was, with its secrets).
+        if self.column_details_list is None:
+            self.column_details_list = self.column_list
+        if self.column_export_list is None:
+            self.column_export_list = self.column_list
         super().__init__(model, db, **kwargs)
 
     # Scoping
@@ -184,13 +163,34 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
         return rows[0]
 
     def in_scope(self, ids: Sequence[Any]) -> list[Any]:
-        """The rows among ``ids`` that the current user may see (for bulk actions)."""
-        keys = [int(value) for value in ids if str(value).isdigit()]
+        """The rows among ``ids`` that the current user may see (for bulk actions).
+
+        Values that name no record (not a whole number, or beyond any table) are left out.
+        """
+        keys = [key for value in ids if (key := record_id(value)) is not None]
         query = select(self.model).where(self.primary_key().in_(keys))
         condition = self.scope()
         if condition is not None:
             query = query.where(condition)
         return list(db.session.scalars(query.order_by(self.primary_key())))
+
+    # Flask-Admin's own bulk "Delete", on the rows in scope, one at a time through delete_model
+    # (a view's service); its label and question keep Flask-Admin's wording and translations.
+    @action(
+        "delete",
+        admin_text("Delete"),
+        admin_text("Are you sure you want to delete selected records?"),
+    )
+    def action_delete(self, ids: Sequence[str]) -> None:
+        """Delete each selected row the current user may see; report how many were deleted."""
+        deleted = sum(1 for row in self.in_scope(ids) if self.delete_model(row))
+        message = admin_ngettext(
+            "Record was successfully deleted.",
+            "%(count)s records were successfully deleted.",
+            deleted,
+            count=deleted,
+        )
+        flash(message, "success")
 
     def scoped_ajax_loader(
         self, name: str, model: type[Any], scope: Callable[[], Scope], **options: Any
@@ -201,6 +201,70 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
     def get_filter_arg(self, index: int, flt: Any) -> str:
         # A stable name in the URL (``flt0_classroom``), the same in every language.
         return getattr(flt, "key", None) or super().get_filter_arg(index, flt)
+
+    # Query arguments, checked before any view runs
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        # Flask-Admin's hook before every view of this class: access first, then arguments.
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        problem = self.refused_arguments()
+        if problem is None:
+            return None
+        title = ERROR_TEXTS[400][0]
+        page = self.render(
+            "admin_views/model/refused.html",
+            title=title,
+            message=problem,
+            return_url=self.get_url(".index_view"),
+        )
+        return page, 400
+
+    def refused_arguments(self) -> str | None:
+        """Why the query arguments of this request cannot be used, or None if they can.
+
+        The list and its exports read a page, a sort column and direction, a page size, a search
+        and the filters' values; lookups an offset and a limit. Each must be within its bounds,
+        so that no query is ever asked for something the database cannot answer. Ids are
+        checked where a record is looked up (:meth:`get_one`, :meth:`in_scope`).
+        """
+        args = request.args
+        if not all(whole_number(value) for value in args.getlist("page")):
+            return _("The address asks for a page that is not a page of this list.")
+        if not all(self.sortable(value) for value in args.getlist("sort")) or not all(
+            value in {"", "0", "1"} for value in args.getlist("desc")
+        ):
+            return _("This list cannot be sorted that way.")
+        if not all(whole_number(value) for value in args.getlist("page_size")):
+            return _("This list does not show that many rows a page.")
+        ranges = [*args.getlist("offset"), *args.getlist("limit")]
+        if not all(whole_number(value) for value in ranges):
+            return _("A lookup asks for rows by whole numbers.")
+        for search in args.getlist("search"):
+            if len(search) > MAX_SEARCH_LENGTH or len(search.split()) > MAX_SEARCH_WORDS:
+                return _(
+                    "Search for at most %(length)d characters and %(words)d words.",
+                    length=MAX_SEARCH_LENGTH,
+                    words=MAX_SEARCH_WORDS,
+                )
+        filters = {self.get_filter_arg(i, flt): flt for i, flt in enumerate(self._filters or [])}
+        for argument in args:
+            # Flask-Admin reads ``flt<position>_<name>`` and passes over any other ``flt...``.
+            _position, underscore, key = argument[3:].partition("_")
+            if not argument.startswith("flt") or not underscore or key not in filters:
+                continue
+            if not all(filters[key].validate(value) for value in args.getlist(argument)):
+                return _("The filter “%(filter)s” has no such choice.", filter=filters[key].name)
+        return None
+
+    def sortable(self, value: str) -> bool:
+        """Whether ``value`` is empty or the index of a list column the list sorts by."""
+        if value == "":
+            return True
+        columns = self.get_list_columns()
+        index = record_id(value)
+        return index is not None and index < len(columns) and self.is_sortable(columns[index][0])
 
     # Secrets
 
@@ -248,11 +312,7 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
 
     def classroom_choices(self) -> list[tuple[str, str]]:
         """The classrooms the current user may see, as choices of a select or filter."""
-        return classroom_choices(current_user)
-
-    def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        """The choices of the filter called ``name``, for the current user."""
-        return []
+        return visible_classrooms(self)
 
     def action_fields(self) -> list[ActionField]:
         """The choices shown beside the bulk actions of the list page (none by default)."""
@@ -269,7 +329,7 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
             FilterField(
                 param=f"flt{position}_{self.get_filter_arg(index, flt)}",
                 label=str(flt.name),
-                choices=self.filter_choices(getattr(flt, "key", "")),
+                choices=flt.choices(self) if isinstance(flt, ChoiceFilter) else [],
                 value=current.get(index, ""),
             )
             for position, (index, flt) in enumerate(enumerate(self._filters or []))
@@ -283,3 +343,8 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
         else:
             flash(error.message, "error")
         return False
+
+
+def whole_number(value: str) -> bool:
+    """Whether ``value`` is empty or a whole number from 0 up to the largest id (a page, a row)."""
+    return value == "" or record_id(value) is not None

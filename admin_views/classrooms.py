@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import flash, g
 from flask_admin.actions import action
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
 
 from admin_views.base import Scope, ScopedModelView
+from admin_views.lists import labelled
 from quest_platform.models import Classroom, User
 from quest_platform.queries.classrooms import classrooms_taught_by, enrollment_counts, roster_of
 from quest_platform.services import ServiceError
@@ -39,9 +39,6 @@ class ClassroomView(ScopedModelView):
         "created_at",
     ]
     column_export_list = ["name", "term", "period", "join_code", "students"]
-    column_sortable_list = ["name", "term", "period"]
-    column_default_sort = [("term", False), ("period", False), ("name", False)]
-    column_searchable_list = ["name", "term"]
     column_labels = {
         "name": _l("Name"),
         "term": _l("Term"),
@@ -50,6 +47,14 @@ class ClassroomView(ScopedModelView):
         "students": _l("Students"),
         "leaderboard_enabled": _l("Leaderboard"),
         "created_at": _l("Created"),
+    }
+    column_sortable_list = ["name", "term", "period"]
+    column_default_sort = [("term", False), ("period", False), ("name", False)]
+    column_searchable_list = ["name", "term"]
+    column_formatters = {
+        # Counted for the whole page at once (see get_list).
+        "students": lambda view, context, classroom, name: view.enrollment_count(classroom),
+        "leaderboard_enabled": labelled({True: _l("On"), False: _l("Off")}),
     }
     form_columns = ["name", "term", "period", "leaderboard_enabled"]
 
@@ -75,16 +80,6 @@ class ClassroomView(ScopedModelView):
     def roster(self, classroom: Classroom) -> list[User]:
         """The students enrolled in ``classroom``, for its details page (found in scope)."""
         return roster_of(classroom)
-
-    def _students(self, context: Any, model: Classroom, name: str) -> int:
-        return self.enrollment_count(model)
-
-    def _yes_no(self, context: Any, model: Classroom, name: str) -> str:
-        return _("On") if model.leaderboard_enabled else _("Off")
-
-    column_formatters = {"students": _students, "leaderboard_enabled": _yes_no}
-    column_formatters_export = {"students": _students}
-    column_formatters_detail = {"students": _students, "leaderboard_enabled": _yes_no}
 
     # Changes go through the classroom services, which check ownership and write the audit log.
 

@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_security import current_user
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Query, selectinload
 from werkzeug.wrappers import Response
 
-from admin_views.base import ChoiceFilter, Scope, ScopedModelView
+from admin_views.base import Scope, ScopedModelView
+from admin_views.lists import labelled, labels_filter, person, shown
 from admin_views.stage_forms import FORMS, stage_form
 from quest_platform.content import render_markdown
 from quest_platform.labels import KIND_LABELS
@@ -46,6 +47,14 @@ STATUS_LABELS = {
     QuestStatus.PUBLISHED.value: _l("Published"),
     QuestStatus.ARCHIVED.value: _l("Archived"),
 }
+AUTHOR_LABELS = {"mine": _l("Mine"), "others": _l("Other teachers'")}
+
+
+def written_by(author: str) -> ColumnElement[bool]:
+    """Quests by the current user ("mine"), or by anyone else ("others")."""
+    if author == "mine":
+        return Quest.author_id == current_user.id
+    return or_(Quest.author_id.is_(None), Quest.author_id != current_user.id)
 
 
 def unprocessable_if_refused(page: Response | str) -> Response | str | tuple[str, int]:
@@ -64,9 +73,6 @@ class QuestView(ScopedModelView):
     column_list = ["title", "slug", "theme", "status", "author", "stage_count"]
     column_details_list = ["title", "slug", "theme", "summary", "status", "author", "created_at"]
     column_export_list = ["title", "slug", "theme", "status", "author", "stage_count"]
-    column_sortable_list = ["title", "slug", "theme", "status", "created_at"]
-    column_default_sort = "title"
-    column_searchable_list = ["title", "slug", "theme"]
     column_labels = {
         "title": _l("Title"),
         "slug": _l("Slug"),
@@ -77,26 +83,18 @@ class QuestView(ScopedModelView):
         "stage_count": _l("Stages"),
         "created_at": _l("Created"),
     }
+    column_sortable_list = ["title", "slug", "theme", "status", "created_at"]
+    column_default_sort = "title"
+    column_searchable_list = ["title", "slug", "theme"]
     column_filters = [
-        ChoiceFilter(
-            Quest.status,
-            _l("Status"),
-            key="status",
-            valid=lambda value: value in STATUS_LABELS,
-            condition=lambda value: Quest.status == value,
-        ),
-        ChoiceFilter(
-            Quest.author_id,
-            _l("Author"),
-            key="author",
-            valid=lambda value: value in {"mine", "others"},
-            condition=lambda value: (
-                Quest.author_id == current_user.id
-                if value == "mine"
-                else or_(Quest.author_id.is_(None), Quest.author_id != current_user.id)
-            ),
-        ),
+        labels_filter(Quest.status, _l("Status"), "status", STATUS_LABELS),
+        labels_filter(Quest.author_id, _l("Author"), "author", AUTHOR_LABELS, written_by),
     ]
+    column_formatters = {
+        "status": labelled(STATUS_LABELS),
+        "author": person(_l("Nobody")),
+        "stage_count": shown(lambda quest: len(quest.stages)),
+    }
     form_columns = ["title", "slug", "theme", "summary"]
     form_args = {
         "slug": {
@@ -128,28 +126,6 @@ class QuestView(ScopedModelView):
         return may_edit_quest(staff=current_user, quest=quest)
 
     row_editable = editable
-
-    def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        if name == "status":
-            return [(value, str(label)) for value, label in STATUS_LABELS.items()]
-        if name == "author":
-            return [("mine", _("Mine")), ("others", _("Other teachers'"))]
-        return []
-
-    # Columns
-
-    def _status(self, context: Any, model: Quest, name: str) -> str:
-        return str(STATUS_LABELS.get(model.status, model.status))
-
-    def _author(self, context: Any, model: Quest, name: str) -> str:
-        return model.author.display_name if model.author else _("Nobody")
-
-    def _stage_count(self, context: Any, model: Quest, name: str) -> int:
-        return len(model.stages)
-
-    column_formatters = {"status": _status, "author": _author, "stage_count": _stage_count}
-    column_formatters_detail = column_formatters
-    column_formatters_export = column_formatters
 
     # Creating, changing and deleting go through the quest services (permissions, audit).
 

@@ -19,6 +19,7 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import HiddenInput
 
 from admin_views.base import StaffOnlyMixin
+from admin_views.lists import record_id
 from quest_platform.extensions import db
 from quest_platform.models import Classroom
 from quest_platform.queries.classrooms import classroom_choices
@@ -163,7 +164,8 @@ class RosterImportView(StaffOnlyMixin, BaseView):
         """The classroom with this id: 404 if there is none, 403 if it is someone else's."""
         if classroom_id is None:
             return None
-        classroom = db.session.get(Classroom, classroom_id) or abort(404)
+        key = record_id(classroom_id)
+        classroom = (db.session.get(Classroom, key) if key is not None else None) or abort(404)
         if not may_manage_classroom(staff=current_user, classroom=classroom):
             abort(403)
         return classroom

@@ -35,7 +35,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from quest_platform.models import Stage, StageKind
+from quest_platform.models import DEFAULT_GRACE_SECONDS, Stage, StageKind
 from quest_platform.services.quests import StageDraft
 
 MAX_QUESTIONS = 20
@@ -334,7 +334,7 @@ class TimedForm(QuizForm):
     )
     grace_seconds = IntegerField(
         _l("Grace period in seconds"),
-        default=10,
+        default=DEFAULT_GRACE_SECONDS,
         description=_l("Answers this long after the limit still count as on time."),
         validators=[InputRequired(), NumberRange(min=0, max=300)],
     )
@@ -356,7 +356,7 @@ class TimedForm(QuizForm):
         return {
             **super().data_of(stage),
             "time_limit_seconds": stage.time_limit_seconds,
-            "grace_seconds": settings.get("grace_seconds", 10),
+            "grace_seconds": stage.grace_seconds,
             "late_policy": settings.get("late_policy", "zero"),
         }
 

@@ -16,20 +16,30 @@ from flask_admin.helpers import get_form_data
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Query, lazyload, selectinload
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import NumberInput
 
-from admin_views.base import ChoiceFilter, Scope, ScopedModelView
-from admin_views.dates import utc_moment
+from admin_views.base import Scope, ScopedModelView
+from admin_views.lists import (
+    STUDENT_SEARCH,
+    classroom_filter,
+    duration,
+    id_filter,
+    moment,
+    newest_first,
+    person,
+    shown,
+    stage_title,
+    student_name,
+    student_username,
+)
 from admin_views.quests import unprocessable_if_refused
 from quest_platform.extensions import db
-from quest_platform.labels import short_duration
 from quest_platform.models import Stage, TimeExtension, User
-from quest_platform.queries.classrooms import enrolled_in
 from quest_platform.queries.time_extensions import (
     given_to_students_of,
     quest_choices,
@@ -87,6 +97,16 @@ def with_prompt(prompt: str, choices: list[tuple[str, str]]) -> list[SelectChoic
     return [SelectChoice("", prompt), *(SelectChoice(*choice) for choice in choices)]
 
 
+def timed_quests(view: Any) -> list[tuple[str, str]]:
+    """The quests with a timed stage given to the current user's classrooms, as choices."""
+    return quest_choices(current_user)
+
+
+def on_quest(quest_id: int) -> ColumnElement[bool]:
+    """Extra time given on the stages of one quest."""
+    return TimeExtension.stage_id.in_(select(Stage.id).where(Stage.quest_id == quest_id))
+
+
 class TimeExtensionView(ScopedModelView):
     """Extra time given to a teacher's students on timed stages (an admin's: everyone's)."""
 
@@ -127,27 +147,6 @@ class TimeExtensionView(ScopedModelView):
         "reason",
         "granted_by",
     ]
-    column_sortable_list = [("granted_at", ("granted_at", "id"))]
-    column_default_sort = [("granted_at", True), ("id", True)]
-    column_searchable_list = ["student.username", "student.display_name"]
-    column_filters = [
-        ChoiceFilter(
-            TimeExtension.student_id,
-            _l("Classroom"),
-            key="classroom",
-            valid=str.isdigit,
-            condition=lambda value: TimeExtension.student_id.in_(enrolled_in([int(value)])),
-        ),
-        ChoiceFilter(
-            TimeExtension.stage_id,
-            _l("Quest"),
-            key="quest",
-            valid=str.isdigit,
-            condition=lambda value: TimeExtension.stage_id.in_(
-                select(Stage.id).where(Stage.quest_id == int(value))
-            ),
-        ),
-    ]
     column_labels = {
         "granted_at": _l("Given (UTC)"),
         "student": _l("Student"),
@@ -159,6 +158,26 @@ class TimeExtensionView(ScopedModelView):
         "stage_total": _l("Extra time on this stage, all grants"),
         "reason": _l("Reason"),
         "granted_by": _l("Given by"),
+    }
+    column_sortable_list, column_default_sort = newest_first("granted_at")
+    column_searchable_list = STUDENT_SEARCH
+    column_filters = [
+        classroom_filter(student=TimeExtension.student_id),
+        id_filter(TimeExtension.stage_id, _l("Quest"), "quest", timed_quests, on_quest),
+    ]
+    column_formatters = {
+        "granted_at": moment(),
+        "student": student_name,
+        "username": student_username,
+        "quest": shown(lambda extension: extension.stage.quest.title),
+        "stage": stage_title,
+        "time_limit": duration(lambda extension: extension.stage.time_limit_seconds),
+        "extra_minutes": shown(lambda extension: str(minutes_of(extension.extra_seconds))),
+        "stage_total": duration(
+            lambda extension: extra_seconds_for(student=extension.student, stage=extension.stage)
+        ),
+        "reason": shown(lambda extension: extension.reason or "—"),
+        "granted_by": person(_l("A deleted account")),
     }
 
     def scope(self) -> Scope:
@@ -184,61 +203,6 @@ class TimeExtensionView(ScopedModelView):
             quest=model.stage.quest.title,
             position=model.stage.position,
         )
-
-    def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        if name == "classroom":
-            return self.classroom_choices()
-        if name == "quest":
-            return quest_choices(current_user)
-        return []
-
-    # Columns shown as text
-
-    def _granted_at(self, context: Any, model: TimeExtension, name: str) -> str:
-        return utc_moment(model.granted_at)
-
-    def _student(self, context: Any, model: TimeExtension, name: str) -> str:
-        return model.student.display_name
-
-    def _username(self, context: Any, model: TimeExtension, name: str) -> str:
-        return model.student.username
-
-    def _quest(self, context: Any, model: TimeExtension, name: str) -> str:
-        return model.stage.quest.title
-
-    def _stage(self, context: Any, model: TimeExtension, name: str) -> str:
-        return f"{model.stage.position}. {model.stage.title}"
-
-    def _time_limit(self, context: Any, model: TimeExtension, name: str) -> str:
-        limit = model.stage.time_limit_seconds
-        return short_duration(limit) if limit else "—"
-
-    def _extra_minutes(self, context: Any, model: TimeExtension, name: str) -> str:
-        return str(minutes_of(model.extra_seconds))
-
-    def _stage_total(self, context: Any, model: TimeExtension, name: str) -> str:
-        return short_duration(extra_seconds_for(student=model.student, stage=model.stage))
-
-    def _reason(self, context: Any, model: TimeExtension, name: str) -> str:
-        return model.reason or "—"
-
-    def _granted_by(self, context: Any, model: TimeExtension, name: str) -> str:
-        return model.granted_by.display_name if model.granted_by else _("A deleted account")
-
-    column_formatters = {
-        "granted_at": _granted_at,
-        "student": _student,
-        "username": _username,
-        "quest": _quest,
-        "stage": _stage,
-        "time_limit": _time_limit,
-        "extra_minutes": _extra_minutes,
-        "stage_total": _stage_total,
-        "reason": _reason,
-        "granted_by": _granted_by,
-    }
-    column_formatters_detail = column_formatters
-    column_formatters_export = column_formatters
 
     # The create form: the teacher's students and timed stages, prefilled from the query string
 

@@ -22,7 +22,8 @@ from flask_security import current_user
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Query, selectinload
 
-from admin_views.base import ActionField, ChoiceFilter, Scope, ScopedModelView
+from admin_views.base import ActionField, Scope, ScopedModelView
+from admin_views.lists import YES_NO, classroom_filter, labelled, labels_filter, moment, shown
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, Role, RoleName, User, utcnow
 from quest_platform.queries.classrooms import (
@@ -49,6 +50,20 @@ LAST_SEEN_LABELS = {
     "month": _l("8 to 30 days ago"),
     "older": _l("More than 30 days ago"),
 }
+
+
+# The "active" filter's choices, as the address writes them.
+ACTIVE_LABELS = {"1": YES_NO[True], "0": YES_NO[False]}
+
+
+def has_role(role: str) -> ColumnElement[bool]:
+    """Accounts with the role ``role``."""
+    return User.roles.any(Role.name == role)
+
+
+def is_active(value: str) -> ColumnElement[bool]:
+    """Active accounts ("1"), or deactivated ones ("0")."""
+    return User.active.is_(value == "1")
 
 
 def last_seen(period: str) -> ColumnElement[bool]:
@@ -94,40 +109,6 @@ class UserView(ScopedModelView):
         "current_login_at",
         "login_count",
     ]
-    column_export_list = column_list
-    column_sortable_list = ["display_name", "username", "email", "active", "current_login_at"]
-    column_default_sort = "display_name"
-    column_searchable_list = ["username", "display_name", "email"]
-    column_filters = [
-        ChoiceFilter(
-            User.id,
-            _l("Classroom"),
-            key="classroom",
-            valid=str.isdigit,
-            condition=lambda value: User.id.in_(enrolled_in([int(value)])),
-        ),
-        ChoiceFilter(
-            User.id,
-            _l("Role"),
-            key="role",
-            valid=lambda value: value in ROLE_LABELS,
-            condition=lambda value: User.roles.any(Role.name == value),
-        ),
-        ChoiceFilter(
-            User.active,
-            _l("Active"),
-            key="active",
-            valid=lambda value: value in {"0", "1"},
-            condition=lambda value: User.active.is_(value == "1"),
-        ),
-        ChoiceFilter(
-            User.current_login_at,
-            _l("Last seen"),
-            key="last_seen",
-            valid=lambda value: value in LAST_SEEN_LABELS,
-            condition=last_seen,
-        ),
-    ]
     column_labels = {
         "display_name": _l("Name"),
         "username": _l("Username"),
@@ -139,6 +120,25 @@ class UserView(ScopedModelView):
         "created_at": _l("Created"),
         "current_login_at": _l("Last sign-in"),
         "login_count": _l("Sign-ins"),
+    }
+    column_sortable_list = ["display_name", "username", "email", "active", "current_login_at"]
+    column_default_sort = "display_name"
+    column_searchable_list = ["username", "display_name", "email"]
+    column_filters = [
+        classroom_filter(student=User.id),
+        labels_filter(User.id, _l("Role"), "role", ROLE_LABELS, has_role),
+        labels_filter(User.active, _l("Active"), "active", ACTIVE_LABELS, is_active),
+        labels_filter(
+            User.current_login_at, _l("Last seen"), "last_seen", LAST_SEEN_LABELS, last_seen
+        ),
+    ]
+    column_formatters = {
+        "classrooms": lambda view, context, user, name: view.classroom_names(user),
+        "roles": shown(
+            lambda user: ", ".join(str(ROLE_LABELS.get(r.name, r.name)) for r in user.roles)
+        ),
+        "active": labelled(YES_NO),
+        "current_login_at": moment(missing=_l("Never")),
     }
     form_columns = ["display_name", "pseudonym", "active"]
 
@@ -164,17 +164,6 @@ class UserView(ScopedModelView):
             g.admin_visible_classrooms = {c.id for c in classrooms_visible_to(current_user)}
         return g.admin_visible_classrooms
 
-    def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        if name == "classroom":
-            return self.classroom_choices()
-        if name == "role":
-            return [(value, str(label)) for value, label in ROLE_LABELS.items()]
-        if name == "active":
-            return [("1", _("Yes")), ("0", _("No"))]
-        if name == "last_seen":
-            return [(value, str(label)) for value, label in LAST_SEEN_LABELS.items()]
-        return []
-
     def action_fields(self) -> list[ActionField]:
         return [
             ActionField(
@@ -185,31 +174,11 @@ class UserView(ScopedModelView):
             )
         ]
 
-    # Columns shown as text: only classrooms the current user may see are named.
-
-    def _classrooms(self, context: Any, model: User, name: str) -> str:
+    def classroom_names(self, user: User) -> str:
+        """The classrooms ``user`` is in or teaches, named only where the current user may see."""
         visible = self.visible_classroom_ids()
-        classrooms = [e.classroom for e in model.enrollments] + list(model.taught_classrooms)
+        classrooms = [e.classroom for e in user.enrollments] + list(user.taught_classrooms)
         return ", ".join(sorted({c.name for c in classrooms if c.id in visible}))
-
-    def _roles(self, context: Any, model: User, name: str) -> str:
-        return ", ".join(str(ROLE_LABELS.get(role.name, role.name)) for role in model.roles)
-
-    def _active(self, context: Any, model: User, name: str) -> str:
-        return _("Yes") if model.active else _("No")
-
-    def _last_sign_in(self, context: Any, model: User, name: str) -> str:
-        moment = model.current_login_at
-        return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else _("Never")
-
-    column_formatters = {
-        "classrooms": _classrooms,
-        "roles": _roles,
-        "active": _active,
-        "current_login_at": _last_sign_in,
-    }
-    column_formatters_detail = column_formatters
-    column_formatters_export = column_formatters
 
     # Changes go through the accounts service, which checks who may change whom and audits it.
 

@@ -356,9 +356,18 @@ class Builders:
         _db.session.commit()
         return entry
 
-    def award(self, *, student: User, code: str = "first-quest") -> AchievementAward:
+    def award(
+        self, *, student: User, code: str = "first-quest", attempt: Attempt | None = None
+    ) -> AchievementAward:
+        """Record that ``student`` earned ``code`` with ``attempt`` (by default their latest)."""
         achievement = next(a for a in ensure_achievements() if a.code == code)
-        award = AchievementAward(achievement=achievement, student=student)
+        if attempt is None:
+            latest = select(Attempt).where(Attempt.student_id == student.id)
+            attempt = _db.session.scalars(latest.order_by(Attempt.id.desc())).first()
+        assert attempt is not None, "an achievement is earned with an attempt: make one first"
+        award = AchievementAward(
+            achievement=achievement, student=student, quest=attempt.quest, attempt=attempt
+        )
         _db.session.add(award)
         _db.session.commit()
         return award

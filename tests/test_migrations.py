@@ -7,6 +7,7 @@ TEST_DATABASE_URL names PostgreSQL (see ``helpers.fresh_database``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import flask_migrate
@@ -17,11 +18,15 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from helpers import fresh_database, logging_preserved
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select, text
 
 from quest_platform import create_app
 from quest_platform.database import MIGRATIONS_DIR
 from quest_platform.extensions import db
+from quest_platform.models import AchievementAward, Attempt, QuestTally, utcnow
+from quest_platform.services.achievements import award_achievement, ensure_achievements
+from quest_platform.services.reviews import review_attempt
+from quest_platform.services.tallies import lock_quest_tally
 
 
 def script_directory() -> ScriptDirectory:
@@ -126,3 +131,70 @@ def test_downgrading_to_the_base_removes_every_table(empty_app):
     upgrade()
     downgrade("base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_awards_made_before_they_named_their_attempt_are_matched_to_it(empty_app, make):
+    """0010: an award gets the attempt that earned it (submitted or reviewed at its moment)."""
+    upgrade()
+    teacher, student, idle = make.teacher(), make.student(), make.student()
+    classroom = make.classroom(teachers=[teacher], students=[student, idle])
+    quest, second = make.quest(), make.quest()
+    for given in (quest, second):
+        make.assignment(quest=given, classroom=classroom, by=teacher)
+    start = utcnow() - timedelta(days=3)
+    quiz = make.attempt(
+        student=student, quest=quest, position=2, outcome="passed", score=10, submitted_at=start
+    )
+    award_achievement(
+        code="perfect-quiz", attempt=quiz, quest_tally=tally_of(quiz), now=quiz.submitted_at
+    )
+    # A badge without a bonus leaves nothing in the ledger: its moment alone tells its attempt.
+    streak = next(a for a in ensure_achievements() if a.code == "five-day-streak")
+    streak.points = 0
+    later = make.attempt(
+        student=student,
+        quest=second,
+        position=1,
+        outcome="passed",
+        score=10,
+        submitted_at=start + timedelta(days=1),
+    )
+    award_achievement(
+        code="five-day-streak", attempt=later, quest_tally=tally_of(later), now=later.submitted_at
+    )
+    db.session.commit()
+    # Marked after the student answered another stage: the review's moment tells its attempt.
+    checkpoint = make.attempt(student=student, quest=quest, submitted_at=start + timedelta(hours=1))
+    make.attempt(student=student, quest=quest, position=4, submitted_at=start + timedelta(hours=2))
+    review_attempt(attempt=checkpoint, score=10, outcome="passed", reason="", by=teacher)
+    earned = awards_by_id()
+    assert sorted(earned.values()) == sorted(
+        [(quest.id, quiz.id), (second.id, later.id), (quest.id, checkpoint.id)]
+    )
+    unearned = {"achievement": streak.id, "student": idle.id, "at": start}
+    db.session.remove()
+
+    downgrade("0009")
+    with db.engine.begin() as connection:
+        # A badge with no answer of its student behind it, which nothing on the platform gives.
+        connection.execute(
+            text(
+                "INSERT INTO achievement_award (achievement_id, student_id, awarded_at)"
+                " VALUES (:achievement, :student, :at)"
+            ),
+            unearned,
+        )
+    upgrade()
+
+    assert awards_by_id() == earned
+
+
+def tally_of(attempt: Attempt) -> QuestTally:
+    """The attempt's student's tally of its quest, locked as the services hold it."""
+    return lock_quest_tally(student_id=attempt.student_id, quest_id=attempt.quest_id)
+
+
+def awards_by_id() -> dict[int, tuple[int, int]]:
+    """Each award's quest and attempt, by the award's id."""
+    query = select(AchievementAward.id, AchievementAward.quest_id, AchievementAward.attempt_id)
+    return {award: (quest, attempt) for award, quest, attempt in db.session.execute(query)}

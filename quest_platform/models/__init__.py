@@ -24,6 +24,7 @@ from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import stored_id, utcnow
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
 from quest_platform.models.quests import (
+    DEFAULT_GRACE_SECONDS,
     MAX_STAGES,
     MIN_STAGES,
     QUIZ_KINDS,
@@ -37,6 +38,7 @@ from quest_platform.models.tallies import QuestTally, StageTally
 from quest_platform.models.tokens import ApiToken
 
 __all__ = [
+    "DEFAULT_GRACE_SECONDS",
     "MAX_STAGES",
     "MIN_STAGES",
     "QUIZ_KINDS",

@@ -13,6 +13,8 @@ from quest_platform.models.base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from quest_platform.models.accounts import User
+    from quest_platform.models.attempts import Attempt
+    from quest_platform.models.quests import Quest
 
 
 class Achievement(db.Model):
@@ -33,7 +35,11 @@ class Achievement(db.Model):
 
 
 class AchievementAward(db.Model):
-    """An achievement earned by a student."""
+    """An achievement earned by a student with one of their answers, on that answer's quest.
+
+    Every badge is earned by an attempt (as submitted, or as a teacher's review of it decided),
+    so an award names that attempt and its quest: teachers see it as they see the attempt.
+    """
 
     __tablename__ = "achievement_award"
     __table_args__ = (UniqueConstraint("achievement_id", "student_id", name="earned_once"),)
@@ -42,6 +48,10 @@ class AchievementAward(db.Model):
     achievement_id: Mapped[int] = mapped_column(ForeignKey("achievement.id", ondelete="RESTRICT"))
     student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    quest_id: Mapped[int] = mapped_column(ForeignKey("quest.id", ondelete="RESTRICT"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="RESTRICT"))
 
     achievement: Mapped[Achievement] = relationship()
     student: Mapped[User] = relationship()
+    quest: Mapped[Quest] = relationship()
+    attempt: Mapped[Attempt] = relationship()

@@ -19,13 +19,6 @@ def awaiting_review() -> ColumnElement[bool]:
     )
 
 
-def in_classroom(classroom_id: int) -> ColumnElement[bool]:
-    """Attempts that count for a classroom: by one of its students, on a quest it was given."""
-    students = select(Enrollment.student_id).where(Enrollment.classroom_id == classroom_id)
-    quests = select(QuestAssignment.quest_id).where(QuestAssignment.classroom_id == classroom_id)
-    return and_(Attempt.student_id.in_(students), Attempt.quest_id.in_(quests))
-
-
 def awaiting_review_counts(classroom_ids: Sequence[int]) -> dict[int, int]:
     """How many attempts wait for review in each classroom, by classroom id (one query)."""
     if not classroom_ids:

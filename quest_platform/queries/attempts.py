@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from quest_platform.extensions import db
-from quest_platform.models import (
-    Attempt,
-    Enrollment,
-    EvidenceFile,
-    QuestAssignment,
-    Review,
-    Stage,
-    User,
-    classroom_teacher,
-)
+from quest_platform.models import Attempt, EvidenceFile, Review, Stage, User
+from quest_platform.queries.classrooms import work_taught_by
 
 
 @dataclass(frozen=True)
@@ -66,13 +58,7 @@ def taught_by(teacher_id: int) -> ColumnElement[bool]:
 
     A student in two teachers' classes shows each teacher only the quests that teacher assigned.
     """
-    return exists().where(
-        Enrollment.student_id == Attempt.student_id,
-        classroom_teacher.c.classroom_id == Enrollment.classroom_id,
-        classroom_teacher.c.teacher_id == teacher_id,
-        QuestAssignment.classroom_id == Enrollment.classroom_id,
-        QuestAssignment.quest_id == Attempt.quest_id,
-    )
+    return work_taught_by(teacher_id, student_id=Attempt.student_id, quest_id=Attempt.quest_id)
 
 
 def may_see_attempt(*, staff: User, attempt: Attempt) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 
 from quest_platform.extensions import db
-from quest_platform.models import Classroom, Enrollment, User, classroom_teacher
+from quest_platform.models import Classroom, Enrollment, QuestAssignment, User, classroom_teacher
 
 
 def classrooms_taught_by(user_id: int) -> Select[tuple[int]]:
@@ -18,6 +18,33 @@ def classrooms_taught_by(user_id: int) -> Select[tuple[int]]:
 def enrolled_in(classroom_ids: Any) -> Select[tuple[int]]:
     """The ids of the students enrolled in any of ``classroom_ids``, as a subquery."""
     return select(Enrollment.student_id).where(Enrollment.classroom_id.in_(classroom_ids))
+
+
+def work_taught_by(
+    teacher_id: int, *, student_id: ColumnElement[int], quest_id: ColumnElement[int]
+) -> ColumnElement[bool]:
+    """Rows of students' work a teacher may see: by a student of one of their classrooms, on a
+    quest that classroom was given (attempts, achievements earned with them).
+
+    A student in two teachers' classes shows each teacher only the quests that teacher assigned.
+    """
+    return exists().where(
+        Enrollment.student_id == student_id,
+        classroom_teacher.c.classroom_id == Enrollment.classroom_id,
+        classroom_teacher.c.teacher_id == teacher_id,
+        QuestAssignment.classroom_id == Enrollment.classroom_id,
+        QuestAssignment.quest_id == quest_id,
+    )
+
+
+def work_in_classroom(
+    classroom_id: int, *, student_id: ColumnElement[int], quest_id: ColumnElement[int]
+) -> ColumnElement[bool]:
+    """Rows of students' work that count for a classroom: by one of its students, on a quest it
+    was given."""
+    students = select(Enrollment.student_id).where(Enrollment.classroom_id == classroom_id)
+    quests = select(QuestAssignment.quest_id).where(QuestAssignment.classroom_id == classroom_id)
+    return and_(student_id.in_(students), quest_id.in_(quests))
 
 
 def classrooms_visible_to(user: User) -> list[Classroom]:

@@ -146,9 +146,10 @@ def award_achievement(
 ) -> AchievementAward | None:
     """Award achievement ``code`` to the attempt's student, once ever, with its bonus points.
 
-    The bonus goes to the points ledger against the attempt's quest and stage, and to the
-    student's tally of the quest (``quest_tally``, which the caller holds locked). Returns the
-    new award, or None when the student already had the badge. Nothing is committed: the
+    The award names the attempt that earned it and its quest (teachers see it as they see the
+    attempt). The bonus goes to the points ledger against the attempt's quest and stage, and to
+    the student's tally of the quest (``quest_tally``, which the caller holds locked). Returns
+    the new award, or None when the student already had the badge. Nothing is committed: the
     caller's transaction (an attempt's, a review's) commits it.
     """
     achievement = achievement_for(code=code)
@@ -159,7 +160,11 @@ def award_achievement(
     if db.session.scalar(earned) is not None:
         return None
     awarded = AchievementAward(
-        achievement_id=achievement.id, student_id=attempt.student_id, awarded_at=now
+        achievement_id=achievement.id,
+        student_id=attempt.student_id,
+        quest_id=attempt.quest_id,
+        attempt_id=attempt.id,
+        awarded_at=now,
     )
     try:
         # Two requests of the same student can earn a badge at once; one award stands.

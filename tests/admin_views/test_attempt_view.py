@@ -8,6 +8,7 @@ from helpers import csrf_token, post_form
 from sqlalchemy import event, func, select
 
 from admin_views.attempts import AttemptView
+from quest_platform.labels import OUTCOME_LABELS
 from quest_platform.models import Attempt, Enrollment, Outcome, Review, utcnow
 from quest_platform.services.reviews import review_attempt
 
@@ -105,6 +106,22 @@ def test_a_reviewed_checkpoint_no_longer_waits_and_filters_by_its_new_outcome(
     assert "<caption>0 records</caption>" in waiting
     failed = text_of(client.get(LIST, query_string={"flt0_outcome": "failed"}))
     assert "3. Show your login" in failed
+
+
+def test_a_failed_attempt_reads_as_students_read_it(client, make, school, login_as):
+    """One wording for an outcome, the kinder one, in the portal and the admin alike."""
+    quiz = make.attempt(
+        student=school.student, quest=school.quest, position=2, outcome="failed", score=1
+    )
+    login_as(school.teacher)
+    page = text_of(client.get(LIST))
+    assert f"<td>{OUTCOME_LABELS[Outcome.FAILED]}</td>" == "<td>Not passed</td>"
+    assert "<td>Not passed</td>" in page
+    assert ">Not passed</option>" in page
+    assert "Failed" not in page
+    review_form = text_of(client.get(details(quiz)))
+    assert "Not passed" in review_form
+    assert "Failed" not in review_form
 
 
 def test_the_quest_kind_and_date_filters(client, make, school, login_as):

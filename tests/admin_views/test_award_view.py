@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import post_form
 
-from quest_platform.models import AchievementAward
+from quest_platform.models import AchievementAward, Enrollment
 from quest_platform.services.accounts import set_language
+from quest_platform.services.achievements import award_achievement
+from quest_platform.services.tallies import lock_quest_tally
 
 LIST = "/admin/award/"
 
@@ -41,6 +44,8 @@ def test_achievement_names_are_translated(client, school, login_as):
 def test_filters_by_classroom_and_achievement(client, db, make, school, login_as):
     classmate = make.student()
     other_class = make.classroom(teachers=[school.teacher], students=[classmate])
+    make.assignment(quest=school.quest, classroom=other_class, by=school.teacher)
+    make.attempt(student=classmate, quest=school.quest, position=2, outcome="passed", score=10)
     award = make.award(student=classmate, code="perfect-quiz")
     login_as(school.teacher)
 
@@ -64,3 +69,50 @@ def test_awards_are_never_changed_here(client, db, school, login_as):
     )
     assert response.status_code == 302
     assert db.session.get(AchievementAward, school.award.id) is not None
+
+
+@pytest.fixture
+def shared(school, make, db):
+    """The first teacher's student also joined the second teacher's class and earned a badge
+    ("Sharp Mind") there, on the second teacher's quest, through the service that awards them."""
+    db.session.add(Enrollment(classroom=school.other_classroom, student=school.student))
+    quiz = make.attempt(
+        student=school.student, quest=school.other_quest, position=2, outcome="passed", score=10
+    )
+    tally = lock_quest_tally(student_id=quiz.student_id, quest_id=quiz.quest_id)
+    award = award_achievement(
+        code="perfect-quiz", attempt=quiz, quest_tally=tally, now=quiz.submitted_at
+    )
+    db.session.commit()
+    return award
+
+
+def test_a_badge_earned_on_another_teachers_quest_is_not_shown(client, school, shared, login_as):
+    login_as(school.teacher)
+    mine = {"flt0_classroom": str(school.classroom.id)}
+    searched = {"search": school.student.username}
+    for query in ({}, mine, searched):
+        page = text_of(client.get(LIST, query_string=query))
+        assert "<td>Trailblazer</td>" in page
+        assert "<td>Sharp Mind</td>" not in page
+    exported = text_of(client.get(f"{LIST}export/csv/"))
+    assert "Trailblazer" in exported
+    assert "Sharp Mind" not in exported
+    assert client.get(f"{LIST}details/?id={shared.id}").status_code == 404
+
+
+def test_the_teacher_of_the_quest_sees_the_badge_earned_on_it(client, school, shared, login_as):
+    login_as(school.other_teacher)
+    page = text_of(client.get(LIST))
+    assert "<td>Sharp Mind</td>" in page
+    # The student's badge from the first teacher's quest stays with that teacher.
+    assert page.count("<td>Trailblazer</td>") == 1
+    assert client.get(f"{LIST}details/?id={shared.id}").status_code == 200
+    assert client.get(f"{LIST}details/?id={school.award.id}").status_code == 404
+
+
+def test_an_administrator_sees_every_badge(client, school, shared, login_as):
+    login_as(school.admin)
+    page = text_of(client.get(LIST))
+    assert "<td>Sharp Mind</td>" in page
+    assert page.count("<td>Trailblazer</td>") == 2

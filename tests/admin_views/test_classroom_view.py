@@ -93,6 +93,28 @@ def test_an_empty_classroom_is_deleted_and_audited(client, db, make, login_as):
     assert audit_entries(db, classroom_id)[-1].action == "delete"
 
 
+def test_the_selected_empty_classrooms_are_deleted_and_the_others_kept(
+    client, db, school, login_as, make
+):
+    empty = make.classroom(teachers=[school.teacher])
+    empty_id = empty.id
+    login_as(school.teacher)
+    response = post_form(
+        client,
+        "/admin/classroom/action/",
+        {"action": "delete", "rowid": [str(empty_id), str(school.classroom.id)]},
+        form_page="/admin/classroom/",
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Record was successfully deleted." in page
+    assert "Only a classroom without students can be deleted." in page
+    db.session.expire_all()
+    assert db.session.get(Classroom, empty_id) is None
+    assert db.session.get(Classroom, school.classroom.id) is not None
+    assert audit_entries(db, empty_id)[-1].action == "delete"
+
+
 def test_new_join_codes_for_the_selected_classrooms(client, db, school, login_as):
     login_as(school.teacher)
     old = school.classroom.join_code

@@ -267,6 +267,12 @@ def test_a_missing_classroom_is_not_found(teacher_client):
     assert send_import(teacher_client, 999_999, ROSTER).status_code == 404
 
 
+def test_a_classroom_id_beyond_any_table_is_not_found(teacher_client):
+    beyond = 10**23
+    assert upload(teacher_client, beyond, ROSTER.encode()).status_code == 404
+    assert send_import(teacher_client, beyond, ROSTER).status_code == 404
+
+
 # The sign-ins as CSV
 
 

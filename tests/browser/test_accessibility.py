@@ -491,9 +491,10 @@ def teaching_records(people: People) -> Attempt:
         for position, outcome, score, answer in answers
     ]
     achievement = next(a for a in ensure_achievements() if a.code == "first-quest")
-    db.session.add_all(
-        [*attempts, AchievementAward(achievement=achievement, student=people.student)]
+    award = AchievementAward(
+        achievement=achievement, student=people.student, quest=quest, attempt=attempts[0]
     )
+    db.session.add_all([*attempts, award])
     db.session.commit()
     return attempts[-1]
 
@@ -646,6 +647,14 @@ def admin_awards(page: Page, people: People) -> None:
     teaching_records(people)
     sign_in(page, people.teacher)
     page.goto("/admin/award/")
+
+
+def admin_list_refused(page: Page, people: People) -> None:
+    # A page number no list has: what was wrong, and the way back to the list (400).
+    sign_in(page, people.teacher)
+    response = page.goto("/admin/attempt/?page=-1")
+    assert response is not None
+    assert response.status == 400
 
 
 def admin_audit_details(page: Page, people: People) -> None:
@@ -965,6 +974,7 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "admin-assignments": admin_assignments,
     "admin-assignment-new-errors": admin_assignment_new_with_errors,
     "admin-awards": admin_awards,
+    "admin-list-refused": admin_list_refused,
     "admin-audit-details": admin_audit_details,
     "student-leaderboard": student_leaderboard,
     "student-quest-leaderboard": student_quest_leaderboard,

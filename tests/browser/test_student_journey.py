@@ -313,7 +313,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     assert screenshot.evaluate("image => image.complete && image.naturalWidth > 0")
     expect(teacher_page.locator("figcaption")).to_contain_text(ALT_TEXT)
     teacher_page.get_by_label("Score").fill("10")
-    teacher_page.get_by_label("Passed").check()
+    teacher_page.get_by_label("Passed", exact=True).check()
     teacher_page.get_by_label("Feedback for the student (optional)").fill(
         "Clear route; the screenshot proves it works."
     )
