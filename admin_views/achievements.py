@@ -28,8 +28,8 @@ from admin_views.lists import (
 )
 from quest_platform.extensions import db
 from quest_platform.models import Achievement, AchievementAward, User
+from quest_platform.models.achievements import DEFINITIONS
 from quest_platform.queries.classrooms import work_taught_by
-from quest_platform.services.achievements import DEFINITIONS
 
 # Achievements are stored in English; pages show them through the catalog.
 DEFINED = {definition.code: definition for definition in DEFINITIONS}

@@ -450,7 +450,6 @@ class AttemptView(ScopedModelView):
                     by=current_user,
                 )
             except ServiceError as error:
-                db.session.rollback()
                 if not error.field or error.field not in form:
                     abort(error.status_code)
                 form[error.field].errors = [*form[error.field].errors, error.message]

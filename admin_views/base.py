@@ -336,8 +336,8 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
         ]
 
     def report(self, error: ServiceError, form: Any = None) -> bool:
-        """Show a refused change (by its field, if the form has it), undo it; returns False."""
-        db.session.rollback()
+        """Show a refused change (by its field, if the form has it; its service undid it);
+        returns False."""
         if form is not None and error.field and error.field in form:
             form[error.field].errors = [*form[error.field].errors, error.message]
         else:

@@ -120,7 +120,6 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
         try:
             password = reset_student_password(student=student, by=current_user)
         except ServiceError as error:
-            db.session.rollback()
             abort(error.status_code)
         return self.render("admin_views/one_time_password.html", student=student, password=password)
 
@@ -131,7 +130,6 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
         try:
             code = regenerate_join_code(classroom=classroom, by=current_user)
         except ServiceError as error:
-            db.session.rollback()
             abort(error.status_code)
         flash(
             _("The new join code of %(name)s is %(code)s.", name=classroom.name, code=code),

@@ -119,7 +119,6 @@ class RosterImportView(StaffOnlyMixin, BaseView):
                 error.preview, classroom, attempted=True, status=error.status_code
             )
         except ServiceError as error:
-            db.session.rollback()
             preview = RosterPreview(text=form.roster.data, errors=(error.message,))
             return self.preview_page(preview, classroom, attempted=True, status=error.status_code)
         # formdata=None: this request's form is the import form, not the download form.

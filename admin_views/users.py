@@ -24,7 +24,6 @@ from sqlalchemy.orm import Query, selectinload
 
 from admin_views.base import ActionField, Scope, ScopedModelView
 from admin_views.lists import YES_NO, classroom_filter, labelled, labels_filter, moment, shown
-from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, Role, RoleName, User, utcnow
 from quest_platform.queries.classrooms import (
     classrooms_taught_by,
@@ -208,7 +207,6 @@ class UserView(ScopedModelView):
             try:
                 done.append((user, change(user)))
             except ServiceError as error:
-                db.session.rollback()
                 refusals[error.message] = None
         for message in refusals:
             flash(message, "error")

@@ -66,7 +66,6 @@ def profile() -> Response | str | tuple[str, int]:
                 leaderboard_opt_in=form.leaderboard_opt_in.data,
             )
         except ServiceError as error:
-            db.session.rollback()
             form[error.field or "display_name"].errors.append(error.message)
         else:
             flash(_("Your profile is saved."), "success")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +17,61 @@ if TYPE_CHECKING:
     from quest_platform.models.accounts import User
     from quest_platform.models.attempts import Attempt
     from quest_platform.models.quests import Quest
+
+
+@dataclass(frozen=True)
+class AchievementDefinition:
+    """A badge that rewards learning, not speed alone."""
+
+    code: str
+    name: str
+    description: str
+    icon: str
+    points: int
+
+
+# The platform's badges. Stored in English; pages translate them through these same strings.
+DEFINITIONS = (
+    AchievementDefinition(
+        "first-quest", _l("Trailblazer"), _l("Finished a whole quest."), "flag", 20
+    ),
+    AchievementDefinition(
+        "perfect-quiz",
+        _l("Sharp Mind"),
+        _l("Answered every question of a quiz correctly."),
+        "star",
+        10,
+    ),
+    AchievementDefinition(
+        "five-day-streak",
+        _l("Steady Builder"),
+        _l("Worked on a quest five school days in a row."),
+        "calendar",
+        15,
+    ),
+    AchievementDefinition(
+        "all-reflections",
+        _l("Deep Thinker"),
+        _l("Wrote every reflection of a quest."),
+        "lightbulb",
+        15,
+    ),
+    AchievementDefinition(
+        "checkpoint-first-time",
+        _l("Ship It"),
+        _l("Had a checkpoint approved on the first try."),
+        "rocket",
+        10,
+    ),
+)
+
+
+def definition_of(code: str) -> AchievementDefinition:
+    """The definition of achievement ``code``; LookupError for a code the platform does not know."""
+    for definition in DEFINITIONS:
+        if definition.code == code:
+            return definition
+    raise LookupError(f"no achievement is defined with the code {code!r}")
 
 
 class Achievement(db.Model):

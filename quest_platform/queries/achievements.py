@@ -9,7 +9,7 @@ from sqlalchemy import and_, select
 
 from quest_platform.extensions import db
 from quest_platform.models import Achievement, AchievementAward, User
-from quest_platform.services.achievements import DEFINITIONS
+from quest_platform.models.achievements import DEFINITIONS
 
 
 @dataclass(frozen=True)

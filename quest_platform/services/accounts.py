@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from quest_platform.extensions import db, security
 from quest_platform.models import Classroom, Enrollment, Language, Role, RoleName, Theme, User
 from quest_platform.services.audit import record_change, snapshot
-from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 from quest_platform.services.tokens import revoke_api_tokens
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -154,6 +154,7 @@ def ensure_roles() -> dict[str, Role]:
     return roles
 
 
+@undone_on_error
 def create_user(
     *,
     username: str,
@@ -204,6 +205,7 @@ def create_user(
     return user
 
 
+@undone_on_error
 def register_student(*, join_code: str, username: str, display_name: str, password: str) -> User:
     """Create a student account and enroll it in the classroom that owns ``join_code``."""
     classroom = db.session.scalar(
@@ -246,6 +248,7 @@ def may_manage_account(*, staff: User, user: User) -> bool:
     return staff.is_admin or may_manage_student(staff=staff, student=user)
 
 
+@undone_on_error
 def update_account(
     *, user: User, display_name: str, pseudonym: str, active: bool, by: User
 ) -> User:
@@ -266,6 +269,7 @@ def update_account(
     return user
 
 
+@undone_on_error
 def reset_student_password(*, student: User, by: User) -> str:
     """Give a student a new one-time password, end their sessions, and return it once."""
     if not may_manage_student(staff=by, student=student):
@@ -296,6 +300,7 @@ def sign_out_everywhere(*, user: User) -> int:
     return revoke_api_tokens(user=user)
 
 
+@undone_on_error
 def record_password_change(*, user: User) -> None:
     """Complete a change of password the user made themselves, and commit it with the password.
 
@@ -314,6 +319,7 @@ def record_password_change(*, user: User) -> None:
     db.session.commit()
 
 
+@undone_on_error
 def update_preferences(
     *,
     user: User,
@@ -341,6 +347,7 @@ def update_preferences(
     return user
 
 
+@undone_on_error
 def set_language(*, user: User, language: str) -> User:
     """Save the interface language a user chose."""
     if language not in {member.value for member in Language}:

@@ -7,12 +7,10 @@ leaves the badges (and their bonus points) already earned.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, FunctionElement, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -31,68 +29,15 @@ from quest_platform.models import (
     Stage,
     StageKind,
 )
+from quest_platform.models.achievements import DEFINITIONS, AchievementDefinition, definition_of
 from quest_platform.queries.progress import (
     ProgressStatus,
     QuestProgress,
     StageState,
     progress_for,
 )
+from quest_platform.services.errors import undone_on_error
 from quest_platform.services.tallies import enter_bonus_points
-
-
-@dataclass(frozen=True)
-class AchievementDefinition:
-    """A badge that rewards learning, not speed alone."""
-
-    code: str
-    name: str
-    description: str
-    icon: str
-    points: int
-
-
-# Stored in English; pages translate them through these same strings.
-DEFINITIONS = (
-    AchievementDefinition(
-        "first-quest", _l("Trailblazer"), _l("Finished a whole quest."), "flag", 20
-    ),
-    AchievementDefinition(
-        "perfect-quiz",
-        _l("Sharp Mind"),
-        _l("Answered every question of a quiz correctly."),
-        "star",
-        10,
-    ),
-    AchievementDefinition(
-        "five-day-streak",
-        _l("Steady Builder"),
-        _l("Worked on a quest five school days in a row."),
-        "calendar",
-        15,
-    ),
-    AchievementDefinition(
-        "all-reflections",
-        _l("Deep Thinker"),
-        _l("Wrote every reflection of a quest."),
-        "lightbulb",
-        15,
-    ),
-    AchievementDefinition(
-        "checkpoint-first-time",
-        _l("Ship It"),
-        _l("Had a checkpoint approved on the first try."),
-        "rocket",
-        10,
-    ),
-)
-
-
-def definition_of(code: str) -> AchievementDefinition:
-    """The definition of achievement ``code``; LookupError for a code the platform does not know."""
-    for definition in DEFINITIONS:
-        if definition.code == code:
-            return definition
-    raise LookupError(f"no achievement is defined with the code {code!r}")
 
 
 def stored_definition(definition: AchievementDefinition) -> Achievement:
@@ -107,6 +52,7 @@ def stored_definition(definition: AchievementDefinition) -> Achievement:
         )
 
 
+@undone_on_error
 def ensure_achievements() -> list[Achievement]:
     """Create any missing achievement definitions and return all of them."""
     existing = {

@@ -25,8 +25,10 @@ from quest_platform.models import Classroom, DashboardChart, QuestPrediction, St
 from quest_platform.queries.analytics import analytics_computed_at
 from quest_platform.reports.dashboard import dashboard_charts
 from quest_platform.reports.document import chart_document
+from quest_platform.services.errors import undone_on_error
 
 
+@undone_on_error
 def refresh_analytics(
     *,
     classroom: Classroom,

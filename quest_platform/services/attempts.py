@@ -38,7 +38,7 @@ from quest_platform.services.achievements import (
     current_streak,
     quest_achievements,
 )
-from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 from quest_platform.services.evidence import (
     Screenshot,
     check_screenshot,
@@ -267,6 +267,7 @@ def check_answerable(standing: StageProgress) -> None:
         raise Conflict(_("You have already handed in this stage."))
 
 
+@undone_on_error
 def start_timed_stage(
     *, student: User, quest: Quest, stage: Stage, now: datetime | None = None
 ) -> StageStart:
@@ -278,23 +279,19 @@ def start_timed_stage(
     checks hold the student's lock on the quest, like an answer's.
     """
     now = now or utcnow()
-    try:
-        lock_quest_tally(student_id=student.id, quest_id=quest.id)
-        _progress, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
-        if stage.kind != StageKind.TIMED:
-            raise Conflict(_("Only timed stages are started on a clock."))
-        check_answerable(standing)
-        try_number = standing.tries + 1
-        start = start_of(student=student, stage=stage, try_number=try_number)
-        if start is None:
-            start = StageStart(
-                student_id=student.id, stage_id=stage.id, try_number=try_number, started_at=now
-            )
-            db.session.add(start)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    lock_quest_tally(student_id=student.id, quest_id=quest.id)
+    _progress, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
+    if stage.kind != StageKind.TIMED:
+        raise Conflict(_("Only timed stages are started on a clock."))
+    check_answerable(standing)
+    try_number = standing.tries + 1
+    start = start_of(student=student, stage=stage, try_number=try_number)
+    if start is None:
+        start = StageStart(
+            student_id=student.id, stage_id=stage.id, try_number=try_number, started_at=now
+        )
+        db.session.add(start)
+    db.session.commit()
     return start
 
 

@@ -12,7 +12,7 @@ from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, User
 from quest_platform.services.accounts import may_manage_student
 from quest_platform.services.audit import record_change, snapshot
-from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
@@ -41,6 +41,7 @@ def may_manage_classroom(*, staff: User, classroom: Classroom) -> bool:
     return staff.is_admin or staff in classroom.teachers
 
 
+@undone_on_error
 def create_classroom(
     *,
     name: str,
@@ -68,6 +69,7 @@ def create_classroom(
     return classroom
 
 
+@undone_on_error
 def enroll_student(
     *, student: User, classroom: Classroom, by: User | None = None, commit: bool = True
 ) -> Enrollment:
@@ -91,6 +93,7 @@ def enroll_student(
     return enrollment
 
 
+@undone_on_error
 def move_student(*, student: User, classroom: Classroom, by: User) -> list[Classroom]:
     """Enroll a student in ``classroom`` and take them off the other rosters ``by`` manages.
 
@@ -121,6 +124,7 @@ def move_student(*, student: User, classroom: Classroom, by: User) -> list[Class
     return left
 
 
+@undone_on_error
 def regenerate_join_code(*, classroom: Classroom, by: User) -> str:
     """Replace a classroom's join code, so the old one stops working."""
     if not may_manage_classroom(staff=by, classroom=classroom):
@@ -132,6 +136,7 @@ def regenerate_join_code(*, classroom: Classroom, by: User) -> str:
     return classroom.join_code
 
 
+@undone_on_error
 def update_classroom(
     *,
     classroom: Classroom,
@@ -153,6 +158,7 @@ def update_classroom(
     return classroom
 
 
+@undone_on_error
 def delete_classroom(*, classroom: Classroom, by: User) -> None:
     """Delete a classroom that has no students (its roster would be lost otherwise)."""
     if not may_manage_classroom(staff=by, classroom=classroom):

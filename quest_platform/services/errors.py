@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from quest_platform.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class ServiceError(Exception):
     """A refused change: ``message`` is translated and safe to show; ``field`` names the input.
@@ -34,3 +43,22 @@ class NotFound(ServiceError):
     """What the change names does not exist, or is not the asker's to see."""
 
     status_code = 404
+
+
+def undone_on_error(service: Callable[P, R]) -> Callable[P, R]:
+    """Have a service that owns its transaction undo its own work when it fails.
+
+    The session is rolled back before the error (a refusal or anything unexpected) goes on: a
+    refused change leaves nothing half-written, and the caller may go on using the session to
+    show why.
+    """
+
+    @wraps(service)
+    def undoing(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return undoing

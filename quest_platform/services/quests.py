@@ -27,7 +27,7 @@ from quest_platform.models import (
     utcnow,
 )
 from quest_platform.services.audit import record_change, snapshot
-from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -161,6 +161,7 @@ def publishing_problems(quest: Quest) -> list[str]:
     return problems
 
 
+@undone_on_error
 def create_quest(
     *,
     slug: str,
@@ -191,6 +192,7 @@ def create_quest(
     return quest
 
 
+@undone_on_error
 def publish_quest(*, quest: Quest, by: User | None) -> Quest:
     """Publish a quest whose 6–8 stages are all complete, or say why it cannot be."""
     check_may_edit(quest, by)
@@ -249,6 +251,7 @@ def has_attempts(*, quest: Quest | None = None, stage: Stage | None = None) -> b
     return db.session.scalar(query) is not None
 
 
+@undone_on_error
 def update_quest(
     *, quest: Quest, slug: str, title: str, theme: str, summary: str, by: User | None
 ) -> Quest:
@@ -300,6 +303,7 @@ STAGE_PROBLEM_FIELDS = {
 }
 
 
+@undone_on_error
 def add_stage(*, quest: Quest, draft: StageDraft, by: User | None) -> Stage:
     """Add a complete stage at the end of ``quest``."""
     check_may_edit(quest, by)
@@ -315,6 +319,7 @@ def add_stage(*, quest: Quest, draft: StageDraft, by: User | None) -> Stage:
     return stage
 
 
+@undone_on_error
 def update_stage(*, stage: Stage, draft: StageDraft, by: User | None) -> Stage:
     """Change a stage's text and settings; its kind stays (add a new stage for another kind).
 
@@ -334,6 +339,7 @@ def update_stage(*, stage: Stage, draft: StageDraft, by: User | None) -> Stage:
     return stage
 
 
+@undone_on_error
 def move_stage(*, stage: Stage, offset: int, by: User | None) -> Stage:
     """Move a stage ``offset`` places earlier (negative) or later, shifting the others."""
     quest = stage.quest
@@ -367,6 +373,7 @@ def renumber(quest: Quest, stages: Sequence[Stage]) -> None:
     db.session.expire(quest, ["stages"])
 
 
+@undone_on_error
 def delete_stage(*, stage: Stage, by: User | None) -> None:
     """Remove a stage no student has answered; the stages after it move up."""
     quest = stage.quest
@@ -385,6 +392,7 @@ def delete_stage(*, stage: Stage, by: User | None) -> None:
     db.session.commit()
 
 
+@undone_on_error
 def archive_quest(*, quest: Quest, by: User | None) -> Quest:
     """Retire a quest: it leaves the list of quests to assign; its attempts and assignments stay."""
     check_may_edit(quest, by)
@@ -395,6 +403,7 @@ def archive_quest(*, quest: Quest, by: User | None) -> Quest:
     return quest
 
 
+@undone_on_error
 def copy_quest(*, quest: Quest, by: User) -> Quest:
     """Make a draft copy of a quest (one's own, or anyone's published quest) owned by ``by``."""
     if not may_read_quest(staff=by, quest=quest):
@@ -420,6 +429,7 @@ def copy_quest(*, quest: Quest, by: User) -> Quest:
     return copy
 
 
+@undone_on_error
 def delete_quest(*, quest: Quest, by: User | None) -> None:
     """Delete a quest nobody has answered or been given; otherwise it can only be archived."""
     check_may_edit(quest, by)
@@ -432,6 +442,7 @@ def delete_quest(*, quest: Quest, by: User | None) -> None:
     db.session.commit()
 
 
+@undone_on_error
 def assign_quest(
     *,
     quest: Quest,
@@ -466,6 +477,7 @@ def may_manage_assignment(*, staff: User, assignment: QuestAssignment) -> bool:
     return staff.is_admin or staff in assignment.classroom.teachers
 
 
+@undone_on_error
 def update_assignment(
     *,
     assignment: QuestAssignment,
@@ -485,6 +497,7 @@ def update_assignment(
     return assignment
 
 
+@undone_on_error
 def unassign_quest(*, assignment: QuestAssignment, by: User) -> None:
     """Take a quest back from a classroom, unless its students have already attempted it.
 

@@ -11,7 +11,7 @@ from quest_platform.models import Attempt, Outcome, Review, ReviewKind, User, ut
 from quest_platform.queries.attempts import may_see_attempt
 from quest_platform.services.achievements import award_review_achievements
 from quest_platform.services.audit import record_change
-from quest_platform.services.errors import NotAllowed, ServiceError
+from quest_platform.services.errors import NotAllowed, ServiceError, undone_on_error
 from quest_platform.services.tallies import lock_quest_tally, recount_stage
 
 MAX_REASON_LENGTH = 2000
@@ -24,6 +24,7 @@ def review_kind(attempt: Attempt) -> ReviewKind:
     return ReviewKind.OVERRIDE
 
 
+@undone_on_error
 def review_attempt(
     *, attempt: Attempt, score: float | None, outcome: str, reason: str, by: User
 ) -> Review:
@@ -35,13 +36,7 @@ def review_attempt(
     checkpoint passed on the first try, a quest finished, every reflection written); a later
     review never takes a badge back.
     """
-    try:
-        review = record_review(attempt=attempt, score=score, outcome=outcome, reason=reason, by=by)
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.expire(attempt, ["reviews"])
-    return review
+    return record_review(attempt=attempt, score=score, outcome=outcome, reason=reason, by=by)
 
 
 def record_review(

@@ -32,7 +32,7 @@ from quest_platform.services.accounts import (
     normalize_username,
 )
 from quest_platform.services.classrooms import may_manage_classroom
-from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
+from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 from quest_platform.spreadsheets import spreadsheet_safe
 
 # The preview sends the roster's text back in a form for the import. URL-encoded, each byte
@@ -206,6 +206,7 @@ def preview_roster(*, data: bytes | str, classroom: Classroom, by: User | None) 
     return _read_roster(text)
 
 
+@undone_on_error
 def import_roster(
     *, data: bytes | str, classroom: Classroom, by: User | None
 ) -> list[ImportedCredential]:

@@ -8,7 +8,7 @@ from quest_platform.extensions import db
 from quest_platform.models import Stage, StageKind, TimeExtension, User
 from quest_platform.queries.time_extensions import may_give_extra_time
 from quest_platform.services.audit import record_change, snapshot
-from quest_platform.services.errors import NotAllowed, ServiceError
+from quest_platform.services.errors import NotAllowed, ServiceError, undone_on_error
 
 # One grant gives at least a minute and at most a day (the table's check allows up to a day).
 MIN_EXTRA_SECONDS = 60
@@ -22,6 +22,7 @@ def minutes_of(seconds: int) -> int | float:
     return whole if rest == 0 else round(seconds / 60, 2)
 
 
+@undone_on_error
 def grant_time_extension(
     *, student: User, stage: Stage, extra_seconds: int, reason: str, by: User
 ) -> TimeExtension:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from quest_platform.extensions import db
 from quest_platform.models import ApiToken, User, utcnow
 from quest_platform.services.audit import record_change
-from quest_platform.services.errors import Conflict, NotFound, ServiceError
+from quest_platform.services.errors import Conflict, NotFound, ServiceError, undone_on_error
 
 # Marks a string as a Quest Platform token, for people and for secret scanners.
 TOKEN_PREFIX = "qp_"  # noqa: S105 (a label, not a secret)
@@ -48,6 +48,7 @@ def working_tokens(*, user: User, now: datetime) -> int:
     return db.session.scalar(query) or 0
 
 
+@undone_on_error
 def create_api_token(
     *, user: User, name: str, days: int = DEFAULT_DAYS, now: datetime | None = None
 ) -> NewToken:
@@ -87,6 +88,7 @@ def create_api_token(
     return NewToken(token=token, secret=secret)
 
 
+@undone_on_error
 def revoke_api_token(*, user: User, token_id: int, now: datetime | None = None) -> ApiToken:
     """Stop ``user``'s token ``token_id`` from working; another person's token is not found."""
     token = db.session.get(ApiToken, token_id)
@@ -119,6 +121,7 @@ def revoke_api_tokens(*, user: User, now: datetime | None = None) -> int:
     return len(tokens)
 
 
+@undone_on_error
 def user_for_token(secret: str, *, now: datetime | None = None) -> User | None:
     """The active user a working token signs in, noting when it was last used; else None."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:

@@ -12,8 +12,8 @@ from sqlalchemy import event
 
 from quest_platform.extensions import db
 from quest_platform.models import Achievement, User
+from quest_platform.models.achievements import DEFINITIONS
 from quest_platform.queries.achievements import achievements_of
-from quest_platform.services.achievements import DEFINITIONS
 
 BADGE = '{% from "_badges.html" import badge %}{{ badge(item) }}'
 

@@ -28,9 +28,9 @@ from quest_platform.models import (
     StageTally,
     User,
 )
+from quest_platform.models.achievements import DEFINITIONS
 from quest_platform.queries.progress import QuestProgress, progress_from
 from quest_platform.services.achievements import (
-    DEFINITIONS,
     all_reflections_passed,
     award_achievement,
     days_worked,
