@@ -23,6 +23,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from quest_platform.http_headers import register_security_headers
     from quest_platform.i18n import register_i18n
     from quest_platform.page_cache import register_page_cache
+    from quest_platform.request_input import register_request_checks
     from quest_platform.urls import register_url_converters
 
     register_url_converters(app)
@@ -33,6 +34,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     register_api(app)
     register_admin(app)
     register_error_pages(app)
+    register_request_checks(app)
     register_security_headers(app)
     register_page_cache(app)
     return app
