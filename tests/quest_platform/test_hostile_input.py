@@ -390,3 +390,20 @@ def test_an_odd_but_whole_upload_keeps_one_screenshot_under_a_name_of_its_own(
     assert re.fullmatch(r"[A-Za-z0-9_-]{32}\.png", evidence.stored_name)
     new_files = set(app.config["UPLOAD_DIR"].iterdir()) - files
     assert [path.name for path in new_files] == [evidence.stored_name]
+
+
+def test_a_screenshot_followed_by_html_is_kept_and_served_without_it(at_checkpoint, db, app):
+    client, address = at_checkpoint
+    html = b"<html><body><script>alert(document.cookie)</script></body></html>"
+    body = checkpoint_form(client, address, screenshot(data=png() + html))
+
+    response = client.post(address, data=body, content_type=FORM_CONTENT_TYPE)
+
+    assert response.status_code == 302
+    evidence = db.session.scalars(select(EvidenceFile)).one()
+    kept = (app.config["UPLOAD_DIR"] / evidence.stored_name).read_bytes()
+    assert b"<script" not in kept
+    assert evidence.size_bytes == len(kept)
+    with client.get(f"/evidence/{evidence.id}") as served:
+        assert served.data == kept
+        assert Image.open(io.BytesIO(served.data), formats=["PNG"]).size == (20, 10)
