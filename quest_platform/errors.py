@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from quest_platform.extensions import db
@@ -96,9 +96,13 @@ def problem_from(error: HTTPException) -> tuple[Response, int]:
     return response, status
 
 
-def render_error(status: int, texts: tuple[str, str] | None = None) -> tuple[str, int]:
+def render_error(status: int, texts: tuple[str, str] | None = None) -> tuple[str | Response, int]:
     """Render the error page for ``status`` with its title and explanation."""
     title, message = texts or ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    if isinstance(request.routing_exception, BadHost):
+        # No address of the site can be written for a Host header that names no host, and a
+        # page links to others: the error is told in plain text.
+        return Response(f"{title}\n\n{message}\n", status=status, mimetype="text/plain"), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

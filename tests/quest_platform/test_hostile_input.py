@@ -407,3 +407,19 @@ def test_a_screenshot_followed_by_html_is_kept_and_served_without_it(at_checkpoi
     with client.get(f"/evidence/{evidence.id}") as served:
         assert served.data == kept
         assert Image.open(io.BytesIO(served.data), formats=["PNG"]).size == (20, 10)
+
+
+@pytest.mark.parametrize(
+    ("address", "status", "mimetype"),
+    [
+        ("/", 400, "text/plain"),
+        ("/no-such-page", 400, "text/plain"),
+        ("/quests?x=%00", 422, "text/plain"),
+        ("/api/v1/session", 400, "application/json"),
+    ],
+)
+def test_a_host_header_that_names_no_host_is_a_4xx(client, address, status, mimetype):
+    # A label of a host name has at most 63 characters: no address of the site can be built.
+    response = client.get(address, headers={"Host": "a" * 64 + ".example.org"})
+    assert response.status_code == status
+    assert response.mimetype == mimetype
