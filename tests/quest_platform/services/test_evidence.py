@@ -13,7 +13,6 @@ from PIL.PngImagePlugin import PngInfo
 
 from quest_platform.services import ServiceError
 from quest_platform.services.evidence import (
-    MAX_SCREENSHOT_PIXELS,
     CheckedScreenshot,
     Screenshot,
     check_screenshot,
@@ -251,10 +250,6 @@ def test_a_file_that_is_not_a_whole_png_or_jpeg_within_the_limits_is_refused(dat
         checked(data)
     assert message in refused.value.message
     assert refused.value.field == "screenshot"
-
-
-def test_the_pixel_limit_is_a_round_number_of_millions():
-    assert MAX_SCREENSHOT_PIXELS % 1_000_000 == 0
 
 
 SMALL_FILES = [encoded(halves((16, 8))), encoded(halves((16, 8)), "JPEG", exif=phone_exif(6))]
