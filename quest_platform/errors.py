@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from quest_platform.extensions import db
@@ -33,6 +33,10 @@ ERROR_TEXTS = {
     413: (
         _l("That was too large"),
         _l("The form or file you sent is larger than the platform accepts."),
+    ),
+    415: (
+        _l("This page takes a form"),
+        _l("Send the page's own form. Programs can use the JSON API under /api/v1."),
     ),
     422: (_l("Please check your input"), _l("Some of what you sent could not be used.")),
     429: (_l("Too many attempts"), _l("Please wait a minute before trying again.")),
@@ -92,9 +96,13 @@ def problem_from(error: HTTPException) -> tuple[Response, int]:
     return response, status
 
 
-def render_error(status: int, texts: tuple[str, str] | None = None) -> tuple[str, int]:
+def render_error(status: int, texts: tuple[str, str] | None = None) -> tuple[str | Response, int]:
     """Render the error page for ``status`` with its title and explanation."""
     title, message = texts or ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    if isinstance(request.routing_exception, BadHost):
+        # No address of the site can be written for a Host header that names no host, and a
+        # page links to others: the error is told in plain text.
+        return Response(f"{title}\n\n{message}\n", status=status, mimetype="text/plain"), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
@@ -120,25 +128,8 @@ def handle_unexpected_error(error: InternalServerError) -> tuple[str | Response,
     return render_error(500)
 
 
-def refuse_nul_characters() -> tuple[str | Response, int] | None:
-    """Refuse an address or input holding the NUL character, which no text may contain.
-
-    PostgreSQL cannot store it: unchecked, it would fail deep in a transaction.
-    """
-    if "\x00" in request.path:
-        return problem(404) if is_api_request() else render_error(404)
-    sent = request.get_data(cache=True) if request.is_json else b""
-    in_json = b"\\u0000" in sent or b"\x00" in sent
-    fields = [*request.args.values(), *(request.form.values() if request.method == "POST" else [])]
-    if in_json or any("\x00" in value for value in fields):
-        message = _l("Text cannot contain the NUL character.")
-        return problem(422, str(message)) if is_api_request() else render_error(422)
-    return None
-
-
 def register_error_pages(app: Flask) -> None:
-    """Route every HTTP error to the site's error page, and refuse input no text may hold."""
-    app.before_request(refuse_nul_characters)
+    """Route every HTTP error to the site's error page, or to a JSON problem under /api."""
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)

@@ -8,6 +8,8 @@ conftest (tests/browser/) replaces the module named ``conftest``, so importing f
 
 from __future__ import annotations
 
+import logging
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_request_context
 from flask.testing import FlaskClient
 from helpers import PASSWORD, fresh_database, post_form
 from sqlalchemy import select
@@ -91,6 +93,58 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             _db.session.remove()
             _db.drop_all()
             _db.engine.dispose()
+
+
+class RequestTracebacks(logging.Handler):
+    """Keeps every record logged with a traceback while a request was served.
+
+    Flask logs "Exception on <path> [<method>]" for an error no handler answered; libraries log
+    the errors they swallow (Flask-Admin's "Failed to create record."); the development server
+    behind the browser tests logs "Error on request" outside the request's context.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and (has_request_context() or record.name == "werkzeug"):
+            self.records.append(record)
+
+    def report(self) -> str:
+        return "\n".join(
+            f"{record.name}: {record.getMessage()}\n"
+            + "".join(traceback.format_exception(*record.exc_info))  # type: ignore[misc]
+            for record in self.records
+        )
+
+
+@pytest.fixture(scope="session")
+def request_tracebacks() -> Iterator[RequestTracebacks]:
+    """Every traceback a request logs during the run (on the root logger, whatever the thread)."""
+    handler = RequestTracebacks()
+    logging.getLogger().addHandler(handler)
+    yield handler
+    logging.getLogger().removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _no_traceback_from_a_request(
+    request: pytest.FixtureRequest, request_tracebacks: RequestTracebacks
+) -> Iterator[None]:
+    """Fail a test during which a request logged a traceback.
+
+    A test that provokes a server error on purpose says so with
+    ``@pytest.mark.provokes_server_error``.
+    """
+    request_tracebacks.records.clear()
+    yield
+    if request_tracebacks.records and not request.node.get_closest_marker("provokes_server_error"):
+        pytest.fail(
+            "A request logged a traceback (the server log of the run must have none):\n"
+            + request_tracebacks.report(),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from helpers import PASSWORD, is_site_page, post_form
 from sqlalchemy import func, select
 
@@ -45,6 +48,7 @@ def test_429_page(client, app, make, monkeypatch):
     assert_error_page(post_form(client, "/login", data), 429, "Too many attempts")
 
 
+@pytest.mark.provokes_server_error
 def test_500_page_shows_no_traceback_and_keeps_nothing(client, app, db, monkeypatch, caplog):
     def broken_home():
         create_user(
@@ -79,3 +83,20 @@ def test_the_nul_character_is_refused_before_it_reaches_the_database(client, mak
     page = post_form(client, "/accounts/profile", {"display_name": "a\x00b"})
     assert page.status_code == 422
     assert "<html" in page.get_data(as_text=True)
+
+
+@pytest.mark.provokes_server_error
+def test_a_traceback_logged_by_a_request_is_kept_for_the_run_to_fail_on(
+    client, app, monkeypatch, request_tracebacks
+):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setitem(app.view_functions, "pages.home", lambda: 1 / 0)
+    try:
+        raise ZeroDivisionError("not from a request")
+    except ZeroDivisionError:
+        logging.getLogger("quest_platform").exception("Outside any request")
+
+    assert client.get("/").status_code == 500
+
+    logged = [(record.getMessage(), record.exc_info[0]) for record in request_tracebacks.records]
+    assert logged == [("Exception on / [GET]", ZeroDivisionError)]
