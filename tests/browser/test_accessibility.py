@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,6 +39,7 @@ from quest_platform.services.accounts import reset_student_password, update_pref
 from quest_platform.services.achievements import ensure_achievements
 from quest_platform.services.attempts import submit_attempt
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
+from quest_platform.services.reviews import review_attempt
 from quest_platform.services.tallies import count_attempt, enter_stage_points, lock_quest_tally
 from quest_platform.services.time_extensions import grant_time_extension
 
@@ -1084,6 +1085,108 @@ def test_signed_in_page(
     visit(page, people)
     assert page.locator("html").get_attribute("data-theme") == theme
     assert_accessible(page, theme=theme, language=language, spanish=spanish)
+
+
+# Teacher and student text longer than a phone's line: a name, a web address, a line of code.
+LONG_NAME = "werkzeug.security.generate_password_hash"
+WEB_ADDRESS = "https://flask.palletsprojects.com/en/stable/quickstart/#sessions"
+LONG_LINE = "return render_template('login.html', form=form, next=request.args.get('next'))"
+# What reaches past the window, outside the boxes that scroll on their own, and which controls
+# reach past their field. Text is measured by its lines, as a long word overflows its box.
+OVERFLOWING = """() => {
+    const edge = document.documentElement.clientWidth;
+    const scrolls = (element) => getComputedStyle(element).overflowX !== 'visible';
+    const name = (element) => element.tagName.toLowerCase() + (element.id ? `#${element.id}` : '');
+    const found = [];
+    const walk = (element) => {
+        if (element.getBoundingClientRect().right > edge) found.push(`${name(element)} box`);
+        for (const child of element.childNodes) {
+            if (child.nodeType === Node.TEXT_NODE && child.textContent.trim()) {
+                const range = document.createRange();
+                range.selectNodeContents(child);
+                if (range.getBoundingClientRect().right > edge) {
+                    found.push(`${name(element)} text "${child.textContent.trim().slice(0, 30)}"`);
+                }
+            } else if (child.nodeType === Node.ELEMENT_NODE && !scrolls(child)) {
+                walk(child);
+            }
+        }
+    };
+    walk(document.body);
+    for (const control of document.querySelectorAll('main :is(input, select, textarea)')) {
+        const right = control.getBoundingClientRect().right;
+        if (right > control.parentElement.getBoundingClientRect().right) {
+            found.push(`${name(control)} wider than its field`);
+        }
+    }
+    return found;
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_checkpoint_reflows_whatever_its_text(
+    language: str, people: People, open_page: Callable[..., Page]
+) -> None:
+    """A checkpoint, handed in twice and sent back with feedback, fits a 320px window (WCAG
+    1.4.10) with long titles, a web address in its prompt and feedback, long lines of code, a
+    long date, the attempts table and a screenshot with a long file name chosen."""
+    people.prefer(theme="light", language=language)
+    quest = create_quest(
+        slug="hashing",
+        title=f"Passwords with {LONG_NAME}",
+        theme="Digital Famine",
+        summary="Store passwords safely.",
+        stages=[
+            StageDraft(
+                "checkpoint",
+                f"Internationalization: {LONG_NAME}",
+                settings={
+                    "prompt": f"Read {WEB_ADDRESS}, then hash with {LONG_NAME}.",
+                    "rubric": [f"Calls {LONG_NAME}"],
+                    "starter_code": f"@app.post('/login')\ndef login():\n    {LONG_LINE}",
+                    "evidence": ["code", "screenshot"],
+                },
+            ),
+            PORTAL_STAGES[0],
+            *PORTAL_STAGES[3:],
+        ],
+        author=people.teacher,
+    )
+    publish_quest(quest=quest, by=people.teacher)
+    # The longest date of any year, in both languages: "Sep 30, ... 10:59:59 PM", "30 sept ...".
+    assign_quest(
+        quest=quest,
+        classroom=people.classroom,
+        opens_at=utcnow() - timedelta(days=1),
+        due_at=datetime(utcnow().year + 1, 9, 30, 22, 59, 59, tzinfo=UTC),
+        by=people.teacher,
+    )
+    for _ in range(2):
+        attempt = submit_attempt(
+            student=people.student,
+            quest=quest,
+            stage=quest.stages[0],
+            answer={"evidence": f"def login():\n    {LONG_LINE}"},
+            submission_key=secrets.token_urlsafe(16),
+        )
+        review_attempt(
+            attempt=attempt,
+            score=0,
+            outcome="failed",
+            reason=f"Read {WEB_ADDRESS} again.",
+            by=people.teacher,
+        )
+    page = open_page(viewport=NARROW_VIEWPORT)
+    sign_in(page, people.student)
+    page.goto("/quests/hashing/1")
+    screenshot = png_file()
+    screenshot["name"] = f"Screenshot 2026-09-30 at 22.59.59 {LONG_NAME} working.png"
+    page.set_input_files("#screenshot", files=[screenshot])
+    assert page.locator(".data-table tbody tr").count() == 2
+
+    overflowing = page.evaluate(OVERFLOWING)
+    assert not overflowing, f"does not fit a 320px window: {', '.join(overflowing)}"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= NARROW_VIEWPORT["width"]
 
 
 def relative_luminance(colour: str) -> float:
