@@ -23,7 +23,6 @@ from werkzeug.wrappers import Response
 from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import labelled, labels_filter, person, shown
 from admin_views.stage_forms import FORMS, stage_form
-from quest_platform.content import render_markdown
 from quest_platform.labels import KIND_LABELS
 from quest_platform.models import Quest, QuestStatus, Stage, StageKind
 from quest_platform.services import ServiceError
@@ -336,7 +335,7 @@ class QuestView(ScopedModelView):
             "admin_views/quest/preview.html",
             quest=quest,
             stage=stage,
-            body=render_markdown(stage.content) if stage else "",
+            body=stage.body if stage else "",
             kind_labels=KIND_LABELS,
             return_url=self.details_url(quest),
         )

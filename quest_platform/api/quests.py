@@ -14,7 +14,6 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from quest_platform.api.access import caller, refuse, signed_in
-from quest_platform.content import render_markdown
 from quest_platform.models import Attempt, Stage
 from quest_platform.opened import opened_at, opened_token
 from quest_platform.queries.attempts import attempts_at
@@ -169,7 +168,7 @@ def stage_out(standing: StageProgress, student_id: int) -> dict[str, Any]:
         "kind": stage.kind,
         "title": stage.title,
         "content": stage.content or "",
-        "content_html": str(render_markdown(stage.content)) if stage.content else "",
+        "content_html": stage.content_html,
         "points": stage.points,
         "time_limit_seconds": stage.time_limit_seconds,
         "prompt": settings.get("prompt"),

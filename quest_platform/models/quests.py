@@ -6,9 +6,11 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from quest_platform.content import render_markdown
 from quest_platform.extensions import db
 from quest_platform.models.base import JSONDocument, UTCDateTime, check_in, utcnow
 
@@ -105,11 +107,24 @@ class Stage(db.Model):
     settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     points: Mapped[int] = mapped_column(Integer, default=10)
     time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
+    # ``content`` rendered and sanitized, kept with it whenever it is set (see ``kept_rendered``).
+    content_html: Mapped[str] = mapped_column(Text, default="")
 
     quest: Mapped[Quest] = relationship(back_populates="stages")
 
     def __repr__(self) -> str:
         return f"<Stage {self.quest_id}#{self.position} {self.kind}>"
+
+    @validates("content")
+    def kept_rendered(self, _key: str, content: str | None) -> str | None:
+        """Render the Markdown once, when it is written, rather than on every view of the stage."""
+        self.content_html = str(render_markdown(content)) if content else ""
+        return content
+
+    @property
+    def body(self) -> Markup:
+        """The stage's text as safe HTML, sanitized when it was rendered (see content.py)."""
+        return Markup(self.content_html)  # noqa: S704 - sanitized by render_markdown
 
     @property
     def is_quiz(self) -> bool:

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
 
-from quest_platform.content import render_markdown
 from quest_platform.labels import (
     KIND_LABELS,
     OUTCOME_LABELS,
@@ -208,7 +207,7 @@ def render_stage(
         entered=request.form if error else {},
         submission_key=new_submission_key(),
         opened=opened_token(student_id=current_user.id, stage_id=stage.id),
-        body=render_markdown(stage.content) if stage.content else "",
+        body=stage.body,
         now=utcnow(),
         duration=duration,
         kind_labels=KIND_LABELS,
