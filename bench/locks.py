@@ -4,8 +4,8 @@ While a run is measured, a thread looks at pg_stat_activity every few millisecon
 connection, at the run's own connections (their application name, bench/database.py) that are
 running a statement. A connection waiting on a lock (wait_event_type 'Lock') is counted with
 what it waits for, read from its ungranted lock in pg_locks: a row (tuple) or a table of which
-relation, or another transaction's end (transactionid: a row that transaction wrote), with the
-statement that waits.
+relation, or another transaction's end (transactionid: a row that transaction wrote, whose
+table the waiter's tuple lock names), with the statement that waits.
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, text
 
+# A transaction waiting for a row that another one wrote waits on that transaction's end
+# (transactionid, no relation) while holding the lock of the row's tuple: its relation names the
+# table.
 SAMPLE = text(
     """
-    SELECT a.wait_event_type = 'Lock' AS waiting, l.locktype, l.relation::regclass::text,
+    SELECT a.wait_event_type = 'Lock' AS waiting, w.locktype,
+           coalesce(w.relation, t.relation)::regclass::text,
            left(regexp_replace(a.query, '\\s+', ' ', 'g'), 40)
     FROM pg_stat_activity a
-    LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted
+    LEFT JOIN pg_locks w ON w.pid = a.pid AND NOT w.granted
+    LEFT JOIN pg_locks t ON t.pid = a.pid AND t.granted AND t.locktype = 'tuple'
     WHERE a.application_name = current_setting('application_name')
       AND a.pid <> pg_backend_pid() AND a.state = 'active'
     """
@@ -81,5 +86,8 @@ class LockSampler:
                 waiting = [row for row in rows if row.waiting]
                 found.waiting_samples += bool(waiting)
                 for _waiting, locktype, relation, query in waiting:
-                    what = f"{locktype} on {relation}" if relation else f"{locktype or '?'}"
+                    # No ungranted lock: it was granted between the two views.
+                    what = locktype or "a lock granted meanwhile"
+                    if relation:
+                        what += f" on {relation}"
                     found.waits[f"{what}, in: {query}"] += 1

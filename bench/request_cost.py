@@ -332,6 +332,9 @@ def main() -> None:
         help="a setting to try, e.g. SQLALCHEMY_ENGINE_OPTIONS='{\"pool_pre_ping\": false}'",
     )
     parser.add_argument(
+        "--only", metavar="NAMES", help='some kinds of request, e.g. "floor GET,floor POST"'
+    )
+    parser.add_argument(
         "--profile",
         metavar="REQUEST",
         help="instead, profile one kind of request (as the table names it) with cProfile",
@@ -376,6 +379,8 @@ def main() -> None:
         send, expect = next((s, e) for n, s, e in requests if n == args.profile)
         profile(send, expect)
         return
+    if args.only:
+        requests = [request for request in requests if request[0] in args.only.split(",")]
     instrument(app, timers)
     columns = [measure(timers, name, send, expect) for name, send, expect in requests]
 
