@@ -114,6 +114,12 @@ def arguments() -> argparse.Namespace:
         "--answering", type=int, default=40, help="answers: students answering at once"
     )
     parser.add_argument(
+        "--page-cache",
+        choices=["off", "on"],
+        default=None,
+        help="answers: the platform with its page cache off or on (default: as it ships)",
+    )
+    parser.add_argument(
         "--students", type=int, default=10_000, help="admin, analytics: scale students"
     )
     parser.add_argument(

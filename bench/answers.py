@@ -2,17 +2,19 @@
 
 A classroom of 200 students with four quests' worth of attempts is added to the demo and given
 unlimited quizzes (bench/prepare.py); 40 of its students sign in. For each number of gunicorn
-workers (2 and 8 by default), the platform as it ships is served and, in rounds, the baseline
-(bare Flask, one primary-key select) runs, then the 40 students answer: wrk with 40 threads and
-40 connections, one student's session per connection, each run on a quiz of its own (so every
-run starts with students who have not tried it). Each run reports the attempts recorded per
-second (counted in the database), the latency of the answers, and, sampled from a side thread
-(bench/locks.py), the share of samples in which one of the platform's transactions waits on a
-lock, and what the waits are on.
+workers (2 and 8 by default), the platform as it ships (or with ``--page-cache off`` or ``on``)
+is served and, in rounds, the baseline (bare Flask, one primary-key select) runs, then the 40
+students answer: wrk with 40 threads and 40 connections, one student's session per connection,
+right and wrong in turn (each answer moves the student's points), each run on a quiz of its
+own (so every run starts with students who have not tried it). Each run reports the attempts
+recorded per second (counted in the database), the latency of the answers, and, sampled from a
+side thread (bench/locks.py), the share of samples in which one of the platform's transactions
+waits on a lock, and what the waits are on.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +23,19 @@ from sqlalchemy import Engine, inspect, text
 
 from bench.database import analyze, engine_for, is_postgres, row_counts
 from bench.locks import LockSampler, LockWaits
-from bench.servers import csrf_token, get, gunicorn, seed_classroom, sign_in
+from bench.servers import (
+    csrf_token,
+    get,
+    gunicorn,
+    has_page_cache,
+    platform_apps,
+    seed_classroom,
+    sign_in,
+)
 from bench.wrk import WrkResult, run_wrk
+
+# Seconds of answers before each measured run: every worker serves its first requests.
+WARMUP = 5
 
 
 @dataclass(frozen=True)
@@ -37,13 +50,21 @@ class AnswerRun:
     board_row: str | None
 
 
-def run_answers(args: Any, *, env: dict[str, str], database: str, options: dict[str, Any]) -> None:
+def run_answers(
+    args: argparse.Namespace, *, env: dict[str, str], database: str, options: dict[str, Any]
+) -> None:
     """Seed the classroom, then measure its students answering at once under each worker count."""
     if not is_postgres(database):
         raise SystemExit(
             "the answers scenario measures lock waits on PostgreSQL: set BENCH_DATABASE_URL"
         )
     answering = args.answering
+    # The platform as it ships, or with the page cache set as asked.
+    app = "quest_platform:create_app()"
+    if args.page_cache:
+        if not has_page_cache():
+            raise SystemExit("the platform has no page cache setting any more: drop --page-cache")
+        app = platform_apps()[args.page_cache]
     facts = seed_classroom(
         env,
         students=args.classroom_size,
@@ -60,10 +81,11 @@ def run_answers(args: Any, *, env: dict[str, str], database: str, options: dict[
     runs: list[AnswerRun] = []
     print(
         f"database: {database.split('@')[-1].split('?')[0]}; sessions: "
-        f"{'Redis' if env.get('REDIS_URL') else 'files'}; the platform as it ships "
-        f"(create_app()); {answering} students of one classroom, wrk --threads {answering} "
+        f"{'Redis' if env.get('REDIS_URL') else 'files'}; the platform: {app}; "
+        f"{answering} students of one classroom, wrk --threads {answering} "
         f"--connections {answering} (one student per connection), {options['seconds']:.0f} s "
-        f"after a 2 s warm-up; {args.rounds} rounds per worker count, each on a quiz of its own; "
+        f"after a {WARMUP} s warm-up; {args.rounds} rounds per worker count, each on a quiz of"
+        " its own; "
         f"baseline: bare Flask PK select, wrk --threads {options['threads']} "
         f"--connections {options['connections']}"
     )
@@ -71,7 +93,7 @@ def run_answers(args: Any, *, env: dict[str, str], database: str, options: dict[
     with gunicorn("bench.baseline:app", env=env, workers=2, up="/user/1") as baseline_port:
         sessions: list[tuple[str, str]] = []
         for workers in args.workers:
-            with gunicorn("quest_platform:create_app()", env=env, workers=workers) as port:
+            with gunicorn(app, env=env, workers=workers) as port:
                 if not sessions:
                     sessions = signed_in(port, students, facts)
                 for _ in range(args.rounds):
@@ -89,8 +111,7 @@ def run_answers(args: Any, *, env: dict[str, str], database: str, options: dict[
                         session_per_thread=True,
                         rows=lambda: row_counts(engine),
                         during=sampler,
-                        # Long enough for every worker to have served its first requests.
-                        warmup=5,
+                        warmup=WARMUP,
                         **wrk,
                     )
                     if result.errors:
@@ -103,7 +124,9 @@ def run_answers(args: Any, *, env: dict[str, str], database: str, options: dict[
     print(summary(runs))
 
 
-def signed_in(port: int, students: list[dict[str, Any]], facts: dict[str, Any]) -> list:
+def signed_in(
+    port: int, students: list[dict[str, Any]], facts: dict[str, Any]
+) -> list[tuple[str, str]]:
     """Each student's session cookie and CSRF token, signed in through the login form."""
     sessions = []
     quiz = facts["quizzes"][0]

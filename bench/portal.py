@@ -14,9 +14,11 @@ page cache off. Runs that write count the rows they add (attempts, points entrie
 
 from __future__ import annotations
 
+import argparse
 import statistics
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.database import analyze, engine_for, row_counts
@@ -75,7 +77,12 @@ class Measured:
 
 
 def run_portal(
-    args: Any, *, env: dict[str, str], database: str, folder: Any, options: dict[str, Any]
+    args: argparse.Namespace,
+    *,
+    env: dict[str, str],
+    database: str,
+    folder: Path,
+    options: dict[str, Any],
 ) -> None:
     """Seed the classroom, serve the apps, measure, print the table."""
     settings = platform_apps()
@@ -124,7 +131,7 @@ def measure_portal(
     facts: dict[str, Any],
     database: str,
     options: dict[str, Any],
-    args: Any,
+    args: argparse.Namespace,
 ) -> list[Measured]:
     """Every endpoint of the scenario, in rounds, under each setting of the page cache."""
     settings = list(ports)
