@@ -55,7 +55,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: platform pages against a bare-Flask baseline (gunicorn on loopback; not part of the tests)
+## bench: platform pages and answers against a bare-Flask baseline (BENCH_ARGS: scenario, options; not part of the tests)
 bench: install-dev compile-translations
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

@@ -1,16 +1,21 @@
 """Run the benchmarks: `make bench` (or `python -m bench`), figures as ratios to the baseline.
 
-Both servers run under gunicorn on loopback with the same worker settings, against one
-database seeded with the demo (SQLite in a temporary folder, or BENCH_DATABASE_URL).
+The platform and the baseline (bare Flask, bench/baseline.py) run under gunicorn on loopback with
+the same worker settings, against one database seeded with the demo (SQLite in a temporary
+folder, or a schema of its own in BENCH_DATABASE_URL's PostgreSQL database; bench/database.py).
 
-Scenarios: ``portal`` (the default) adds a classroom of 200 students with their attempts and
-measures, with wrk, the student's pages (leaderboard, quest map, stage page, quiz submit) against
-the platform's targets; ``admin`` adds school scale data (10,000 students, about a million
-attempts) and measures the admin's attempts list, each page next to the bare SQL that fetches
-the same page, served by the bare Flask app; ``analytics`` measures, with wrk, the teacher
-dashboard (cached) at the demo's scale, then adds the school scale data and times the engagement
-report and predictions of every classroom against reading the attempts table into pandas, with
-their peak memory (bench/analytics_run.py).
+Scenarios: ``portal`` (the default, bench/portal.py) adds a classroom of 200 students with their
+attempts and measures, with wrk, the student's pages and quiz answers with the page cache off
+(and on, while the setting exists) against the platform's targets; ``answers``
+(bench/answers.py, PostgreSQL) has 40 students of that classroom answer a quiz at once under 2
+and 8 gunicorn workers, with the lock waits it causes; ``admin`` adds school scale data (10,000
+students, about a million attempts) and measures the admin's attempts list, each page next to
+the bare SQL that fetches the same page, served by the bare Flask app; ``analytics`` measures,
+with wrk, the teacher dashboard (cached) at the demo's scale, then adds the school scale data
+and times the engagement report and predictions of every classroom against reading the
+attempts table into pandas, with their peak memory (bench/analytics_run.py); ``costs`` adds
+the portal's classroom and breaks a signed-in request (bench/request_cost.py) and a quiz
+answer (bench/answer_cost.py) down, in process.
 """
 
 from __future__ import annotations
@@ -21,101 +26,22 @@ import json
 import os
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
-from bench.floor import FLOOR_PATH
+from bench.answers import run_answers
+from bench.database import analyze, bench_database, scalar
 from bench.load import Result, measure
+from bench.portal import ANSWERING, run_portal
+from bench.servers import ROOT, demo_logins, get, gunicorn, run_manage, seed_classroom, sign_in
 from bench.wrk import WrkResult, run_wrk
-from quest_platform.config import database_url
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """Return a free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(port: int, path: str, timeout: float = 30.0) -> None:
-    """Wait until the server on ``port`` answers ``path``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", path)
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server on port {port} did not start")
-
-
-@contextmanager
-def gunicorn(app: str, *, port: int, env: dict[str, str], workers: int) -> Iterator[None]:
-    """Serve ``app`` with gunicorn on loopback for the duration of the block."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            app,
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def sign_in(port: int, username: str, password: str) -> str:
-    """Sign in through the login form and return the session cookie header."""
-    connection = HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", "/login")
-    page = connection.getresponse()
-    cookie = page.getheader("Set-Cookie", "").split(";")[0]
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.read().decode())
-    if token is None:
-        raise SystemExit("no CSRF token on /login")
-    body = urllib.parse.urlencode(
-        {"email": username, "password": password, "csrf_token": token.group(1)}
-    )
-    connection.request(
-        "POST",
-        "/login",
-        body=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-    )
-    response = connection.getresponse()
-    response.read()
-    if response.status != 302:
-        raise SystemExit(f"sign-in failed with {response.status}")
-    return response.getheader("Set-Cookie", cookie).split(";")[0]
 
 
 def report(results: list[Result], baseline: Result) -> str:
@@ -148,65 +74,50 @@ def filter_param(port: int, path: str, cookie: str, key: str) -> str:
     return found.group(1)
 
 
-def first_id(database: str, query: str, **parameters: object) -> int:
-    """One id from the bench database (a quest, a teacher)."""
-    engine = create_engine(database_url(database, database))
-    with engine.connect() as connection:
-        value = connection.execute(text(query), parameters).scalar_one()
-    engine.dispose()
-    return int(value)
-
-
-def analyze(database: str) -> None:
-    """Gather the planner's statistics, as a database in use has them (autovacuum, ANALYZE)."""
-    engine = create_engine(database_url(database, database))
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
-    engine.dispose()
-
-
-def demo_logins(folder: Path) -> dict[str, list[str]]:
-    """The first demo sign-in of each role (role, username, password) from demo-logins.txt."""
-    logins = [line.split() for line in (folder / "demo-logins.txt").read_text().splitlines()]
-    return {
-        role: next(line for line in logins if line and line[0] == role)
-        for role in ("admin", "teacher", "student")
-    }
-
-
-def run(manage: list[str], *arguments: str, env: dict[str, str]) -> str:
-    """Run a manage.py command for the bench database, failing loudly if it fails; its output."""
-    result = subprocess.run(
-        [*manage, *arguments], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(arguments)} failed:\n{result.stderr}")
-    return result.stdout
-
-
-def main() -> None:
-    """Seed a bench database, serve both apps, measure, print the table."""
+def arguments() -> argparse.Namespace:
+    """The command line, refused with a plain message when a value makes no sense."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "scenario",
         nargs="?",
-        choices=["portal", "admin", "analytics"],
+        choices=["portal", "answers", "costs", "admin", "analytics"],
         default="portal",
-        help="portal: pages at the demo's scale; admin: the attempts list at school scale; "
-        "analytics: the teacher dashboard at the demo's scale, then reports at school scale",
+        help="portal: pages and answers at the demo's scale; answers: 40 students of one "
+        "classroom answering at once (PostgreSQL); costs: where a request and an answer spend "
+        "their time, in process; admin: the attempts list at school scale; analytics: the "
+        "teacher dashboard at the demo's scale, then reports at school scale",
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2, help="portal, analytics: wrk threads")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=None,
+        help="gunicorn workers (default 2); answers: one run of rounds per count (default 2 8)",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument(
         "--rounds",
         type=int,
         default=3,
-        help="portal: runs of each endpoint, each after a run of the baseline (median ratio)",
+        help="portal, answers: runs of each endpoint, each after a run of the baseline; "
+        "costs: rounds of answers",
     )
     parser.add_argument(
-        "--classroom-size", type=int, default=200, help="portal: students in the big classroom"
+        "--classroom-size",
+        type=int,
+        default=200,
+        help="portal, answers: students in the big classroom",
+    )
+    parser.add_argument(
+        "--answering", type=int, default=40, help="answers: students answering at once"
+    )
+    parser.add_argument(
+        "--page-cache",
+        choices=["off", "on"],
+        default=None,
+        help="answers: the platform with its page cache off or on (default: as it ships)",
     )
     parser.add_argument(
         "--students", type=int, default=10_000, help="admin, analytics: scale students"
@@ -215,13 +126,42 @@ def main() -> None:
         "--quests",
         type=int,
         default=None,
-        help="quests per scale student (admin and analytics 14, portal 4)",
+        help="quests per scale student (admin and analytics 14, portal and answers 4)",
     )
     args = parser.parse_args()
+    if args.workers is None:
+        args.workers = [2, 8] if args.scenario == "answers" else [2]
+    at_least = {
+        "--seconds": (args.seconds, 1),
+        "--connections": (args.connections, 1),
+        "--threads": (args.threads, 1),
+        "--rounds": (args.rounds, 1),
+        "--workers": (min(args.workers), 1),
+        "--answering": (args.answering, 1),
+        "--students": (args.students, 1),
+        "--quests": (1 if args.quests is None else args.quests, 1),
+        "--classroom-size": (args.classroom_size, ANSWERING),
+    }
+    for option, (value, least) in at_least.items():
+        if value < least:
+            parser.error(f"{option} must be at least {least}")
+    if args.threads > args.connections:
+        parser.error("--threads cannot exceed --connections (each wrk thread needs one)")
+    if args.scenario != "answers" and len(args.workers) > 1:
+        parser.error("only the answers scenario takes more than one --workers count")
+    if args.answering > args.classroom_size:
+        parser.error("--answering cannot exceed --classroom-size")
+    return args
 
+
+def main() -> None:
+    """Seed a bench database, serve the apps, measure, print the tables."""
+    args = arguments()
     begun = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="quest-bench-") as folder:
-        database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.db"
+    with (
+        tempfile.TemporaryDirectory(prefix="quest-bench-") as folder,
+        bench_database(Path(folder)) as database,
+    ):
         env = {
             **os.environ,
             "QUEST_ENV": "production",
@@ -231,349 +171,112 @@ def main() -> None:
             "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(48),
             "LOGIN_RATE_LIMIT": "1000 per minute",
         }
-        manage = [sys.executable, "manage.py"]
-        run(manage, "db", "upgrade", env=env)
-        run(manage, "seed", "--demo", "--force", env=env)
-        if args.scenario == "analytics":
-            analytics(
-                args,
-                env=env,
-                database=database,
-                folder=Path(folder),
-                manage=manage,
-                begun=begun,
-            )
-            return
-        facts: dict[str, Any] = {}
+        run_manage("db", "upgrade", env=env)
+        run_manage("seed", "--demo", "--force", env=env)
+        options = {
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "threads": args.threads,
+        }
         if args.scenario == "portal":
-            started = time.monotonic()
-            output = run(
-                manage,
-                "seed",
-                *("--students", str(args.classroom_size)),
-                *("--class-size", str(args.classroom_size)),
-                *("--quests", str(args.quests or 4)),
-                env=env,
-            )
-            analyze(database)
-            facts = prepare(env, output)
-            print(
-                f"seeded a classroom of {facts['enrolled']} students with "
-                f"{facts['classroom_attempts']} attempts ({facts['attempts']} in all) "
-                f"in {time.monotonic() - started:.0f} s"
-            )
-        if args.scenario == "admin":
-            started = time.monotonic()
-            run(
-                manage,
-                "seed",
-                *("--students", str(args.students), "--quests", str(args.quests or 14)),
-                env=env,
-            )
-            analyze(database)
-            attempts = first_id(database, "SELECT count(*) FROM attempt")
-            print(
-                f"seeded {args.students} more students and {attempts} attempts "
-                f"in {time.monotonic() - started:.0f} s"
-            )
-        first = demo_logins(Path(folder))
-        baseline_port, platform_port, floor_port = free_port(), free_port(), free_port()
-        with ExitStack() as servers:
-            servers.enter_context(
-                gunicorn("bench.baseline:app", port=baseline_port, env=env, workers=args.workers)
-            )
-            servers.enter_context(
-                gunicorn(
-                    "quest_platform:create_app()", port=platform_port, env=env, workers=args.workers
-                )
-            )
-            if args.scenario == "portal":
-                servers.enter_context(
-                    gunicorn(
-                        "bench.floor:create_floor_app()",
-                        port=floor_port,
-                        env=env,
-                        workers=args.workers,
-                    )
-                )
-                wait_until_up(floor_port, "/")
-            wait_until_up(baseline_port, "/user/1")
-            wait_until_up(platform_port, "/")
-            if args.scenario == "portal":
-                wrk_options = {
-                    "seconds": args.seconds,
-                    "connections": args.connections,
-                    "threads": args.threads,
-                }
-                portal_results = portal(
-                    platform_port,
-                    baseline_port,
-                    floor_port,
-                    first,
-                    facts,
-                    wrk_options,
-                    rounds=args.rounds,
-                )
-                print(
-                    f"database: {database.split('@')[-1]}; sessions: "
-                    f"{'Redis' if os.environ.get('REDIS_URL') else 'files'}; "
-                    f"gunicorn --workers {args.workers} (sync); wrk --threads {args.threads} "
-                    f"--connections {args.connections}, {args.seconds:.0f} s after a 2 s warm-up; "
-                    f"{args.rounds} rounds"
-                )
-                print(portal_report(portal_results))
-                return
-            options = {"seconds": args.seconds, "connections": args.connections}
-            baseline = measure(
-                name="baseline: bare Flask, PK select",
-                port=baseline_port,
-                path="/user/1",
-                **options,
-            )
-            results, notes = admin(platform_port, baseline_port, first, database, env, options)
-    print(
-        f"database: {database.split('@')[-1]}; gunicorn --workers {args.workers}; "
-        f"{args.connections} connections × {args.seconds:.0f} s after a 2 s warm-up"
+            run_portal(args, env=env, database=database, folder=Path(folder), options=options)
+        elif args.scenario == "answers":
+            run_answers(args, env=env, database=database, options=options)
+        elif args.scenario == "costs":
+            costs(args, env=env, database=database)
+        elif args.scenario == "analytics":
+            analytics(args, env=env, database=database, folder=Path(folder), begun=begun)
+        else:
+            admin(args, env=env, database=database, folder=Path(folder))
+    print(f"\nthe scenario took {time.monotonic() - begun:.0f} s in all, seeding included")
+
+
+def costs(args: argparse.Namespace, *, env: dict[str, str], database: str) -> None:
+    """The portal scenario's classroom, then bench/request_cost.py and bench/answer_cost.py."""
+    facts = seed_classroom(
+        env, students=args.classroom_size, quests=args.quests or 4, quizzes=args.rounds
     )
-    print(report(results, baseline))
-    print(compare_pages(results))
-    print(notes)
-
-
-@dataclass(frozen=True)
-class Paired:
-    """One endpoint's median round: its run, the baseline run just before it, every round's
-    ratio of the two, and the platform's target ratio (None when it has none)."""
-
-    result: WrkResult
-    baseline: WrkResult
-    ratios: list[float]
-    target: float | None
-
-    @property
-    def ratio(self) -> float:
-        return statistics.median(self.ratios)
-
-
-# The platform's targets: an endpoint's req/s as a share of the baseline's, at least.
-TARGETS = {"leaderboard": 0.5, "quest map": 0.5, "stage page": 0.4, "quiz submit": 0.3}
-# Students whose sessions take turns submitting answers: every candidate bench/prepare.py
-# lists, so each student's tries at the quiz (which every answer's checks read) stay few.
-SUBMITTERS = 40
-
-
-def prepare(env: dict[str, str], seed_output: str) -> dict[str, Any]:
-    """Give the big classroom an unlimited quiz (bench/prepare.py) and return the facts."""
-    password = re.search(r"one-time password (\S+) \(shown once\)", seed_output)
-    if password is None:
-        raise SystemExit(f"no password in the seed's output:\n{seed_output}")
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.prepare"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        raise SystemExit(f"bench.prepare failed:\n{completed.stderr}")
-    return json.loads(completed.stdout.splitlines()[-1]) | {"password": password.group(1)}
-
-
-def get(port: int, path: str, cookie: str) -> tuple[int, str]:
-    """GET ``path`` with a session cookie: the status and the page."""
-    connection = HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path, headers={"Cookie": cookie})
-    response = connection.getresponse()
-    return response.status, response.read().decode()
-
-
-def csrf_token(page: str) -> str:
-    """The CSRF token of the first form on ``page``."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', page
-    )
-    if found is None:
-        raise SystemExit("no CSRF token on the page")
-    return found.group(1)
-
-
-def portal(
-    port: int,
-    baseline_port: int,
-    floor_port: int,
-    first: dict[str, list[str]],
-    facts: dict[str, Any],
-    options: dict[str, Any],
-    rounds: int,
-) -> list[Paired]:
-    """The student's pages in the 200-student classroom, with wrk, each against the baseline.
-
-    Every endpoint runs ``rounds`` times, each right after a run of the baseline: its ratio is
-    the median of the rounds' ratios (the machine's speed drifts and stalls over a run).
-    """
-
-    def paired(target: float | None, **endpoint: Any) -> Paired:
-        runs = []
-        for _ in range(rounds):
-            base = run_wrk(name="baseline", port=baseline_port, path="/user/1", **options)
-            result = run_wrk(**endpoint, **options)
-            runs.append((result.rps / base.rps if base.rps else 0.0, result, base))
-        runs.sort(key=lambda run: run[0])
-        _ratio, result, base = runs[len(runs) // 2]
-        return Paired(result, base, [ratio for ratio, _result, _base in runs], target)
-
-    anonymous = [
-        ("home page (anonymous)", None, "/", None),
-        ("sign-in page (anonymous)", None, "/login", None),
-    ]
-    results: list[Paired] = []
-    # Anonymous pages first: each of their requests stores a session (the CSRF token of the
-    # footer's language form), and the file store evicts the longest-idle sessions past its
-    # threshold, so the students sign in only after them.
-    for label, target, path, _cookie in anonymous:
-        results.append(paired(target, name=label, port=port, path=path))
-    # The most active student whose latest quiz is still open to them is the one measured.
-    student, stage_path = None, ""
-    for candidate in facts["students"]:
-        if candidate["quiz"] is None:
-            continue
-        cookie = sign_in(port, candidate["username"], facts["password"])
-        stage_path = f"/quests/{candidate['quiz']['slug']}/{candidate['quiz']['position']}"
-        if get(port, stage_path, cookie)[0] == 200:
-            student = (candidate, cookie)
-            break
-    if student is None:
-        raise SystemExit("no student of the classroom has an open quiz stage")
-    candidate, cookie = student
-    submit = facts["submit"]
-    submit_path = f"/quests/{submit['slug']}/{submit['position']}"
-    sessions = []
-    for other in facts["students"][:SUBMITTERS]:
-        other_cookie = sign_in(port, other["username"], facts["password"])
-        status, page = get(port, submit_path, other_cookie)
-        if status != 200:
-            raise SystemExit(f"the unlimited quiz answered {status} to {other['username']}")
-        sessions.append((other_cookie, csrf_token(page)))
-    board = f"/leaderboards/classrooms/{facts['classroom']}"
-    demo_cookie = sign_in(port, first["student"][1], first["student"][2])
-    pages = [
-        ("leaderboard (HTML)", "leaderboard", board, cookie),
-        ("leaderboard (JSON)", "leaderboard", f"{board}.json", cookie),
-        ("quest map", "quest map", "/quests", cookie),
-        (f"stage page ({stage_path})", "stage page", stage_path, cookie),
-        ("profile (demo student)", None, "/accounts/profile", demo_cookie),
-    ]
-    for _label, _target, path, page_cookie in pages:
-        status = get(port, path, page_cookie or "")[0]
-        if status != 200:
-            raise SystemExit(f"{path} answered {status} before the run")
-    print(
-        f"measured student: {candidate['username']} ({candidate['attempts']} attempts); "
-        f"quiz submits from {len(sessions)} students of the classroom"
-    )
-    for label, target, path, page_cookie in pages:
-        target_ratio = TARGETS[target] if target else None
-        results.append(paired(target_ratio, name=label, port=port, path=path, cookie=page_cookie))
-    # Last, as every answer adds an attempt to the classroom the pages above show.
-    submits = paired(
-        TARGETS["quiz submit"],
-        name=f"quiz submit (POST {submit_path}, 302)",
-        port=port,
-        path=submit_path,
-        expect=302,
-        form=submit["answers"],
-        sessions=sessions,
-    )
-    results.append(submits)
-    # The same sessions on the platform plus one route that records nothing (bench/floor.py):
-    # what any answer costs before its own work.
-    floor = paired(
-        None,
-        name=f"floor: signed-in POST, nothing recorded ({FLOOR_PATH})",
-        port=floor_port,
-        path=FLOOR_PATH,
-        expect=302,
-        form="floor=1",
-        sessions=sessions,
-    )
-    results.append(floor)
-    failed = [paired.result for paired in results if paired.result.errors]
-    if failed:
-        details = "\n".join(f"  {result.name}: {result.errors}" for result in failed)
-        raise SystemExit(f"errors during the run, no figures reported:\n{details}")
-    return results
-
-
-def portal_report(results: list[Paired]) -> str:
-    """The table of the portal scenario: ratio = endpoint req/s ÷ baseline req/s, each endpoint
-    against the baseline run just before it; the median of the rounds, and their range."""
-    lines = [
-        f"{'endpoint':<58}{'req/s':>7}{'p50 ms':>7}{'p99 ms':>7}{'base':>6}{'ratio':>6}"
-        f"{'rounds':>11}{'target':>7}{'':>5}"
-    ]
-    for paired in results:
-        result, target, ratio = paired.result, paired.target, paired.ratio
-        verdict = "" if target is None else ("PASS" if ratio >= target else "MISS")
-        spread = f"{min(paired.ratios):.2f}–{max(paired.ratios):.2f}"
-        lines.append(
-            f"{result.name:<58}{result.rps:>7.0f}{result.p50:>7.1f}{result.p99:>7.1f}"
-            f"{paired.baseline.rps:>6.0f}{ratio:>6.2f}{spread:>11}"
-            f"{'' if target is None else f'≥{target}':>7}{verdict:>5}"
+    analyze(database)
+    for script, options in (
+        ("bench.request_cost", []),
+        ("bench.answer_cost", ["--rounds", str(args.rounds), "--explain"]),
+    ):
+        print(f"\n{script}", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", script, json.dumps(facts), *options],
+            cwd=ROOT,
+            env=env,
+            check=True,
         )
-    lines.append(
-        "ratio = endpoint req/s ÷ req/s of the baseline (bare Flask, one PK select) run just"
-        " before it, median of the rounds (their range shown); req/s, latencies and base are"
-        " of the median round; targets are the platform's; no errors."
-    )
-    return "\n".join(lines)
 
 
-def admin(
-    port: int,
-    baseline_port: int,
-    first: dict[str, list[str]],
-    database: str,
-    env: dict[str, str],
-    options: dict[str, Any],
-) -> tuple[list[Result], str]:
+def admin(args: argparse.Namespace, *, env: dict[str, str], database: str, folder: Path) -> None:
     """The admin's attempts list at school scale, each page next to its bare SQL.
 
     Over HTTP, each page is measured against the bare SQL of the same page served by the bare
     Flask app; then the database time of each page is measured against that SQL alone.
     """
-    admin_cookie = sign_in(port, first["admin"][1], first["admin"][2])
-    teacher_cookie = sign_in(port, first["teacher"][1], first["teacher"][2])
-    quest = first_id(database, "SELECT min(id) FROM quest WHERE status = 'published'")
-    teacher = first_id(
-        database, 'SELECT id FROM "user" WHERE username = :name', name=first["teacher"][1]
+    started = time.monotonic()
+    run_manage(
+        "seed", *("--students", str(args.students), "--quests", str(args.quests or 14)), env=env
     )
-    quest_filter = filter_param(port, "/admin/attempt/", admin_cookie, "quest")
-    pages = [
-        ("first page", "/admin/attempt/", "/attempts", admin_cookie),
-        (
-            "filtered by quest",
-            f"/admin/attempt/?{quest_filter}={quest}",
-            f"/attempts?quest={quest}",
-            admin_cookie,
-        ),
-        ("teacher's first page", "/admin/attempt/", f"/attempts?teacher={teacher}", teacher_cookie),
-    ]
-    results = []
-    for label, path, sql_path, cookie in pages:
-        results.append(
-            measure(
-                name=f"bare SQL: attempts, {label}", port=baseline_port, path=sql_path, **options
-            )
+    analyze(database)
+    attempts = scalar(database, "SELECT count(*) FROM attempt")
+    print(
+        f"seeded {args.students} more students and {attempts} attempts "
+        f"in {time.monotonic() - started:.0f} s"
+    )
+    first = demo_logins(folder)
+    options = {"seconds": args.seconds, "connections": args.connections}
+    workers = args.workers[0]
+    with (
+        gunicorn("bench.baseline:app", env=env, workers=workers, up="/user/1") as baseline_port,
+        gunicorn("quest_platform:create_app()", env=env, workers=workers) as port,
+    ):
+        baseline = measure(
+            name="baseline: bare Flask, PK select", port=baseline_port, path="/user/1", **options
         )
-        results.append(
-            measure(
-                name=f"admin: attempts, {label}",
-                port=port,
-                path=path,
-                headers={"Cookie": cookie},
-                **options,
-            )
+        admin_cookie = sign_in(port, first["admin"][1], first["admin"][2])
+        teacher_cookie = sign_in(port, first["teacher"][1], first["teacher"][2])
+        quest = scalar(database, "SELECT min(id) FROM quest WHERE status = 'published'")
+        teacher = scalar(
+            database, 'SELECT id FROM "user" WHERE username = :name', name=first["teacher"][1]
         )
+        quest_filter = filter_param(port, "/admin/attempt/", admin_cookie, "quest")
+        pages = [
+            ("first page", "/admin/attempt/", "/attempts", admin_cookie),
+            (
+                "filtered by quest",
+                f"/admin/attempt/?{quest_filter}={quest}",
+                f"/attempts?quest={quest}",
+                admin_cookie,
+            ),
+            (
+                "teacher's first page",
+                "/admin/attempt/",
+                f"/attempts?teacher={teacher}",
+                teacher_cookie,
+            ),
+        ]
+        results = []
+        for label, path, sql_path, cookie in pages:
+            results.append(
+                measure(
+                    name=f"bare SQL: attempts, {label}",
+                    port=baseline_port,
+                    path=sql_path,
+                    **options,
+                )
+            )
+            results.append(
+                measure(
+                    name=f"admin: attempts, {label}",
+                    port=port,
+                    path=path,
+                    headers={"Cookie": cookie},
+                    **options,
+                )
+            )
     database_time = subprocess.run(
         [
             sys.executable,
@@ -590,7 +293,13 @@ def admin(
         text=True,
         check=True,
     )
-    return results, database_time.stdout
+    print(
+        f"database: {database.split('@')[-1].split('?')[0]}; gunicorn --workers {workers}; "
+        f"{args.connections} connections × {args.seconds:.0f} s after a 2 s warm-up"
+    )
+    print(report(results, baseline))
+    print(compare_pages(results))
+    print(database_time.stdout)
 
 
 def compare_pages(results: list[Result]) -> str:
@@ -620,13 +329,7 @@ ANALYTICS_STEPS = {
 
 
 def analytics(
-    args: argparse.Namespace,
-    *,
-    env: dict[str, str],
-    database: str,
-    folder: Path,
-    manage: list[str],
-    begun: float,
+    args: argparse.Namespace, *, env: dict[str, str], database: str, folder: Path, begun: float
 ) -> None:
     """The teacher dashboard on the demo alone, then the analytics over school scale data.
 
@@ -634,31 +337,26 @@ def analytics(
     scenario started (before the demo was seeded).
     """
     first = demo_logins(folder)
-    baseline_port, platform_port = free_port(), free_port()
+    workers = args.workers[0]
     options = {"seconds": args.seconds, "connections": args.connections, "threads": args.threads}
     print(
-        f"database: {database.split('@')[-1]}; gunicorn --workers {args.workers} (sync); "
+        f"database: {database.split('@')[-1].split('?')[0]}; gunicorn --workers {workers} (sync); "
         f"wrk --threads {args.threads} --connections {args.connections}, "
         f"{args.seconds:.0f} s after a 2 s warm-up"
     )
     with (
-        gunicorn("bench.baseline:app", port=baseline_port, env=env, workers=args.workers),
-        gunicorn("quest_platform:create_app()", port=platform_port, env=env, workers=args.workers),
+        gunicorn("bench.baseline:app", env=env, workers=workers, up="/user/1") as baseline_port,
+        gunicorn("quest_platform:create_app()", env=env, workers=workers) as platform_port,
     ):
-        wait_until_up(baseline_port, "/user/1")
-        wait_until_up(platform_port, "/")
-        results = dashboard(platform_port, baseline_port, first, args.workers, options)
+        results = dashboard(platform_port, baseline_port, first, workers, options)
     print(dashboard_report(results))
 
     seeding = time.monotonic()
-    run(
-        manage,
-        "seed",
-        *("--students", str(args.students), "--quests", str(args.quests or 14)),
-        env=env,
+    run_manage(
+        "seed", *("--students", str(args.students), "--quests", str(args.quests or 14)), env=env
     )
     analyze(database)
-    attempts = first_id(database, "SELECT count(*) FROM attempt")
+    attempts = scalar(database, "SELECT count(*) FROM attempt")
     print(
         f"\nseeded {args.students} more students and {attempts} attempts in all "
         f"in {time.monotonic() - seeding:.0f} s"
@@ -670,7 +368,6 @@ def analytics(
         full.append(analytics_process("full", env))
     print(analytics_report(baseline, full))
     print(targets_report(baseline, full, results[-1]))
-    print(f"\nthe scenario took {time.monotonic() - begun:.0f} s in all, seeding included")
 
 
 def dashboard(

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Engine, event, select, text
 
 from bench.baseline import ATTEMPTS_PAGE, TAUGHT_BY
 from quest_platform import create_app
@@ -23,18 +23,18 @@ from quest_platform.models import User
 REPEATS = 30
 
 
-def recorded_sql(client: Any, path: str) -> list[tuple[str, Any]]:
+def recorded_sql(engine: Engine, client: Any, path: str) -> list[tuple[str, Any]]:
     """The statements (with parameters) that one request of ``path`` sends to the database."""
     statements: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
         statements.append((statement, parameters))
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", record)
     try:
         response = client.get(path)
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(engine, "before_cursor_execute", record)
     if response.status_code != 200:
         raise SystemExit(f"{path} answered {response.status_code}")
     return statements
@@ -70,49 +70,57 @@ def bare_ms(where: str, parameters: dict[str, Any]) -> float:
 
 
 def signed_in(app: Any, username: str) -> Any:
-    """A test client signed in as ``username``."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise SystemExit(f"no user {username}")
+    """A test client signed in as ``username``, and the user's id.
+
+    Called outside any app context of ours: a request made while one is pushed would share
+    its ``g``, where Flask-Login keeps the user it loaded, with every other request.
+    """
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise SystemExit(f"no user {username}")
+        uniquifier, user_id = user.fs_uniquifier, user.id
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = user.fs_uniquifier
+        session["_user_id"] = uniquifier
         session["_fresh"] = True
-    return client, user.id
+    return client, user_id
 
 
 def main(admin: str, teacher: str, quest_filter: str, quest: int) -> None:
     """Print the database time of each page next to its bare SQL."""
     app = create_app()
+    admin_client, _ = signed_in(app, admin)
+    teacher_client, teacher_id = signed_in(app, teacher)
     with app.app_context():
-        admin_client, _ = signed_in(app, admin)
-        teacher_client, teacher_id = signed_in(app, teacher)
-        pages = [
-            ("first page", admin_client, "/admin/attempt/", "", {}),
-            (
-                "filtered by quest",
-                admin_client,
-                f"/admin/attempt/?{quest_filter}={quest}",
-                "WHERE a.quest_id = :quest",
-                {"quest": quest},
-            ),
-            (
-                "teacher's first page",
-                teacher_client,
-                "/admin/attempt/",
-                TAUGHT_BY,
-                {"teacher": teacher_id},
-            ),
-        ]
-        print(f"\n{'database time per page':<44}{'queries':>8}{'page ms':>9}{'bare ms':>9}{'×':>7}")
-        for label, client, path, where, parameters in pages:
-            client.get(path)  # warm the caches, as the HTTP runs did
-            statements = recorded_sql(client, path)
+        engine = db.engine
+    pages = [
+        ("first page", admin_client, "/admin/attempt/", "", {}),
+        (
+            "filtered by quest",
+            admin_client,
+            f"/admin/attempt/?{quest_filter}={quest}",
+            "WHERE a.quest_id = :quest",
+            {"quest": quest},
+        ),
+        (
+            "teacher's first page",
+            teacher_client,
+            "/admin/attempt/",
+            TAUGHT_BY,
+            {"teacher": teacher_id},
+        ),
+    ]
+    print(f"\n{'database time per page':<44}{'queries':>8}{'page ms':>9}{'bare ms':>9}{'×':>7}")
+    for label, client, path, where, parameters in pages:
+        client.get(path)  # warm the caches, as the HTTP runs did
+        statements = recorded_sql(engine, client, path)
+        with app.app_context():
             page, bare = replay_ms(statements), bare_ms(where, parameters)
-            print(
-                f"{'admin: attempts, ' + label:<44}{len(statements):>8}"
-                f"{page:>9.2f}{bare:>9.2f}{page / bare:>7.2f}"
-            )
+        print(
+            f"{'admin: attempts, ' + label:<44}{len(statements):>8}"
+            f"{page:>9.2f}{bare:>9.2f}{page / bare:>7.2f}"
+        )
 
 
 if __name__ == "__main__":

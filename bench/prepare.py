@@ -1,15 +1,20 @@
-"""The portal scenario's setup: a quiz without a tries limit, and who and what to measure.
+"""The setup of the scenarios that answer quizzes: quizzes without a tries limit, and who.
 
-Run by ``python -m bench portal`` with the bench database in DATABASE_URL, after the demo and a
-scale classroom were seeded. Through the quest services it gives the largest classroom a copy
-of a demo quest whose quiz comes first and takes any number of tries, so quiz answers can be
-submitted for as long as the bench runs. Prints, as JSON, the classroom, its students (most
-attempts first) with a quiz stage each has reached, and the unlimited quiz with one answer.
+Run by ``python -m bench portal`` and ``python -m bench answers`` as ``python -m bench.prepare
+<quizzes>``, with the bench database in DATABASE_URL, after the demo and a scale classroom were
+seeded. Through the quest services it gives the largest classroom ``<quizzes>`` copies of a
+demo quest whose quiz comes first and takes any number of tries, so quiz answers can be
+submitted for as long as the bench runs: each measured run answers its own copy, so every run
+starts with students who have not tried it yet (a student's tries at a quiz are read by every
+answer). Prints, as JSON, the classroom, its students (most attempts first) with a quiz stage
+each has reached, and the unlimited quizzes with two answers (right, wrong) that move the
+points of a student who sends them in turn.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import urllib.parse
 from dataclasses import replace
 from datetime import timedelta
@@ -34,7 +39,6 @@ from quest_platform.services.quests import assign_quest, create_quest, publish_q
 from seeds.load import load_quest_files, stage_drafts
 
 BENCH_QUEST = "bench-unlimited-quiz"
-CANDIDATES = 40
 
 
 def largest_classroom() -> int:
@@ -49,17 +53,19 @@ def largest_classroom() -> int:
     return db.session.scalars(query).one()
 
 
-def unlimited_quiz(classroom_id: int) -> Stage:
-    """A quest whose first stage is a quiz without a tries limit, given to the classroom."""
+def unlimited_quiz(classroom_id: int, number: int) -> Stage:
+    """A quest whose first stage is a quiz without a tries limit that counts the latest try,
+    given to the classroom."""
     document = load_quest_files()[0]
     drafts = stage_drafts(document)
     quiz = next(draft for draft in drafts if draft.kind == StageKind.QUIZ.value)
     settings = {key: value for key, value in quiz.settings.items() if key != "max_tries"}
+    settings["score_policy"] = "latest"
     drafts = [replace(quiz, settings=settings), *(draft for draft in drafts if draft is not quiz)]
     author = db.session.scalar(select(User).where(User.username == "admin"))
     quest = create_quest(
-        slug=BENCH_QUEST,
-        title=f"{document['title']} (practice)",
+        slug=f"{BENCH_QUEST}-{number}",
+        title=f"{document['title']} (practice {number})",
         theme=document["theme"],
         summary=document["summary"],
         stages=drafts,
@@ -110,36 +116,50 @@ def students_by_activity(classroom_id: int) -> list[dict[str, Any]]:
     return students
 
 
-def answers(stage: Stage) -> str:
-    """A whole answer to the quiz, form-encoded: the first choice, or a word for short ones."""
-    fields = {}
+def answers(stage: Stage) -> list[str]:
+    """Two whole answers to the quiz, form-encoded: every question right, then every one wrong.
+
+    The bench quizzes count the latest try, so a student's answers taking turns between the two
+    move their points every time: each records an attempt and a points entry, as a first answer
+    does in class.
+    """
+    right, wrong = {}, {}
     for question in questions_of(stage):
-        short = question.get("type") == "short"
-        fields[f"q-{question['id']}"] = "cookie" if short else "0"
-    return urllib.parse.urlencode(fields)
+        name = f"q-{question['id']}"
+        if question.get("type") == "short":
+            right[name], wrong[name] = question["accepted"][0], "no idea"
+        else:
+            correct = list(question.get("answer", []))
+            right[name] = correct
+            others = [i for i in range(len(question["choices"])) if i not in correct]
+            wrong[name] = others[:1]
+    return [urllib.parse.urlencode(fields, doseq=True) for fields in (right, wrong)]
 
 
-def main() -> None:
-    """Prepare the unlimited quiz and print the scenario's facts as JSON."""
+def main(quizzes: int) -> None:
+    """Prepare the unlimited quizzes and print the scenario's facts as JSON."""
     app = create_app()
     with app.app_context():
         classroom_id = largest_classroom()
-        stage = unlimited_quiz(classroom_id)
+        stages = [unlimited_quiz(classroom_id, number) for number in range(1, quizzes + 1)]
         students = students_by_activity(classroom_id)
         facts = {
             "classroom": classroom_id,
             "enrolled": len(students),
             "classroom_attempts": sum(student["attempts"] for student in students),
             "attempts": db.session.scalar(select(func.count()).select_from(Attempt)),
-            "students": students[:CANDIDATES],
-            "submit": {
-                "slug": BENCH_QUEST,
-                "position": stage.position,
-                "answers": answers(stage),
-            },
+            "students": students,
+            "quizzes": [
+                {
+                    "slug": stage.quest.slug,
+                    "position": stage.position,
+                    "answers": answers(stage),
+                }
+                for stage in stages
+            ],
         }
     print(json.dumps(facts))
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]))
