@@ -175,7 +175,7 @@ def main() -> None:
     facts = json.loads(args.facts)
     if args.fresh and args.rounds > len(facts["quizzes"]):
         raise SystemExit(f"--fresh needs a quiz a round: there are {len(facts['quizzes'])}")
-    app = create_app(WTF_CSRF_ENABLED=False, PAGE_CACHE=False)
+    app = create_app(WTF_CSRF_ENABLED=False)
     log = StatementLog()
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"

@@ -34,7 +34,6 @@ from quest_platform.models import (
     User,
     utcnow,
 )
-from quest_platform.services.grading import questions_of
 from quest_platform.services.quests import assign_quest, create_quest, publish_quest
 from seeds.load import load_quest_files, stage_drafts
 
@@ -124,7 +123,7 @@ def answers(stage: Stage) -> list[str]:
     does in class.
     """
     right, wrong = {}, {}
-    for question in questions_of(stage):
+    for question in stage.questions:
         name = f"q-{question['id']}"
         if question.get("type") == "short":
             right[name], wrong[name] = question["accepted"][0], "no idea"
