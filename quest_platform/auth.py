@@ -14,6 +14,8 @@ from flask_security import (
     password_changed,
     user_authenticated,
 )
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -27,6 +29,24 @@ from quest_platform.services.accounts import (
 )
 from quest_platform.sessions import configure_sessions
 from quest_platform.throttles import throttle_security_views
+
+# The signed-in user with their roles, by the uniquifier their session names: built once, since
+# every signed-in request runs it.
+USER_BY_UNIQUIFIER = (
+    select(User)
+    .options(joinedload(User.roles))
+    .where(User.fs_uniquifier == bindparam("uniquifier"))
+)
+
+
+class UserDatastore(SQLAlchemyUserDatastore):
+    """Flask-Security's datastore, loading each request's user with a statement built once."""
+
+    def find_user(self, case_insensitive: bool = False, **kwargs: Any) -> User | None:
+        if not case_insensitive and list(kwargs) == ["fs_uniquifier"]:
+            return db.session.scalar(USER_BY_UNIQUIFIER, {"uniquifier": kwargs["fs_uniquifier"]})
+        found = super().find_user(case_insensitive=case_insensitive, **kwargs)
+        return found if isinstance(found, User) else None
 
 
 class LoginForm(SecurityLoginForm):
@@ -101,7 +121,7 @@ def register_security(app: Flask) -> None:
     csrf.init_app(app)
     configure_sessions(app)
     limiter.init_app(app)
-    datastore = SQLAlchemyUserDatastore(db, User, Role)
+    datastore = UserDatastore(db, User, Role)
     security.init_app(app, datastore, login_form=LoginForm)
     security.login_manager.request_loader(no_user_from_request)
     throttle_security_views(app)

@@ -56,7 +56,7 @@ class Config:
         os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'quest_platform.db'}"
     )
     # hide_parameters keeps values (such as uniquifiers) out of logged SQL errors.
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL")
 
     # Room for one checkpoint screenshot (services/evidence.py keeps up to 4 MB) and its form.

@@ -32,8 +32,13 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 def register_database(app: Flask) -> None:
     """Bind SQLAlchemy and Flask-Migrate to the app, creating the SQLite folder if needed."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "sqlite":
+        if url.database not in (None, "", ":memory:"):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        # A database server may drop idle connections or restart: each is tested before use.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **options}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     import quest_platform.models  # noqa: F401  (registers every table on the metadata)

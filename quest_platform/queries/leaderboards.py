@@ -9,8 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
@@ -33,9 +32,6 @@ TIE_RULE = _l(
     "Equal points share a rank (1, 2, 2, 4); within a tie, whoever reached the total first is"
     " listed first, then by leaderboard name."
 )
-# A stand-in time for students without entries: the flag before it in the sort key already
-# puts them after everyone else in their tie.
-_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Audience(enum.StrEnum):
@@ -65,8 +61,7 @@ class QuestSummary:
     available_points: int
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     """One enrolled student's points on a board, before ranking."""
 
     student_id: int
@@ -74,8 +69,6 @@ class Standing:
     display_name: str
     opted_in: bool
     points: int
-    # When the student reached ``points``: the time of their latest entry on this board.
-    reached_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -196,40 +189,31 @@ def assigned_quest(classroom: Classroom, slug: str) -> QuestSummary | None:
 
 
 def standings(classroom_id: int, counted: ColumnElement[bool]) -> list[Standing]:
-    """Every active enrolled student's points in the quests ``counted`` selects, in one query.
+    """Every active enrolled student's points in the quests ``counted`` selects, in board order,
+    in one query.
 
     ``counted`` is a condition on ``QuestTally.quest_id``; students without a tally there have
-    0 points.
+    0 points. Board order: most points first; in a tie, whoever reached the total first (their
+    latest points entered earliest), students with no points after those who have some, then
+    by leaderboard name.
     """
+    points = func.coalesce(func.sum(QuestTally.points), 0)
+    reached_at = func.max(QuestTally.scored_at)
     rows = db.session.execute(
-        select(
-            User.id,
-            User.pseudonym,
-            User.display_name,
-            User.leaderboard_opt_in,
-            func.coalesce(func.sum(QuestTally.points), 0),
-            func.max(QuestTally.scored_at),
-        )
+        select(User.id, User.pseudonym, User.display_name, User.leaderboard_opt_in, points)
         .join(Enrollment, Enrollment.student_id == User.id)
         .outerjoin(QuestTally, and_(QuestTally.student_id == User.id, counted))
         .where(Enrollment.classroom_id == classroom_id, User.active.is_(True))
         .group_by(User.id, User.pseudonym, User.display_name, User.leaderboard_opt_in)
+        .order_by(
+            points.desc(),
+            reached_at.is_(None),
+            reached_at,
+            func.lower(User.pseudonym),
+            User.id,
+        )
     )
-    return [Standing(*row) for row in rows]
-
-
-def tie_order(standing: Standing) -> tuple[int, bool, datetime, str, int]:
-    """The board's order: most points first; in a tie, who reached it first, then by pseudonym.
-
-    Students without any entry on the board come after those who reached the same total.
-    """
-    return (
-        -standing.points,
-        standing.reached_at is None,
-        standing.reached_at or _NEVER,
-        standing.pseudonym.casefold(),
-        standing.student_id,
-    )
+    return [Standing._make(row) for row in rows]
 
 
 def competition_ranks(ordered: Sequence[Standing]) -> list[int]:
@@ -253,11 +237,12 @@ def build_leaderboard(
     viewer: User,
     all_standings: Sequence[Standing],
 ) -> Leaderboard:
-    """Rank ``all_standings`` and keep what ``viewer`` may see of them."""
+    """Rank ``all_standings`` (in board order, see :func:`standings`) and keep what ``viewer``
+    may see of them."""
     classroom, audience = access.classroom, access.audience
     # Read once: ``viewer`` is often the current-user proxy, costly to read on every row.
     viewer_id = viewer.id
-    ordered = sorted(all_standings, key=tie_order)
+    ordered = all_standings
     listed = [standing for standing in ordered if standing.opted_in]
     rank_of = {
         standing.student_id: rank

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from quest_platform.extensions import db
 from quest_platform.models import (
@@ -221,7 +221,13 @@ def assignments_of(*, student: User) -> list[QuestAssignment]:
         .join(Enrollment, Enrollment.classroom_id == QuestAssignment.classroom_id)
         .join(Quest, Quest.id == QuestAssignment.quest_id)
         .where(Enrollment.student_id == student.id, Quest.status != QuestStatus.DRAFT.value)
-        .options(selectinload(QuestAssignment.quest).selectinload(Quest.stages))
+        .options(
+            # The map shows each stage's place, not its text.
+            joinedload(QuestAssignment.quest)
+            .selectinload(Quest.stages)
+            .defer(Stage.content)
+            .defer(Stage.content_html)
+        )
         .order_by(QuestAssignment.due_at.desc(), QuestAssignment.id)
     )
     chosen: dict[int, QuestAssignment] = {}
