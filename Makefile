@@ -46,10 +46,11 @@ test: install-dev compile-translations
 		echo "PostgreSQL and Redis runs skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to include them."; \
 	fi
 
-## lint: ruff check and format check
+## lint: ruff check and format check, then mypy (its settings and strict modules: pyproject.toml)
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff check --fix .
@@ -65,4 +66,4 @@ translations: install-dev
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -126,6 +126,10 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
     page_size = 50
     # Secrets never leave a view, whatever a subclass lists.
     never_shown: frozenset[str] = frozenset({"password", "fs_uniquifier", "fs_token_uniquifier"})
+    # Flask-Admin's column lists (None until a view names its columns).
+    column_list: list[str] | None
+    column_details_list: list[str] | None
+    column_export_list: list[str] | None
 
     def __init__(self, model: type[Any], **kwargs: Any) -> None:
         # Details and exports show what the list shows unless a view lists theirs: never every

@@ -17,7 +17,7 @@ from typing import Any
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, select
 from sqlalchemy.orm import Query
 
 from quest_platform.extensions import db
@@ -144,7 +144,8 @@ def no_choices(view: Any) -> list[tuple[str, str]]:
     return []
 
 
-class ChoiceFilter(BaseSQLAFilter):
+# Flask-Admin ships no types: its filter base class is Any to a type checker.
+class ChoiceFilter(BaseSQLAFilter):  # type: ignore[misc]
     """A filter whose value is one of a few choices; an empty value means "any".
 
     Our list template shows each filter as a plain ``<select>`` in a GET form, so a filter left
@@ -241,7 +242,9 @@ def visible_classrooms(view: Any) -> list[tuple[str, str]]:
     return classroom_choices(current_user)
 
 
-def classroom_filter(*, student: Any, quest: Any = None) -> ChoiceFilter:
+def classroom_filter(
+    *, student: SQLColumnExpression[int], quest: SQLColumnExpression[int] | None = None
+) -> ChoiceFilter:
     """Rows of a classroom's students ("by classroom"); with ``quest``, only the rows on quests
     that classroom was given (attempts, achievements)."""
 
@@ -260,7 +263,9 @@ def classroom_filter(*, student: Any, quest: Any = None) -> ChoiceFilter:
     )
 
 
-def work_filters(*, student: Any, quest: Any) -> list[ChoiceFilter]:
+def work_filters(
+    *, student: SQLColumnExpression[int], quest: SQLColumnExpression[int]
+) -> list[ChoiceFilter]:
     """The filters of a list of students' work on quests (attempts, achievements): by
     classroom, then by quest (those given to the current user's classrooms)."""
     return [

@@ -124,7 +124,8 @@ class QuestView(ScopedModelView):
         """Whether the current user may change ``quest`` (templates show its controls)."""
         return may_edit_quest(staff=current_user, quest=quest)
 
-    row_editable = editable
+    def row_editable(self, model: Quest) -> bool:
+        return self.editable(model)
 
     # Creating, changing and deleting go through the quest services (permissions, audit).
 

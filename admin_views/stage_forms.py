@@ -91,6 +91,8 @@ class MultilineField(TextAreaField):
     Without this, saving a stage unchanged would still change its text and settings.
     """
 
+    data: str | None
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         if isinstance(self.data, str):
@@ -147,8 +149,9 @@ class QuestionForm(Form):
             choices = [read_choice(line) for line in lines]
             question["choices"] = [text for text, _correct in choices]
             question["answer"] = [i for i, (_text, correct) in enumerate(choices) if correct]
-        if (self.explanation.data or "").strip():
-            question["explanation"] = self.explanation.data.strip()
+        explanation = (self.explanation.data or "").strip()
+        if explanation:
+            question["explanation"] = explanation
         return question
 
     def check(self, number: int) -> bool:

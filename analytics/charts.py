@@ -15,8 +15,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -47,11 +49,11 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=96, facecolor="white")
 
 
-def _style(axes: object) -> None:
-    axes.set_facecolor("white")  # type: ignore[attr-defined]
+def _style(axes: Axes) -> None:
+    axes.set_facecolor("white")
     for side in ("top", "right"):
-        axes.spines[side].set_visible(False)  # type: ignore[attr-defined]
-    axes.tick_params(colors=INK, labelsize=9)  # type: ignore[attr-defined]
+        axes.spines[side].set_visible(False)
+    axes.tick_params(colors=INK, labelsize=9)
 
 
 def _svg(figure: Figure, *, title: str, description: str) -> str:
@@ -60,8 +62,7 @@ def _svg(figure: Figure, *, title: str, description: str) -> str:
     # Ids inside the SVG (clip paths, hatches) come from this salt: one per chart keeps them
     # unique when several charts share a page, and the same chart always gives the same SVG.
     salt = hashlib.sha256(f"{title}\n{description}".encode()).hexdigest()[:12]
-    settings = {"svg.fonttype": "none", "svg.hashsalt": salt, "font.size": 9}
-    with matplotlib.rc_context(settings):
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt, "font.size": 9}):
         figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
@@ -112,7 +113,7 @@ def bar_chart(
     positions = list(range(groups))
     for index, one in enumerate(series):
         offsets = [p - 0.4 + width * (index + 0.5) for p in positions]
-        style = {
+        style: dict[str, Any] = {
             "color": SERIES[index % len(SERIES)],
             "hatch": HATCHES[index % len(HATCHES)],
             "edgecolor": INK,

@@ -131,7 +131,8 @@ def _weighted_auc(finished: np.ndarray, scores: np.ndarray, weights: np.ndarray)
     below = np.cumsum(negative, axis=1) - negative
     wins = (positive * (below + 0.5 * negative)).sum(axis=1)
     pairs = positive.sum(axis=1) * negative.sum(axis=1)
-    return np.divide(wins, pairs, out=np.full(len(pairs), np.nan), where=pairs > 0)
+    areas: np.ndarray = np.divide(wins, pairs, out=np.full(len(pairs), np.nan), where=pairs > 0)
+    return areas
 
 
 def brier_score(finished: np.ndarray, probabilities: np.ndarray) -> float:
@@ -203,7 +204,8 @@ def checkpoint_baseline(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
     looked_up = test[cells].merge(rates, left_on=cells, right_index=True, how="left")["rate"]
     overall = train["finished"].mean() if len(train) else 0.5
     fallback = test["week"].map(by_week).fillna(overall)
-    return looked_up.fillna(fallback).to_numpy(float)
+    probabilities: np.ndarray = looked_up.fillna(fallback).to_numpy(float)
+    return probabilities
 
 
 def evaluate_predictions(

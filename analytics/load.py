@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 import pandas as pd
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import aliased
 
 from analytics.dataset import (
@@ -31,8 +32,11 @@ from quest_platform.models import (
     User,
 )
 
+# A query of any columns: each frame selects its own.
+AnyQuery: TypeAlias = Select[*tuple[Any, ...]]
 
-def attempts_query(classroom_ids: Collection[int] | None = None) -> Select[tuple]:
+
+def attempts_query(classroom_ids: Collection[int] | None = None) -> AnyQuery:
     """Every attempt with its score and outcome as they count now: the latest review's, if any.
 
     The latest review is found by one grouped subquery (not one lookup per attempt). With
@@ -77,12 +81,12 @@ def load_dataset(
     """Read what the analyses need, one query per frame: every classroom, or ``classroom_ids``."""
     ids = None if classroom_ids is None else sorted(set(classroom_ids))
 
-    def scoped(query: Select[tuple], column: object) -> Select[tuple]:
-        return query if ids is None else query.where(column.in_(ids))  # type: ignore[attr-defined]
+    def scoped(query: AnyQuery, column: SQLColumnExpression[int]) -> AnyQuery:
+        return query if ids is None else query.where(column.in_(ids))
 
     assigned_quests = scoped(select(QuestAssignment.quest_id), QuestAssignment.classroom_id)
     enrolled_students = scoped(select(Enrollment.student_id), Enrollment.classroom_id)
-    queries: dict[str, tuple[Select[tuple], dict[str, str]]] = {
+    queries: dict[str, tuple[AnyQuery, dict[str, str]]] = {
         "attempts": (attempts_query(ids), ATTEMPTS),
         "stages": (
             select(

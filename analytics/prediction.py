@@ -110,7 +110,8 @@ class QuestModel:
 
     def probabilities(self, features: pd.DataFrame) -> np.ndarray:
         """P(finish by the due date) for each row of quest_features, ignoring whether it is done."""
-        return self.pipeline.predict_proba(model_inputs(features).to_numpy())[:, 1]
+        per_outcome: np.ndarray = self.pipeline.predict_proba(model_inputs(features).to_numpy())
+        return per_outcome[:, 1]
 
     def parameters(self) -> dict[str, Any]:
         """The fitted numbers, all that is needed to rebuild the model (``from_parameters``)."""

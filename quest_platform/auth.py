@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Request, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from flask_security import (
     password_changed,
     user_authenticated,
 )
+from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
@@ -103,8 +104,10 @@ def _password_changed(app: Flask, user: User, **extra: Any) -> None:
 
 
 def _new_session_id(app: Flask, user: User, **extra: Any) -> None:
-    # A fresh session id at sign-in defeats session fixation.
-    app.session_interface.regenerate(session)
+    # A fresh session id at sign-in defeats session fixation. The interface and the session are
+    # Flask-Session's (configure_sessions), which Flask types as its own base classes.
+    interface = cast(ServerSideSessionInterface, app.session_interface)
+    interface.regenerate(cast(ServerSideSession, session))
 
 
 def no_user_from_request(request: Request) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,6 +33,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # Models subclass Model: a type checker cannot take an attribute (db.Model) as a base class,
+    # and db.Model is made of Base's bases and body (plus Flask-SQLAlchemy's query property).
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 security = Security(password_util_cls=LocalizedPasswordUtil)
 babel = Babel()

@@ -11,7 +11,8 @@ def csp_nonce() -> str:
     """This response's nonce for inline scripts; pages that ask for one get it in their CSP."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    nonce: str = g.csp_nonce
+    return nonce
 
 
 def content_security_policy() -> str:

@@ -31,9 +31,9 @@ def select_locale() -> str | None:
         return None
     languages = current_app.config["LANGUAGES"]
     if current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
+        return str(current_user.language)
     if session.get("language") in languages:
-        return session["language"]
+        return str(session["language"])
     return request.accept_languages.best_match(languages)
 
 

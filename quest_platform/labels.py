@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from quest_platform.models import Outcome, StageKind
 from quest_platform.queries.progress import ProgressStatus, StageState
 
-KIND_LABELS = {
+KIND_LABELS: dict[str, LazyString] = {
     StageKind.LESSON: _l("Lesson"),
     StageKind.QUIZ: _l("Quiz"),
     StageKind.CHECKPOINT: _l("Checkpoint"),
@@ -19,7 +19,7 @@ KIND_LABELS = {
     StageKind.TIMED: _l("Timed quiz"),
 }
 
-STAGE_STATE_LABELS = {
+STAGE_STATE_LABELS: dict[str, LazyString] = {
     StageState.NOT_STARTED: _l("Not started"),
     StageState.FAILED: _l("Try again"),
     StageState.OUT_OF_TRIES: _l("No tries left"),
@@ -28,14 +28,14 @@ STAGE_STATE_LABELS = {
     StageState.LATE: _l("Done late"),
 }
 
-PROGRESS_LABELS = {
+PROGRESS_LABELS: dict[str, LazyString] = {
     ProgressStatus.NOT_STARTED: _l("Not started"),
     ProgressStatus.IN_PROGRESS: _l("In progress"),
     ProgressStatus.DONE: _l("Done"),
     ProgressStatus.OVERDUE: _l("Overdue"),
 }
 
-OUTCOME_LABELS = {
+OUTCOME_LABELS: dict[str, LazyString] = {
     Outcome.PASSED: _l("Passed"),
     Outcome.FAILED: _l("Not passed"),
     Outcome.PENDING_REVIEW: _l("Awaiting review"),

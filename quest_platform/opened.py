@@ -27,6 +27,7 @@ def opened_at(token: str | None, *, student_id: int, stage_id: int) -> datetime 
     if not token or not isinstance(token, str):
         return None
     max_age = current_app.config["WTF_CSRF_TIME_LIMIT"]
+    signed_at: datetime
     try:
         noted, signed_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
     except BadSignature:

@@ -17,7 +17,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
@@ -141,13 +141,18 @@ class BoundedJSONProvider(DefaultJSONProvider):
 class CheckedRequest(Request):
     """A request whose JSON body is smaller than forms may be, and refused with its reason."""
 
-    @property  # type: ignore[override]
+    @property
     def max_content_length(self) -> int | None:
         """MAX_CONTENT_LENGTH, or MAX_JSON_BYTES for a JSON body, whoever reads it first."""
         limit = super().max_content_length
         if not self.is_json:
             return limit
         return min(limit or MAX_JSON_BYTES, MAX_JSON_BYTES)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        # Flask's own setter: a view may still set a limit for its request alone.
+        cast(property, Request.max_content_length).__set__(self, value)
 
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if isinstance(e, UnusableJSON):

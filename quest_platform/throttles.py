@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
-from flask import Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_security import current_user, user_authenticated
 from werkzeug.wrappers import Response
 
 from quest_platform.extensions import limiter
 from quest_platform.services.accounts import login_name
 
-View = TypeVar("View", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Every endpoint that checks a password, and where its request names the account: a field of
 # its form or JSON body, or None for the signed-in user's own account (confirming or changing
@@ -102,7 +103,7 @@ by_account = limiter.shared_limit(
 throttled_join = limiter.limit(join_budget, methods=["POST"])
 
 
-def throttled_sign_in(view: View) -> View:
+def throttled_sign_in(view: Callable[P, R]) -> Callable[P, R]:
     """Spend a try from its address's and its account's sign-in budgets before ``view`` runs."""
     return by_address(by_account(view))
 
@@ -113,7 +114,8 @@ def throttle_security_views(app: Flask) -> None:
     Its views are its own: the budgets attach to its blueprint, and leave its other views (such
     as signing out) alone through ``is_not_sign_in``.
     """
-    blueprint = app.blueprints["security"]
+    # Flask types its blueprints by their base class; the one of Flask-Security is a Blueprint.
+    blueprint = cast(Blueprint, app.blueprints["security"])
     by_address(blueprint)
     by_account(blueprint)
     user_authenticated.connect(note_sign_in, app)

@@ -116,7 +116,8 @@ def signed_in(
 
 def caller() -> User:
     """The signed-in caller (inside a view guarded by :func:`signed_in`)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    user: User = current_user._get_current_object()
+    return user
 
 
 def refuse(error: ServiceError) -> NoReturn:

@@ -127,7 +127,7 @@ def prediction_out(prediction: QuestPrediction, titles: dict[int, str]) -> dict[
     }
     data["quest_title"] = titles.get(prediction.quest_id, "")
     data["reasons"] = [
-        describe_reason(tuple(reason), gettext=gettext, ngettext=ngettext)  # type: ignore[arg-type]
+        describe_reason(tuple(reason), gettext=gettext, ngettext=ngettext)
         for reason in prediction.reasons
     ]
     return data

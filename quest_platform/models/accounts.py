@@ -10,7 +10,7 @@ from flask_security import RoleMixin, UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model, db
 from quest_platform.models.base import UTCDateTime, check_in, utcnow
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ roles_users = Table(
 )
 
 
-class Role(db.Model, RoleMixin):
+class Role(Model, RoleMixin):
     """A named role (admin, teacher, student)."""
 
     __tablename__ = "role"
@@ -56,13 +56,14 @@ class Role(db.Model, RoleMixin):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     description: Mapped[str] = mapped_column(String(255), default="")
-    permissions: Mapped[str | None] = mapped_column(String(255))
+    # Flask-Security declares a list (its own models store one); no role here has permissions.
+    permissions: Mapped[str | None] = mapped_column(String(255))  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"<Role {self.name}>"
 
 
-class User(db.Model, UserMixin):
+class User(Model, UserMixin):
     """A person who signs in: a student, a teacher or an administrator."""
 
     __tablename__ = "user"
@@ -74,20 +75,22 @@ class User(db.Model, UserMixin):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
-    # Students often have no working email, so it is optional but unique when given.
-    email: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Students often have no working email, so it is optional but unique when given
+    # (Flask-Security's mixin declares it always set).
+    email: Mapped[str | None] = mapped_column(String(255), unique=True)  # type: ignore[assignment]
     password: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     fs_uniquifier: Mapped[str] = mapped_column(String(64), unique=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    # Tracked by Flask-Security on every login (SECURITY_TRACKABLE).
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    current_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Tracked by Flask-Security on every login (SECURITY_TRACKABLE); empty until the first one,
+    # as in Flask-Security's own models, whose mixin declares them always set.
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # type: ignore[assignment]
+    current_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # type: ignore[assignment]
     last_login_ip: Mapped[str | None] = mapped_column(String(64))
     current_login_ip: Mapped[str | None] = mapped_column(String(64))
-    login_count: Mapped[int | None] = mapped_column(Integer)
+    login_count: Mapped[int | None] = mapped_column(Integer)  # type: ignore[assignment]
 
     display_name: Mapped[str] = mapped_column(String(80))
     pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
@@ -98,7 +101,8 @@ class User(db.Model, UserMixin):
     # Set when a teacher issues a one-time password; the student must choose a new one.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="selectin")
+    # The mixin declares list[RoleMixin]; a list of Role is one, but lists are invariant.
+    roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="selectin")  # type: ignore[assignment]
     enrollments: Mapped[list[Enrollment]] = relationship(
         back_populates="student", cascade="all, delete-orphan"
     )

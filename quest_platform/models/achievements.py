@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model
 from quest_platform.models.base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def definition_of(code: str) -> AchievementDefinition:
     raise LookupError(f"no achievement is defined with the code {code!r}")
 
 
-class Achievement(db.Model):
+class Achievement(Model):
     """A badge definition: a stable code, a name, a description and a bonus."""
 
     __tablename__ = "achievement"
@@ -91,7 +91,7 @@ class Achievement(db.Model):
         return f"<Achievement {self.code}>"
 
 
-class AchievementAward(db.Model):
+class AchievementAward(Model):
     """An achievement earned by a student with one of their answers, on that answer's quest.
 
     Every badge is earned by an attempt (as submitted, or as a teacher's review of it decided),

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model
 from quest_platform.models.base import JSONDocument, UTCDateTime, check_in
 
 
@@ -26,7 +26,7 @@ class RiskLevel(enum.StrEnum):
     AT_RISK = "at_risk"
 
 
-class StudentAnalytics(db.Model):
+class StudentAnalytics(Model):
     """A student's engagement in one classroom, as computed at ``computed_at``."""
 
     __tablename__ = "student_analytics"
@@ -68,7 +68,7 @@ class StudentAnalytics(db.Model):
         return f"<StudentAnalytics student={self.student_id} classroom={self.classroom_id}>"
 
 
-class QuestPrediction(db.Model):
+class QuestPrediction(Model):
     """Whether and when a student is likely to finish a quest of a classroom, and why."""
 
     __tablename__ = "quest_prediction"
@@ -104,7 +104,7 @@ class QuestPrediction(db.Model):
         return f"<QuestPrediction student={self.student_id} quest={self.quest_id} {self.risk}>"
 
 
-class DashboardChart(db.Model):
+class DashboardChart(Model):
     """One chart of a classroom's dashboard, drawn in one language, as computed at ``computed_at``.
 
     The classroom's own charts (weekly engagement, risk levels) have no quest; a quest's charts

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model
 from quest_platform.models.base import JSONDocument, UTCDateTime, check_in, utcnow
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a recorded attempt."""
 
 
-class Attempt(db.Model):
+class Attempt(Model):
     """A student's answer to one stage, with its timing, score and outcome. Never changed."""
 
     __tablename__ = "attempt"
@@ -108,7 +108,7 @@ class ReviewKind(enum.StrEnum):
     OVERRIDE = "override"
 
 
-class Review(db.Model):
+class Review(Model):
     """A teacher's decision on an attempt: a checkpoint marked or a score overridden. Never changed.
 
     The attempt itself stays as submitted; the latest review of an attempt gives its result.
@@ -152,7 +152,7 @@ class PointsReason(enum.StrEnum):
     ACHIEVEMENT = "achievement"
 
 
-class PointsEntry(db.Model):
+class PointsEntry(Model):
     """One line of a student's points ledger: points gained (or, for a lower score, lost).
 
     A student's points are the sum of their entries; each entry names the attempt or the
@@ -197,7 +197,7 @@ class PointsEntry(db.Model):
         return f"<PointsEntry {self.id} student={self.student_id} {self.points:+d} {self.reason}>"
 
 
-class StageStart(db.Model):
+class StageStart(Model):
     """When a student started a try at a timed stage, as the server recorded it. Never changed.
 
     The time limit runs from here, whatever the student's browser says; reloading the page does
@@ -221,7 +221,7 @@ class StageStart(db.Model):
         return f"<StageStart student={self.student_id} stage={self.stage_id} try={self.try_number}>"
 
 
-class TimeExtension(db.Model):
+class TimeExtension(Model):
     """Extra time a teacher gave a student on a timed stage. Never changed.
 
     The student's limit on the stage is its own limit plus the sum of their extensions.
@@ -253,7 +253,7 @@ class TimeExtension(db.Model):
 SCREENSHOT_TYPES = ("image/png", "image/jpeg")
 
 
-class EvidenceFile(db.Model):
+class EvidenceFile(Model):
     """A screenshot handed in with a checkpoint attempt, kept outside the web root. Never changed.
 
     The file itself lives in the upload folder under ``stored_name`` (random, never the

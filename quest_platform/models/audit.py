@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model
 from quest_platform.models.base import JSONDocument, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from quest_platform.models.accounts import User
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One recorded change. Secrets never enter ``before`` or ``after``."""
 
     __tablename__ = "audit_entry"

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model, db
 from quest_platform.models.base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ classroom_teacher = Table(
 )
 
 
-class Classroom(db.Model):
+class Classroom(Model):
     """A class section: a term and period, owned by one or more teachers."""
 
     __tablename__ = "classroom"
@@ -68,7 +68,7 @@ class Classroom(db.Model):
         return f"<Classroom {self.name} ({self.term}, period {self.period})>"
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     """A student's membership of a classroom."""
 
     __tablename__ = "enrollment"

@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from quest_platform.content import render_markdown
-from quest_platform.extensions import db
+from quest_platform.extensions import Model
 from quest_platform.models.base import JSONDocument, UTCDateTime, check_in, utcnow
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class StageKind(enum.StrEnum):
 QUIZ_KINDS = frozenset({StageKind.QUIZ, StageKind.TIMED})
 
 
-class Quest(db.Model):
+class Quest(Model):
     """A sequence of 6–8 stages on one project theme."""
 
     __tablename__ = "quest"
@@ -83,7 +83,7 @@ class Quest(db.Model):
         return sum(stage.points for stage in self.stages)
 
 
-class Stage(db.Model):
+class Stage(Model):
     """One step of a quest: a lesson, quiz, checkpoint, reflection, self-check or challenge."""
 
     __tablename__ = "stage"
@@ -161,7 +161,7 @@ class Stage(db.Model):
         return list((self.settings or {}).get("evidence", ["code"]))
 
 
-class QuestAssignment(db.Model):
+class QuestAssignment(Model):
     """A quest given to a classroom, with the dates it opens and is due."""
 
     __tablename__ = "quest_assignment"

@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model
 from quest_platform.models.attempts import Outcome
 from quest_platform.models.base import UTCDateTime, check_in
 
 
-class StageTally(db.Model):
+class StageTally(Model):
     """A student's tally at one stage: tries used, the best outcome reached, the points counted.
 
     ``outcome`` is the strongest outcome among the current results of the stage's attempts
@@ -50,7 +50,7 @@ class StageTally(db.Model):
         return f"<StageTally student={self.student_id} stage={self.stage_id} {self.outcome}>"
 
 
-class QuestTally(db.Model):
+class QuestTally(Model):
     """A student's tally in one quest: their points in it, bonuses included, and their best quiz.
 
     Its row is also the student's lock on the quest: every answer, timed start and review of

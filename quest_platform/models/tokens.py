@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from quest_platform.extensions import db
+from quest_platform.extensions import Model
 from quest_platform.models.base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from quest_platform.models.accounts import User
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A token a user made for their own programs. Only its SHA-256 digest is stored.
 
     The token itself is shown once, when it is made. It works until it expires or its owner

@@ -94,7 +94,7 @@ def submit(slug: str, position: int) -> Response | tuple[str, int]:
     """
     quest = open_quest(slug)
     stage = quest.stage_at(position) if quest is not None else None
-    if stage is None:
+    if quest is None or stage is None:
         abort(404)
     try:
         attempt = submit_attempt(

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, Enrollment, QuestAssignment, User, classroom_teacher
 
 
-def classrooms_taught_by(user_id: int) -> Select[tuple[int]]:
+def classrooms_taught_by(user_id: int) -> Select[int]:
     """The ids of the classrooms a teacher owns, as a subquery."""
     return select(classroom_teacher.c.classroom_id).where(classroom_teacher.c.teacher_id == user_id)
 
 
-def enrolled_in(classroom_ids: Any) -> Select[tuple[int]]:
+def enrolled_in(classroom_ids: Any) -> Select[int]:
     """The ids of the students enrolled in any of ``classroom_ids``, as a subquery."""
     return select(Enrollment.student_id).where(Enrollment.classroom_id.in_(classroom_ids))
 
 
 def work_taught_by(
-    teacher_id: int, *, student_id: ColumnElement[int], quest_id: ColumnElement[int]
+    teacher_id: int, *, student_id: SQLColumnExpression[int], quest_id: SQLColumnExpression[int]
 ) -> ColumnElement[bool]:
     """Rows of students' work a teacher may see: by a student of one of their classrooms, on a
     quest that classroom was given (attempts, achievements earned with them).
@@ -38,7 +38,7 @@ def work_taught_by(
 
 
 def work_in_classroom(
-    classroom_id: int, *, student_id: ColumnElement[int], quest_id: ColumnElement[int]
+    classroom_id: int, *, student_id: SQLColumnExpression[int], quest_id: SQLColumnExpression[int]
 ) -> ColumnElement[bool]:
     """Rows of students' work that count for a classroom: by one of its students, on a quest it
     was given."""

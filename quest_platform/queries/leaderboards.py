@@ -165,7 +165,7 @@ def leaderboard_classrooms(user: User) -> list[Classroom]:
     return classrooms_visible_to(user) if user.is_staff else classrooms_of(user)
 
 
-def _assigned_quests(classroom_id: int) -> Select[tuple[int, str, str, int]]:
+def _assigned_quests(classroom_id: int) -> Select[int, str, str, int]:
     return (
         select(Quest.id, Quest.slug, Quest.title, func.coalesce(func.sum(Stage.points), 0))
         .join(QuestAssignment, QuestAssignment.quest_id == Quest.id)

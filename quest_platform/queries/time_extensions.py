@@ -57,7 +57,7 @@ def may_give_extra_time(*, staff: User, student: User, stage: Stage) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _classrooms_of(staff: User) -> Select[tuple[int]] | None:
+def _classrooms_of(staff: User) -> Select[int] | None:
     """The classrooms whose students ``staff`` may give extra time to (None: every classroom)."""
     return None if staff.is_admin else classrooms_taught_by(staff.id)
 

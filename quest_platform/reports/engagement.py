@@ -363,8 +363,8 @@ def _students_scope(report: EngagementReport) -> str:
     )
 
 
-def _maybe(value: object, digits: int) -> float | None:
-    return None if pd.isna(value) else round(float(value), digits)  # type: ignore[arg-type]
+def _maybe(value: float, digits: int) -> float | None:
+    return None if pd.isna(value) else round(float(value), digits)
 
 
 def _week_label(week: pd.Timestamp) -> str:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from flask_babel import format_date, format_decimal, format_percent, gettext, ngettext
 
 from analytics.charts import Series, bar_chart
 from analytics.dataset import Dataset
-from analytics.prediction import QuestModel, describe_reason
+from analytics.prediction import QuestModel, Reason, describe_reason
 from analytics.prediction import predict_quests as predict
 from quest_platform.models.analytics import RiskLevel
 from quest_platform.reports.document import Chart, Report, Table
 
 # A risk level reads as a symbol and words, never as a colour alone.
-RISK_SYMBOLS = {RiskLevel.ON_TRACK: "✓", RiskLevel.WATCH: "!", RiskLevel.AT_RISK: "⚠"}
+RISK_SYMBOLS: dict[str, str] = {
+    RiskLevel.ON_TRACK: "✓",
+    RiskLevel.WATCH: "!",
+    RiskLevel.AT_RISK: "⚠",
+}
 
 
 def risk_words() -> dict[str, str]:
@@ -30,11 +36,10 @@ def risk_label(risk: str) -> str:
     return f"{RISK_SYMBOLS[risk]} {risk_words()[risk]}"
 
 
-def reasons_text(reasons: tuple[tuple[object, ...], ...]) -> str:
+def reasons_text(reasons: tuple[Reason, ...]) -> str:
     """A prediction's reasons as one line of plain words, most important first."""
     return "; ".join(
-        describe_reason(reason, gettext=gettext, ngettext=ngettext)  # type: ignore[arg-type]
-        for reason in reasons
+        describe_reason(reason, gettext=gettext, ngettext=ngettext) for reason in reasons
     )
 
 
@@ -67,7 +72,7 @@ def predictions(
     names = dict(zip(dataset.classrooms["classroom_id"], dataset.classrooms["name"], strict=True))
     charts = tuple(
         risk_chart(dataset, frame[frame["classroom_id"] == classroom], name=str(names[classroom]))
-        for classroom in sorted(frame["classroom_id"].unique().tolist(), key=names.get)
+        for classroom in sorted(frame["classroom_id"].unique().tolist(), key=names.__getitem__)
     )
     if classroom_id is not None:
         title = gettext("Quest predictions: %(classroom)s", classroom=names.get(classroom_id, ""))
@@ -96,7 +101,7 @@ def risk_chart(dataset: Dataset, frame: pd.DataFrame, *, name: str) -> Chart:
     counts = frame.groupby(["quest_id", "risk"]).size()
     predicted = set(frame["quest_id"].tolist())
     quests = [quest for quest in dataset.quests["quest_id"].tolist() if quest in predicted]
-    rows = tuple(
+    rows: tuple[tuple[str | int, ...], ...] = tuple(
         (
             str(titles[quest]),
             *(int(counts.get((quest, risk), 0)) for risk in RiskLevel),
@@ -120,10 +125,7 @@ def risk_chart(dataset: Dataset, frame: pd.DataFrame, *, name: str) -> Chart:
     slug = f"risk-{int(frame['classroom_id'].iloc[0])}"
     svg = bar_chart(
         categories=[risk_label(risk) for risk in RiskLevel],
-        series=[
-            Series(str(row[0]), [float(count) for count in row[1:]])  # type: ignore[arg-type]
-            for row in rows
-        ],
+        series=[Series(str(row[0]), [float(count) for count in row[1:]]) for row in rows],
         title=title,
         description=takeaway,
         value_label=gettext("Students"),
@@ -170,20 +172,24 @@ def prediction_table(dataset: Dataset, frame: pd.DataFrame, *, with_classroom: b
     )
 
 
-def finish_text(row: object) -> str:
-    """When a quest is likely to be finished: done, a date with its range, or no estimate."""
-    done, total = row.stages_done, row.stages_total  # type: ignore[attr-defined]
+def finish_text(row: Any) -> str:
+    """When a quest is likely to be finished: done, a date with its range, or no estimate.
+
+    ``row`` is a row of the predictions' frame (``itertuples``).
+    """
+    done, total = row.stages_done, row.stages_total
     if total and done >= total:
         return gettext("Done")
-    finish = row.predicted_finish  # type: ignore[attr-defined]
+    finish = row.predicted_finish
     if pd.isna(finish):
         return gettext("No estimate yet")
-    low, high = row.finish_low, row.finish_high  # type: ignore[attr-defined]
+    low, high = row.finish_low, row.finish_high
+    day: str = format_date(finish.date(), "medium")
     if pd.isna(low) or pd.isna(high):
-        return format_date(finish.date(), "medium")
+        return day
     return gettext(
         "%(date)s (between %(low)s and %(high)s)",
-        date=format_date(finish.date(), "medium"),
+        date=day,
         low=format_date(low.date(), "medium"),
         high=format_date(high.date(), "medium"),
     )

@@ -137,14 +137,14 @@ def _compute(*, classroom_id: int, now: datetime | None, model: QuestModel) -> _
     return _Computed(at=at, students=students, predictions=predicted, charts=charts)
 
 
-def _number(value: object) -> float:
+def _number(value: float) -> float:
     # A student with nothing assigned has no completion: recorded as 0, as the reports show it.
-    return 0.0 if pd.isna(value) else float(value)  # type: ignore[arg-type]
+    return 0.0 if pd.isna(value) else float(value)
 
 
-def _maybe(value: object) -> float | None:
-    return None if pd.isna(value) else float(value)  # type: ignore[arg-type]
+def _maybe(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 def _moment(value: object) -> datetime | None:
-    return None if pd.isna(value) else pd.Timestamp(value).to_pydatetime()  # type: ignore[arg-type]
+    return None if pd.isna(value) else pd.Timestamp(value).to_pydatetime()

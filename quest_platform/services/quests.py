@@ -292,7 +292,7 @@ def checked_stage(draft: StageDraft) -> StageDraft:
 
 
 # The form field that holds what a stage of each kind is missing.
-STAGE_PROBLEM_FIELDS = {
+STAGE_PROBLEM_FIELDS: dict[str, str] = {
     StageKind.LESSON: "content",
     StageKind.QUIZ: "questions",
     StageKind.TIMED: "questions",

@@ -342,7 +342,7 @@ def _read_roster(text: str) -> RosterPreview:
         return RosterPreview(text=text, errors=(problem,))
     drafts, notes = _drafts(spec, header, records[1:])
     notes = _ignored_columns(spec, header_cells) + notes
-    errors = ()
+    errors: tuple[str, ...] = ()
     if not drafts:
         errors = (_("The file has a header row but no students."),)
     elif len(drafts) > ROSTER_MAX_ROWS:

@@ -12,9 +12,11 @@ import re
 from typing import Any
 
 import pytest
+from flask import request
 from helpers import csrf_token, is_site_page
 from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from quest_platform.config import Config
 from quest_platform.extensions import db as _db
@@ -180,6 +182,18 @@ def test_json_within_the_limits_is_read(client, school, login_as):
         headers={"X-Origin": "x"},
     )
     assert response.status_code == 201
+
+
+def test_a_view_may_set_its_own_body_limit_under_the_json_one(app):
+    # Flask lets a view set request.max_content_length for its request alone.
+    body = json.dumps({"answer": "x" * 100})
+    with app.test_request_context("/", method="POST", data=body, content_type="application/json"):
+        request.max_content_length = 10
+        assert request.max_content_length == 10
+        with pytest.raises(RequestEntityTooLarge):
+            request.get_json()
+        request.max_content_length = 10 * MAX_JSON_BYTES
+        assert request.max_content_length == MAX_JSON_BYTES
 
 
 def nested_document(depth: int) -> Any:
