@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TRANSLATIONS := quest_platform/translations
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per CPU by default.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint format bench translations compile-translations install install-dev clean
 
@@ -38,10 +40,10 @@ run: install compile-translations
 
 ## test: the whole suite on SQLite, then on PostgreSQL and Redis when TEST_DATABASE_URL is set
 test: install-dev compile-translations
-	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on $${TEST_DATABASE_URL%%@*}@… and $${TEST_REDIS_URL:-no Redis} (browser tests ran above) =="; \
-		$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS); \
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS); \
 	else \
 		echo "PostgreSQL and Redis runs skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to include them."; \
 	fi

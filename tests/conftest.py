@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask, has_request_context
 from flask.testing import FlaskClient
-from helpers import PASSWORD, fresh_database, post_form
+from helpers import PASSWORD, fresh_database, post_form, redis_url_for
 from sqlalchemy import select
 
 from quest_platform import create_app
@@ -68,7 +68,7 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Flask]:
     """One application for the session, on a database of its own.
 
     SQLite: a file for this run. PostgreSQL: a schema of its own in TEST_DATABASE_URL, so that
@@ -83,6 +83,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             UPLOAD_DIR=tmp_path_factory.mktemp("uploads"),
             SESSION_KEY_PREFIX=f"test:{run}:session:",
             RATELIMIT_KEY_PREFIX=f"test-{run}",
+            REDIS_URL=redis_url_for(worker_id),
             DEMO_LOGINS_FILE=tmp_path_factory.mktemp("instance") / "demo-logins.txt",
         )
         application.test_client_class = IsolatedClient

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -187,6 +187,20 @@ def _postgres_url() -> str | None:
 
 
 @contextmanager
+def redis_url_for(worker: str) -> str | None:
+    """TEST_REDIS_URL, on a Redis database of its own for each pytest-xdist worker (gw0, gw1...).
+
+    Resetting the rate limiter between tests clears its whole Redis database, so two workers
+    sharing one would clear each other's counts in the middle of a test.
+    """
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + 1 + int(worker.removeprefix('gw'))}"))
+
+
 def fresh_database(directory: os.PathLike[str] | str) -> Iterator[dict[str, Any]]:
     """Yield settings for an empty database of the kind under test, and remove it after.
 
