@@ -2,16 +2,17 @@
 
 Run by ``python -m bench costs``, or by hand with the bench database in DATABASE_URL after
 bench/prepare.py: ``python -m bench.answer_cost '<facts JSON>'``. In this process, through the
-Flask test client (page cache off, CSRF off), the first ``--students`` students of the
-classroom take turns answering an unlimited quiz, right and wrong in turn, ``--answers``
-answers a round, for ``--rounds`` rounds, on the same quiz (or, with ``--fresh``, each round on
-a quiz of its own). No server, no concurrency: what changes from round to round is the cost of
-one answer itself. Each round prints the answers per second, the CPU per answer of this
-process (and, on PostgreSQL on this machine, of the database's backends, read from /proc), the
-statements per answer and their time, grouped by statement; on PostgreSQL also the live and
-dead rows, sizes and HOT updates of the tables an answer writes, and, with ``--explain``, the
-buffers each of the last answer's reads reads, its execution time (best of several), and the
-indexes it reads the attempts by, with the rows it reads only to drop them.
+Flask test client (CSRF off), the first ``--students`` students of the classroom take turns
+answering an unlimited quiz, right and wrong in turn, ``--answers`` answers a round, for
+``--rounds`` rounds, on the same quiz (or, with ``--fresh``, each round on a quiz of its own).
+No server, no concurrency: what changes from round to round is the cost of one answer itself.
+Each round prints the answers per second, the CPU per answer of this process (and, on
+PostgreSQL on this machine, of the database's backends, read from /proc), the statements per
+answer and their time, grouped by statement; on PostgreSQL also the live and dead rows, sizes
+and HOT updates of the tables an answer writes, and, with ``--explain``, the buffers each of
+the last answer's reads reads, its execution time (median of several), and the indexes it reads
+the attempts by, with the rows it reads only to drop them. ``--analyze`` and ``--vacuum`` run
+ANALYZE, or VACUUM the written tables, between rounds.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 
+from bench.harness import client_signed_in_as, quiz_path
 from quest_platform import create_app
 from quest_platform.extensions import db
-from quest_platform.models import User
 
-TABLES = ("attempt", "points_entry", "change_stamp")
+TABLES = ("attempt", "points_entry", "stage_tally", "quest_tally")
 # Executions of each explained statement: its time is their median.
 EXPLAIN_REPEATS = 15
 
@@ -173,31 +174,25 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN the last answer")
     args = parser.parse_args()
     facts = json.loads(args.facts)
+    if min(args.students, args.answers, args.rounds) < 1:
+        parser.error("--students, --answers and --rounds must be at least 1")
+    if args.students > len(facts["students"]):
+        parser.error(f"--students: the classroom has {len(facts['students'])}")
+    if args.answers <= args.students:
+        parser.error("--answers must be more than --students (a round is batches of one each)")
     if args.fresh and args.rounds > len(facts["quizzes"]):
-        raise SystemExit(f"--fresh needs a quiz a round: there are {len(facts['quizzes'])}")
+        parser.error(f"--fresh needs a quiz a round: there are {len(facts['quizzes'])}")
     app = create_app(WTF_CSRF_ENABLED=False)
     log = StatementLog()
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
         event.listen(db.engine, "before_cursor_execute", log.before)
         event.listen(db.engine, "after_cursor_execute", log.after)
-        uniquifiers = [
-            db.session.scalar(select(User.fs_uniquifier).where(User.username == s["username"]))
-            for s in facts["students"][: args.students]
-        ]
-    # Requests run outside any app context of ours: each pushes its own, so nothing the last
-    # request loaded (Flask-Login keeps the user in g) is seen by the next.
-    clients = []
-    for uniquifier in uniquifiers:
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = uniquifier
-            session["_fresh"] = True
-        clients.append(client)
+    clients = [client_signed_in_as(app, s["username"]) for s in facts["students"][: args.students]]
     answered, run, clock = 0, secrets.token_hex(4), os.sysconf("SC_CLK_TCK")
     for round_number in range(1, args.rounds + 1):
         quiz = facts["quizzes"][round_number - 1 if args.fresh else 0]
-        path = f"/quests/{quiz['slug']}/{quiz['position']}"
+        path = quiz_path(quiz)
         # Right and wrong in turn, as the benchmarks send them: each answer moves the points.
         forms = [urllib.parse.parse_qs(answer) for answer in quiz["answers"]]
         if postgres:

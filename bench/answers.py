@@ -1,41 +1,113 @@
-"""The answers scenario: 40 students of one classroom answering a quiz at once, on PostgreSQL.
+"""The answers scenario: the students of one classroom answering a quiz at once, on PostgreSQL.
 
-A classroom of 200 students with four quests' worth of attempts is added to the demo and given
-unlimited quizzes (bench/prepare.py); 40 of its students sign in. For each number of gunicorn
-workers (2 and 8 by default), the platform as it ships (or with ``--page-cache off`` or ``on``)
-is served and, in rounds, the baseline (bare Flask, one primary-key select) runs, then the 40
-students answer: wrk with 40 threads and 40 connections, one student's session per connection,
-right and wrong in turn (each answer moves the student's points), each run on a quiz of its
-own (so every run starts with students who have not tried it). Each run reports the attempts
-recorded per second (counted in the database), the latency of the answers, and, sampled from a
-side thread (bench/locks.py), the share of samples in which one of the platform's transactions
-waits on a lock, and what the waits are on.
+A classroom with four quests' worth of attempts is added to the demo and given unlimited quizzes
+(bench/prepare.py); 40 of its students sign in. For each number of gunicorn workers (2 and 8 by
+default), the platform as it ships is served and, in rounds, the baseline (bare Flask, one
+primary-key select) runs, then the students answer: wrk with a thread and a connection per
+student, right and wrong in turn (each answer moves the student's points), each run on a quiz of
+its own (so every run starts with students who have not tried it). Each run reports the
+attempts recorded per second (counted in the database), the latency of the answers, and the
+share of samples in which one of the platform's transactions waits on a lock, with what the
+waits are on (LockSampler below).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-from dataclasses import dataclass
-from typing import Any
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
-from bench.database import analyze, engine_for, is_postgres, row_counts
-from bench.locks import LockSampler, LockWaits
-from bench.servers import (
-    csrf_token,
-    get,
+from bench.harness import (
+    answering_sessions,
+    engine_for,
     gunicorn,
-    has_page_cache,
-    platform_apps,
+    quiz_path,
+    row_counts,
     seed_classroom,
-    sign_in,
+    setup_line,
 )
-from bench.wrk import WrkResult, run_wrk
+from bench.wrk import WrkResult, mismatch_banner, refuse_errors, run_wrk
 
 # Seconds of answers before each measured run: every worker serves its first requests.
 WARMUP = 5
+
+# The run's own connections (their application name, bench/harness.py) running a statement, and
+# for each one waiting on a lock what it waits for: a row (tuple) or a table, or another
+# transaction's end (transactionid: a row that transaction wrote, whose table the tuple lock the
+# waiter holds names).
+SAMPLE = text(
+    """
+    SELECT a.wait_event_type = 'Lock' AS waiting, w.locktype,
+           coalesce(w.relation, t.relation)::regclass::text,
+           left(regexp_replace(a.query, '\\s+', ' ', 'g'), 40)
+    FROM pg_stat_activity a
+    LEFT JOIN pg_locks w ON w.pid = a.pid AND NOT w.granted
+    LEFT JOIN pg_locks t ON t.pid = a.pid AND t.granted AND t.locktype = 'tuple'
+    WHERE a.application_name = current_setting('application_name')
+      AND a.pid <> pg_backend_pid() AND a.state = 'active'
+    """
+)
+SAMPLE_INTERVAL = 0.01
+
+
+@dataclass
+class LockWaits:
+    """What the samples saw: how many, how many with a wait, and the waits by what they wait on."""
+
+    samples: int = 0
+    waiting_samples: int = 0  # at least one of the run's statements waiting on a lock
+    waits: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def share(self) -> float:
+        """The share of samples in which a transaction waits on a lock."""
+        return self.waiting_samples / self.samples if self.samples else 0.0
+
+    def top(self, count: int = 2) -> str:
+        """The most frequent waits, each with its share of the waits."""
+        total = sum(self.waits.values())
+        return "; ".join(
+            f"{what} ({seen / total:.0%})" for what, seen in self.waits.most_common(count)
+        )
+
+
+class LockSampler:
+    """Looks at pg_stat_activity and pg_locks every 10 ms, on a connection of its own in a side
+    thread, while the ``with`` block runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.found = LockWaits()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> LockWaits:
+        self._thread.start()
+        return self.found
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        found = self.found
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            while not self._stop.wait(SAMPLE_INTERVAL):
+                waiting = [row for row in connection.execute(SAMPLE) if row.waiting]
+                found.samples += 1
+                found.waiting_samples += bool(waiting)
+                for _waiting, locktype, relation, query in waiting:
+                    # No ungranted lock: it was granted between the two views.
+                    what = locktype or "a lock granted meanwhile"
+                    if relation:
+                        what += f" on {relation}"
+                    found.waits[f"{what}, in: {query}"] += 1
 
 
 @dataclass(frozen=True)
@@ -46,125 +118,69 @@ class AnswerRun:
     result: WrkResult
     baseline: WrkResult
     locks: LockWaits
-    # What reading the classroom's board stamp costs after the run (None without stamps).
-    board_row: str | None
 
 
-def run_answers(
-    args: argparse.Namespace, *, env: dict[str, str], database: str, options: dict[str, Any]
-) -> None:
+def run_answers(args: argparse.Namespace, *, env: dict[str, str], database: str) -> None:
     """Seed the classroom, then measure its students answering at once under each worker count."""
-    if not is_postgres(database):
+    if make_url(database).get_backend_name() != "postgresql":
         raise SystemExit(
             "the answers scenario measures lock waits on PostgreSQL: set BENCH_DATABASE_URL"
         )
-    answering = args.answering
-    # The platform as it ships, or with the page cache set as asked.
-    app = "quest_platform:create_app()"
-    if args.page_cache:
-        if not has_page_cache():
-            raise SystemExit("the platform has no page cache setting any more: drop --page-cache")
-        app = platform_apps()[args.page_cache]
     facts = seed_classroom(
         env,
+        database,
         students=args.classroom_size,
-        quests=args.quests or 4,
+        quests=args.quests,
         quizzes=args.rounds * len(args.workers),
     )
-    analyze(database)
-    students = facts["students"][:answering]
-    if len(students) < answering:
-        raise SystemExit(f"the classroom has {len(students)} students, fewer than {answering}")
-    wrk = {"seconds": options["seconds"], "connections": answering, "threads": answering}
+    answering = args.answering
+    base = {"seconds": args.seconds, "connections": args.connections, "threads": args.threads}
+    print(
+        f"{setup_line(database, env, ' then '.join(map(str, args.workers)))}; {answering}"
+        f" students of one classroom, wrk --threads {answering} --connections {answering} (one"
+        f" student per connection), {args.seconds:.0f} s after a {WARMUP} s warm-up;"
+        f" {args.rounds} rounds per worker count, each on a quiz of its own; baseline: bare"
+        f" Flask PK select, wrk --threads {args.threads} --connections {args.connections}"
+    )
+    print(HEADER, flush=True)
     engine = engine_for(database)
     quizzes = iter(facts["quizzes"])
     runs: list[AnswerRun] = []
-    print(
-        f"database: {database.split('@')[-1].split('?')[0]}; sessions: "
-        f"{'Redis' if env.get('REDIS_URL') else 'files'}; the platform: {app}; "
-        f"{answering} students of one classroom, wrk --threads {answering} "
-        f"--connections {answering} (one student per connection), {options['seconds']:.0f} s "
-        f"after a {WARMUP} s warm-up; {args.rounds} rounds per worker count, each on a quiz of"
-        " its own; "
-        f"baseline: bare Flask PK select, wrk --threads {options['threads']} "
-        f"--connections {options['connections']}"
-    )
-    print(HEADER, flush=True)
     with gunicorn("bench.baseline:app", env=env, workers=2, up="/user/1") as baseline_port:
         sessions: list[tuple[str, str]] = []
         for workers in args.workers:
-            with gunicorn(app, env=env, workers=workers) as port:
-                if not sessions:
-                    sessions = signed_in(port, students, facts)
+            with gunicorn("quest_platform:create_app()", env=env, workers=workers) as port:
+                # Sessions live in the shared store: signed in once, they serve every server.
+                sessions = sessions or answering_sessions(port, facts, answering)
                 for _ in range(args.rounds):
-                    base = run_wrk(name="baseline", port=baseline_port, path="/user/1", **options)
+                    baseline = run_wrk(name="baseline", port=baseline_port, path="/user/1", **base)
                     quiz = next(quizzes)
                     sampler = LockSampler(engine)
                     result = run_wrk(
                         name=f"{answering} students answering",
                         port=port,
-                        path=f"/quests/{quiz['slug']}/{quiz['position']}",
+                        path=quiz_path(quiz),
                         expect=302,
-                        # Right and wrong in turn: each answer moves the points.
                         form="|".join(quiz["answers"]),
                         sessions=sessions,
                         session_per_thread=True,
                         rows=lambda: row_counts(engine),
                         during=sampler,
                         warmup=WARMUP,
-                        **wrk,
+                        seconds=args.seconds,
+                        connections=answering,
+                        threads=answering,
                     )
-                    if result.errors:
-                        raise SystemExit(f"errors during the run: {result.errors}")
-                    board = board_row_cost(engine, facts["classroom"])
-                    run = AnswerRun(workers, result, base, sampler.found, board)
-                    print(run_line(run), flush=True)
-                    runs.append(run)
+                    refuse_errors([baseline, result])
+                    runs.append(AnswerRun(workers, result, baseline, sampler.found))
+                    print(run_line(runs[-1]), flush=True)
     engine.dispose()
     print(summary(runs))
 
 
-def signed_in(
-    port: int, students: list[dict[str, Any]], facts: dict[str, Any]
-) -> list[tuple[str, str]]:
-    """Each student's session cookie and CSRF token, signed in through the login form."""
-    sessions = []
-    quiz = facts["quizzes"][0]
-    for student in students:
-        cookie = sign_in(port, student["username"], facts["password"])
-        status, page = get(port, f"/quests/{quiz['slug']}/{quiz['position']}", cookie)
-        if status != 200:
-            raise SystemExit(f"the unlimited quiz answered {status} to {student['username']}")
-        sessions.append((cookie, csrf_token(page)))
-    return sessions
-
-
-def board_row_cost(engine: Engine, classroom: int) -> str | None:
-    """The change_stamp table's dead rows and the buffers that reading the classroom's board
-    stamp touches, when the platform keeps change stamps."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("change_stamp"):
-            return None
-        dead = connection.execute(
-            text(
-                "SELECT n_dead_tup FROM pg_stat_user_tables"
-                " WHERE relname = 'change_stamp' AND schemaname = current_schema()"
-            )
-        ).scalar_one()
-        plan = connection.execute(
-            text(
-                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)"
-                " SELECT version FROM change_stamp WHERE scope = :scope"
-            ),
-            {"scope": f"board:{classroom}"},
-        ).scalar_one()[0]["Plan"]
-    buffers = plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
-    return f"{dead} dead rows, {buffers} buffers to read board:{classroom}"
-
-
 HEADER = (
     f"{'workers':>7}{'answers/s':>10}{'req/s':>7}{'pts/a':>6}{'p50 ms':>8}{'p99 ms':>8}"
-    f"{'lock waits':>11}{'base req/s':>11}  waits on (share of the waits); change_stamp after"
+    f"{'lock waits':>11}{'base req/s':>11}  waits on (share of the waits)"
 )
 
 
@@ -176,7 +192,7 @@ def run_line(run: AnswerRun) -> str:
     return (
         f"{run.workers:>7}{result.recorded_rps():>10.0f}{result.rps:>7.0f}{points:>6.2f}"
         f"{result.p50:>8.1f}{result.p99:>8.1f}{run.locks.share:>11.1%}{run.baseline.rps:>11.0f}  "
-        f"{run.locks.top() or 'none'}; {run.board_row or 'no change_stamp table'}"
+        f"{run.locks.top() or 'none'}"
     )
 
 
@@ -199,9 +215,5 @@ def summary(runs: list[AnswerRun]) -> str:
         " recorded per attempt; lock waits: the share of samples (every 10 ms) in which one of"
         " the platform's transactions waited on a lock."
     )
-    mismatches = [problem for run in runs if (problem := run.result.count_mismatch())]
-    if mismatches:
-        lines.append("")
-        lines.append("!!! RECORDED ROWS DO NOT MATCH THE ANSWERS: THESE FIGURES ARE NOT TRUE !!!")
-        lines += [f"!!! {problem}" for problem in mismatches]
+    lines += mismatch_banner([problem for run in runs if (problem := run.result.count_mismatch())])
     return "\n".join(lines)

@@ -1,14 +1,14 @@
 """The setup of the scenarios that answer quizzes: quizzes without a tries limit, and who.
 
-Run by ``python -m bench portal`` and ``python -m bench answers`` as ``python -m bench.prepare
-<quizzes>``, with the bench database in DATABASE_URL, after the demo and a scale classroom were
-seeded. Through the quest services it gives the largest classroom ``<quizzes>`` copies of a
-demo quest whose quiz comes first and takes any number of tries, so quiz answers can be
-submitted for as long as the bench runs: each measured run answers its own copy, so every run
-starts with students who have not tried it yet (a student's tries at a quiz are read by every
-answer). Prints, as JSON, the classroom, its students (most attempts first) with a quiz stage
-each has reached, and the unlimited quizzes with two answers (right, wrong) that move the
-points of a student who sends them in turn.
+Run by the portal, answers and costs scenarios as ``python -m bench.prepare <quizzes>``, with
+the bench database in DATABASE_URL, after the demo and a scale classroom were seeded. Through
+the quest services it gives the largest classroom ``<quizzes>`` copies of a demo quest whose
+quiz comes first and takes any number of tries, so quiz answers can be submitted for as long as
+the bench runs: each measured run answers its own copy, so every run starts with students who
+have not tried it yet (a student's tries at a quiz are read by every answer). Prints, as JSON,
+the classroom, its students (most attempts first) with a quiz stage each has reached, and the
+unlimited quizzes with two answers (right, wrong) that move the points of a student who sends
+them in turn.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""Where a signed-in request spends its time, in process, with the page cache off.
+"""Where a signed-in request spends its time, in process.
 
 Run with the bench database in DATABASE_URL after bench/prepare.py (``python -m bench costs``
 does both): ``python -m bench.request_cost '<facts JSON>'``. The platform (with the floor's
 route, bench/floor.py) answers the Flask test client; a student signs in through the login
 form. Every part of the request that an extension or the platform adds is wrapped in a timer:
 the session's load and save, the before- and after-request functions (CSRF, Flask-Limiter,
-Flask-Principal's identity, the page cache's lookup, the security headers), Flask-Login's user
-loading (Flask-Security's loader), Flask-Security's session check, Flask-Babel's locale and
-translations, the template context processors, the CSRF token of the page's forms, url_for,
-template rendering, the JSON encoding and the view's own Python. The timers are exclusive (a
+Flask-Principal's identity, the security headers), Flask-Login's user loading (Flask-Security's
+loader), Flask-Security's session check, Flask-Babel's locale and translations, the template
+context processors, the CSRF token of the page's forms, url_for, template rendering, the JSON
+encoding and the view's own Python. The timers are exclusive (a
 part's time leaves out the parts it calls) and every SQL statement is timed apart, counted
 under the part that ran it. What no timer covers is Flask's and Werkzeug's dispatch and the
 test client. The bare Flask baseline (bench/baseline.py, one primary-key select) is measured
@@ -25,7 +25,6 @@ import argparse
 import cProfile
 import json
 import pstats
-import re
 import secrets
 import time
 import urllib.parse
@@ -42,13 +41,14 @@ import flask_wtf.csrf
 from flask import Flask
 from sqlalchemy import event
 
+from bench.baseline import app as baseline_app
+from bench.baseline import engine as baseline_engine
 from bench.floor import FLOOR_PATH, create_floor_app
-from bench.servers import has_page_cache
+from bench.harness import csrf_token, quiz_path
 from quest_platform.extensions import db
 
 # What a before/after-request or teardown function is, by where it comes from.
 HOOK_LABELS = {
-    "page_cache": "page cache lookup (off: a check)",
     "csrf_protect": "CSRF check (before_request)",
     "_check_request_limit": "Flask-Limiter before_request",
     "__inject_headers": "Flask-Limiter after_request (headers)",
@@ -196,25 +196,13 @@ def signed_in_client(app: Flask, username: str, password: str) -> Any:
     cookie and CSRF referrer check want."""
     client = app.test_client()
     client.environ_base |= {"wsgi.url_scheme": "https", "HTTP_REFERER": "https://localhost/"}
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    if token is None:
-        raise SystemExit("no CSRF token on /login")
+    token = csrf_token(client.get("/login").get_data(as_text=True))
     response = client.post(
-        "/login", data={"email": username, "password": password, "csrf_token": token.group(1)}
+        "/login", data={"email": username, "password": password, "csrf_token": token}
     )
     if response.status_code != 302:
         raise SystemExit(f"sign-in failed with {response.status_code}")
     return client
-
-
-def csrf_of(client: Any, path: str) -> str:
-    """The CSRF token of the session, read from a page's form."""
-    page = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    if found is None:
-        raise SystemExit(f"no CSRF token on {path}")
-    return found.group(1)
 
 
 @dataclass(frozen=True)
@@ -331,28 +319,31 @@ def main() -> None:
         default=[],
         help="a setting to try, e.g. SQLALCHEMY_ENGINE_OPTIONS='{\"pool_pre_ping\": false}'",
     )
-    parser.add_argument(
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument(
         "--only", metavar="NAMES", help='some kinds of request, e.g. "floor GET,floor POST"'
     )
-    parser.add_argument(
+    choice.add_argument(
         "--profile",
         metavar="REQUEST",
         help="instead, profile one kind of request (as the table names it) with cProfile",
     )
     args = parser.parse_args()
     facts = json.loads(args.facts)
-    overrides: dict[str, Any] = {"PAGE_CACHE": False} if has_page_cache() else {}
+    overrides: dict[str, Any] = {}
     for setting in args.config:
-        name, value = setting.split("=", 1)
-        overrides[name] = json.loads(value)
+        name, _, value = setting.partition("=")
+        try:
+            overrides[name] = json.loads(value)
+        except ValueError:
+            parser.error(f"--config {setting}: not NAME=JSON")
     app = create_floor_app(**overrides)
     timers = Timers()
     student = next(s for s in facts["students"] if s["quiz"] is not None)
     client = signed_in_client(app, student["username"], facts["password"])
-    stage_path = f"/quests/{student['quiz']['slug']}/{student['quiz']['position']}"
+    stage_path = quiz_path(student["quiz"])
     quiz = facts["quizzes"][-1]
-    quiz_path = f"/quests/{quiz['slug']}/{quiz['position']}"
-    token = csrf_of(client, quiz_path)
+    token = csrf_token(client.get(quiz_path(quiz)).get_data(as_text=True))
     board = f"/leaderboards/classrooms/{facts['classroom']}"
     answers = [urllib.parse.parse_qs(answer) for answer in quiz["answers"]]
     sent = Counter[str]()
@@ -364,7 +355,7 @@ def main() -> None:
             "csrf_token": token,
             "submission_key": f"{run}-{sent['answer']}",
         }
-        return client.post(quiz_path, data=form)
+        return client.post(quiz_path(quiz), data=form)
 
     requests: list[tuple[str, Callable[[], Any], int]] = [
         ("floor GET", lambda: client.get(FLOOR_PATH), 200),
@@ -375,23 +366,21 @@ def main() -> None:
         ("stage page", lambda: client.get(stage_path), 200),
         ("quiz answer", answer, 302),
     ]
+    names = [name for name, _send, _expect in requests]
+    chosen = args.only.split(",") if args.only else [args.profile] if args.profile else names
+    if unknown := [name for name in chosen if name not in names]:
+        parser.error(f"no request named {', '.join(unknown)}; the requests: {', '.join(names)}")
+    requests = [request for request in requests if request[0] in chosen]
     if args.profile:
-        send, expect = next((s, e) for n, s, e in requests if n == args.profile)
-        profile(send, expect)
+        profile(*requests[0][1:])
         return
-    if args.only:
-        requests = [request for request in requests if request[0] in args.only.split(",")]
     instrument(app, timers)
     columns = [measure(timers, name, send, expect) for name, send, expect in requests]
 
-    from bench.baseline import app as baseline_app
-
     baseline_timers = Timers()
     baseline_client = baseline_app.test_client()
-    from bench.baseline import engine
-
-    event.listen(engine, "before_cursor_execute", baseline_timers.sql_started)
-    event.listen(engine, "after_cursor_execute", baseline_timers.sql_done)
+    event.listen(baseline_engine, "before_cursor_execute", baseline_timers.sql_started)
+    event.listen(baseline_engine, "after_cursor_execute", baseline_timers.sql_done)
     baseline_app.view_functions["user"] = baseline_timers.wrap(
         "view: its own Python", baseline_app.view_functions["user"]
     )
@@ -401,7 +390,6 @@ def main() -> None:
     print(
         f"student {student['username']}; {REQUESTS} requests of each after {WARMUP}; sessions in"
         f" {'Redis' if app.config.get('REDIS_URL') else 'files'};"
-        f" {'page cache off' if has_page_cache() else 'no page cache setting'};"
         f" settings tried: {', '.join(args.config) or 'none'}"
     )
     print(report(columns))

@@ -1,4 +1,4 @@
--- wrk script of `python -m bench` (portal, analytics): one endpoint, its expected status, one
+-- wrk script of `python -m bench` (bench/wrk.py): one endpoint, its expected status, one
 -- result line.
 --
 -- BENCH_PATH     the path to request

@@ -8,14 +8,14 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("wrk.lua")
 
-# Counts rows of the tables a run writes (bench/database.py row_counts).
+# Counts rows of the tables a run writes (bench/harness.py row_counts).
 RowCounter = Callable[[], dict[str, int]]
 # Seconds without a new row after which the requests of a run that writes are taken as served.
 SETTLED = 3.0
@@ -68,14 +68,6 @@ class WrkResult:
         )
 
 
-def wrk_binary() -> str:
-    """The wrk executable, or a plain refusal that says how to install it."""
-    found = shutil.which("wrk")
-    if found is None:
-        raise SystemExit("the benchmarks need wrk: apt install wrk")
-    return found
-
-
 def settled(rows: RowCounter, attempts: int) -> dict[str, int]:
     """The row counts once the server has served the requests still in flight: when there are
     ``attempts`` attempts, or when the counts have not changed for SETTLED seconds."""
@@ -116,7 +108,7 @@ def run_wrk(
     written tables are counted before the measured run (once the warm-up's last requests are
     served), as it stops (``recorded``) and once its last requests are served (``settled``);
     each request records ``records`` attempts (an answer 1, the floor 0).
-    ``during`` is entered for the measured run only (a lock sampler, bench/locks.py).
+    ``during`` is entered for the measured run only (the lock sampler of bench/answers.py).
     """
     env = {**os.environ, "BENCH_PATH": path, "BENCH_EXPECT": str(expect)}
     if cookie:
@@ -126,7 +118,9 @@ def run_wrk(
         env["BENCH_SESSIONS"] = ";".join(f"{c} {t}" for c, t in sessions or [])
         env["BENCH_SESSION_PER_THREAD"] = "1" if session_per_thread else ""
         env["BENCH_THREADS"] = str(threads)
-    binary = wrk_binary()
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise SystemExit("the benchmarks need wrk: apt install wrk")
 
     def once(duration: float) -> dict[str, int]:
         # Every run its own submission keys: a key sent again records nothing.
@@ -185,3 +179,21 @@ def run_wrk(
         recorded=recorded,
         settled=after,
     )
+
+
+def refuse_errors(results: Iterable[WrkResult]) -> None:
+    """Stop, with no figures, when any run had a socket error or an unexpected status."""
+    failed = [f"  {result.name}: {result.errors}" for result in results if result.errors]
+    if failed:
+        raise SystemExit("errors during the run, no figures reported:\n" + "\n".join(failed))
+
+
+def mismatch_banner(problems: list[str]) -> list[str]:
+    """The lines that say, loudly, that the rows recorded do not match the answers sent."""
+    if not problems:
+        return []
+    return [
+        "",
+        "!!! RECORDED ROWS DO NOT MATCH THE ANSWERS: THESE FIGURES ARE NOT TRUE !!!",
+        *(f"!!! {problem}" for problem in problems),
+    ]
