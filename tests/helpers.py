@@ -186,7 +186,6 @@ def _postgres_url() -> str | None:
     return url if url and make_url(url).get_backend_name() == "postgresql" else None
 
 
-@contextmanager
 def redis_url_for(worker: str) -> str | None:
     """TEST_REDIS_URL, on a Redis database of its own for each pytest-xdist worker (gw0, gw1...).
 
@@ -201,6 +200,7 @@ def redis_url_for(worker: str) -> str | None:
     return urlunsplit(parts._replace(path=f"/{base + 1 + int(worker.removeprefix('gw'))}"))
 
 
+@contextmanager
 def fresh_database(directory: os.PathLike[str] | str) -> Iterator[dict[str, Any]]:
     """Yield settings for an empty database of the kind under test, and remove it after.
 
