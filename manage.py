@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -39,7 +40,7 @@ from quest_platform.services.roster_import import (
     preview_roster,
 )
 from seeds.cohorts import training_examples
-from seeds.load import SeedRefused, database_is_empty, seed_demo, seed_students
+from seeds.load import DemoCalendar, SeedRefused, database_is_empty, seed_demo, seed_students
 
 
 def load_app() -> Flask:
@@ -128,6 +129,13 @@ def create_teacher(username: str, email: str | None, display_name: str) -> None:
     show_default=True,
     help="Students per scale classroom (--class-size N with --students N: one classroom).",
 )
+@click.option(
+    "--day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the data is seeded as, YYYY-MM-DD (default: today at the demo school); "
+    "the same day and seed give the same data.",
+)
 @click.option("--force", is_flag=True, help="Seed the demo even if the database has data.")
 @click.option(
     "--if-empty", is_flag=True, help="Do nothing (successfully) if the database has data."
@@ -138,6 +146,7 @@ def seed(
     seed_number: int,
     quest_count: int,
     class_size: int,
+    day: datetime | None,
     force: bool,
     if_empty: bool,
 ) -> None:
@@ -156,9 +165,10 @@ def seed(
                 "The database already has data; nothing was changed. "
                 "Use --force to add the demo anyway."
             )
+    calendar = DemoCalendar.today() if day is None else DemoCalendar(day=day.date())
     try:
         if demo:
-            summary = seed_demo(seed=seed_number, echo=click.echo)
+            summary = seed_demo(seed=seed_number, calendar=calendar, echo=click.echo)
             click.echo(summary)
         if students is not None:
             summary = seed_students(
@@ -167,6 +177,7 @@ def seed(
                 quest_count=quest_count,
                 class_size=class_size,
                 echo=click.echo,
+                now=calendar.now,
             )
             click.echo(summary)
     except SeedRefused as error:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 import yaml
@@ -46,6 +49,7 @@ from seeds.roster import make_students
 from seeds.simulate import QuestSpec, SimulatedAttempt, StageSpec, simulate_cohort
 
 QUEST_DIR = Path(__file__).parent / "data" / "quests"
+EVIDENCE_FILE = Path(__file__).parent / "data" / "evidence.yaml"
 DEMO_TERM = "2026–27 Trimester 2"
 DEMO_WEEKS = 4
 BATCH_SIZE = 2000
@@ -73,14 +77,71 @@ DEMO_STAFF = (
     ("ms.rivera", "Elena Rivera", RoleName.TEACHER),
     ("mr.chen", "David Chen", RoleName.TEACHER),
 )
+# Each classroom's quests in the order of DEMO_WINDOWS: overdue, due this week, opening next week.
 DEMO_CLASSROOMS = (
-    DemoClassroom("AP CSP — Period 1", 1, "ms.rivera", ("west-coast-login", "west-coast-data")),
     DemoClassroom(
-        "AP CSP — Period 3", 3, "ms.rivera", ("digital-famine-login", "digital-famine-data")
+        "AP CSP — Period 1",
+        1,
+        "ms.rivera",
+        ("west-coast-login", "west-coast-data", "digital-famine-login"),
     ),
-    DemoClassroom("AP CSP — Period 5", 5, "mr.chen", ("west-coast-login", "digital-famine-data")),
+    DemoClassroom(
+        "AP CSP — Period 3",
+        3,
+        "ms.rivera",
+        ("digital-famine-login", "digital-famine-data", "west-coast-login"),
+    ),
+    DemoClassroom(
+        "AP CSP — Period 5",
+        5,
+        "mr.chen",
+        ("west-coast-login", "digital-famine-data", "west-coast-data"),
+    ),
 )
 DEMO_STUDENTS = 60
+# The fictional demo school is on the West Coast; its students work in its school hours.
+DEMO_TIME_ZONE = ZoneInfo("America/Los_Angeles")
+# The demo's clock stops at noon of the day it is seeded: the morning's classes have worked.
+DEMO_NOON = time(12, 0)
+# When a classroom's quests open and are due, in days from the day the demo is seeded: the
+# first was due a few days ago (stragglers are still at it), the second opened three days ago
+# and is due in three (most students are on it, their checkpoints waiting for review), the
+# third opens next week.
+DEMO_WINDOWS = ((-17, -4), (-3, 3), (7, 24))
+OPENS_AT = time(8, 0)
+DUE_AT = time(23, 59)
+
+
+@dataclass(frozen=True)
+class DemoCalendar:
+    """The demo's moments, counted from the day it is seeded in the school's time zone.
+
+    Everything the demo dates comes from ``day`` alone, never from the clock, so seeding with
+    the same day gives the same data, and a later day moves all of it forward.
+    """
+
+    day: date
+    time_zone: tzinfo = DEMO_TIME_ZONE
+
+    @classmethod
+    def today(cls, time_zone: tzinfo = DEMO_TIME_ZONE) -> DemoCalendar:
+        """The calendar of the school's today."""
+        return cls(day=datetime.now(time_zone).date(), time_zone=time_zone)
+
+    def at(self, days: int, clock: time) -> datetime:
+        """``clock`` o'clock in the school, ``days`` days after the seed day, in UTC."""
+        local = datetime.combine(self.day + timedelta(days=days), clock, self.time_zone)
+        return local.astimezone(UTC)
+
+    @property
+    def now(self) -> datetime:
+        """The demo's present: noon of the seed day."""
+        return self.at(0, DEMO_NOON)
+
+    def window(self, number: int) -> tuple[datetime, datetime]:
+        """When a classroom's quest ``number`` (from 0) opens and is due."""
+        opens, due = DEMO_WINDOWS[number]
+        return self.at(opens, OPENS_AT), self.at(due, DUE_AT)
 
 
 def database_is_empty() -> bool:
@@ -282,13 +343,17 @@ def simulate_classroom(
     student_ids: dict[str, int],
     seed: int,
     now: datetime,
-    weeks: int = DEMO_WEEKS,
+    weeks: int | None = None,
+    time_zone: tzinfo = UTC,
 ) -> list[SimulatedAttempt]:
-    """Simulate the attempts of a classroom's students on the quests assigned to it."""
+    """Simulate the attempts of a classroom's students on the quests assigned to it, from the
+    first opening for ``weeks`` weeks (by default up to ``now``), in ``time_zone``'s hours."""
     assignments = sorted(classroom.assignments, key=lambda assignment: assignment.opens_at)
     if not assignments or not student_ids:
         return []
     start = min(assignment.opens_at for assignment in assignments)
+    if weeks is None:
+        weeks = max(1, math.ceil((now - start) / timedelta(weeks=1)))
     cohort = simulate_cohort(
         seed=seed,
         student_keys=sorted(student_ids),
@@ -296,8 +361,35 @@ def simulate_classroom(
         start=start,
         weeks=weeks,
         now=now,
+        time_zone=time_zone,
     )
     return list(cohort.attempts)
+
+
+def load_evidence(path: Path = EVIDENCE_FILE) -> dict[str, list[str]]:
+    """The code snippets demo students hand in at each quest's checkpoint, by quest slug."""
+    evidence: dict[str, list[str]] = yaml.safe_load(path.read_text("utf-8"))
+    return evidence
+
+
+def with_evidence(
+    attempts: Sequence[SimulatedAttempt], evidence: dict[str, list[str]]
+) -> list[SimulatedAttempt]:
+    """The attempts with checkpoint answers as students send them: a code snippet to review.
+
+    The simulator only says what kinds of evidence a checkpoint came with; a teacher reviewing
+    the demo needs something to read. Each answer picks its snippet from the student and the
+    moment, so the choice is the same on every run.
+    """
+    answered = []
+    for attempt in attempts:
+        snippets = evidence.get(attempt.quest_key)
+        if snippets and "evidence" in attempt.answer:
+            key = f"{attempt.student_key}:{attempt.submitted_at.isoformat()}".encode()
+            snippet = snippets[zlib.crc32(key) % len(snippets)]
+            attempt = replace(attempt, answer={"evidence": snippet, "screenshot": False})
+        answered.append(attempt)
+    return answered
 
 
 def write_logins(lines: list[str]) -> Path:
@@ -309,10 +401,16 @@ def write_logins(lines: list[str]) -> Path:
     return path
 
 
-def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> str:
-    """Create the demo school and return a summary; sign-in details go to the logins file."""
-    now = now or utcnow()
-    start = sprint_start(now)
+def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
+    """Create the demo school as of ``calendar``'s day and return a summary; sign-in details go
+    to the logins file.
+
+    Students have worked up to noon of that day in the school's hours, the latest checkpoints
+    wait for review, and each classroom has a quest overdue, one due within the week and one
+    opening next week (DEMO_WINDOWS).
+    """
+    now = calendar.now
+    evidence = load_evidence()
     ensure_roles()
     ensure_achievements()
     logins = ["# Quest Platform demo sign-ins (fictional people; random passwords)", ""]
@@ -346,12 +444,12 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
         )
         classrooms.append(classroom)
         for number, slug in enumerate(plan.quests):
-            opens_at = start + timedelta(weeks=number)
+            opens_at, due_at = calendar.window(number)
             assign_quest(
                 quest=quests[slug],
                 classroom=classroom,
                 opens_at=opens_at,
-                due_at=opens_at + timedelta(days=16 + 17 * number),
+                due_at=due_at,
                 by=teacher,
             )
         student_ids = {}
@@ -370,17 +468,24 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
             logins.append(f"student  {person.username:<24} {password}   ({plan.name})")
         db.session.commit()
         attempts = simulate_classroom(
-            classroom=classroom, student_ids=student_ids, seed=seed + index, now=now
+            classroom=classroom,
+            student_ids=student_ids,
+            seed=seed + index,
+            now=now,
+            time_zone=calendar.time_zone,
         )
+        attempts = with_evidence(attempts, evidence)
         total_attempts += insert_attempts(
             attempts, student_ids=student_ids, quests=quests, label=f"Attempts, {plan.name}"
         )
         db.session.commit()
 
-    # The teachers' dashboards show figures from their first visit.
+    # The teachers' dashboards show figures from their first visit. Never dated after the real
+    # present (seeded in the morning, the demo's noon is still ahead): a refresh keeps figures
+    # newer than its own, so future ones would hide the scheduled refreshes until then.
     echo("Computing the analytics…")
     for classroom in classrooms:
-        refresh_analytics(classroom=classroom, now=now)
+        refresh_analytics(classroom=classroom, now=min(now, utcnow()))
 
     path = write_logins(logins)
     weeks = weekly_engagement(load_dataset(db.engine))
@@ -388,7 +493,8 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
     return "\n".join(
         [
             f"Demo ready: {len(DEMO_STAFF)} staff, {len(DEMO_CLASSROOMS)} classrooms, "
-            f"{DEMO_STUDENTS} students, {len(quests)} quests, {total_attempts} attempts.",
+            f"{DEMO_STUDENTS} students, {len(quests)} quests, {total_attempts} attempts, "
+            f"as of {calendar.day.isoformat()} noon ({calendar.time_zone}).",
             "Attempts per week:",
             summary.to_string(index=False),
             "",

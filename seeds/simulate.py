@@ -7,6 +7,9 @@ purpose so that analytics has real patterns to find: engaged, skilled students f
 strugglers fail often, go quiet for days and miss due dates; faders start strong and drop off;
 late starters do nothing at first and then catch up.
 
+Days follow a time zone (UTC unless told otherwise): students work in the school's hours,
+in class, after school and in the evening, wherever the school is.
+
 The history is also stable in ``now``: simulating up to an earlier ``now`` gives exactly the
 attempts submitted up to that moment, except that checkpoints younger than two days are still
 ``pending_review`` instead of carrying the teacher's verdict.
@@ -19,7 +22,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from quest_platform.models.attempts import Outcome
@@ -177,12 +180,16 @@ class _Quest:
 class _Clock:
     """The fixed time frame shared by every student in one run."""
 
-    first_day: int  # epoch seconds of 00:00 UTC on the start date
+    midnights: tuple[int, ...]  # epoch seconds of each day's local midnight, from the start date
     first_weekday: int
-    days: int
     earliest: int  # nothing starts before `start`
     horizon: int  # nothing is submitted after min(now, start + weeks)
     now: float
+
+    @property
+    def days(self) -> int:
+        """The days the run covers."""
+        return len(self.midnights)
 
 
 def make_profiles(
@@ -224,12 +231,14 @@ def simulate_cohort(
     weeks: int,
     now: datetime | None = None,
     mix: Mapping[str, float] | None = None,
+    time_zone: tzinfo = UTC,
 ) -> Cohort:
     """Return the profiles of `student_keys` and their attempts from `start` for `weeks` weeks.
 
-    Attempts fall between `start` and `now` (default: the end of the last week). Checkpoints
-    submitted more than two days before `now` carry the teacher's verdict; younger ones are
-    pending review. With no quests the students still get profiles but no attempts.
+    Attempts fall between `start` and `now` (default: the end of the last week), at the hours
+    students keep in `time_zone`. Checkpoints submitted more than two days before `now` carry
+    the teacher's verdict; younger ones are pending review. With no quests the students still
+    get profiles but no attempts.
     """
     _require_aware(start, "start")
     if now is not None:
@@ -242,7 +251,9 @@ def simulate_cohort(
 
     profiles = make_profiles(seed=seed, student_keys=student_keys, mix=mix)
     end = start + timedelta(weeks=weeks)
-    clock = _make_clock(start=start, end=end, now=end if now is None else now, weeks=weeks)
+    clock = _make_clock(
+        start=start, end=end, now=end if now is None else now, weeks=weeks, time_zone=time_zone
+    )
     prepared = [
         _Quest(
             key=quest.key,
@@ -294,16 +305,26 @@ def _allocate_personas(count: int, shares: Mapping[str, float]) -> list[str]:
     return [persona for persona in PERSONAS for _ in range(counts[persona])]
 
 
-def _make_clock(*, start: datetime, end: datetime, now: datetime, weeks: int) -> _Clock:
-    """Fix the day grid and the bounds every attempt must fall within."""
-    start_utc = start.astimezone(UTC)
-    midnight = datetime(start_utc.year, start_utc.month, start_utc.day, tzinfo=UTC)
+def _make_clock(
+    *, start: datetime, end: datetime, now: datetime, weeks: int, time_zone: tzinfo
+) -> _Clock:
+    """Fix the day grid (local midnights in `time_zone`) and the bounds every attempt must
+    fall within."""
+    first = start.astimezone(time_zone).date()
+    # Local midnights, not UTC ones plus whole days: a day with a clock change is 23 or 25 hours.
+    midnights = tuple(
+        int(
+            datetime.combine(
+                first + timedelta(days=day), datetime.min.time(), time_zone
+            ).timestamp()
+        )
+        for day in range(7 * weeks)
+    )
     horizon = min(end, now)
     return _Clock(
-        first_day=int(midnight.timestamp()),
-        first_weekday=midnight.weekday(),
-        days=7 * weeks,
-        earliest=math.ceil(start_utc.timestamp()),
+        midnights=midnights,
+        first_weekday=first.weekday(),
+        earliest=math.ceil(start.timestamp()),
         horizon=math.floor(horizon.timestamp()),
         now=now.timestamp(),
     )
@@ -359,7 +380,7 @@ def _simulate_student(
         if rng.random() < quiet_chance:
             quiet_until = day + rng.randint(*quiet_days) - 1
             continue
-        midnight = clock.first_day + day * _DAY
+        midnight = clock.midnights[day]
         weekend = (clock.first_weekday + day) % 7 >= 5
         size_chance = session_chance
         if weekend:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,7 @@ from quest_platform.models import (
     AuditEntry,
     Classroom,
     Enrollment,
+    Outcome,
     PointsEntry,
     Quest,
     QuestAssignment,
@@ -48,8 +49,11 @@ from quest_platform.models import (
 from quest_platform.queries.analytics import analytics_computed_at
 from quest_platform.queries.gradebook import gradebook_of, gradebook_rows
 from quest_platform.services.tallies import counted_points, strongest
+from seeds.load import DEMO_TIME_ZONE, DemoCalendar
 
 ROOT = Path(manage.__file__).parent
+# The day the module's demo is seeded as (a Wednesday): the tests never depend on today.
+DEMO_DAY = date(2026, 12, 9)
 # A demo sign-in line: role, username, password (three groups of four readable characters).
 LOGIN_LINE = re.compile(
     r"^(admin|teacher|student)\s+(\S+)\s+([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b"
@@ -107,7 +111,7 @@ def seeded(tmp_path_factory) -> Iterator[Seeded]:
         )
         upgraded = run_cli(application, "db", "upgrade")
         assert upgraded.exit_code == 0, upgraded.output
-        result = run_cli(application, "seed", "--demo")
+        result = run_cli(application, "seed", "--demo", "--day", DEMO_DAY.isoformat())
         assert result.exit_code == 0, result.output
         yield Seeded(application, result.output, folder / "demo-logins.txt")
         with application.app_context():
@@ -210,19 +214,61 @@ def test_every_demo_classroom_has_assignments(demo):
         assert len(classroom.assignments) >= 2, classroom.name
 
 
-def test_the_demo_has_four_weeks_of_attempts_from_every_classroom(demo):
+def local_day(moment: datetime) -> date:
+    """The day ``moment`` falls on at the demo school."""
+    return moment.astimezone(DEMO_TIME_ZONE).date()
+
+
+def test_the_demo_has_weeks_of_attempts_up_to_the_day_it_is_seeded(demo):
     first, last = db.session.execute(
         select(func.min(Attempt.submitted_at), func.max(Attempt.submitted_at))
     ).one()
-    assert last - first >= timedelta(days=21)
+    assert last - first >= timedelta(days=14)
+    assert local_day(last) == DEMO_DAY
     attempting = db.session.scalar(select(func.count(func.distinct(Attempt.student_id))))
     assert attempting >= 50, "most students have worked on a quest"
     outcomes = set(db.session.scalars(select(Attempt.outcome).distinct()))
     assert {"passed", "failed"} <= outcomes, "students differ in skill"
 
 
+def test_students_worked_today_and_yesterday_in_school_hours(demo):
+    submitted = db.session.scalars(select(Attempt.submitted_at)).all()
+    days = [local_day(moment) for moment in submitted]
+    assert days.count(DEMO_DAY) >= 3
+    assert days.count(DEMO_DAY - timedelta(days=1)) >= 20
+    hours = {moment.astimezone(DEMO_TIME_ZONE).time() for moment in submitted}
+    assert all(time(8) <= hour <= time(21) for hour in hours), "nobody works at night"
+    assert max(submitted) <= DemoCalendar(day=DEMO_DAY).now, "nothing after the demo's present"
+
+
+def test_checkpoints_wait_for_review_with_code_to_read(demo):
+    pending = db.session.scalars(
+        select(Attempt).where(Attempt.outcome == Outcome.PENDING_REVIEW.value)
+    ).all()
+    assert len(pending) >= 5
+    assert {attempt.stage.kind for attempt in pending} == {"checkpoint"}
+    assert all(
+        local_day(attempt.submitted_at) >= DEMO_DAY - timedelta(days=2) for attempt in pending
+    )
+    assert all("def " in attempt.answer["evidence"] for attempt in pending)
+
+
+def test_every_classroom_has_a_quest_overdue_one_due_this_week_and_one_next_week(demo):
+    for classroom in db.session.scalars(select(Classroom)):
+        dues = sorted(
+            local_day(assignment.due_at) - DEMO_DAY for assignment in classroom.assignments
+        )
+        opens = sorted(
+            local_day(assignment.opens_at) - DEMO_DAY for assignment in classroom.assignments
+        )
+        assert dues[0] < timedelta(0), f"{classroom.name}: a quest is overdue"
+        assert timedelta(0) <= dues[1] <= timedelta(days=7), f"{classroom.name}: due this week"
+        assert timedelta(days=7) <= opens[2] < timedelta(days=14), f"{classroom.name}: next week"
+
+
 def test_the_demo_summary_is_printed(demo):
     assert "Demo ready: 3 staff, 3 classrooms, 60 students" in demo.output
+    assert "as of 2026-12-09 noon (America/Los_Angeles)" in demo.output
     assert str(demo.logins_file) in demo.output
 
 
@@ -259,7 +305,7 @@ def test_demo_passwords_are_written_to_the_logins_file_for_its_owner_only(demo):
 def test_demo_passwords_differ_between_two_runs(demo, app):
     first = demo_logins(demo.logins_file)
     with app.app_context():
-        result = run_cli(app, "seed", "--demo")
+        result = run_cli(app, "seed", "--demo", "--day", DEMO_DAY.isoformat())
         assert result.exit_code == 0, result.output
         second = demo_logins(Path(app.config["DEMO_LOGINS_FILE"]))
     assert first.keys() == second.keys(), "the same seed gives the same people"
@@ -271,7 +317,7 @@ def test_demo_passwords_differ_between_two_runs(demo, app):
 
 
 def test_seed_students_adds_students_with_attempts(app):
-    assert run_cli(app, "seed", "--demo").exit_code == 0
+    assert run_cli(app, "seed", "--demo", "--day", DEMO_DAY.isoformat()).exit_code == 0
     before = people_with_role(RoleName.STUDENT)
     attempts_before = db.session.scalar(select(func.count()).select_from(Attempt))
 
@@ -291,7 +337,7 @@ def test_seed_students_adds_students_with_attempts(app):
 
 
 def test_seed_students_with_more_quests_adds_numbered_units(app):
-    assert run_cli(app, "seed", "--demo").exit_code == 0
+    assert run_cli(app, "seed", "--demo", "--day", DEMO_DAY.isoformat()).exit_code == 0
     published = select(func.count()).select_from(Quest).where(Quest.status == "published")
     before = db.session.scalar(published)
 
@@ -311,7 +357,7 @@ def test_seed_students_with_more_quests_adds_numbered_units(app):
 
 
 def test_seed_students_with_a_class_size_puts_them_in_one_classroom(app):
-    assert run_cli(app, "seed", "--demo").exit_code == 0
+    assert run_cli(app, "seed", "--demo", "--day", DEMO_DAY.isoformat()).exit_code == 0
 
     result = run_cli(app, "seed", "--students", "45", "--class-size", "45")
 
@@ -323,7 +369,7 @@ def test_seed_students_with_a_class_size_puts_them_in_one_classroom(app):
 
 
 def test_seeded_attempts_have_the_points_and_tallies_the_attempts_service_gives(app):
-    assert run_cli(app, "seed", "--demo").exit_code == 0
+    assert run_cli(app, "seed", "--demo", "--day", DEMO_DAY.isoformat()).exit_code == 0
 
     for student_id, stage_id in db.session.execute(
         select(Attempt.student_id, Attempt.stage_id).distinct().limit(300)

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 import quest_platform
 from quest_platform.models import User
 from quest_platform.services.accounts import reset_student_password
-from seeds.load import DEMO_STAFF, seed_demo
+from seeds.load import DEMO_STAFF, DemoCalendar, seed_demo
 
 ROOT = Path(quest_platform.__file__).parent.parent
 ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "admin")
@@ -101,7 +102,7 @@ def test_flaw_1_production_starts_with_real_secrets(tmp_path):
 
 def test_flaw_1_demo_accounts_get_random_passwords(app, client, db):
     """Flaw 1: every seeded user had the password `password`."""
-    seed_demo(seed=2026, echo=lambda line: None)
+    seed_demo(seed=2026, calendar=DemoCalendar(day=date(2026, 12, 2)), echo=lambda line: None)
     text = Path(app.config["DEMO_LOGINS_FILE"]).read_text("utf-8")
     passwords = dict(
         re.findall(r"^\w+\s+(\S+)\s+([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})", text, re.M)
