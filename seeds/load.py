@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
 import uuid
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -25,6 +25,7 @@ from quest_platform.models import (
     Attempt,
     Classroom,
     Enrollment,
+    Outcome,
     PointsEntry,
     PointsReason,
     Quest,
@@ -34,6 +35,7 @@ from quest_platform.models import (
     Role,
     RoleName,
     Stage,
+    StageKind,
     StageTally,
     User,
     roles_users,
@@ -43,6 +45,7 @@ from quest_platform.services.accounts import create_user, ensure_roles, generate
 from quest_platform.services.achievements import ensure_achievements
 from quest_platform.services.analytics import refresh_analytics
 from quest_platform.services.classrooms import create_classroom
+from quest_platform.services.grading import grade_quiz, parse_quiz
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.services.tallies import points_after, stronger
 from seeds.roster import make_students
@@ -372,24 +375,79 @@ def load_evidence(path: Path = EVIDENCE_FILE) -> dict[str, list[str]]:
     return evidence
 
 
-def with_evidence(
-    attempts: Sequence[SimulatedAttempt], evidence: dict[str, list[str]]
+def as_recorded(
+    attempts: Sequence[SimulatedAttempt],
+    *,
+    quests: dict[str, Quest],
+    evidence: dict[str, list[str]],
 ) -> list[SimulatedAttempt]:
-    """The attempts with checkpoint answers as students send them: a code snippet to review.
+    """The simulated attempts with answers as the platform records them, so the demo's pages
+    show real work: a checkpoint's code snippet, a quiz's responses (graded by the platform's
+    own grader, with the simulated outcome), a self-check's ticked items.
 
-    The simulator only says what kinds of evidence a checkpoint came with; a teacher reviewing
-    the demo needs something to read. Each answer picks its snippet from the student and the
-    moment, so the choice is the same on every run.
+    The simulator only says how an attempt went (so many right of so many); the choices made
+    here follow from the student and the moment alone, the same on every run.
     """
-    answered = []
+    stages = {
+        (slug, stage.position): stage for slug, quest in quests.items() for stage in quest.stages
+    }
+    recorded = []
     for attempt in attempts:
-        snippets = evidence.get(attempt.quest_key)
-        if snippets and "evidence" in attempt.answer:
-            key = f"{attempt.student_key}:{attempt.submitted_at.isoformat()}".encode()
-            snippet = snippets[zlib.crc32(key) % len(snippets)]
+        stage = stages[(attempt.quest_key, attempt.stage_position)]
+        rng = random.Random(f"{attempt.student_key}:{attempt.submitted_at.isoformat()}")
+        if stage.kind == StageKind.CHECKPOINT and evidence.get(attempt.quest_key):
+            snippet = rng.choice(evidence[attempt.quest_key])
             attempt = replace(attempt, answer={"evidence": snippet, "screenshot": False})
-        answered.append(attempt)
-    return answered
+        elif stage.is_quiz and stage.questions:
+            attempt = answered_quiz(attempt, stage, rng)
+        elif stage.kind == StageKind.SELF_CHECK:
+            items = (stage.settings or {}).get("items", [])
+            # The simulator's self-checks all pass, and only every item ticked passes.
+            attempt = replace(
+                attempt, answer={"ticked": list(range(len(items)))}, score=float(stage.points)
+            )
+        recorded.append(attempt)
+    return recorded
+
+
+def answered_quiz(attempt: SimulatedAttempt, stage: Stage, rng: random.Random) -> SimulatedAttempt:
+    """A simulated quiz attempt with responses that the platform grades as the simulator said.
+
+    As many questions are answered right as the simulated share suggests, moved just enough
+    for the platform's pass mark to give the simulated outcome; a late answer stays late.
+    """
+    questions = stage.questions
+    share = attempt.answer.get("correct", 0) / max(1, attempt.answer.get("total", 1))
+    wanted = round(share * len(questions))
+    late = attempt.outcome == Outcome.LATE
+    for right in sorted(range(len(questions) + 1), key=lambda count: abs(count - wanted)):
+        chosen = set(rng.sample(range(len(questions)), right))
+        responses = {
+            str(question["id"]): quiz_response(question, correct=index in chosen)
+            for index, question in enumerate(questions)
+        }
+        grade = grade_quiz(stage, parse_quiz(stage, responses))
+        if late or grade.outcome == attempt.outcome:
+            return replace(
+                attempt,
+                answer={"responses": responses},
+                score=attempt.score if late else grade.score,
+            )
+    return attempt
+
+
+def quiz_response(question: dict[str, Any], *, correct: bool) -> list[int] | str:
+    """A response to one quiz question, right or wrong, as a quiz form sends it."""
+    if question.get("type") == "short":
+        accepted = question.get("accepted") or ["?"]
+        return str(accepted[0]) if correct else "not sure"
+    answer = sorted(question.get("answer", []))
+    if correct:
+        return answer
+    wrong = [index for index in range(len(question.get("choices", []))) if index not in answer]
+    return (
+        wrong[:1] if question.get("type") == "single" or not answer else [*answer[1:], *wrong[:1]]
+    )
 
 
 def write_logins(lines: list[str]) -> Path:
@@ -474,7 +532,7 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
             now=now,
             time_zone=calendar.time_zone,
         )
-        attempts = with_evidence(attempts, evidence)
+        attempts = as_recorded(attempts, quests=quests, evidence=evidence)
         total_attempts += insert_attempts(
             attempts, student_ids=student_ids, quests=quests, label=f"Attempts, {plan.name}"
         )
