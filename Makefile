@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per CPU by default.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint format bench translations compile-translations install install-dev clean
+.PHONY: run test lint format bench screenshots translations compile-translations install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ format: install-dev
 ## bench: platform pages and answers against a bare-Flask baseline (BENCH_ARGS: scenario, options; not part of the tests)
 bench: install-dev compile-translations
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## screenshots: the main screens of a throwaway demo, light and dark, desktop and phone, into docs/screenshots/ (Chromium at /usr/bin/chromium)
+screenshots: install-dev compile-translations
+	$(BIN)/python -m tools.screenshots
 
 ## translations: re-extract the strings and update the Spanish catalog
 translations: install-dev
