@@ -60,12 +60,14 @@ class SeedRefused(RuntimeError):
 
 @dataclass(frozen=True)
 class DemoClassroom:
-    """A demo classroom: its name, period, teacher and the quest slugs it is assigned."""
+    """A demo classroom: its name, period, teacher, the quest slugs it is assigned, and the
+    language of its students' generated leaderboard names."""
 
     name: str
     period: int
     teacher: str
     quests: tuple[str, ...]
+    language: str = "en"
 
 
 DEMO_STAFF = (
@@ -76,7 +78,11 @@ DEMO_STAFF = (
 DEMO_CLASSROOMS = (
     DemoClassroom("AP CSP — Period 1", 1, "ms.rivera", ("west-coast-login", "west-coast-data")),
     DemoClassroom(
-        "AP CSP — Period 3", 3, "ms.rivera", ("digital-famine-login", "digital-famine-data")
+        "AP CSP — Period 3",
+        3,
+        "ms.rivera",
+        ("digital-famine-login", "digital-famine-data"),
+        language="es",
     ),
     DemoClassroom("AP CSP — Period 5", 5, "mr.chen", ("west-coast-login", "digital-famine-data")),
 )
@@ -362,6 +368,7 @@ def seed_demo(*, seed: int, echo: Echo = print, now: datetime | None = None) -> 
                 display_name=person.display_name,
                 password=password,
                 role=RoleName.STUDENT,
+                pseudonym_language=plan.language,
                 commit=False,
             )
             db.session.add(Enrollment(classroom=classroom, student=student))
