@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from quest_platform.extensions import db
@@ -62,7 +62,12 @@ def record_review(
         raise ServiceError(_("Say why the score changes: the reason is kept."), field="reason")
     if len(reason) > MAX_REASON_LENGTH:
         raise ServiceError(
-            _("Keep it under %(max)d characters.", max=MAX_REASON_LENGTH), field="reason"
+            ngettext(
+                "Keep it under %(num)d character.",
+                "Keep it under %(num)d characters.",
+                MAX_REASON_LENGTH,
+            ),
+            field="reason",
         )
     now = utcnow()
     review = Review(
