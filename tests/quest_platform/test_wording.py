@@ -255,3 +255,15 @@ def test_a_student_joining_in_spanish_gets_a_spanish_leaderboard_name(app, db, m
     assert response.status_code == 302
     pseudonym = db.session.query(User.pseudonym).filter_by(username="nueva").scalar()
     assert pseudonym.startswith(PSEUDONYM_ANIMALS_ES), pseudonym
+
+
+def test_the_spanish_catalog_uses_one_word_for_late_and_for_classroom() -> None:
+    """docs/glossary.md: "fuera de plazo" for late, "clase" for classroom, nothing else."""
+    other_words = re.compile(r"\b(aulas?|tarde|tardías?|retraso|atrasad[ao]s?)\b", re.IGNORECASE)
+    found = [
+        form
+        for message in catalog_messages()
+        for form in ((message.string,) if isinstance(message.string, str) else message.string)
+        if other_words.search(form)
+    ]
+    assert not found
