@@ -21,7 +21,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import tools
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
-from flask_babel import format_number
+from flask_babel import format_decimal, format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
@@ -90,8 +90,8 @@ def reviewed_text(review: Review | None) -> str:
 
 
 def number(value: float | None) -> str:
-    """A score as people write it: "8", "8.5"; a dash for none."""
-    return "—" if value is None else f"{value:g}"
+    """A score as the page's language writes it: "8", "8.5" ("8,5" in Spanish); a dash for none."""
+    return "—" if value is None else format_decimal(value)
 
 
 def of_kind(kind: str) -> ColumnElement[bool]:
@@ -192,8 +192,8 @@ def describe_answer(attempt: Attempt) -> list[AnswerPart]:
     )
     for part, whole, label in counts:
         if part in answer:
-            of = answer.pop(whole, None)
-            text = as_text(answer.pop(part)) + ("" if of is None else _(" of %(n)s", n=of))
+            done, of = as_text(answer.pop(part)), answer.pop(whole, None)
+            text = done if of is None else _("%(done)s of %(total)s", done=done, total=as_text(of))
             parts.append(AnswerPart(str(label), text))
     if "elapsed_seconds" in answer:
         parts.append(
@@ -202,9 +202,10 @@ def describe_answer(attempt: Attempt) -> list[AnswerPart]:
     if answer.pop("confirmed", None):
         parts.append(AnswerPart(_("Confirmed"), _("Read and confirmed")))
     if "text_length" in answer:
-        parts.append(
-            AnswerPart(_("Length"), _("%(n)s characters", n=as_text(answer.pop("text_length"))))
-        )
+        length = answer.pop("text_length")
+        if isinstance(length, int):
+            length = ngettext("%(num)d character", "%(num)d characters", length)
+        parts.append(AnswerPart(_("Length"), as_text(length)))
     parts += [AnswerPart(str(key), as_text(value)) for key, value in answer.items()]
     return parts
 
@@ -352,7 +353,16 @@ class AttemptView(ScopedModelView):
     def export_links(self) -> list[tuple[str, str]]:
         limit = format_number(self.export_max_rows)
         return [
-            (kind, _("%(label)s (newest %(limit)s)", label=label, limit=limit))
+            (
+                kind,
+                ngettext(
+                    "%(label)s (newest %(limit)s)",
+                    "%(label)s (newest %(limit)s)",
+                    self.export_max_rows,
+                    label=label,
+                    limit=limit,
+                ),
+            )
             for kind, label in super().export_links()
         ]
 
@@ -409,7 +419,12 @@ class AttemptView(ScopedModelView):
         score, outcome = attempt.result
         decided = outcome in {Outcome.PASSED, Outcome.FAILED}
         form = ReviewForm(formdata, data={"score": score, "outcome": outcome if decided else None})
-        form.score.description = _("Between 0 and %(max)s points.", max=number(attempt.max_score))
+        form.score.description = ngettext(
+            "Between 0 and %(max)s point.",
+            "Between 0 and %(max)s points.",
+            int(attempt.max_score),
+            max=number(attempt.max_score),
+        )
         form.score.widget = NumberInput(step="any", min=0, max=attempt.max_score)
         if review_kind(attempt) == ReviewKind.MARK:
             form.reason.label.text = _("Feedback for the student (optional)")

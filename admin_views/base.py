@@ -29,6 +29,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_security import current_user
 from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import Query
@@ -247,10 +248,13 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
             return _("A lookup asks for rows by whole numbers.")
         for search in args.getlist("search"):
             if len(search) > MAX_SEARCH_LENGTH or len(search.split()) > MAX_SEARCH_WORDS:
+                # Two counts, each with its own plural, in one sentence.
                 return _(
-                    "Search for at most %(length)d characters and %(words)d words.",
-                    length=MAX_SEARCH_LENGTH,
-                    words=MAX_SEARCH_WORDS,
+                    "Search for at most %(characters)s and %(words)s.",
+                    characters=ngettext(
+                        "%(num)d character", "%(num)d characters", MAX_SEARCH_LENGTH
+                    ),
+                    words=ngettext("%(num)d word", "%(num)d words", MAX_SEARCH_WORDS),
                 )
         filters = {self.get_filter_arg(i, flt): flt for i, flt in enumerate(self._filters or [])}
         for argument in args:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Response, abort, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_security import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -152,10 +152,11 @@ class RosterImportView(StaffOnlyMixin, BaseView):
         form.classroom.choices = [
             (int(value), label) for value, label in classroom_choices(current_user)
         ]
-        form.roster_file.description = _(
-            "A CSV file of at most %(size)d KB and %(rows)d students.",
+        form.roster_file.description = ngettext(
+            "A CSV file of at most %(size)d KB and %(num)d student.",
+            "A CSV file of at most %(size)d KB and %(num)d students.",
+            ROSTER_MAX_ROWS,
             size=ROSTER_MAX_BYTES // 1024,
-            rows=ROSTER_MAX_ROWS,
         )
         return form
 

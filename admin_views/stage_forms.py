@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
@@ -398,7 +399,9 @@ class CheckpointForm(PromptedForm):
 
     def validate_rubric(self, field: TextAreaField) -> None:
         if len(lines_of(field.data)) > MAX_LINES:
-            raise ValidationError(_("Keep it to %(max)d lines.", max=MAX_LINES))
+            raise ValidationError(
+                ngettext("Keep it to %(num)d line.", "Keep it to %(num)d lines.", MAX_LINES)
+            )
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -449,7 +452,9 @@ class SelfCheckForm(StageForm):
 
     def validate_items(self, field: TextAreaField) -> None:
         if len(lines_of(field.data)) > MAX_LINES:
-            raise ValidationError(_("Keep it to %(max)d lines.", max=MAX_LINES))
+            raise ValidationError(
+                ngettext("Keep it to %(num)d line.", "Keep it to %(num)d lines.", MAX_LINES)
+            )
 
     def settings(self) -> dict[str, Any]:
         return {"items": lines_of(self.items.data)}

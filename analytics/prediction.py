@@ -535,7 +535,12 @@ def describe_reason(
                 stage=stage,
             )
         case ("failed_share", failed, tries):
-            return gettext("%(failed)d of %(tries)d tries failed", failed=failed, tries=tries)
+            return ngettext(
+                "%(failed)d of %(num)d try failed",
+                "%(failed)d of %(num)d tries failed",
+                tries,
+                failed=failed,
+            )
         case ("behind_class", reached, median):
             return ngettext(
                 "%(num)d stage handed in; half the class has %(median)d or more",

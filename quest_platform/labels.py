@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import LazyString, ngettext
+from babel.lists import format_list
+from flask_babel import LazyString, format_decimal, get_locale, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -19,27 +20,30 @@ KIND_LABELS: dict[str, LazyString] = {
     StageKind.TIMED: _l("Timed quiz"),
 }
 
+# Each family of states describes a different noun (a stage, a quest, an attempt), and other
+# languages make the word agree with it (Spanish: etapa and misión are feminine, intento is
+# masculine), so each family has its own message context.
 STAGE_STATE_LABELS: dict[str, LazyString] = {
-    StageState.NOT_STARTED: _l("Not started"),
-    StageState.FAILED: _l("Try again"),
-    StageState.OUT_OF_TRIES: _l("No tries left"),
-    StageState.AWAITING_REVIEW: _l("Awaiting review"),
-    StageState.PASSED: _l("Done"),
-    StageState.LATE: _l("Done late"),
+    StageState.NOT_STARTED: lazy_pgettext("stage state", "Not started"),
+    StageState.FAILED: lazy_pgettext("stage state", "Try again"),
+    StageState.OUT_OF_TRIES: lazy_pgettext("stage state", "No tries left"),
+    StageState.AWAITING_REVIEW: lazy_pgettext("stage state", "Awaiting review"),
+    StageState.PASSED: lazy_pgettext("stage state", "Done"),
+    StageState.LATE: lazy_pgettext("stage state", "Done late"),
 }
 
 PROGRESS_LABELS: dict[str, LazyString] = {
-    ProgressStatus.NOT_STARTED: _l("Not started"),
-    ProgressStatus.IN_PROGRESS: _l("In progress"),
-    ProgressStatus.DONE: _l("Done"),
-    ProgressStatus.OVERDUE: _l("Overdue"),
+    ProgressStatus.NOT_STARTED: lazy_pgettext("quest progress", "Not started"),
+    ProgressStatus.IN_PROGRESS: lazy_pgettext("quest progress", "In progress"),
+    ProgressStatus.DONE: lazy_pgettext("quest progress", "Done"),
+    ProgressStatus.OVERDUE: lazy_pgettext("quest progress", "Overdue"),
 }
 
 OUTCOME_LABELS: dict[str, LazyString] = {
-    Outcome.PASSED: _l("Passed"),
-    Outcome.FAILED: _l("Not passed"),
-    Outcome.PENDING_REVIEW: _l("Awaiting review"),
-    Outcome.LATE: _l("Late"),
+    Outcome.PASSED: lazy_pgettext("attempt outcome", "Passed"),
+    Outcome.FAILED: lazy_pgettext("attempt outcome", "Not passed"),
+    Outcome.PENDING_REVIEW: lazy_pgettext("attempt outcome", "Awaiting review"),
+    Outcome.LATE: lazy_pgettext("attempt outcome", "Late"),
 }
 
 
@@ -56,11 +60,17 @@ def short_duration(seconds: float) -> str:
 
 
 def duration(seconds: int) -> str:
-    """A length of time in words, for sentences: "2 minutes", "1 minute 30 seconds"."""
+    """A length of time in words, for sentences: "2 minutes", "1 minute and 30 seconds"."""
     minutes, rest = divmod(int(seconds), 60)
     parts = []
     if minutes:
         parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
     if rest or not minutes:
         parts.append(ngettext("%(num)d second", "%(num)d seconds", rest))
-    return " ".join(parts)
+    # The page language joins the parts ("y" in Spanish, "and" in English).
+    return format_list(parts, locale=get_locale() or "en")
+
+
+def score_text(score: float) -> str:
+    """A score as the page's language writes numbers: "7.5" in English, "7,5" in Spanish."""
+    return format_decimal(score)

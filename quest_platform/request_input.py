@@ -23,6 +23,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_smorest import abort
 from werkzeug.wrappers import Response
 
@@ -97,7 +98,11 @@ def read_json(data: str | bytes) -> Any:
 
 
 def too_deep() -> str:
-    return str(_l("The JSON body is nested more than %(depth)d levels deep.", depth=MAX_JSON_DEPTH))
+    return ngettext(
+        "The JSON body is nested more than %(num)d level deep.",
+        "The JSON body is nested more than %(num)d levels deep.",
+        MAX_JSON_DEPTH,
+    )
 
 
 def check_depth_and_text(document: Any) -> None:

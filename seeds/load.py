@@ -67,12 +67,14 @@ class SeedRefused(RuntimeError):
 
 @dataclass(frozen=True)
 class DemoClassroom:
-    """A demo classroom: its name, period, teacher and the quest slugs it is assigned."""
+    """A demo classroom: its name, period, teacher, the quest slugs it is assigned, and the
+    language of its students' generated leaderboard names."""
 
     name: str
     period: int
     teacher: str
     quests: tuple[str, ...]
+    language: str = "en"
 
 
 DEMO_STAFF = (
@@ -93,6 +95,7 @@ DEMO_CLASSROOMS = (
         3,
         "ms.rivera",
         ("digital-famine-login", "digital-famine-data", "west-coast-login"),
+        language="es",
     ),
     DemoClassroom(
         "AP CSP — Period 5",
@@ -518,6 +521,7 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
                 display_name=person.display_name,
                 password=password,
                 role=RoleName.STUDENT,
+                pseudonym_language=plan.language,
                 commit=False,
             )
             db.session.add(Enrollment(classroom=classroom, student=student))

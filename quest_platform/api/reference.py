@@ -1,7 +1,8 @@
 """The API reference page: the OpenAPI document as a page of the site, readable offline.
 
 Drawn on the server from the same document as /api/v1/openapi.json, in the site's design and
-themes, with no script and nothing fetched from elsewhere.
+themes, with no script and nothing fetched from elsewhere. The document is English for programs;
+the page shows its prose in the reader's language (quest_platform/api/prose.py lists it).
 """
 
 from __future__ import annotations
@@ -10,9 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import gettext
 
 bp = Blueprint("api_reference", __name__, url_prefix="/api/v1")
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def prose(text: str) -> str:
+    """A summary or description of the document in the page's language (code stays code)."""
+    folded = " ".join(text.split())
+    return gettext(folded) if folded else ""
 
 
 @dataclass(frozen=True)
@@ -49,8 +57,8 @@ class Resource:
 
     @property
     def title(self) -> str:
-        """The resource's name for people: "api_tokens" reads "Tokens"."""
-        return self.name.removeprefix("api_").replace("_", " ").capitalize()
+        """The resource's name for people, in the page's language: "api_tokens" reads "Tokens"."""
+        return prose(self.name.removeprefix("api_").replace("_", " ").capitalize())
 
 
 def schema_name(schema: dict[str, Any] | None) -> str | None:
@@ -81,7 +89,7 @@ def fields_of(schema: dict[str, Any]) -> list[Field]:
     """The properties of a component schema."""
     required = set(schema.get("required", []))
     return [
-        Field(name, type_of(prop), name in required, prop.get("description", ""))
+        Field(name, type_of(prop), name in required, prose(prop.get("description", "")))
         for name, prop in schema.get("properties", {}).items()
     ]
 
@@ -89,7 +97,7 @@ def fields_of(schema: dict[str, Any]) -> list[Field]:
 def operations_of(document: dict[str, Any]) -> list[Resource]:
     """The document's operations, grouped by resource in the document's order."""
     resources = {
-        tag["name"]: Resource(tag["name"], tag.get("description", ""))
+        tag["name"]: Resource(tag["name"], prose(tag.get("description", "")))
         for tag in document.get("tags", [])
     }
     for path, item in document.get("paths", {}).items():
@@ -103,7 +111,7 @@ def operations_of(document: dict[str, Any]) -> list[Resource]:
                     p["name"],
                     f"{p['in']}, {type_of(p.get('schema', {}))}",
                     bool(p.get("required")),
-                    p.get("description", ""),
+                    prose(p.get("description", "")),
                 )
                 for p in [*shared, *spec.get("parameters", [])]
             ]
@@ -116,7 +124,11 @@ def operations_of(document: dict[str, Any]) -> list[Resource]:
                     response = document["components"]["responses"][name]
                 media = response.get("content", {}).get("application/json", {})
                 responses.append(
-                    (status, response.get("description", ""), schema_name(media.get("schema")))
+                    (
+                        status,
+                        prose(response.get("description", "")),
+                        schema_name(media.get("schema")),
+                    )
                 )
             tag = (spec.get("tags") or ["API"])[0]
             resource = resources.setdefault(tag, Resource(tag, ""))
@@ -125,8 +137,8 @@ def operations_of(document: dict[str, Any]) -> list[Resource]:
                     anchor=f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
                     method=method.upper(),
                     path=path,
-                    summary=spec.get("summary", ""),
-                    description=spec.get("description", ""),
+                    summary=prose(spec.get("summary", "")),
+                    description=prose(spec.get("description", "")),
                     parameters=parameters,
                     body=body,
                     responses=responses,
@@ -145,5 +157,7 @@ def reference() -> str:
         info=document.get("info", {}),
         resources=operations_of(document),
         schemas={name: fields_of(schema) for name, schema in sorted(schemas.items())},
-        schema_docs={name: schema.get("description", "") for name, schema in schemas.items()},
+        schema_docs={
+            name: prose(schema.get("description", "")) for name, schema in schemas.items()
+        },
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
 
@@ -17,6 +18,7 @@ from quest_platform.labels import (
     PROGRESS_LABELS,
     STAGE_STATE_LABELS,
     duration,
+    score_text,
 )
 from quest_platform.models import Attempt, Outcome, StageKind, stored_id, utcnow
 from quest_platform.opened import opened_at, opened_token
@@ -222,22 +224,27 @@ def result_message(attempt: Attempt) -> str:
     if outcome == Outcome.PENDING_REVIEW:
         return _("Handed in. Your teacher will review it; you can go on to the next stage.")
     if attempt.stage.is_quiz:
+        # The plural follows the maximum: "1 of 1 point", "7.5 of 10 points".
+        points = {"score": score_text(score), "max": score_text(attempt.max_score)}
         if outcome == Outcome.LATE:
-            return _(
+            return ngettext(
+                "Recorded after the time limit: it counts as late, for %(score)s of %(max)s point.",
                 "Recorded after the time limit: it counts as late, for %(score)s of %(max)s"
                 " points.",
-                score=f"{score:g}",
-                max=f"{attempt.max_score:g}",
+                int(attempt.max_score),
+                **points,
             )
         if outcome == Outcome.PASSED:
-            return _(
+            return ngettext(
+                "You scored %(score)s of %(max)s point: passed.",
                 "You scored %(score)s of %(max)s points: passed.",
-                score=f"{score:g}",
-                max=f"{attempt.max_score:g}",
+                int(attempt.max_score),
+                **points,
             )
-        return _(
+        return ngettext(
+            "You scored %(score)s of %(max)s point: not passed yet. See the feedback below.",
             "You scored %(score)s of %(max)s points: not passed yet. See the feedback below.",
-            score=f"{score:g}",
-            max=f"{attempt.max_score:g}",
+            int(attempt.max_score),
+            **points,
         )
     return _("Done: this stage is complete.")

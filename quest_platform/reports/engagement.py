@@ -126,8 +126,10 @@ def weekly_chart(dataset: Dataset, *, classroom_id: int, quest_id: int | None = 
         return Chart(title=title, takeaway=takeaway, svg=None, table=table, slug=slug)
     busiest = weeks.loc[weeks["active_students"].idxmax()]
     latest = weeks.iloc[-1]
-    takeaway = gettext(
+    takeaway = ngettext(
+        "Busiest week: %(week)s, with %(busy)s student active; this week so far: %(now)s.",
         "Busiest week: %(week)s, with %(busy)s students active; this week so far: %(now)s.",
+        int(busiest.active_students),
         week=_week_label(busiest.week),
         busy=format_decimal(int(busiest.active_students)),
         now=format_decimal(int(latest.active_students)),
@@ -263,12 +265,23 @@ def grid_chart(dataset: Dataset, *, classroom_id: int, quest_id: int) -> Chart:
         return Chart(title=title, takeaway=takeaway, svg=None, table=table, slug=slug)
     finished = sum(all(state == "done" for state in line) for line in cells)
     waiting = sum(line.count("awaiting_review") for line in cells)
-    takeaway = gettext(
-        "%(finished)s of %(students)s students have done every stage; "
-        "%(waiting)s answers await your review.",
-        finished=format_decimal(finished),
-        students=format_decimal(len(cells)),
-        waiting=format_decimal(waiting),
+    # Two sentences, each with the plural of its own count.
+    takeaway = " ".join(
+        (
+            ngettext(
+                "Every stage done: %(finished)s of %(students)s student.",
+                "Every stage done: %(finished)s of %(students)s students.",
+                len(cells),
+                finished=format_decimal(finished),
+                students=format_decimal(len(cells)),
+            ),
+            ngettext(
+                "%(waiting)s answer awaits your review.",
+                "%(waiting)s answers await your review.",
+                waiting,
+                waiting=format_decimal(waiting),
+            ),
+        )
     )
     svg = progress_grid(
         rows=names,

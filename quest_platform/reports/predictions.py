@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from flask_babel import format_date, format_decimal, format_percent, gettext, ngettext
+from flask_babel import format_date, format_decimal, format_percent, gettext, ngettext, pgettext
 
 from analytics.charts import Series, bar_chart
 from analytics.dataset import Dataset
@@ -116,8 +116,10 @@ def risk_chart(dataset: Dataset, frame: pd.DataFrame, *, name: str) -> Chart:
         empty_text=gettext("No quest is assigned to this classroom yet."),
     )
     totals = {risk: int((frame["risk"] == risk).sum()) for risk in RiskLevel}
-    takeaway = gettext(
+    takeaway = ngettext(
+        "%(at_risk)s at risk and %(watch)s to watch, of %(total)s student's quest.",
         "%(at_risk)s at risk and %(watch)s to watch, of %(total)s students' quests.",
+        len(frame),
         at_risk=format_decimal(totals[RiskLevel.AT_RISK]),
         watch=format_decimal(totals[RiskLevel.WATCH]),
         total=format_decimal(len(frame)),
@@ -179,7 +181,7 @@ def finish_text(row: Any) -> str:
     """
     done, total = row.stages_done, row.stages_total
     if total and done >= total:
-        return gettext("Done")
+        return pgettext("quest progress", "Done")
     finish = row.predicted_finish
     if pd.isna(finish):
         return gettext("No estimate yet")

@@ -7,6 +7,7 @@ import secrets
 import uuid
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_security import hash_password, verify_password
 from sqlalchemy import func, select
@@ -32,6 +33,19 @@ PSEUDONYM_ANIMALS = (
     "Orca", "Otter", "Owl", "Pelican", "Puffin", "Quail", "Raven", "Salmon", "Seal", "Sparrow",
     "Whale",
 )  # fmt: skip
+# The same game in Spanish, noun first ("NutriaVeloz42"). The adjectives have one form for
+# both genders, so each fits every animal, and no word needs an accent: leaderboard names are
+# plain ASCII letters and digits.
+PSEUDONYM_ADJECTIVES_ES = (
+    "Alegre", "Amable", "Audaz", "Brillante", "Constante", "Feliz", "Firme", "Fuerte",
+    "Genial", "Gentil", "Leal", "Libre", "Noble", "Paciente", "Prudente", "Sagaz", "Tenaz",
+    "Valiente", "Veloz", "Vivaz",
+)  # fmt: skip
+PSEUDONYM_ANIMALS_ES = (
+    "Alpaca", "Ardilla", "Ballena", "Ciervo", "Coyote", "Foca", "Garza", "Gaviota", "Jaguar",
+    "Koala", "Lince", "Llama", "Lobo", "Mapache", "Nutria", "Orca", "Puma", "Quetzal",
+    "Tortuga", "Zorro",
+)  # fmt: skip
 
 
 def normalize_username(username: str) -> str:
@@ -45,14 +59,20 @@ def generate_password() -> str:
     return "-".join(groups)
 
 
-def generate_pseudonym() -> str:
-    """Return an unused leaderboard name such as ``SwiftOtter42``."""
+def generate_pseudonym(language: str | None = None) -> str:
+    """Return an unused leaderboard name such as ``SwiftOtter42`` or ``NutriaVeloz42``.
+
+    The name is in ``language``, by default the language of the page that creates the account
+    (the student joining, the teacher importing a roster).
+    """
+    language = language or str(get_locale() or "en")
     while True:
-        candidate = (
-            secrets.choice(PSEUDONYM_ADJECTIVES)
-            + secrets.choice(PSEUDONYM_ANIMALS)
-            + str(secrets.randbelow(90) + 10)
-        )
+        number = str(secrets.randbelow(90) + 10)
+        if language.startswith("es"):
+            words = secrets.choice(PSEUDONYM_ANIMALS_ES) + secrets.choice(PSEUDONYM_ADJECTIVES_ES)
+        else:
+            words = secrets.choice(PSEUDONYM_ADJECTIVES) + secrets.choice(PSEUDONYM_ANIMALS)
+        candidate = words + number
         if not pseudonym_taken(candidate):
             return candidate
 
@@ -164,11 +184,14 @@ def create_user(
     email: str | None = None,
     actor: User | None = None,
     must_change_password: bool = False,
+    pseudonym_language: str | None = None,
     commit: bool = True,
 ) -> User:
     """Create a user with one role after checking the username, email and password policy.
 
-    ``must_change_password`` is for a password someone else chose (a one-time password).
+    ``must_change_password`` is for a password someone else chose (a one-time password);
+    ``pseudonym_language`` the language of the generated leaderboard name (by default the
+    page's).
     """
     username = normalize_username(username)
     if not USERNAME_PATTERN.match(username):
@@ -193,7 +216,7 @@ def create_user(
         display_name=display_name,
         password=hash_password(normalized),
         fs_uniquifier=uuid.uuid4().hex,
-        pseudonym=generate_pseudonym(),
+        pseudonym=generate_pseudonym(pseudonym_language),
         active=True,
         must_change_password=must_change_password,
         roles=[ensure_roles()[role.value]],

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from PIL import Image, ImageOps
 
 from quest_platform.extensions import db
@@ -77,7 +78,12 @@ def check_screenshot(screenshot: Screenshot) -> CheckedScreenshot:
         )
     if len(alt_text) > MAX_ALT_TEXT_LENGTH:
         raise ServiceError(
-            _("Keep it under %(max)d characters.", max=MAX_ALT_TEXT_LENGTH), field="alt_text"
+            ngettext(
+                "Keep it under %(num)d character.",
+                "Keep it under %(num)d characters.",
+                MAX_ALT_TEXT_LENGTH,
+            ),
+            field="alt_text",
         )
     if not screenshot.data:
         raise ServiceError(_("Choose a screenshot to upload."), field="screenshot")
@@ -112,9 +118,10 @@ def redrawn(data: bytes) -> tuple[str, bytes, tuple[int, int]]:
         _("The screenshot must be a PNG or JPEG image."), field="screenshot"
     )
     too_many_pixels = ServiceError(
-        _(
-            "The screenshot has too many pixels: keep it under %(count)d million.",
-            count=MAX_SCREENSHOT_PIXELS // 1_000_000,
+        ngettext(
+            "The screenshot has too many pixels: keep it under %(num)d million.",
+            "The screenshot has too many pixels: keep it under %(num)d million.",
+            MAX_SCREENSHOT_PIXELS // 1_000_000,
         ),
         field="screenshot",
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from quest_platform.models import Outcome, Stage, StageKind
 from quest_platform.services.errors import ServiceError
@@ -121,9 +122,10 @@ def parse_answer(
             if len(text) < minimum:
                 # Refused rather than recorded as failed: nothing is lost, the student writes on.
                 raise ServiceError(
-                    _(
-                        "Write at least %(min)d characters; so far you have %(count)d.",
-                        min=minimum,
+                    ngettext(
+                        "Write at least %(num)d character; so far you have %(count)d.",
+                        "Write at least %(num)d characters; so far you have %(count)d.",
+                        minimum,
                         count=len(text),
                     ),
                     field="text",
@@ -177,7 +179,12 @@ def text_field(value: Any, *, field: str, limit: int = MAX_TEXT_LENGTH) -> str:
         raise ServiceError(_("Write your answer as text."), field=field)
     text = value.strip()
     if len(text) > limit:
-        raise ServiceError(_("Keep it under %(max)d characters.", max=limit), field=field)
+        raise ServiceError(
+            ngettext(
+                "Keep it under %(num)d character.", "Keep it under %(num)d characters.", limit
+            ),
+            field=field,
+        )
     return text
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from quest_platform.content import images_without_alt
@@ -140,17 +141,25 @@ def stage_problems(stage: Stage | StageDraft) -> list[str]:
     return problems
 
 
+def at_most_stages() -> str:
+    """The message refusing a quest longer than MAX_STAGES."""
+    return ngettext(
+        "A quest has at most %(num)d stage.", "A quest has at most %(num)d stages.", MAX_STAGES
+    )
+
+
 def publishing_problems(quest: Quest) -> list[str]:
     """Return every reason ``quest`` cannot be published (an empty list if it can)."""
     problems = []
     count = len(quest.stages)
     if not MIN_STAGES <= count <= MAX_STAGES:
         problems.append(
-            _(
-                "a published quest needs %(min)d to %(max)d stages; it has %(count)d",
+            ngettext(
+                "a published quest needs %(min)d to %(max)d stages; it has %(num)d",
+                "a published quest needs %(min)d to %(max)d stages; it has %(num)d",
+                count,
                 min=MIN_STAGES,
                 max=MAX_STAGES,
-                count=count,
             )
         )
     for stage in quest.stages:
@@ -176,7 +185,7 @@ def create_quest(
     if not title.strip():
         raise ServiceError(_("A quest needs a title."), field="title")
     if len(stages) > MAX_STAGES:
-        raise ServiceError(_("A quest has at most %(max)d stages.", max=MAX_STAGES), field="stages")
+        raise ServiceError(at_most_stages(), field="stages")
     quest = Quest(
         slug=slug,
         title=title.strip(),
@@ -310,7 +319,7 @@ def add_stage(*, quest: Quest, draft: StageDraft, by: User | None) -> Stage:
     if draft.kind not in {kind.value for kind in StageKind}:
         raise ServiceError(_("Choose what kind of stage to add."), field="kind")
     if len(quest.stages) >= MAX_STAGES:
-        raise ServiceError(_("A quest has at most %(max)d stages.", max=MAX_STAGES), field="kind")
+        raise ServiceError(at_most_stages(), field="kind")
     checked_stage(draft)
     stage = stage_from(draft, len(quest.stages) + 1)
     quest.stages.append(stage)
@@ -382,7 +391,12 @@ def delete_stage(*, stage: Stage, by: User | None) -> None:
         raise Conflict(_("Students have answered this stage, so it stays; edit it instead."))
     if quest.status == QuestStatus.PUBLISHED and len(quest.stages) <= MIN_STAGES:
         raise Conflict(
-            _("A published quest needs at least %(min)d stages.", min=MIN_STAGES), field="kind"
+            ngettext(
+                "A published quest needs at least %(num)d stage.",
+                "A published quest needs at least %(num)d stages.",
+                MIN_STAGES,
+            ),
+            field="kind",
         )
     remaining = [other for other in quest.stages if other is not stage]
     record_change(actor=by, action="delete", record=stage, before=snapshot(stage), after={})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from quest_platform.extensions import db
@@ -52,7 +53,8 @@ def record_review(
     reason = reason.strip()
     if score is None or not math.isfinite(score) or not 0 <= score <= attempt.max_score:
         raise ServiceError(
-            _("Give a score between 0 and %(max)s.", max=f"{attempt.max_score:g}"), field="score"
+            _("Give a score between 0 and %(max)s.", max=format_decimal(attempt.max_score)),
+            field="score",
         )
     if outcome not in {Outcome.PASSED, Outcome.FAILED}:
         raise ServiceError(_("Choose passed or failed."), field="outcome")
@@ -60,7 +62,12 @@ def record_review(
         raise ServiceError(_("Say why the score changes: the reason is kept."), field="reason")
     if len(reason) > MAX_REASON_LENGTH:
         raise ServiceError(
-            _("Keep it under %(max)d characters.", max=MAX_REASON_LENGTH), field="reason"
+            ngettext(
+                "Keep it under %(num)d character.",
+                "Keep it under %(num)d characters.",
+                MAX_REASON_LENGTH,
+            ),
+            field="reason",
         )
     now = utcnow()
     review = Review(

@@ -347,10 +347,12 @@ def _read_roster(text: str) -> RosterPreview:
         errors = (_("The file has a header row but no students."),)
     elif len(drafts) > ROSTER_MAX_ROWS:
         errors = (
-            _(
-                "The file has %(count)d students; at most %(limit)d can be imported at once. "
+            ngettext(
+                "The file has %(num)d student; at most %(limit)d can be imported at once. "
                 "Split it into smaller files.",
-                count=len(drafts),
+                "The file has %(num)d students; at most %(limit)d can be imported at once. "
+                "Split it into smaller files.",
+                len(drafts),
                 limit=ROSTER_MAX_ROWS,
             ),
         )
@@ -522,7 +524,13 @@ def _draft(
         if not last_name:
             row.errors.append(_("last name missing"))
     if len(row.display_name) > DISPLAY_NAME_MAX_LENGTH:
-        row.errors.append(_("name longer than %(limit)d characters", limit=DISPLAY_NAME_MAX_LENGTH))
+        row.errors.append(
+            ngettext(
+                "name longer than %(num)d character",
+                "name longer than %(num)d characters",
+                DISPLAY_NAME_MAX_LENGTH,
+            )
+        )
     if not row.username:
         row.errors.append(username_missing or _("username missing"))
     elif not USERNAME_PATTERN.match(row.username):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from quest_platform.extensions import db
 from quest_platform.models import Stage, StageKind, TimeExtension, User
@@ -50,7 +51,12 @@ def grant_time_extension(
         raise ServiceError(_("Say why the student gets extra time."), field="reason")
     if len(reason) > MAX_REASON_LENGTH:
         raise ServiceError(
-            _("Keep it under %(max)d characters.", max=MAX_REASON_LENGTH), field="reason"
+            ngettext(
+                "Keep it under %(num)d character.",
+                "Keep it under %(num)d characters.",
+                MAX_REASON_LENGTH,
+            ),
+            field="reason",
         )
     extension = TimeExtension(
         student_id=student.id,

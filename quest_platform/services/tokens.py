@@ -68,9 +68,10 @@ def create_api_token(
         )
     if working_tokens(user=user, now=now) >= MAX_WORKING_TOKENS:
         raise Conflict(
-            _(
-                "You have %(count)d working tokens: revoke one before making another.",
-                count=MAX_WORKING_TOKENS,
+            ngettext(
+                "You have %(num)d working token: revoke it before making another.",
+                "You have %(num)d working tokens: revoke one before making another.",
+                MAX_WORKING_TOKENS,
             )
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

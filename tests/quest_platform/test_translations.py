@@ -23,7 +23,10 @@ TRANSLATIONS = ROOT / "quest_platform" / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
 SPANISH = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
 # The same command as `make translations`, with its output sent elsewhere.
-EXTRACT = ["--quiet", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext"]
+EXTRACT = [
+    "--quiet", "extract", "-F", "babel.cfg",
+    "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2",
+]  # fmt: skip
 SOURCES = ["quest_platform", "admin_views", "analytics"]
 UPDATE_HINT = "run `make translations`, then translate the new entries in " + str(
     SPANISH.relative_to(ROOT)
@@ -122,20 +125,25 @@ def test_catalog_passes_babel_checks(spanish: Catalog) -> None:
 
 def test_template_is_up_to_date_with_the_code(extracted: Catalog) -> None:
     committed = load(TEMPLATE)
-    in_code = {message.id for message in entries(extracted)}
-    in_template = {message.id for message in entries(committed)}
+    in_code = {(message.context, message.id) for message in entries(extracted)}
+    in_template = {(message.context, message.id) for message in entries(committed)}
     new, gone = in_code - in_template, in_template - in_code
     assert not new, f"strings missing from messages.pot: {sorted(map(str, new))}; {UPDATE_HINT}"
     assert not gone, f"messages.pot lists strings gone from the code: {sorted(map(str, gone))}"
 
 
 def test_every_string_in_the_code_is_translated(extracted: Catalog, spanish: Catalog) -> None:
+    # A message is looked up with its context: "Done" of a stage and of a quest are two entries.
+    translations = [
+        (message, spanish.get(message.id, context=message.context))
+        for message in entries(extracted)
+    ]
     missing = [
         msgid(message)
-        for message in entries(extracted)
-        if message.id not in spanish
-        or spanish[message.id].fuzzy
-        or not all(form.strip() for form in forms(spanish[message.id].string))
+        for message, translation in translations
+        if translation is None
+        or translation.fuzzy
+        or not all(form.strip() for form in forms(translation.string))
     ]
     assert not missing, (
         f"strings in the code without a Spanish translation: {missing}; {UPDATE_HINT}"

@@ -19,18 +19,23 @@
   milestones.sort((a, b) => b - a);
   const text = (name, values) =>
     box.dataset[name].replace(/\{(\w+)\}/g, (match, key) => String(values[key]));
+  // The page carries each count's message in its singular and plural forms ("one", "other");
+  // the page language's plural rules choose between them.
+  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+  const counted = (name, num) =>
+    text(plurals.select(num) === "one" ? `${name}One` : `${name}Other`, { num });
 
   function announce(left) {
     if (left === 60) {
       return box.dataset.textOneMinute;
     }
     if (left >= 120 && left % 60 === 0) {
-      return text("textMinutes", { num: left / 60 });
+      return counted("textMinutes", left / 60);
     }
     if (left > 60) {
-      return text("textMinutes", { num: Math.round(left / 60) });
+      return counted("textMinutes", Math.round(left / 60));
     }
-    return text("textSeconds", { num: left });
+    return counted("textSeconds", left);
   }
 
   function tick() {

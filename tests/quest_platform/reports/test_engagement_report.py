@@ -97,7 +97,7 @@ def test_a_classroom_report_has_weekly_funnel_and_grid_charts_and_a_student_tabl
         "The class stalls at stage 2. Sessions quiz: 1 of 2 students who reached it is stuck there."
     )
     assert funnel.table.rows[1] == ("2. Sessions quiz", 2, 1, 1, 1.0)
-    assert grid.takeaway == "1 of 3 students have done every stage; 0 answers await your review."
+    assert grid.takeaway == "Every stage done: 1 of 3 students. 0 answers await your review."
     assert grid.table.rows[1] == ("Ben", "✓ done", "✗ tried, not passed yet", "○ not started")
     for chart in report.charts:
         assert chart.svg is not None
