@@ -584,7 +584,11 @@ REFUSALS = [
     Refusal(
         "quiz-with-one-choice",
         "quiz",
-        {"questions-0-prompt": "Pick one", "questions-0-choices-0": "A", "questions-0-correct": "0"},
+        {
+            "questions-0-prompt": "Pick one",
+            "questions-0-choices-0": "A",
+            "questions-0-correct": "0",
+        },
         "questions-0-correct",
         "Give at least two choices.",
     ),
