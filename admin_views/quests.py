@@ -251,7 +251,7 @@ class QuestView(ScopedModelView):
             kind=kind,
             kind_label=KIND_LABELS[StageKind(kind)],
             return_url=self.details_url(quest),
-            blank_question=blank_question("questions-__index__"),
+            blank_question=blank_question("questions-__index__-"),
         )
         # A refused form comes back with its messages, as unprocessable.
         return (page, 422) if form.errors or request.method == "POST" else page

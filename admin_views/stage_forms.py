@@ -308,8 +308,8 @@ class QuizForm(StageForm):
         _l("Pass mark, in percent of the questions"),
         default=DEFAULT_PASS_PERCENT,
         description=_l(
-            "Students pass with at least this share of right answers. They see it in points "
-            "before they start (70% of 10 points: 7 of 10)."
+            "Students pass with at least this share of right answers; before they start, they "
+            "see it in points (on a 10-point quiz, 70 is 7 of 10 points)."
         ),
         validators=[InputRequired(), NumberRange(min=1, max=100)],
     )
@@ -543,8 +543,8 @@ FORMS: dict[str, type[StageForm]] = {
 
 
 def blank_question(prefix: str) -> QuestionForm:
-    """An empty question named as entry ``prefix`` of the questions: the page's script copies
-    it (with a placeholder for its number) when a teacher adds a question."""
+    """An empty question whose fields' names start with ``prefix`` (``questions-__index__-``):
+    the page's script copies it, numbered, when a teacher adds a question."""
     return QuestionForm(prefix=prefix, data=QuestionForm.data_of({}))
 
 

@@ -58,7 +58,7 @@ def result_of(attempt: Attempt, standing: StageProgress) -> Result:
         return Result(
             ResultKind.LATE,
             _("Recorded late"),
-            (_("You answered after the time limit."), scored),
+            (_("You answered after the time limit: it counts as late."), scored),
         )
     if outcome == Outcome.PASSED:
         if not stage.is_quiz and score == attempt.max_score:
