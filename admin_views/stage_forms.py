@@ -67,11 +67,11 @@ LATE_POLICIES = [
 REVEAL_CHOICES = [
     SelectChoice(
         RevealAnswers.FINISHED.value,
-        _l("Once the student passed or used every try (the quiz then takes no more tries)"),
+        _l("After a pass or the last try (the quiz then closes)"),
     ),
     SelectChoice(
         RevealAnswers.NEVER.value,
-        _l("Never (students may try again after a pass, to better their score)"),
+        _l("Never (a passed quiz stays open, to better the score)"),
     ),
 ]
 EVIDENCE_CHOICES = [

@@ -61,7 +61,8 @@ def result_of(attempt: Attempt, standing: StageProgress) -> Result:
             (_("You answered after the time limit: it counts as late."), scored),
         )
     if outcome == Outcome.PASSED:
-        if not stage.is_quiz and score == attempt.max_score:
+        if not stage.is_quiz and attempt.latest_review is None:
+            # A lesson, reflection or self-check: done, for all its points.
             earned = ngettext(
                 "You earned %(num)s point.", "You earned %(num)s points.", int(score or 0)
             )

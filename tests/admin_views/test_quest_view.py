@@ -49,10 +49,16 @@ class _FormReader(HTMLParser):
         self.forms: list[PageForm] = []
         self._textarea: tuple[str, list[str]] | None = None
         self._select: tuple[str, list[tuple[str, bool]]] | None = None
+        self._templates = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
-        if tag == "form":
+        if tag == "template":
+            # A template's fields are copied by a script, never sent as they are.
+            self._templates += 1
+        elif self._templates:
+            return
+        elif tag == "form":
             self.forms.append(PageForm(values.get("action", ""), values.get("method", "get")))
         elif not self.forms or ("name" not in values and tag != "option"):
             return
@@ -74,7 +80,9 @@ class _FormReader(HTMLParser):
             self._textarea[1].append(data)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea" and self._textarea is not None:
+        if tag == "template":
+            self._templates -= 1
+        elif tag == "textarea" and self._textarea is not None:
             name, parts = self._textarea
             # Browsers drop the newline after <textarea> and send lines ending in CR LF.
             text = "".join(parts).removeprefix("\r\n").removeprefix("\n")

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from quest_platform.extensions import db as _db
-from quest_platform.models import Enrollment, Stage
+from quest_platform.models import Attempt, Enrollment, Stage
+from quest_platform.services.reviews import review_attempt
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY = re.compile(r'name="submission_key" value="([^"]+)"')
@@ -68,11 +69,16 @@ class Player:
         return response.get_data(as_text=True)
 
 
+def words_of(markup: str) -> str:
+    """The text of ``markup``, as one line."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
 def banner(page: str) -> tuple[str, str]:
     """The result banner's kind (its class) and its words."""
     match = BANNER.search(page)
     assert match, "no result banner"
-    return match.group(1), " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(2))).split())
+    return match.group(1), words_of(match.group(2))
 
 
 @pytest.fixture
@@ -124,7 +130,7 @@ def test_a_failed_quiz_with_tries_left_gives_hints_not_the_right_answer(player):
     assert "you have 1 try left" in words
     assert "flash-success" not in page
     # What the student answered, marked wrong, with the teacher's hints; never the answer.
-    feedback = page[page.index('class="feedback-list"') :]
+    feedback = words_of(page[page.index('class="feedback-list"') :])
     assert "Your answer: redirect(url)" in feedback
     assert "Your answer: get" in feedback
     assert "Look for the word template." in feedback
@@ -153,7 +159,7 @@ def test_out_of_tries_reads_differently_and_reveals_the_answers(player):
     assert kind == "out_of_tries"
     assert words.startswith("✗ Not passed: no tries left You scored 0 of 10 points.")
     assert "The right answers are shown below." in words
-    feedback = page[page.index('class="feedback-list"') :]
+    feedback = words_of(page[page.index('class="feedback-list"') :])
     assert f"Right answer: {RIGHT_ANSWER}" in feedback
     assert "Right answer: POST" in feedback
     assert "render_template fills the template with its context." in feedback
@@ -187,3 +193,16 @@ def test_a_checkpoint_waiting_for_review_reads_so(player):
     kind, words = banner(page)
     assert kind == "pending_review"
     assert words.startswith("⏳ Handed in: waiting for your teacher's review")
+
+
+def test_a_reviewed_checkpoint_reads_passed_or_not_passed_with_its_score(player, school):
+    player.answer(1, {"confirmed": "yes"})
+    player.answer(2, {"q-render": "0", "q-verb": "post"})
+    player.answer(3, {"evidence": "def login(): ..."})
+    attempt = _db.session.scalars(
+        select(Attempt).where(Attempt.outcome == "pending_review").order_by(Attempt.id.desc())
+    ).first()
+    review_attempt(attempt=attempt, score=4, outcome="failed", reason="Hash it.", by=school.teacher)
+    kind, words = banner(player.page(3))
+    assert kind == "retry"
+    assert words == "↻ Not passed yet You scored 4 of 10 points."
