@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import labelled, labels_filter, person, shown
-from admin_views.stage_forms import FORMS, stage_form
+from admin_views.stage_forms import FORMS, blank_question, stage_form
 from quest_platform.labels import KIND_LABELS
 from quest_platform.models import Quest, QuestStatus, Stage, StageKind
 from quest_platform.services import ServiceError
@@ -251,6 +251,7 @@ class QuestView(ScopedModelView):
             kind=kind,
             kind_label=KIND_LABELS[StageKind(kind)],
             return_url=self.details_url(quest),
+            blank_question=blank_question("questions-__index__-"),
         )
         # A refused form comes back with its messages, as unprocessable.
         return (page, 422) if form.errors or request.method == "POST" else page

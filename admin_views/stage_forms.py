@@ -36,10 +36,19 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from quest_platform.models import DEFAULT_GRACE_SECONDS, Stage, StageKind
+from quest_platform.models import (
+    DEFAULT_GRACE_SECONDS,
+    DEFAULT_PASS_PERCENT,
+    RevealAnswers,
+    Stage,
+    StageKind,
+)
 from quest_platform.services.quests import StageDraft
 
 MAX_QUESTIONS = 20
+MAX_CHOICES = 10
+# Choice fields a question shows at least, so a new question has room for its choices.
+MIN_CHOICE_FIELDS = 4
 MAX_LINES = 30
 
 QUESTION_TYPES = [
@@ -56,6 +65,16 @@ LATE_POLICIES = [
     SelectChoice("half", _l("Late answers score half")),
     SelectChoice("full", _l("Late answers score in full (recorded as late)")),
 ]
+REVEAL_CHOICES = [
+    SelectChoice(
+        RevealAnswers.FINISHED.value,
+        _l("After a pass or the last try (the quiz then closes)"),
+    ),
+    SelectChoice(
+        RevealAnswers.NEVER.value,
+        _l("Never (a passed quiz stays open, to better the score)"),
+    ),
+]
 EVIDENCE_CHOICES = [
     SelectChoice("code", _l("A code snippet")),
     SelectChoice("screenshot", _l("A screenshot (with alternative text)")),
@@ -65,25 +84,6 @@ EVIDENCE_CHOICES = [
 def lines_of(text: str | None) -> list[str]:
     """The non-empty lines of a text area, trimmed."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def read_choice(line: str) -> tuple[str, bool]:
-    """A line of choices as the choice's text and whether it is correct (a leading * says so).
-
-    A choice that itself starts with * (``*args``) is written ``\\*args`` when it is not correct.
-    """
-    if line.startswith("\\*"):
-        return line[1:], False
-    if line.startswith("*"):
-        return line[1:].strip(), True
-    return line, False
-
-
-def write_choice(text: str, *, correct: bool) -> str:
-    """A choice as a line of the choices field: the reverse of :func:`read_choice`."""
-    if correct:
-        return f"* {text}"
-    return f"\\{text}" if text.startswith("*") else text
 
 
 class MultilineField(TextAreaField):
@@ -108,7 +108,7 @@ class CheckboxListField(SelectMultipleField):
 
 
 class QuestionForm(Form):
-    """One quiz question. Choices are one per line; a leading * marks a correct one."""
+    """One quiz question: its choices with the correct ones ticked, or its accepted answers."""
 
     question_id = HiddenField()
     type = SelectField(_l("Question type"), choices=QUESTION_TYPES, default="single")
@@ -118,23 +118,50 @@ class QuestionForm(Form):
         description=_l("Leave the question empty to remove it."),
         render_kw={"rows": 2},
     )
-    answers = MultilineField(
-        _l("Choices or accepted answers"),
+    choices = FieldList(
+        StringField(_l("Choice"), validators=[Optional(), Length(max=500)]),
+        _l("Choices"),
+        min_entries=MIN_CHOICE_FIELDS,
+        max_entries=MAX_CHOICES,
+    )
+    # The numbers of the choice fields ticked as correct (their place in ``choices``).
+    correct = SelectMultipleField(
+        _l("Correct choices"), choices=[str(i) for i in range(MAX_CHOICES)], validate_choice=False
+    )
+    accepted = MultilineField(
+        _l("Accepted answers"),
         validators=[Length(max=4000)],
         description=_l(
-            "One per line. For choices, start each correct one with * (and write \\* for a "
-            "wrong choice that starts with *). For a short answer, list every answer to accept."
+            "For a short answer: one accepted answer per line. Case and extra spaces do not matter."
         ),
-        render_kw={"rows": 4},
+        render_kw={"rows": 3},
+    )
+    hint = MultilineField(
+        _l("Hint after a wrong answer"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Shown while the student has tries left: help without giving the answer."),
+        render_kw={"rows": 2},
     )
     explanation = MultilineField(
-        _l("Explanation shown after answering"),
+        _l("Explanation shown with the right answer"),
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 2},
     )
 
     def is_blank(self) -> bool:
         return not (self.prompt.data or "").strip()
+
+    def written_choices(self) -> list[tuple[str, bool]]:
+        """The choices written in, in order, each with whether it is ticked as correct."""
+        ticked = set(self.correct.data or [])
+        written = []
+        for entry in self.choices:
+            # An entry keeps the number of its field, also when the page's script added it.
+            number = entry.name.rsplit("-", 1)[-1]
+            text = (entry.data or "").strip()
+            if text:
+                written.append((text, number in ticked))
+        return written
 
     def to_question(self) -> dict[str, Any]:
         """The question as stored in the stage settings."""
@@ -143,52 +170,50 @@ class QuestionForm(Form):
             "type": self.type.data,
             "prompt": (self.prompt.data or "").strip(),
         }
-        lines = lines_of(self.answers.data)
         if self.type.data == "short":
-            question["accepted"] = lines
+            question["accepted"] = lines_of(self.accepted.data)
         else:
-            choices = [read_choice(line) for line in lines]
+            choices = self.written_choices()
             question["choices"] = [text for text, _correct in choices]
             question["answer"] = [i for i, (_text, correct) in enumerate(choices) if correct]
-        explanation = (self.explanation.data or "").strip()
-        if explanation:
-            question["explanation"] = explanation
+        for name in ("hint", "explanation"):
+            text = (self[name].data or "").strip()
+            if text:
+                question[name] = text
         return question
 
     def check(self, number: int) -> bool:
-        """Put what is wrong with this question on its answers field; True if nothing."""
+        """Put what is wrong with this question on its field; True if nothing."""
         question = self.to_question()
-        message = None
+        message, field = None, self.correct
         if question["type"] == "short":
             if not question["accepted"]:
-                message = _("List at least one accepted answer.")
+                message, field = _("List at least one accepted answer."), self.accepted
         elif len(question["choices"]) < 2:
-            message = _("Give at least two choices, one per line.")
+            message = _("Give at least two choices.")
         elif not question["answer"]:
-            message = _("Mark the correct choice with a * at the start of its line.")
+            message = _("Tick the correct choice.")
         elif question["type"] == "single" and len(question["answer"]) != 1:
-            message = _("Mark exactly one correct choice, or make it a several-choice question.")
+            message = _("Tick exactly one correct choice, or make it a several-choice question.")
         if message:
             # The entry's errors were gathered already; add to the same list they show.
-            self.answers.errors.append(message)
+            field.errors = [*field.errors, message]
         return message is None
 
     @classmethod
     def data_of(cls, question: dict[str, Any]) -> dict[str, Any]:
         """A stored question as this form's data."""
-        if question.get("type") == "short":
-            answers = question.get("accepted", [])
-        else:
-            correct = set(question.get("answer", []))
-            answers = [
-                write_choice(choice, correct=i in correct)
-                for i, choice in enumerate(question.get("choices", []))
-            ]
+        choices = [str(choice) for choice in question.get("choices", [])]
+        # One empty choice field to add a choice in, and room for a new question's choices.
+        blanks = max(1, MIN_CHOICE_FIELDS - len(choices))
         return {
             "question_id": question.get("id", ""),
             "type": question.get("type", "single"),
             "prompt": question.get("prompt", ""),
-            "answers": "\n".join(answers),
+            "choices": [*choices, *[""] * blanks][:MAX_CHOICES],
+            "correct": [str(i) for i in question.get("answer", [])],
+            "accepted": "\n".join(question.get("accepted", [])),
+            "hint": question.get("hint", ""),
             "explanation": question.get("explanation", ""),
         }
 
@@ -269,7 +294,9 @@ class QuizForm(StageForm):
     kind = StageKind.QUIZ
     # Question ids of the stage before this save; set by to_draft.
     retired_ids: frozenset[str] | set[str] = frozenset()
-    edited_settings = frozenset({"questions", "max_tries", "score_policy"})
+    edited_settings = frozenset(
+        {"questions", "max_tries", "score_policy", "pass_percent", "reveal_answers"}
+    )
 
     questions = FieldList(
         FormField(QuestionForm), _l("Questions"), min_entries=1, max_entries=MAX_QUESTIONS
@@ -278,6 +305,24 @@ class QuizForm(StageForm):
         _l("Tries allowed"), default=3, validators=[InputRequired(), NumberRange(min=1, max=20)]
     )
     score_policy = SelectField(_l("Which try counts"), choices=SCORE_POLICIES, default="best")
+    pass_percent = IntegerField(
+        _l("Pass mark, in percent of the questions"),
+        default=DEFAULT_PASS_PERCENT,
+        description=_l(
+            "Students pass with at least this share of right answers; before they start, they "
+            "see it in points (on a 10-point quiz, 70 is 7 of 10 points)."
+        ),
+        validators=[InputRequired(), NumberRange(min=1, max=100)],
+    )
+    reveal_answers = SelectField(
+        _l("When students see the right answers"),
+        choices=REVEAL_CHOICES,
+        default=RevealAnswers.FINISHED.value,
+        description=_l(
+            "While they have tries left, students see which answers were wrong and your hints, "
+            "never the right answers."
+        ),
+    )
 
     def kept_questions(self) -> list[QuestionForm]:
         return [entry.form for entry in self.questions if not entry.form.is_blank()]
@@ -312,6 +357,8 @@ class QuizForm(StageForm):
             "questions": questions,
             "max_tries": self.max_tries.data,
             "score_policy": self.score_policy.data,
+            "pass_percent": self.pass_percent.data,
+            "reveal_answers": self.reveal_answers.data,
         }
 
     @classmethod
@@ -324,6 +371,8 @@ class QuizForm(StageForm):
             "questions": [*questions, {}][:MAX_QUESTIONS],
             "max_tries": settings.get("max_tries", 3),
             "score_policy": settings.get("score_policy", "best"),
+            "pass_percent": stage.pass_percent,
+            "reveal_answers": settings.get("reveal_answers", RevealAnswers.FINISHED.value),
         }
 
 
@@ -496,6 +545,12 @@ FORMS: dict[str, type[StageForm]] = {
         TimedForm,
     )
 }
+
+
+def blank_question(prefix: str) -> QuestionForm:
+    """An empty question whose fields' names start with ``prefix`` (``questions-__index__-``):
+    the page's script copies it, numbered, when a teacher adds a question."""
+    return QuestionForm(prefix=prefix, data=QuestionForm.data_of({}))
 
 
 def stage_form(kind: str, stage: Stage | None = None, **kwargs: Any) -> StageForm:

@@ -263,7 +263,10 @@ class Builders:
                             "choices": ["Browser", "Server"],
                             "answer": [1],
                         }
-                    ]
+                    ],
+                    # Answers stay hidden, so the quiz takes tries after a pass (to better
+                    # the score); tests of the answers shown set their own quiz.
+                    "reveal_answers": "never",
                 },
             ),
             StageDraft(

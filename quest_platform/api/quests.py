@@ -1,7 +1,8 @@
 """The caller's quests: what is assigned with their progress, a quest's stages, and answering.
 
 Quiz questions go out without their answers or explanations; a quiz's per-question feedback
-comes with the caller's own attempts, after they answered.
+comes with the caller's own attempts, after they answered, and holds the right answers only
+once the stage shows them (passed or out of tries, if its settings reveal them).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ bp = Blueprint(
 )
 
 # What a stage's settings may show a student: never the answers.
-SHOWN_SETTINGS = ("max_tries", "score_policy", "late_policy", "min_length", "items", "evidence")
+SHOWN_SETTINGS = (
+    *("max_tries", "score_policy", "late_policy", "min_length", "items", "evidence"),
+    *("pass_percent", "reveal_answers"),
+)
 SHOWN_QUESTION_FIELDS = ("id", "type", "prompt", "choices")
 
 
@@ -70,6 +74,11 @@ class StageOut(Schema):
     content_html = fields.String(required=True, metadata={"description": "Sanitized HTML."})
     points = fields.Integer(required=True)
     time_limit_seconds = fields.Integer(required=True, allow_none=True)
+    pass_score = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The points a quiz needs to pass (null for other stages)."},
+    )
     prompt = fields.String(required=True, allow_none=True)
     settings = fields.Dict(required=True)
     questions = fields.List(fields.Dict(), required=True)
@@ -94,10 +103,18 @@ class QuestOut(ProgressOut):
 
 
 class FeedbackOut(Schema):
-    """Whether one quiz question was answered correctly, and why."""
+    """One quiz question as the caller answered it, and whether that was right.
+
+    ``right_answers`` is empty and ``explanation`` is given only for a right answer while the
+    stage does not show its answers: while tries are left, a hint helps instead.
+    """
 
     question_id = fields.String(required=True)
+    prompt = fields.String(required=True)
     correct = fields.Boolean(required=True)
+    given = fields.List(fields.String(), required=True)
+    hint = fields.String(required=True)
+    right_answers = fields.List(fields.String(), required=True)
     explanation = fields.String(required=True)
 
 
@@ -171,6 +188,7 @@ def stage_out(standing: StageProgress, student_id: int) -> dict[str, Any]:
         "content_html": stage.content_html,
         "points": stage.points,
         "time_limit_seconds": stage.time_limit_seconds,
+        "pass_score": stage.pass_score if stage.is_quiz else None,
         "prompt": settings.get("prompt"),
         "settings": {name: settings[name] for name in SHOWN_SETTINGS if name in settings},
         "questions": questions_out(stage),
@@ -183,8 +201,10 @@ def stage_out(standing: StageProgress, student_id: int) -> dict[str, Any]:
     }
 
 
-def attempt_out(attempt: Attempt) -> dict[str, Any]:
+def attempt_out(attempt: Attempt, standing: StageProgress) -> dict[str, Any]:
+    """An attempt, with feedback as the caller's standing in its stage allows."""
     score, outcome = attempt.result
+    reveal = standing.answers_revealed
     return {
         "id": attempt.id,
         "position": attempt.stage.position,
@@ -194,7 +214,9 @@ def attempt_out(attempt: Attempt) -> dict[str, Any]:
         "max_score": attempt.max_score,
         "outcome": outcome,
         "reviewed": attempt.latest_review is not None,
-        "feedback": [vars(item) for item in feedback_of(attempt.stage, attempt.answer)],
+        "feedback": [
+            vars(item) for item in feedback_of(attempt.stage, attempt.answer, reveal=reveal)
+        ],
     }
 
 
@@ -246,7 +268,8 @@ def my_attempts(slug: str, position: int) -> Any:
     """Your attempts at a stage, newest first, with their results and feedback."""
     students_only()
     standing = standing_at(students_progress(slug), position)
-    return [attempt_out(attempt) for attempt in attempts_at(student=caller(), stage=standing.stage)]
+    attempts = attempts_at(student=caller(), stage=standing.stage)
+    return [attempt_out(attempt, standing) for attempt in attempts]
 
 
 @bp.post("/<slug>/stages/<int:position>/attempts")
@@ -276,7 +299,8 @@ def answer(request_data: dict[str, Any], slug: str, position: int) -> Any:
         )
     except ServiceError as error:
         refuse(error)
-    return attempt_out(attempt)
+    # Where the caller stands after this answer decides what its feedback may show.
+    return attempt_out(attempt, standing_at(students_progress(slug), position))
 
 
 @bp.post("/<slug>/stages/<int:position>/start")

@@ -25,12 +25,14 @@ from quest_platform.models.base import stored_id, utcnow
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
 from quest_platform.models.quests import (
     DEFAULT_GRACE_SECONDS,
+    DEFAULT_PASS_PERCENT,
     MAX_STAGES,
     MIN_STAGES,
     QUIZ_KINDS,
     Quest,
     QuestAssignment,
     QuestStatus,
+    RevealAnswers,
     Stage,
     StageKind,
 )
@@ -39,6 +41,7 @@ from quest_platform.models.tokens import ApiToken
 
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
+    "DEFAULT_PASS_PERCENT",
     "MAX_STAGES",
     "MIN_STAGES",
     "QUIZ_KINDS",
@@ -61,6 +64,7 @@ __all__ = [
     "QuestPrediction",
     "QuestStatus",
     "QuestTally",
+    "RevealAnswers",
     "Review",
     "ReviewKind",
     "RiskLevel",

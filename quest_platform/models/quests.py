@@ -22,6 +22,17 @@ MIN_STAGES = 6
 MAX_STAGES = 8
 # Seconds after a timed stage's limit during which an answer still counts as on time.
 DEFAULT_GRACE_SECONDS = 5
+# The share of a quiz's questions, in percent, a student answers correctly to pass it.
+DEFAULT_PASS_PERCENT = 70
+
+
+class RevealAnswers(enum.StrEnum):
+    """When a quiz shows a student its right answers (and the teacher's explanations)."""
+
+    # Once the student passed or used every try: the quiz then takes no more tries.
+    FINISHED = "finished"
+    # Never: feedback says only which answers were right, with the teacher's hints.
+    NEVER = "never"
 
 
 class QuestStatus(enum.StrEnum):
@@ -141,6 +152,24 @@ class Stage(Model):
         """How many attempts the stage allows, or None for no limit."""
         tries = (self.settings or {}).get("max_tries")
         return tries if isinstance(tries, int) and tries > 0 else None
+
+    @property
+    def pass_percent(self) -> int:
+        """The share of a quiz's questions, in percent, answered correctly to pass it."""
+        percent = (self.settings or {}).get("pass_percent", DEFAULT_PASS_PERCENT)
+        valid = isinstance(percent, int) and not isinstance(percent, bool) and 0 < percent <= 100
+        return percent if valid else DEFAULT_PASS_PERCENT
+
+    @property
+    def pass_score(self) -> float:
+        """The points a quiz's pass mark stands for (the points times the pass share)."""
+        return round(self.points * self.pass_percent / 100, 2)
+
+    @property
+    def reveals_answers(self) -> bool:
+        """Whether a quiz shows its right answers once the student passed or is out of tries."""
+        reveal = (self.settings or {}).get("reveal_answers", RevealAnswers.FINISHED.value)
+        return self.is_quiz and reveal != RevealAnswers.NEVER
 
     @property
     def counts_best_score(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -39,6 +40,16 @@ def answer_from(stage: Stage, form: MultiDict[str, str]) -> dict[str, Any]:
         case StageKind.CHECKPOINT:
             return {"evidence": form.get("evidence", "")}
     return {}
+
+
+def quiz_entries(responses: Mapping[str, tuple[int, ...] | str]) -> MultiDict[str, str]:
+    """Quiz responses by question id as the quiz form's fields, to fill the form with them."""
+    entries: MultiDict[str, str] = MultiDict()
+    for question_id, response in responses.items():
+        values = [response] if isinstance(response, str) else [str(i) for i in response]
+        for value in values:
+            entries.add(f"q-{question_id}", value)
+    return entries
 
 
 def number(value: str) -> int | str:

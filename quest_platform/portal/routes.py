@@ -7,8 +7,6 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
 
@@ -18,11 +16,16 @@ from quest_platform.labels import (
     PROGRESS_LABELS,
     STAGE_STATE_LABELS,
     duration,
-    score_text,
 )
-from quest_platform.models import Attempt, Outcome, StageKind, stored_id, utcnow
+from quest_platform.models import StageKind, stored_id, utcnow
 from quest_platform.opened import opened_at, opened_token
-from quest_platform.portal.forms import answer_from, new_submission_key, screenshot_from
+from quest_platform.portal.forms import (
+    answer_from,
+    new_submission_key,
+    quiz_entries,
+    screenshot_from,
+)
+from quest_platform.portal.results import result_of
 from quest_platform.queries.attempts import attempts_at, evidence_for
 from quest_platform.queries.progress import (
     QuestProgress,
@@ -35,7 +38,7 @@ from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.evidence import path_of
-from quest_platform.services.grading import feedback_of
+from quest_platform.services.grading import feedback_of, right_responses
 
 bp = Blueprint("portal", __name__)
 
@@ -118,7 +121,7 @@ def submit(slug: str, position: int) -> Response | tuple[str, int]:
     # The result is told by the stage page, from the attempt: nothing is written to the session.
     answered = stored_id(attempt)
     return redirect(
-        url_for(".stage", slug=slug, position=position, answered=answered, _anchor="result")
+        url_for(".stage", slug=slug, position=position, answered=answered, _anchor="result-banner")
     )
 
 
@@ -188,9 +191,10 @@ def render_stage(
         if started is not None:
             countdown = countdown_of(start=started, stage=stage, student=current_user)
     latest = attempts[0] if attempts else None
-    notices = []
-    if latest is not None and answered == latest.id:
-        notices.append(("success", result_message(latest)))
+    entered = request.form if error else {}
+    if latest is not None and not error and standing.answerable:
+        # A new try starts from the answers that were right.
+        entered = quiz_entries(right_responses(stage, latest.answer))
     status = 200
     if not standing.unlocked:
         status = 403
@@ -202,11 +206,14 @@ def render_stage(
         standing=standing,
         stage=stage,
         attempts=attempts,
-        feedback=feedback_of(stage, latest.answer) if latest else (),
+        result=result_of(latest, standing) if latest else None,
+        just_answered=latest is not None and answered == latest.id,
+        feedback=(
+            feedback_of(stage, latest.answer, reveal=standing.answers_revealed) if latest else ()
+        ),
         countdown=countdown,
         error=error,
-        notices=notices,
-        entered=request.form if error else {},
+        entered=entered,
         submission_key=new_submission_key(),
         opened=opened_token(student_id=current_user.id, stage_id=stage.id),
         body=stage.body,
@@ -216,35 +223,3 @@ def render_stage(
         state_labels=STAGE_STATE_LABELS,
         outcome_labels=OUTCOME_LABELS,
     ), status
-
-
-def result_message(attempt: Attempt) -> str:
-    """What the student is told once an answer is recorded."""
-    score, outcome = attempt.result
-    if outcome == Outcome.PENDING_REVIEW:
-        return _("Handed in. Your teacher will review it; you can go on to the next stage.")
-    if attempt.stage.is_quiz:
-        # The plural follows the maximum: "1 of 1 point", "7.5 of 10 points".
-        points = {"score": score_text(score), "max": score_text(attempt.max_score)}
-        if outcome == Outcome.LATE:
-            return ngettext(
-                "Recorded after the time limit: it counts as late, for %(score)s of %(max)s point.",
-                "Recorded after the time limit: it counts as late, for %(score)s of %(max)s"
-                " points.",
-                int(attempt.max_score),
-                **points,
-            )
-        if outcome == Outcome.PASSED:
-            return ngettext(
-                "You scored %(score)s of %(max)s point: passed.",
-                "You scored %(score)s of %(max)s points: passed.",
-                int(attempt.max_score),
-                **points,
-            )
-        return ngettext(
-            "You scored %(score)s of %(max)s point: not passed yet. See the feedback below.",
-            "You scored %(score)s of %(max)s points: not passed yet. See the feedback below.",
-            int(attempt.max_score),
-            **points,
-        )
-    return _("Done: this stage is complete.")

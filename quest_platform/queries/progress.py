@@ -87,16 +87,23 @@ class StageProgress:
         return None if limit is None else max(0, limit - self.tries)
 
     @property
+    def answers_revealed(self) -> bool:
+        """Whether the quiz shows the student its right answers now: it is finished (passed,
+        late or out of tries) and its settings reveal them."""
+        return self.finished and self.stage.reveals_answers
+
+    @property
     def answerable(self) -> bool:
         """Whether the student may hand in an answer now.
 
-        Quizzes take another try while tries are left, even after a pass (to better the score);
-        other stages are handed in once, and again only after a teacher marked them failed.
+        Quizzes take another try while tries are left, even after a pass (to better the score),
+        unless the pass revealed the right answers; other stages are handed in once, and again
+        only after a teacher marked them failed.
         """
         if not self.unlocked or self.tries_left == 0:
             return False
         if self.stage.is_quiz:
-            return True
+            return not self.answers_revealed
         return self.state in (StageState.NOT_STARTED, StageState.FAILED)
 
 

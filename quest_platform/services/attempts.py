@@ -263,6 +263,8 @@ def check_answerable(standing: StageProgress) -> None:
                 limit,
             )
         )
+    if standing.answers_revealed:
+        raise Conflict(_("You passed this quiz and its answers are shown: it takes no more tries."))
     if not standing.answerable:
         raise Conflict(_("You have already handed in this stage."))
 

@@ -8,7 +8,7 @@ ask for; ``grade_answer`` grades it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -21,8 +21,6 @@ from quest_platform.services.errors import ServiceError
 MAX_TEXT_LENGTH = 20_000
 # The longest short answer to a quiz question, in characters.
 MAX_SHORT_ANSWER_LENGTH = 200
-# The share of a quiz's questions answered correctly that passes it.
-PASS_FRACTION = 0.7
 LATE_POLICIES = ("zero", "half", "full")
 DEFAULT_LATE_POLICY = "zero"
 
@@ -74,11 +72,25 @@ StageAnswer = QuizAnswer | LessonAnswer | ReflectionAnswer | SelfCheckAnswer | C
 
 @dataclass(frozen=True)
 class QuestionFeedback:
-    """Whether one quiz question was answered correctly, and why."""
+    """One quiz question as the student answered it, whether that was right, and the help given.
+
+    ``given`` is the student's answer as they saw it (the texts of the chosen choices, or what
+    they wrote; empty when left out). ``hint`` is the teacher's hint for the question.
+    ``right_answers`` (the correct choices, or the accepted answers) and ``explanation`` are
+    empty in feedback that must not hand over the answer (see :meth:`withheld`).
+    """
 
     question_id: str
+    prompt: str
     correct: bool
+    given: tuple[str, ...]
+    hint: str
+    right_answers: tuple[str, ...]
     explanation: str
+
+    def withheld(self) -> QuestionFeedback:
+        """This feedback without the right answers; the explanation stays for a right answer."""
+        return replace(self, right_answers=(), explanation=self.explanation if self.correct else "")
 
 
 @dataclass(frozen=True)
@@ -216,23 +228,58 @@ def is_correct(question: Mapping[str, Any], response: tuple[int, ...] | str | No
     return isinstance(response, tuple) and set(response) == set(question.get("answer", []))
 
 
+def answer_texts(
+    question: Mapping[str, Any], response: tuple[int, ...] | str | None
+) -> tuple[str, ...]:
+    """A response as the student saw it: the chosen choices' texts, or the text written."""
+    if response is None:
+        return ()
+    if isinstance(response, str):
+        return (response,) if response else ()
+    choices = question.get("choices", [])
+    return tuple(str(choices[index]) for index in response if 0 <= index < len(choices))
+
+
+def right_answers(question: Mapping[str, Any]) -> tuple[str, ...]:
+    """The correct choices of a question, or the answers a short question accepts."""
+    if question.get("type") == "short":
+        return tuple(str(answer) for answer in question.get("accepted", []))
+    return answer_texts(question, tuple(question.get("answer", [])))
+
+
+def question_feedback(
+    question: Mapping[str, Any], response: tuple[int, ...] | str | None
+) -> QuestionFeedback:
+    """The full feedback on one question: right answers and explanation included."""
+    return QuestionFeedback(
+        question_id=str(question.get("id")),
+        prompt=str(question.get("prompt", "")),
+        correct=is_correct(question, response),
+        given=answer_texts(question, response),
+        hint=str(question.get("hint", "")),
+        right_answers=right_answers(question),
+        explanation=str(question.get("explanation", "")),
+    )
+
+
 def grade_quiz(stage: Stage, answer: QuizAnswer) -> Grade:
-    """Grade every question; the score is the stage's points times the share answered correctly."""
+    """Grade every question; the score is the stage's points times the share answered correctly.
+
+    The quiz passes when that share reaches the stage's pass mark (``pass_percent``).
+    """
     questions = stage.questions
     feedback = tuple(
-        QuestionFeedback(
-            question_id=str(question.get("id")),
-            correct=is_correct(question, answer.responses.get(str(question.get("id")))),
-            explanation=str(question.get("explanation", "")),
-        )
+        question_feedback(question, answer.responses.get(str(question.get("id"))))
         for question in questions
     )
     correct = sum(item.correct for item in feedback)
     share = correct / len(questions) if questions else 0.0
+    # Whole numbers, so 7 of 10 meets a 70% mark exactly.
+    passed = bool(questions) and correct * 100 >= stage.pass_percent * len(questions)
     return Grade(
         score=round(stage.points * share, 2),
         max_score=float(stage.points),
-        outcome=Outcome.PASSED if share >= PASS_FRACTION else Outcome.FAILED,
+        outcome=Outcome.PASSED if passed else Outcome.FAILED,
         feedback=feedback,
         perfect=bool(questions) and correct == len(questions),
     )
@@ -297,15 +344,41 @@ def grade_answer(
     raise ServiceError(_("The answer could not be read."))
 
 
-def feedback_of(stage: Stage, document: Mapping[str, Any]) -> tuple[QuestionFeedback, ...]:
-    """Per-question feedback on a recorded quiz answer, as it grades against the stage today."""
+def feedback_of(
+    stage: Stage, document: Mapping[str, Any], *, reveal: bool
+) -> tuple[QuestionFeedback, ...]:
+    """Per-question feedback on a recorded quiz answer, as it grades against the stage today.
+
+    Without ``reveal`` (while the student has tries left, or when the stage never shows its
+    answers) the feedback holds no right answer: a student must not copy it into the next try.
+    """
     if not stage.is_quiz:
         return ()
     try:
         answer = parse_quiz(stage, document.get("responses", {}))
     except ServiceError:
         return ()
-    return grade_quiz(stage, answer).feedback
+    feedback = grade_quiz(stage, answer).feedback
+    return feedback if reveal else tuple(item.withheld() for item in feedback)
+
+
+def right_responses(stage: Stage, document: Mapping[str, Any]) -> dict[str, tuple[int, ...] | str]:
+    """The responses of a recorded quiz answer that were right, by question id.
+
+    A retry starts from these, so the student works on what they got wrong.
+    """
+    if not stage.is_quiz:
+        return {}
+    try:
+        answer = parse_quiz(stage, document.get("responses", {}))
+    except ServiceError:
+        return {}
+    return {
+        str(question.get("id")): response
+        for question in stage.questions
+        if (response := answer.responses.get(str(question.get("id")))) is not None
+        and is_correct(question, response)
+    }
 
 
 def answer_document(answer: StageAnswer) -> dict[str, Any]:

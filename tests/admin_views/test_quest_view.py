@@ -49,10 +49,16 @@ class _FormReader(HTMLParser):
         self.forms: list[PageForm] = []
         self._textarea: tuple[str, list[str]] | None = None
         self._select: tuple[str, list[tuple[str, bool]]] | None = None
+        self._templates = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
-        if tag == "form":
+        if tag == "template":
+            # A template's fields are copied by a script, never sent as they are.
+            self._templates += 1
+        elif self._templates:
+            return
+        elif tag == "form":
             self.forms.append(PageForm(values.get("action", ""), values.get("method", "get")))
         elif not self.forms or ("name" not in values and tag != "option"):
             return
@@ -74,7 +80,9 @@ class _FormReader(HTMLParser):
             self._textarea[1].append(data)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea" and self._textarea is not None:
+        if tag == "template":
+            self._templates -= 1
+        elif tag == "textarea" and self._textarea is not None:
             name, parts = self._textarea
             # Browsers drop the newline after <textarea> and send lines ending in CR LF.
             text = "".join(parts).removeprefix("\r\n").removeprefix("\n")
@@ -346,10 +354,17 @@ class KindCase:
 QUIZ_FIELDS = {
     "questions-0-type": "single",
     "questions-0-prompt": "Where is session data kept?",
-    "questions-0-answers": "In the browser\n* On the server\n\\*args",
+    "questions-0-choices-0": "In the browser",
+    "questions-0-choices-1": "On the server",
+    "questions-0-choices-2": "*args",
+    # The correct choice is ticked (a radio button: one correct choice), not marked with a *.
+    "questions-0-correct": "1",
+    "questions-0-hint": "Where does the secret key live?",
     "questions-0-explanation": "The cookie only names it.",
     "max_tries": "2",
     "score_policy": "latest",
+    "pass_percent": "60",
+    "reveal_answers": "never",
 }
 QUIZ_SETTINGS = {
     "questions": [
@@ -357,14 +372,16 @@ QUIZ_SETTINGS = {
             "id": "q1",
             "type": "single",
             "prompt": "Where is session data kept?",
-            # A choice that starts with * is written \* when it is not the correct one.
             "choices": ["In the browser", "On the server", "*args"],
             "answer": [1],
+            "hint": "Where does the secret key live?",
             "explanation": "The cookie only names it.",
         }
     ],
     "max_tries": 2,
     "score_policy": "latest",
+    "pass_percent": 60,
+    "reveal_answers": "never",
 }
 
 KIND_CASES = [
@@ -471,7 +488,10 @@ def test_a_quiz_edit_adds_a_question_drops_a_blank_one_and_keeps_ids(as_teacher,
         "questions-0-prompt": "",
         "questions-2-type": "multiple",
         "questions-2-prompt": "Which flags protect a cookie?",
-        "questions-2-answers": "* Secure\r\n* HttpOnly\r\nBold",
+        "questions-2-choices-0": "Secure",
+        "questions-2-choices-1": "HttpOnly",
+        "questions-2-choices-2": "Bold",
+        "questions-2-correct": ["0", "1"],
     }
     response = as_teacher.post(form.action, data=form.values(**changes))
     assert response.status_code == 302, text_of(response)
@@ -500,7 +520,9 @@ def test_a_removed_questions_id_is_not_given_to_a_new_one(as_teacher, quests, db
     changes = {
         "questions-1-prompt": "",
         "questions-2-prompt": "A new second question?",
-        "questions-2-answers": "* Yes\r\nNo",
+        "questions-2-choices-0": "Yes",
+        "questions-2-choices-1": "No",
+        "questions-2-correct": "0",
     }
     response = as_teacher.post(form.action, data=form.values(**changes))
     assert response.status_code == 302, text_of(response)
@@ -522,7 +544,7 @@ def test_a_short_answer_question_lists_accepted_answers(as_teacher, quests, db):
     changes = {
         "questions-1-type": "short",
         "questions-1-prompt": "Which HTTP verb creates?",
-        "questions-1-answers": "POST\r\n post \r\n",
+        "questions-1-accepted": "POST\r\n post \r\n",
     }
     assert as_teacher.post(form.action, data=form.values(**changes)).status_code == 302
     db.session.expire_all()
@@ -550,40 +572,46 @@ class Refusal:
         return self.name
 
 
+CHOICES_A_B = {"questions-0-choices-0": "A", "questions-0-choices-1": "B"}
+
 REFUSALS = [
     Refusal(
         "quiz-without-correct-answer",
         "quiz",
-        {"questions-0-prompt": "Pick one", "questions-0-answers": "A\nB"},
-        "questions-0-answers",
-        "Mark the correct choice with a * at the start of its line.",
+        {"questions-0-prompt": "Pick one", **CHOICES_A_B},
+        "questions-0-correct",
+        "Tick the correct choice.",
     ),
     Refusal(
         "single-choice-with-two-correct",
         "quiz",
-        {"questions-0-prompt": "Pick one", "questions-0-answers": "* A\n* B"},
-        "questions-0-answers",
-        "Mark exactly one correct choice, or make it a several-choice question.",
+        {"questions-0-prompt": "Pick one", **CHOICES_A_B, "questions-0-correct": ["0", "1"]},
+        "questions-0-correct",
+        "Tick exactly one correct choice, or make it a several-choice question.",
     ),
     Refusal(
         "quiz-with-one-choice",
         "quiz",
-        {"questions-0-prompt": "Pick one", "questions-0-answers": "* A"},
-        "questions-0-answers",
-        "Give at least two choices, one per line.",
+        {
+            "questions-0-prompt": "Pick one",
+            "questions-0-choices-0": "A",
+            "questions-0-correct": "0",
+        },
+        "questions-0-correct",
+        "Give at least two choices.",
     ),
     Refusal(
         "quiz-without-questions",
         "quiz",
-        {"questions-0-prompt": "", "questions-0-answers": "* A\nB"},
+        {"questions-0-prompt": "", **CHOICES_A_B, "questions-0-correct": "0"},
         "questions",
         "Write at least one question.",
     ),
     Refusal(
         "short-answer-without-answers",
         "quiz",
-        {"questions-0-type": "short", "questions-0-prompt": "Verb?", "questions-0-answers": ""},
-        "questions-0-answers",
+        {"questions-0-type": "short", "questions-0-prompt": "Verb?", "questions-0-accepted": ""},
+        "questions-0-accepted",
         "List at least one accepted answer.",
     ),
     Refusal(
@@ -591,7 +619,8 @@ REFUSALS = [
         "timed",
         {
             "questions-0-prompt": "Pick one",
-            "questions-0-answers": "* A\nB",
+            **CHOICES_A_B,
+            "questions-0-correct": "0",
             "time_limit_seconds": "",
         },
         "time_limit_seconds",
@@ -624,7 +653,8 @@ REFUSALS = [
         {
             "content": "![](chart.png)",
             "questions-0-prompt": "Pick one",
-            "questions-0-answers": "* A\nB",
+            **CHOICES_A_B,
+            "questions-0-correct": "0",
         },
         "content",
         "the image chart.png has no alternative text",

@@ -360,6 +360,7 @@ def login(user: User, tries=3) -> Response:
 | POST | 302    |
 """
 QUIZ = {
+    "max_tries": 2,
     "questions": [
         {
             "id": "q1",
@@ -367,9 +368,11 @@ QUIZ = {
             "prompt": "Where is session data kept?",
             "choices": ["In the browser", "On the server"],
             "answer": [1],
+            "hint": "The browser only keeps a cookie that names it.",
+            "explanation": "The server keeps it; the cookie only names it.",
         },
         {"id": "q2", "type": "short", "prompt": "Which verb signs in?", "accepted": ["POST"]},
-    ]
+    ],
 }
 QUEST_STAGES = [
     StageDraft("lesson", "Why sessions", LESSON_WITH_CODE),
@@ -429,9 +432,22 @@ def admin_quest_quiz_with_errors(page: Page, people: People) -> None:
     page.goto(f"/admin/quest/{quest.id}/stages/new?kind=quiz")
     page.fill("#title", "Cookies quiz")
     page.fill("#questions-0-prompt", "Which flag hides a cookie from scripts?")
-    page.fill("#questions-0-answers", "Secure\nHttpOnly")
+    page.fill("#questions-0-choices-0", "Secure")
+    page.fill("#questions-0-choices-1", "HttpOnly")
     submit(page)
-    assert page.locator("#questions-0-answers[aria-invalid=true]").count() == 1
+    # No choice ticked as correct: the message is on the choices.
+    assert page.locator("#questions-0-correct-error").count() == 1
+
+
+def admin_quest_quiz_editor(page: Page, people: People) -> None:
+    # A second question added on the page, before saving: a several-choice one.
+    quest = quest_of(people, publish=False)
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/{quest.id}/stages/new?kind=quiz")
+    page.click("#add-question")
+    page.select_option("#questions-1-type", "multiple")
+    page.click("#questions-1 .add-choice button")
+    assert page.locator("#questions-1 input[type=checkbox].choice-correct").count() == 5
 
 
 def admin_quest_checkpoint(page: Page, people: People) -> None:
@@ -840,6 +856,30 @@ def stage_quiz_feedback(page: Page, people: People) -> None:
     page.fill("#q-q2-answer", "GET")
     submit(page)
     assert page.locator(".feedback-list li.incorrect").count() == 2
+    assert page.locator("#result-banner.result-retry").count() == 1
+
+
+def stage_quiz_passed(page: Page, people: People) -> None:
+    # Passed: the result takes the focus, and the right answers and explanations are shown.
+    portal_quest(people, done=1)
+    sign_in(page, people.student)
+    page.goto("/quests/logins/2")
+    page.check("#q-q1-1")
+    page.fill("#q-q2-answer", "post")
+    submit(page)
+    assert page.locator("#result-banner.result-passed:focus").count() == 1
+
+
+def stage_quiz_out_of_tries(page: Page, people: People) -> None:
+    # Both tries wrong: no try left, and the right answers shown.
+    portal_quest(people, done=1)
+    sign_in(page, people.student)
+    for _try in range(2):
+        page.goto("/quests/logins/2")
+        page.check("#q-q1-0")
+        submit(page)
+    assert page.locator("#result-banner.result-out_of_tries").count() == 1
+    assert page.locator(".feedback-answer").count() == 2
 
 
 def stage_reflection_with_errors(page: Page, people: People) -> None:
@@ -924,6 +964,8 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "quest-map-empty": quest_map_empty,
     "stage-lesson": stage_lesson,
     "stage-quiz-feedback": stage_quiz_feedback,
+    "stage-quiz-passed": stage_quiz_passed,
+    "stage-quiz-out-of-tries": stage_quiz_out_of_tries,
     "stage-reflection-errors": stage_reflection_with_errors,
     "stage-checkpoint": stage_checkpoint,
     "stage-checkpoint-handed-in": stage_checkpoint_handed_in,
@@ -960,6 +1002,7 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "admin-quest-draft": admin_quest_draft,
     "admin-quest-published": admin_quest_published,
     "admin-quest-quiz-errors": admin_quest_quiz_with_errors,
+    "admin-quest-quiz-editor": admin_quest_quiz_editor,
     "admin-quest-checkpoint": admin_quest_checkpoint,
     "admin-quest-preview-lesson": admin_quest_preview_lesson,
     "admin-quest-preview-quiz": admin_quest_preview_quiz,

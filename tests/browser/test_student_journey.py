@@ -155,6 +155,14 @@ def expect_flash(page: Page, text: str) -> None:
     expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()
 
 
+def expect_result(page: Page, headline: str, details: str = "") -> None:
+    """The stage's result says ``headline`` (and ``details``), and has the focus."""
+    banner = page.locator("#result-banner")
+    expect(banner).to_be_focused()
+    expect(banner.locator(".result-headline")).to_contain_text(headline)
+    expect(banner).to_contain_text(details)
+
+
 def go_on(page: Page, number: int, title: str) -> None:
     """Follow the "Next" button to stage ``number``."""
     page.get_by_role("link", name=f"Next: stage {number}, {title}").click()
@@ -206,7 +214,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     sidebar = page.get_by_role("navigation", name="Stages of this quest")
     expect(sidebar).to_contain_text("2. Sessions quiz (Locked)")
     page.get_by_role("button", name="I have worked through this lesson").click()
-    expect_flash(page, "Done: this stage is complete.")
+    expect_result(page, "Stage complete", "You earned 10 points.")
     go_on(page, 2, "Sessions quiz")
 
     # Stage 2, the quiz, by keyboard alone: Space picks, the arrows move, Enter sends.
@@ -224,10 +232,11 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     page.keyboard.type("post")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect_flash(page, "You scored 10 of 10 points: passed.")
+    expect_result(page, "Passed", "You scored 10 of 10 points.")
     feedback = page.locator(".feedback-list li")
     expect(feedback).to_have_count(3)
-    expect(feedback.first).to_contain_text("Correct: The cookie is signed with the secret key.")
+    expect(feedback.first).to_contain_text("Right · Your answer: In a signed cookie")
+    expect(feedback.first).to_contain_text("The cookie is signed with the secret key.")
     expect(page.locator(".feedback-list li.incorrect")).to_have_count(0)
     go_on(page, 3, "Show your login")
 
@@ -238,7 +247,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     )
     page.get_by_label("Describe the screenshot").fill(ALT_TEXT)
     page.get_by_role("button", name="Hand in for review").click()
-    expect_flash(page, "Handed in. Your teacher will review it")
+    expect_result(page, "Handed in: waiting for your teacher's review")
     result = page.locator("#result")
     expect(result).to_contain_text("waiting for your teacher's review")
     expect(result.locator("pre code")).to_contain_text("check_password_hash")
@@ -260,7 +269,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     assert latest_attempt(student, 4, quest) is None
     answer.fill(REFLECTION)
     page.get_by_role("button", name="Submit my reflection").click()
-    expect_flash(page, "Done: this stage is complete.")
+    expect_result(page, "Stage complete", "You earned 10 points.")
     expect(page.locator("#result .answer-text")).to_have_text(REFLECTION)
     go_on(page, 5, "Ready for the next leg?")
 
@@ -268,7 +277,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     page.get_by_label("My secret key is not in Git").check()
     page.get_by_label("Signing out works").check()
     page.get_by_role("button", name="Everything is ticked").click()
-    expect_flash(page, "Done: this stage is complete.")
+    expect_result(page, "Stage complete", "You earned 10 points.")
     go_on(page, 6, "Speed round")
 
     # Stage 6, the timed quiz: nothing to answer until the clock starts.
@@ -288,7 +297,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     page.get_by_label("302").check()
     page.get_by_label("Your answer").fill("clear")
     page.get_by_role("button", name="Check my answers").click()
-    expect_flash(page, "You scored 10 of 10 points: passed.")
+    expect_result(page, "Passed", "You scored 10 of 10 points.")
     timed = latest_attempt(student, 6, quest)
     assert timed.outcome == "passed"
     assert (timed.submitted_at - timed.started_at).total_seconds() < TIME_LIMIT
@@ -296,7 +305,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
 
     # Stage 7, the last lesson; then the quest waits only for the teacher's review.
     page.get_by_role("button", name="I have worked through this lesson").click()
-    expect_flash(page, "Done: this stage is complete.")
+    expect_result(page, "Stage complete", "You earned 10 points.")
     page.get_by_role("link", name="Back to my quests").click()
     expect(card).to_contain_text("6 of 7 stages done")
     expect(card.get_by_role("link", name="Review Sessions and logins")).to_be_visible()

@@ -35,7 +35,9 @@ STAGES: list[tuple[str, str, dict[str, str]]] = [
         "Sessions quiz",
         {
             "Question": "Where does Flask keep the session by default?",
-            "Choices or accepted answers": "In the database\n* In a signed cookie\nIn a text file",
+            "Choice 1": "In the database",
+            "Choice 2": "In a signed cookie",
+            "Choice 3": "In a text file",
         },
     ),
     ("lesson", "Hashing passwords", {"Lesson text": "Use `generate_password_hash`."}),
@@ -62,7 +64,7 @@ STAGES: list[tuple[str, str, dict[str, str]]] = [
         "Speed round",
         {
             "Question": "Which HTTP method sends a login form?",
-            "Choices or accepted answers": "POST\npost",
+            "Accepted answers": "POST\npost",
             "Time limit in seconds": "120",
         },
     ),
@@ -74,10 +76,12 @@ def fill_stage(page: Page, kind: str, title: str, fields: dict[str, str]) -> Non
     page.get_by_label("Kind of stage to add").select_option(kind)
     page.get_by_role("button", name="Add a stage").click()
     page.get_by_label("Title", exact=True).fill(title)
-    for label, value in fields.items():
-        page.get_by_label(label, exact=True).first.fill(value)
     if kind == "timed":
         page.get_by_label("Question type").first.select_option("short")
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).first.fill(value)
+    if kind == "quiz":
+        page.get_by_label("Correct: choice 2").first.check()
     page.get_by_role("button", name="Save stage").click()
     expect(page.get_by_role("status")).to_contain_text("added")
 

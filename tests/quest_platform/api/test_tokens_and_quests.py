@@ -201,6 +201,50 @@ def test_an_answer_is_graded_on_the_server_with_feedback(client, school, token, 
     assert [item["id"] for item in mine] == [attempt["id"]]
 
 
+def test_an_answers_feedback_holds_the_right_answer_only_once_no_try_is_left(
+    client, school, token, db
+):
+    quiz = school.quest.stages[1]
+    quiz.settings = {
+        **quiz.settings,
+        "max_tries": 2,
+        "reveal_answers": "finished",
+        "questions": [{**quiz.questions[0], "hint": "Not in the browser.", "explanation": "Why."}],
+    }
+    db.session.commit()
+    slug, headers = school.quest.slug, bearer(token.secret)
+    client.post(
+        f"/api/v1/quests/{slug}/stages/1/attempts",
+        json={"answer": {"confirmed": True}},
+        headers=headers,
+    )
+
+    def answer(key: str) -> dict:
+        response = client.post(
+            f"/api/v1/quests/{slug}/stages/2/attempts",
+            json={"answer": {"responses": {"q1": [0]}}, "submission_key": key},
+            headers=headers,
+        )
+        assert response.status_code == 201
+        return response.get_json()["feedback"][0]
+
+    first = answer("api-quiz-wrong-1")
+    assert first == {
+        "question_id": "q1",
+        "prompt": "Where is session data kept?",
+        "correct": False,
+        "given": ["Browser"],
+        "hint": "Not in the browser.",
+        "right_answers": [],
+        "explanation": "",
+    }
+    last = answer("api-quiz-wrong-2")
+    assert (last["right_answers"], last["explanation"]) == (["Server"], "Why.")
+    mine = client.get(f"/api/v1/quests/{slug}/stages/2/attempts", headers=headers).get_json()
+    # Out of tries: every attempt's feedback now shows the right answer.
+    assert [item["feedback"][0]["right_answers"] for item in mine] == [["Server"], ["Server"]]
+
+
 @pytest.mark.parametrize(
     ("position", "answer", "status"),
     [(4, {"text": "too short"}, 403), (1, {"confirmed": "yes"}, 422), (1, [], 422)],

@@ -133,8 +133,9 @@ def test_quiz_feedback_is_shown_per_question_after_submitting(player: Player):
     player.answer(1, ANSWERS[1])
     response = player.answer(2, {"q-q1": "0"}, follow_redirects=True)
     text = response.get_data(as_text=True)
-    assert "You scored 0 of 10 points: not passed yet" in text
-    assert "Not correct" in text
+    assert "Not passed yet" in text
+    assert "You scored 0 of 10 points." in text
+    assert "Not right" in text
 
 
 def test_a_double_submitted_form_records_one_attempt(player: Player, db, school, student):

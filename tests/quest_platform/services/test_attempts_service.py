@@ -112,7 +112,13 @@ def quiz_quest(make, *, points: int = 20, **settings: Any) -> Player:
         {"id": "b", "type": "short", "prompt": "?", "accepted": ["yes"]},
     ]
     drafts = [
-        StageDraft("quiz", "Quiz", points=points, settings={"questions": questions, **settings}),
+        StageDraft(
+            "quiz",
+            "Quiz",
+            points=points,
+            # Unless a test says otherwise, answers stay hidden and a pass leaves tries open.
+            settings={"questions": questions, "reveal_answers": "never", **settings},
+        ),
         *[StageDraft("lesson", f"Lesson {n}", "Read this.") for n in range(5)],
     ]
     quest = publish_quest(
@@ -300,6 +306,16 @@ def test_a_quiz_may_be_retried_after_passing_when_tries_are_left(make) -> None:
     player.submit(1, RIGHT)
 
     assert player.submit(1, HALF).outcome == Outcome.FAILED
+
+
+def test_a_quiz_that_showed_its_answers_on_a_pass_takes_no_more_tries(make) -> None:
+    # Retrying with the answers in view would earn a perfect score for nothing.
+    player = quiz_quest(make, max_tries=3, reveal_answers="finished")
+    player.submit(1, HALF)
+    player.submit(1, RIGHT)
+
+    with pytest.raises(ServiceError, match="its answers are shown: it takes no more tries"):
+        player.submit(1, RIGHT)
 
 
 def test_the_ledger_keeps_the_best_score_under_the_best_policy(make) -> None:

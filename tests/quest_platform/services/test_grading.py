@@ -17,8 +17,10 @@ from quest_platform.services.grading import (
     ReflectionAnswer,
     SelfCheckAnswer,
     answer_document,
+    feedback_of,
     grade_answer,
     parse_answer,
+    right_responses,
 )
 
 QUESTIONS = [
@@ -99,6 +101,63 @@ def test_a_quiz_passes_at_seventy_percent() -> None:
 
     assert grade(on, {"responses": seven}).outcome == Outcome.PASSED
     assert grade(on, {"responses": six}).outcome == Outcome.FAILED
+
+
+@pytest.mark.parametrize(
+    ("percent", "passes_with"),
+    [(50, 5), (80, 8), (100, 10), (None, 7), (0, 7), ("70", 7), (True, 7)],
+    ids=["50", "80", "100", "unset-is-70", "zero-is-70", "text-is-70", "bool-is-70"],
+)
+def test_the_pass_mark_is_a_setting_of_the_stage(percent: Any, passes_with: int) -> None:
+    questions = [
+        {"id": f"q{n}", "type": "single", "prompt": "?", "choices": ["a", "b"], "answer": [0]}
+        for n in range(10)
+    ]
+    settings: dict[str, Any] = {"questions": questions}
+    if percent is not None:
+        settings["pass_percent"] = percent
+    on = stage(StageKind.QUIZ, settings)
+
+    def right(count: int) -> dict[str, Any]:
+        return {"responses": {f"q{n}": [0 if n < count else 1] for n in range(10)}}
+
+    assert grade(on, right(passes_with)).outcome == Outcome.PASSED
+    assert grade(on, right(passes_with - 1)).outcome == Outcome.FAILED
+    assert on.pass_score == passes_with * 2  # 20 points
+
+
+def test_feedback_shows_the_students_answers_and_withholds_the_right_ones() -> None:
+    # q1 wrong (chose UNIQUE), q2 right, q3 left out.
+    document = {"responses": {"q1": [0], "q2": [0, 1]}}
+    on = quiz()
+    on.settings["questions"][0] = {**QUESTIONS[0], "hint": "Which one checks a value?"}
+
+    hidden = feedback_of(on, document, reveal=False)
+    shown = feedback_of(on, document, reveal=True)
+
+    assert [item.given for item in hidden] == [
+        ("UNIQUE",),
+        ("All or nothing", "Rollback undoes"),
+        (),
+    ]
+    assert [item.correct for item in hidden] == [False, True, False]
+    assert all(item.right_answers == () for item in hidden)
+    # No explanation for a wrong answer while the answers are withheld: it may give it away.
+    assert [item.explanation for item in hidden] == ["", "Transactions protect integrity.", ""]
+    assert hidden[0].hint == "Which one checks a value?"
+    assert [item.right_answers for item in shown] == [
+        ("CHECK",),
+        ("All or nothing", "Rollback undoes"),
+        ("foreign key",),
+    ]
+    assert shown[0].explanation == "CHECK rejects negative quantities."
+
+
+def test_a_retry_keeps_only_the_responses_that_were_right() -> None:
+    document = {"responses": {"q1": [0], "q2": [1, 0], "q3": "Foreign Key"}}
+
+    assert right_responses(quiz(), document) == {"q2": (0, 1), "q3": "Foreign Key"}
+    assert right_responses(quiz(), {"responses": {"q9": [0]}}) == {}
 
 
 def test_a_short_answer_must_match_an_accepted_answer() -> None:
