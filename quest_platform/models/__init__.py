@@ -17,6 +17,7 @@ from quest_platform.models.attempts import (
     PointsReason,
     Review,
     ReviewKind,
+    ReviewSeen,
     StageStart,
     TimeExtension,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "QuestTally",
     "Review",
     "ReviewKind",
+    "ReviewSeen",
     "RiskLevel",
     "Role",
     "RoleName",
