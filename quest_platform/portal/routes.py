@@ -34,8 +34,8 @@ from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.evidence import path_of
-from quest_platform.services.reviews import mark_reviews_seen
 from quest_platform.services.grading import feedback_of
+from quest_platform.services.reviews import mark_reviews_seen
 
 bp = Blueprint("portal", __name__)
 

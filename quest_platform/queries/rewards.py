@@ -20,9 +20,9 @@ from quest_platform.models import (
     Stage,
     User,
 )
+from quest_platform.models.achievements import definition_of
 from quest_platform.queries.achievements import StudentAchievement
 from quest_platform.queries.progress import QuestProgress
-from quest_platform.models.achievements import definition_of
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,7 @@ def badge_of(achievement: Achievement, awarded_at: datetime) -> StudentAchieveme
 def next_quest(quests: list[QuestProgress], *, after: Quest) -> QuestProgress | None:
     """Of a student's quests (as the quest map lists them), the first other one with a stage to
     do, for "what's next" once ``after`` is finished."""
-    return next(
-        (p for p in quests if p.quest.id != after.id and p.next_stage is not None), None
-    )
+    return next((p for p in quests if p.quest.id != after.id and p.next_stage is not None), None)
 
 
 def unseen_reviews(*, student: User) -> list[ReviewNote]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-
-from flask_babel import gettext as _
 
 from quest_platform.extensions import db
 from quest_platform.models import (

@@ -48,8 +48,10 @@ def test_the_quest_map_shows_the_path_of_stages_in_words_with_their_points(playe
     page = player.client.get("/quests").get_data(as_text=True)
     assert steps(page) == ["done", "done", "review", "current", "locked", "locked", "locked"]
     path = page[page.index('class="stage-path"') :]
-    assert "Done" in path and "Awaiting review" in path
-    assert "Up next" in path and "Locked" in path
+    assert "Done" in path
+    assert "Awaiting review" in path
+    assert "Up next" in path
+    assert "Locked" in path
     # A quiz scored counts its points; a stage waiting for review shows what it is worth.
     assert "10 of 10 points" in path
     assert "4. What did you learn" in path
@@ -78,10 +80,12 @@ def test_the_quest_complete_page_tells_points_badges_and_what_is_next(
     assert "Points earned" in text
     # The perfect quiz and every reflection written earned their badges already.
     assert "Badges earned in this quest" in text
-    assert "Sharp Mind" in text and "Deep Thinker" in text
+    assert "Sharp Mind" in text
+    assert "Deep Thinker" in text
     assert "Trailblazer" not in text
     # What is next: another quest given to the class, then the map and the leaderboard.
-    assert "Back to my quests" in text and "See the leaderboard" in text
+    assert "Back to my quests" in text
+    assert "See the leaderboard" in text
     quest = make.quest()
     make.assignment(quest=quest, classroom=school.classroom)
     checkpoint = next(a for a in attempts_of(db, student) if a.stage.position == 3)
@@ -89,12 +93,14 @@ def test_the_quest_complete_page_tells_points_badges_and_what_is_next(
     text = player.client.get(f"/quests/{player.quest.slug}/complete").get_data(as_text=True)
     assert "Quest complete!" in text
     # Trailblazer (a whole quest) and Ship It (a checkpoint passed first time) were just earned.
-    assert "Trailblazer" in text and "Ship It" in text
+    assert "Trailblazer" in text
+    assert "Ship It" in text
     assert "Badges earned in this quest" in text
     assert f"Next quest: {quest.title}" in text
     assert f"/quests/{quest.slug}/1" in text
     points = re.search(r'class="points-number">([\d,]+)<', text)
-    assert points and int(points.group(1).replace(",", "")) > 0
+    assert points
+    assert int(points.group(1).replace(",", "")) > 0
     # The quest map offers the rewards of a finished quest.
     assert f"/quests/{player.quest.slug}/complete" in player.client.get("/quests").get_data(
         as_text=True
@@ -119,7 +125,8 @@ def test_a_review_is_noted_on_the_quest_map_until_the_student_opens_its_stage(
     )
     page = player.client.get("/quests").get_data(as_text=True)
     assert "Your teacher reviewed 1 stage" in page
-    assert "Not passed yet: see the feedback" in page and "5 of 10 points" in page
+    assert "Not passed yet: see the feedback" in page
+    assert "5 of 10 points" in page
     assert f'href="/quests/{player.quest.slug}/3"' in page
     # Seen once the stage with the feedback is opened; the map no longer tells of it.
     assert "Hash it." in player.client.get(f"/quests/{player.quest.slug}/3").get_data(as_text=True)
@@ -129,7 +136,8 @@ def test_a_review_is_noted_on_the_quest_map_until_the_student_opens_its_stage(
         attempt=checkpoint, score=10, outcome="passed", reason="Fixed.", by=school.teacher
     )
     page = player.client.get("/quests").get_data(as_text=True)
-    assert "Your teacher reviewed 1 stage" in page and "10 of 10 points" in page
+    assert "Your teacher reviewed 1 stage" in page
+    assert "10 of 10 points" in page
 
 
 def test_a_review_note_is_only_for_its_own_student(
