@@ -14,6 +14,7 @@ from quest_platform.models import (
     AchievementAward,
     Attempt,
     Quest,
+    QuestStatus,
     QuestTally,
     Review,
     ReviewSeen,
@@ -101,8 +102,14 @@ def unseen_reviews(*, student: User) -> list[ReviewNote]:
     query = (
         select(Review)
         .join(Attempt, Attempt.id == Review.attempt_id)
+        # A quest taken back to draft is out of the student's reach, and so are its reviews.
+        .join(Quest, Quest.id == Attempt.quest_id)
         .outerjoin(ReviewSeen, ReviewSeen.review_id == Review.id)
-        .where(Attempt.student_id == student.id, ReviewSeen.review_id.is_(None))
+        .where(
+            Attempt.student_id == student.id,
+            Quest.status != QuestStatus.DRAFT.value,
+            ReviewSeen.review_id.is_(None),
+        )
         .options(joinedload(Review.attempt).joinedload(Attempt.stage))
         .options(joinedload(Review.attempt).joinedload(Attempt.quest))
         .order_by(Review.created_at.desc(), Review.id.desc())

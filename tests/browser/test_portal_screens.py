@@ -80,7 +80,11 @@ def reviewed_quest(people: People) -> Quest:
 
 def finished_quest(people: People) -> Quest:
     """The portal quest with every stage handed in, the checkpoint reviewed."""
-    quest = reviewed_quest(people)
+    return finished_quest_from(people, reviewed_quest(people))
+
+
+def finished_quest_from(people: People, quest: Quest) -> Quest:
+    """Hand in the last two stages of the reviewed portal quest."""
     timed = quest.stages[5]
     start_timed_stage(student=people.student, quest=quest, stage=timed)
     for stage in quest.stages[5:]:
@@ -243,3 +247,33 @@ def test_the_celebration_keeps_still_when_asked(
     sign_in(page, people.student)
     page.goto("/quests/logins/complete")
     assert page.evaluate(ANIMATION) == expected
+
+
+def test_the_portal_in_spanish_on_a_phone(
+    people: People, open_page: Callable[..., Page], spanish: Callable[[str], str]
+) -> None:
+    """The review note, the folded stage list and the end of a quest, in Spanish and dark."""
+    quest = reviewed_quest(people)
+    people.prefer(theme="dark", language="es")
+    page = open_page(viewport=PHONES["390x844"], locale="es-ES")
+    sign_in(page, people.student)
+    page.goto("/quests")
+    heading = spanish("Your teacher reviewed %(num)d stage") % {"num": 1}
+    assert page.get_by_role("region", name=heading).is_visible()
+    assert_fits(page, PHONES["390x844"])
+    assert_accessible(page, theme="dark", language="es", spanish=spanish)
+
+    page = open_page(viewport=PHONES["390x844"], locale="es-ES")
+    sign_in(page, people.student)
+    page.goto("/quests/logins/6")
+    assert page.locator("summary").inner_text() == "Etapas (5 de 7 hechas)"
+    assert_fits(page, PHONES["390x844"])
+    assert_accessible(page, theme="dark", language="es", spanish=spanish)
+
+    finished_quest_from(people, quest)
+    page = open_page(viewport=PHONES["320x640"], locale="es-ES")
+    sign_in(page, people.student)
+    page.goto("/quests/logins/complete")
+    assert page.get_by_role("heading", level=1).inner_text() == spanish("Quest complete!")
+    assert_fits(page, PHONES["320x640"])
+    assert_accessible(page, theme="dark", language="es", spanish=spanish)
