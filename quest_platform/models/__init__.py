@@ -17,6 +17,7 @@ from quest_platform.models.attempts import (
     PointsReason,
     Review,
     ReviewKind,
+    ReviewSeen,
     StageStart,
     TimeExtension,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "RevealAnswers",
     "Review",
     "ReviewKind",
+    "ReviewSeen",
     "RiskLevel",
     "Role",
     "RoleName",

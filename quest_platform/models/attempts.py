@@ -143,6 +143,25 @@ class Review(Model):
         return f"<Review {self.id} attempt={self.attempt_id} {self.kind}>"
 
 
+class ReviewSeen(Model):
+    """When a student saw a teacher's review of their work: until then, the portal tells them.
+
+    Kept apart from the review, which never changes; a row is written once, the first time the
+    student opens the stage that shows the review.
+    """
+
+    __tablename__ = "review_seen"
+
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("review.id", ondelete="CASCADE"), primary_key=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ReviewSeen review={self.review_id} student={self.student_id}>"
+
+
 class PointsReason(enum.StrEnum):
     """Why points were entered in the ledger."""
 

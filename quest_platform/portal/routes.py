@@ -34,11 +34,13 @@ from quest_platform.queries.progress import (
     open_quest,
     quest_map_for,
 )
+from quest_platform.queries.rewards import next_quest, quest_rewards, unseen_reviews
 from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.evidence import path_of
 from quest_platform.services.grading import feedback_of, right_responses
+from quest_platform.services.reviews import mark_reviews_seen
 
 bp = Blueprint("portal", __name__)
 
@@ -59,11 +61,15 @@ def student_only(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.get("/quests")
 @student_only
 def quest_map() -> str:
-    """The quests given to the student's classrooms, each with progress and what to do next."""
+    """The quests given to the student's classrooms, each with its path of stages, and the
+    teachers' reviews the student has not read yet."""
     return render_template(
         "portal/quest_map.html",
         quests=quest_map_for(student=current_user),
+        reviews=unseen_reviews(student=current_user),
         progress_labels=PROGRESS_LABELS,
+        state_labels=STAGE_STATE_LABELS,
+        outcome_labels=OUTCOME_LABELS,
         kind_labels=KIND_LABELS,
     )
 
@@ -85,8 +91,31 @@ def stage(slug: str, position: int) -> tuple[str, int]:
     ``?answered=<attempt id>`` (where an answer's form leads) tells the student its result.
     """
     progress = progress_or_404(slug)
+    standing = standing_or_404(progress, position)
+    if standing.unlocked:
+        # The page shows the stage's reviews: the quest map stops telling of them.
+        mark_reviews_seen(student=current_user, stage=standing.stage)
     answered = request.args.get("answered", type=int)
-    return render_stage(progress, standing_or_404(progress, position), answered=answered)
+    return render_stage(progress, standing, answered=answered)
+
+
+@bp.get("/quests/<slug>/complete")
+@student_only
+def complete(slug: str) -> Response | str:
+    """The end of a quest: the points and badges it earned, and what to do next.
+
+    Until every stage is handed in, the student is sent on to the stage to do next.
+    """
+    progress = progress_or_404(slug)
+    if progress.next_stage is not None:
+        return redirect(url_for(".quest", slug=slug))
+    return render_template(
+        "portal/complete.html",
+        progress=progress,
+        rewards=quest_rewards(student=current_user, quest=progress.quest),
+        following=next_quest(quest_map_for(student=current_user), after=progress.quest),
+        state_labels=STAGE_STATE_LABELS,
+    )
 
 
 @bp.post("/quests/<slug>/<int:position>")

@@ -6,9 +6,20 @@ import math
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from quest_platform.extensions import db
-from quest_platform.models import Attempt, Outcome, Review, ReviewKind, User, utcnow
+from quest_platform.models import (
+    Attempt,
+    Outcome,
+    Review,
+    ReviewKind,
+    ReviewSeen,
+    Stage,
+    User,
+    utcnow,
+)
 from quest_platform.queries.attempts import may_see_attempt
 from quest_platform.services.achievements import award_review_achievements
 from quest_platform.services.audit import record_change
@@ -93,3 +104,33 @@ def record_review(
     award_review_achievements(review=review, attempt=attempt, quest_tally=quest_tally)
     db.session.commit()
     return review
+
+
+@undone_on_error
+def mark_reviews_seen(*, student: User, stage: Stage) -> int:
+    """Note that ``student`` has seen every review of their answers to ``stage``; commit.
+
+    Returns how many reviews were new to them. Opening the stage shows its reviews, so the
+    portal stops telling the student about them from then on.
+    """
+    unseen = select(Review.id).join(Attempt, Attempt.id == Review.attempt_id)
+    unseen = unseen.outerjoin(ReviewSeen, ReviewSeen.review_id == Review.id).where(
+        Attempt.student_id == student.id,
+        Attempt.stage_id == stage.id,
+        ReviewSeen.review_id.is_(None),
+    )
+    review_ids = list(db.session.scalars(unseen))
+    if not review_ids:
+        return 0
+    now = utcnow()
+    try:
+        # The same page opened twice at once may note the same reviews: the first one counts.
+        with db.session.begin_nested():
+            db.session.add_all(
+                ReviewSeen(review_id=review_id, student_id=student.id, seen_at=now)
+                for review_id in review_ids
+            )
+    except IntegrityError:
+        return 0
+    db.session.commit()
+    return len(review_ids)

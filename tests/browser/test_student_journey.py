@@ -212,7 +212,8 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     expect(page).to_have_url(re.compile(r"/quests/sessions/1$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Why sessions")
     sidebar = page.get_by_role("navigation", name="Stages of this quest")
-    expect(sidebar).to_contain_text("2. Sessions quiz (Locked)")
+    expect(sidebar.locator(".path-step").nth(1)).to_contain_text("2. Sessions quiz")
+    expect(sidebar.locator(".path-step").nth(1)).to_contain_text("Locked")
     page.get_by_role("button", name="I have worked through this lesson").click()
     expect_result(page, "Stage complete", "You earned 10 points.")
     go_on(page, 2, "Sessions quiz")
@@ -306,6 +307,10 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     # Stage 7, the last lesson; then the quest waits only for the teacher's review.
     page.get_by_role("button", name="I have worked through this lesson").click()
     expect_result(page, "Stage complete", "You earned 10 points.")
+    # Every stage handed in: the end of the quest, the checkpoint still waiting for review.
+    page.get_by_role("link", name="See your rewards").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Every stage handed in!")
+    expect(page.locator("main")).to_contain_text("1 checkpoint waits for your teacher's review")
     page.get_by_role("link", name="Back to my quests").click()
     expect(card).to_contain_text("6 of 7 stages done")
     expect(card.get_by_role("link", name="Review Sessions and logins")).to_be_visible()
@@ -329,15 +334,27 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     teacher_page.get_by_role("button", name="Save the review").click()
     expect(teacher_page.get_by_role("status")).to_contain_text("The review is saved.")
 
-    # The student sees the feedback and a finished quest.
-    page.goto("/quests/sessions/3")
+    # The student is told of the review on the quest map, until they read it.
+    page.goto("/quests")
+    note = page.get_by_role("region", name="Your teacher reviewed 1 stage")
+    expect(note).to_contain_text("Passed")
+    note.get_by_role("link", name=re.compile("Show your login")).click()
+    expect(page).to_have_url(re.compile(r"/quests/sessions/3$"))
     expect(page.locator("#result")).to_contain_text("Passed")
     expect(page.locator(".review-feedback")).to_have_text(
         "Clear route; the screenshot proves it works."
     )
     page.goto("/quests")
+    expect(page.get_by_role("region", name="Your teacher reviewed 1 stage")).to_have_count(0)
     expect(card).to_contain_text("Done")
     expect(card).to_contain_text("7 of 7 stages done")
+
+    # The quest is complete: its points and badges, and the way back.
+    card.get_by_role("link", name="See your rewards in Sessions and logins").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quest complete!")
+    expect(page.locator(".points-number")).to_have_text("125")
+    for name in ("Sharp Mind", "Trailblazer", "Ship It", "Deep Thinker"):
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
 
     # The profile: 7 stages of 10 points, plus the bonuses of Sharp Mind (10, the perfect quiz),
     # Deep Thinker (15, every reflection), Trailblazer (20, the quest) and Ship It (10, the
