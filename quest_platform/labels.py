@@ -71,6 +71,7 @@ def duration(seconds: int) -> str:
     return format_list(parts, locale=get_locale() or "en")
 
 
-def score_text(score: float) -> str:
-    """A score as the page's language writes numbers: "7.5" in English, "7,5" in Spanish."""
-    return format_decimal(score)
+def score_text(score: float | None) -> str:
+    """A score as the page's language writes numbers: "7.5" in English, "7,5" in Spain; a dash
+    for none."""
+    return "—" if score is None else format_decimal(score)

@@ -15,9 +15,11 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
+from babel.lists import format_list
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import LazyString, ngettext
+from flask_babel import LazyString, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -57,6 +59,11 @@ class RosterLayout(enum.StrEnum):
     CANVAS = "canvas"
 
 
+def in_words(items: Sequence[str], *, style: Literal["standard", "or"] = "standard") -> str:
+    """Items as a list in the page's language: "a, b and c" ("a, b y c"); "or" style for choices."""
+    return format_list(list(items), style=style, locale=get_locale() or "en")
+
+
 @dataclass(frozen=True)
 class LayoutSpec:
     """A layout's columns, by the names its header row uses."""
@@ -75,7 +82,7 @@ class LayoutSpec:
     def missing(self, header: dict[str, int]) -> list[str]:
         """The required column groups absent from ``header``, each as readable text."""
         return [
-            _(" or ").join(group)
+            in_words(group, style="or")
             for group in self.required
             if not any(column_key(name) in header for name in group)
         ]
@@ -386,7 +393,7 @@ def _choose_layout(
         "This looks like a %(layout)s, but the columns %(columns)s are missing.",
         len(missing),
         layout=closest.label,
-        columns=", ".join(f"“{group}”" for group in missing),
+        columns=in_words([f"“{group}”" for group in missing]),
     )
 
 
@@ -396,10 +403,11 @@ def _ignored_columns(spec: LayoutSpec, header_cells: list[str]) -> list[str]:
     ignored = [f"“{cell}”" for cell in header_cells if cell and column_key(cell) not in known]
     if not ignored:
         return []
-    columns = ", ".join(ignored[:IGNORED_COLUMNS_SHOWN])
+    shown = ignored[:IGNORED_COLUMNS_SHOWN]
     if len(ignored) > IGNORED_COLUMNS_SHOWN:
         more = len(ignored) - IGNORED_COLUMNS_SHOWN
-        columns += " " + ngettext("and %(num)d more", "and %(num)d more", more)
+        shown.append(ngettext("%(num)d more", "%(num)d more", more))
+    columns = in_words(shown)
     return [
         ngettext(
             "This column is ignored: %(columns)s.",

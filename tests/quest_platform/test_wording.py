@@ -31,6 +31,7 @@ from quest_platform.services.accounts import (
     PSEUDONYM_ANIMALS_ES,
     generate_pseudonym,
 )
+from quest_platform.services.roster_import import in_words
 
 ROOT = Path(__file__).resolve().parents[2]
 SPANISH = ROOT / "quest_platform" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
@@ -267,3 +268,19 @@ def test_the_spanish_catalog_uses_one_word_for_late_and_for_classroom() -> None:
         if other_words.search(form)
     ]
     assert not found
+
+
+@pytest.mark.parametrize(
+    ("language", "style", "words"),
+    [
+        ("en", "standard", "“a”, “b”, and “c”"),
+        ("es", "standard", "“a”, “b” y “c”"),
+        ("en", "or", "“a” or “b”"),
+        ("es", "or", "“a” o “b”"),
+    ],
+)
+def test_a_list_in_a_sentence_is_joined_as_the_language_does(app, language, style, words):
+    """Roster columns are listed with the language's "and"/"or", not glued with commas."""
+    items = ["“a”", "“b”", "“c”"] if style == "standard" else ["“a”", "“b”"]
+    with app.test_request_context(), force_locale(language):
+        assert in_words(items, style=style) == words

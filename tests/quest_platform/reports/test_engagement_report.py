@@ -116,7 +116,7 @@ def test_a_classroom_without_attempts_says_so_instead_of_drawing_nothing(context
     assert funnel.svg is None
     assert funnel.takeaway == "Nobody has started this quest yet."
     assert grid.svg is not None  # every student "not started" is worth seeing
-    assert grid.takeaway.startswith("0 of 3 students")
+    assert grid.takeaway.startswith("Every stage done: 0 of 3 students.")
 
 
 def test_a_classroom_without_students_reads_as_empty(context):

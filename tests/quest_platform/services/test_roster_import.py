@@ -113,7 +113,7 @@ def test_a_canvas_export_skips_points_possible_and_the_test_student(check):
         (4, "Ben", "Ito", "s1002"),
     ]
     assert preview.notes == (
-        "These columns are ignored: “Quiz 1 (1234)”, “Current Score”.",
+        "These columns are ignored: “Quiz 1 (1234)” and “Current Score”.",
         "Line 2 is Canvas's “Points Possible” row; it is skipped.",
         "Line 5 is Canvas's test student; it is skipped.",
     )
@@ -261,7 +261,9 @@ def test_many_ignored_columns_are_summarised(check):
     header = "first name,last name,username," + ",".join(f"Quiz {n}" for n in range(10))
     preview = check(header + "\nAna,Lee,ana.lee\n")
     assert preview.notes == (
-        "These columns are ignored: " + ", ".join(f"“Quiz {n}”" for n in range(8)) + " and 2 more.",
+        "These columns are ignored: "
+        + ", ".join(f"“Quiz {n}”" for n in range(8))
+        + ", and 2 more.",
     )
 
 
