@@ -94,7 +94,10 @@ class User(Model, UserMixin):
 
     display_name: Mapped[str] = mapped_column(String(80))
     pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
-    language: Mapped[str] = mapped_column(String(5), default=Language.EN.value)
+    # Unset until the person chooses: their browser's language decides until then.
+    language: Mapped[str | None] = mapped_column(String(5))
+    # An IANA time zone (America/Chicago); unset: the browser's, else the school's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     theme: Mapped[str] = mapped_column(String(20), default=Theme.LIGHT.value)
     reduced_motion: Mapped[bool] = mapped_column(Boolean, default=False)
     leaderboard_opt_in: Mapped[bool] = mapped_column(Boolean, default=True)

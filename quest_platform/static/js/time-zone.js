@@ -1,0 +1,19 @@
+// Tell the server the browser's time zone, so times are shown on this person's clock until
+// they choose a zone in their profile. The cookie holds only the zone's IANA name.
+(function () {
+  "use strict";
+  let zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch (error) {
+    return;
+  }
+  if (!zone) {
+    return;
+  }
+  const cookie = `quest_time_zone=${encodeURIComponent(zone)}`;
+  if (!document.cookie.split("; ").includes(cookie)) {
+    const secure = window.location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = `${cookie}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
+  }
+})();
