@@ -7,14 +7,15 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
+from flask_security.babel import FsDomain
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from wtforms import SelectChoice
 
-from quest_platform.extensions import babel
+from quest_platform.extensions import babel, security
 from quest_platform.time_zones import (
     format_clock,
     format_moment,
@@ -67,6 +68,29 @@ def page_language() -> str:
     """The language of the page, as ``lang`` attributes and the language switch name it."""
     locale = get_locale()
     return locale.language if locale else str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+class LanguageCatalogs(FsDomain):
+    """Flask-Security's messages, found from the page's language when the locale is regional.
+
+    Its catalogs are named by country (es_ES); gettext reaches them from a bare language ("es"
+    expands to es_ES) but not from a locale of the Americas (es_419), so they are looked up
+    with the language alone.
+    """
+
+    # Flask-Babel's Domain, which FsDomain extends, leaves its methods unannotated.
+    def get_translations(self) -> Any:
+        locale = get_locale()
+        if locale is None or locale.territory is None:
+            return super().get_translations()  # type: ignore[no-untyped-call]
+        with force_locale(locale.language):
+            return super().get_translations()  # type: ignore[no-untyped-call]
+
+
+def register_security_catalogs(app: Flask) -> None:
+    """Give Flask-Security (initialised on ``app``) its messages in the page's language."""
+    security.i18n_domain = LanguageCatalogs(app)  # type: ignore[no-untyped-call]
+    app.jinja_env.globals["_fsdomain"] = security.i18n_domain.gettext
 
 
 def ui_preferences() -> dict[str, Any]:
