@@ -8,10 +8,11 @@
   } catch (error) {
     return;
   }
-  if (!zone) {
+  // IANA names (America/Argentina/Buenos_Aires, Etc/GMT+5) are safe cookie values as they are.
+  if (!zone || !/^[A-Za-z0-9_+\-/]+$/.test(zone)) {
     return;
   }
-  const cookie = `quest_time_zone=${encodeURIComponent(zone)}`;
+  const cookie = `quest_time_zone=${zone}`;
   if (!document.cookie.split("; ").includes(cookie)) {
     const secure = window.location.protocol === "https:" ? "; Secure" : "";
     document.cookie = `${cookie}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
