@@ -22,6 +22,7 @@ from analytics.model import shipped_model
 from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
+from quest_platform.i18n import format_locale
 from quest_platform.models import Classroom, RoleName
 from quest_platform.reports.document import Report
 from quest_platform.reports.engagement import classrooms_in, engagement
@@ -275,7 +276,7 @@ def _write_report(build, *, form: str | None, out: Path | None, lang: str) -> No
         )
     if out is not None and not out.parent.is_dir():
         raise click.UsageError(f"The folder {out.parent} does not exist.")
-    with force_locale(lang):
+    with force_locale(format_locale(lang)):
         try:
             content = render_report(build(), chosen)
         except ReportRefused as refusal:

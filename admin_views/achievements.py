@@ -30,6 +30,7 @@ from quest_platform.extensions import db
 from quest_platform.models import Achievement, AchievementAward, User
 from quest_platform.models.achievements import DEFINITIONS
 from quest_platform.queries.classrooms import work_taught_by
+from quest_platform.time_zones import in_zone
 
 # Achievements are stored in English; pages show them through the catalog.
 DEFINED = {definition.code: definition for definition in DEFINITIONS}
@@ -78,7 +79,7 @@ class AwardView(ScopedModelView):
     ]
     column_export_list = ["awarded_at", "student", "username", "achievement", "quest"]
     column_labels = {
-        "awarded_at": _l("Earned (UTC)"),
+        "awarded_at": in_zone(_l("Earned")),
         "student": _l("Student"),
         "username": _l("Username"),
         "achievement": _l("Achievement"),

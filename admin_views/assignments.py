@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_admin.form import BaseForm
@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import ColumnElement, select
-from wtforms import DateTimeLocalField, SelectChoice, SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
 from admin_views.base import Scope, ScopedModelView
@@ -30,9 +30,7 @@ from quest_platform.models import Classroom, Quest, QuestAssignment, QuestStatus
 from quest_platform.queries.classrooms import classrooms_taught_by
 from quest_platform.services import ServiceError
 from quest_platform.services.quests import assign_quest, unassign_quest, update_assignment
-
-# What a datetime-local input sends, with and without seconds.
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+from quest_platform.time_zones import LocalDateTimeField, in_zone, this_minute
 
 STATUS_LABELS = {
     "upcoming": _l("Upcoming"),
@@ -58,35 +56,28 @@ def status_condition(value: str) -> ColumnElement[bool]:
     return QuestAssignment.due_at <= now
 
 
-def utc_field(label: Any, description: Any) -> DateTimeLocalField:
-    """A date-and-time input read and shown in UTC."""
-    return DateTimeLocalField(
-        label,
+def opens_field(**kwargs: Any) -> LocalDateTimeField:
+    """When students can start the quest, on the teacher's clock."""
+    return LocalDateTimeField(
+        _l("Opens"),
         validators=[InputRequired()],
-        format=DATETIME_FORMATS,
-        tz=UTC,
-        description=description,
+        description=_l("Date and time when students can start."),
+        **kwargs,
     )
 
 
-def opens_field() -> DateTimeLocalField:
-    """When students can start the quest."""
-    return utc_field(
-        _l("Opens (UTC)"),
-        _l("Date and time in UTC (Coordinated Universal Time), when students can start."),
-    )
-
-
-def due_field() -> DateTimeLocalField:
-    """When the quest is due."""
-    return utc_field(
-        _l("Due (UTC)"),
-        _l("Date and time in UTC (Coordinated Universal Time); after the opening."),
+def due_field() -> LocalDateTimeField:
+    """When the quest is due, on the teacher's clock."""
+    return LocalDateTimeField(
+        _l("Due"),
+        validators=[InputRequired()],
+        description=_l("Date and time; after the opening."),
     )
 
 
 class AssignmentForm(BaseForm):
-    """A published quest for one of the teacher's classrooms, with its dates in UTC."""
+    """A published quest for one of the teacher's classrooms, with its dates on the teacher's
+    clock (kept in UTC); it opens now unless the teacher says otherwise."""
 
     quest = SelectField(
         _l("Quest"),
@@ -95,12 +86,12 @@ class AssignmentForm(BaseForm):
         description=_l("Published quests, by any author."),
     )
     classroom = SelectField(_l("Classroom"), coerce=int, validators=[InputRequired()])
-    opens_at = opens_field()
+    opens_at = opens_field(default=this_minute)
     due_at = due_field()
 
 
 class AssignmentDatesForm(BaseForm):
-    """When an assigned quest opens and is due, in UTC."""
+    """When an assigned quest opens and is due, on the teacher's clock (kept in UTC)."""
 
     opens_at = opens_field()
     due_at = due_field()
@@ -119,8 +110,8 @@ class AssignmentView(ScopedModelView):
     column_labels = {
         "quest": _l("Quest"),
         "classroom": _l("Classroom"),
-        "opens_at": _l("Opens"),
-        "due_at": _l("Due"),
+        "opens_at": in_zone(_l("Opens")),
+        "due_at": in_zone(_l("Due")),
         "status": _l("Status"),
     }
     column_sortable_list = [

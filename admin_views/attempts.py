@@ -36,6 +36,7 @@ from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import (
     STUDENT_SEARCH,
     labels_filter,
+    local_moment,
     moment,
     newest_first,
     period_filter,
@@ -43,7 +44,6 @@ from admin_views.lists import (
     shown,
     stage_title,
     student_name,
-    utc_moment,
     work_filters,
 )
 from quest_platform.extensions import db
@@ -65,6 +65,7 @@ from quest_platform.queries.classrooms import classrooms_taught_by, enrolled_in
 from quest_platform.queries.timing import extra_seconds_for
 from quest_platform.services import ServiceError
 from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt, review_kind
+from quest_platform.time_zones import in_zone
 
 REVIEW_LABELS = {
     ReviewKind.MARK.value: _l("Marked"),
@@ -245,7 +246,7 @@ class AttemptView(ScopedModelView):
     title_column = "submitted_at"
     column_list = ["submitted_at", "student", "quest", "stage", "outcome", "score", "reviewed"]
     column_labels = {
-        "submitted_at": _l("Submitted (UTC)"),
+        "submitted_at": in_zone(_l("Submitted")),
         "student": _l("Student"),
         "quest": _l("Quest"),
         "stage": _l("Stage"),
@@ -376,7 +377,7 @@ class AttemptView(ScopedModelView):
 
     # The details page: the answer, its timing, the reviews and a review form
 
-    utc_moment = staticmethod(utc_moment)
+    local_moment = staticmethod(local_moment)
     number = staticmethod(number)
 
     def answer_parts(self, attempt: Attempt) -> list[AnswerPart]:

@@ -23,6 +23,7 @@ from admin_views.lists import (
 from quest_platform.extensions import db
 from quest_platform.models import AuditEntry, User
 from quest_platform.services.audit import SECRET_COLUMNS
+from quest_platform.time_zones import in_zone
 
 CHANGE_LABELS = {
     "added": _l("Added"),
@@ -121,7 +122,7 @@ class AuditView(ScopedModelView):
     title_column = "at"
     column_list = ["at", "actor", "action", "table_name", "record_id"]
     column_labels = {
-        "at": _l("When (UTC)"),
+        "at": in_zone(_l("When")),
         "actor": _l("Who"),
         "action": _l("Action"),
         "table_name": _l("Table"),

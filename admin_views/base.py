@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, url_for
@@ -27,6 +28,7 @@ from flask_admin.babel import lazy_gettext as admin_text
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -35,7 +37,7 @@ from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
-from admin_views.lists import ChoiceFilter, record_id, visible_classrooms
+from admin_views.lists import ChoiceFilter, moment_type, record_id, visible_classrooms
 from quest_platform.errors import ERROR_TEXTS
 from quest_platform.extensions import db
 from quest_platform.services import ServiceError
@@ -121,6 +123,10 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
 
     can_view_details = True
     can_export = True
+    # Every moment on the reader's clock, to the minute: in lists, details and exports alike.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: moment_type}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: moment_type}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, datetime: moment_type}
     # XLSX goes through tablib, built on the same scoped query and export columns as CSV.
     export_types = ["csv", "xlsx"]
     named_filter_urls = True

@@ -21,6 +21,7 @@ from quest_platform.services.classrooms import (
     regenerate_join_code,
     update_classroom,
 )
+from quest_platform.time_zones import in_zone
 
 
 class ClassroomView(ScopedModelView):
@@ -46,7 +47,7 @@ class ClassroomView(ScopedModelView):
         "join_code": _l("Join code"),
         "students": _l("Students"),
         "leaderboard_enabled": _l("Leaderboard"),
-        "created_at": _l("Created"),
+        "created_at": in_zone(_l("Created")),
     }
     column_sortable_list = ["name", "term", "period"]
     column_default_sort = [("term", False), ("period", False), ("name", False)]

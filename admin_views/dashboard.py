@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_security import current_user
 from werkzeug.utils import secure_filename
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response
 from admin_views.attempts import awaiting_review_filters
 from admin_views.base import StaffOnlyMixin
 from quest_platform.extensions import db
+from quest_platform.i18n import page_language
 from quest_platform.models import Classroom, User, utcnow
 from quest_platform.queries.activity import awaiting_review_counts, inactive_student_counts
 from quest_platform.queries.analytics import (
@@ -175,7 +175,7 @@ def dashboard_of(classroom: Classroom, quest: AssignedQuest | None) -> Report | 
     """The dashboard of a classroom and quest in the viewer's language, as last computed; None
     if the classroom's analytics were never computed."""
     stored = dashboard_charts(
-        classroom.id, quest_id=quest.id if quest else None, language=str(get_locale())
+        classroom.id, quest_id=quest.id if quest else None, language=page_language()
     )
     if not stored:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -29,6 +29,7 @@ from quest_platform.queries.classrooms import (
     enrolled_in,
     work_in_classroom,
 )
+from quest_platform.time_zones import format_moment, local_midnight
 from quest_platform.urls import LARGEST_ID
 
 # A Flask-Admin column formatter: (view, context, row, column name) -> the value shown.
@@ -38,7 +39,7 @@ Choices = Callable[[Any], list[tuple[str, str]]]
 
 YES_NO = {True: _l("Yes"), False: _l("No")}
 PERIOD_LABELS = {
-    "today": _l("Today (UTC)"),
+    "today": _l("Today"),
     "7": _l("Last 7 days"),
     "30": _l("Last 30 days"),
 }
@@ -76,9 +77,16 @@ def newest_first(moment: str) -> tuple[list[Any], list[tuple[str, bool]]]:
 # Formatters
 
 
-def utc_moment(value: datetime) -> str:
-    """A moment as the admin shows it: to the minute, in UTC, saying so."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def local_moment(value: datetime) -> str:
+    """A moment as the admin shows it: on the reader's clock and in their language, to the
+    minute (the column's label names the zone)."""
+    return format_moment(value)
+
+
+def moment_type(view: Any, value: datetime, name: str) -> str:
+    """Flask-Admin's type formatter of every moment a view shows without a formatter of its
+    own (when a classroom or quest was created): as :func:`local_moment`."""
+    return local_moment(value)
 
 
 def shown(read: Callable[[Any], Any]) -> Formatter:
@@ -91,11 +99,12 @@ def shown(read: Callable[[Any], Any]) -> Formatter:
 
 
 def moment(missing: Any = "—") -> Formatter:
-    """The column's moment in UTC, to the minute; ``missing`` where it has none."""
+    """The column's moment on the reader's clock, to the minute; ``missing`` where it has
+    none."""
 
     def show_moment(view: Any, context: Any, row: Any, name: str) -> str:
         value = getattr(row, name)
-        return str(missing) if value is None else utc_moment(value)
+        return str(missing) if value is None else local_moment(value)
 
     return show_moment
 
@@ -288,10 +297,11 @@ def assigned_quests(view: Any) -> list[tuple[str, str]]:
 
 
 def since(period: str) -> datetime:
-    """The start of a period of PERIOD_LABELS: midnight UTC today, or so many days ago."""
+    """The start of a period of PERIOD_LABELS: midnight today on the reader's clock, or so
+    many days ago."""
     now = utcnow()
     if period == "today":
-        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return local_midnight(now)
     return now - timedelta(days=int(period))
 
 

@@ -40,6 +40,7 @@ from quest_platform.services.quests import (
     update_quest,
     update_stage,
 )
+from quest_platform.time_zones import in_zone
 
 STATUS_LABELS = {
     QuestStatus.DRAFT.value: _l("Draft"),
@@ -80,7 +81,7 @@ class QuestView(ScopedModelView):
         "status": _l("Status"),
         "author": _l("Author"),
         "stage_count": _l("Stages"),
-        "created_at": _l("Created"),
+        "created_at": in_zone(_l("Created")),
     }
     column_sortable_list = ["title", "slug", "theme", "status", "created_at"]
     column_default_sort = "title"

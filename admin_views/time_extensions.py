@@ -55,6 +55,7 @@ from quest_platform.services.time_extensions import (
     grant_time_extension,
     minutes_of,
 )
+from quest_platform.time_zones import in_zone
 
 MIN_MINUTES = MIN_EXTRA_SECONDS // 60
 MAX_MINUTES = MAX_EXTRA_SECONDS // 60
@@ -148,7 +149,7 @@ class TimeExtensionView(ScopedModelView):
         "granted_by",
     ]
     column_labels = {
-        "granted_at": _l("Given (UTC)"),
+        "granted_at": in_zone(_l("Given")),
         "student": _l("Student"),
         "username": _l("Username"),
         "quest": _l("Quest"),

@@ -33,6 +33,7 @@ from quest_platform.queries.classrooms import (
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import reset_student_password, update_account
 from quest_platform.services.classrooms import enroll_student, move_student
+from quest_platform.time_zones import in_zone
 
 Result = TypeVar("Result")
 
@@ -116,8 +117,8 @@ class UserView(ScopedModelView):
         "roles": _l("Roles"),
         "classrooms": _l("Classrooms"),
         "active": _l("Active"),
-        "created_at": _l("Created"),
-        "current_login_at": _l("Last sign-in"),
+        "created_at": in_zone(_l("Created")),
+        "current_login_at": in_zone(_l("Last sign-in")),
         "login_count": _l("Sign-ins"),
     }
     column_sortable_list = ["display_name", "username", "email", "active", "current_login_at"]

@@ -22,6 +22,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from quest_platform.extensions import csrf, db, limiter, security
+from quest_platform.i18n import register_security_catalogs
 from quest_platform.models import Role, User
 from quest_platform.services.accounts import (
     authenticate_user,
@@ -126,6 +127,7 @@ def register_security(app: Flask) -> None:
     limiter.init_app(app)
     datastore = UserDatastore(db, User, Role)
     security.init_app(app, datastore, login_form=LoginForm)
+    register_security_catalogs(app)
     security.login_manager.request_loader(no_user_from_request)
     throttle_security_views(app)
     with app.app_context():

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask.helpers import get_debug_flag
 
@@ -95,8 +96,12 @@ class Config:
     JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "30 per minute; 300 per hour")
 
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "es")
+    # Numbers and dates of a language are written as its readers here expect: Spanish as in the
+    # Americas (12,345.5 and 2:05 p.m.), not as in Spain; the words still come from "es".
+    FORMAT_LOCALES = {"es": "es_419"}
+    # The clock of people whose browser does not say theirs (an IANA name: America/Chicago).
+    SCHOOL_TIME_ZONE = os.environ.get("SCHOOL_TIME_ZONE", "UTC")
 
     SECURITY_PASSWORD_HASH = "argon2"
     SECURITY_PASSWORD_LENGTH_MIN = 10
@@ -138,6 +143,7 @@ class Config:
     def prepare(cls, settings: dict[str, Any]) -> None:
         """Check and complete the loaded settings before the app starts."""
         allow_cross_site_cookies(settings)
+        check_school_time_zone(settings)
 
 
 def allow_cross_site_cookies(settings: dict[str, Any]) -> None:
@@ -145,6 +151,20 @@ def allow_cross_site_cookies(settings: dict[str, Any]) -> None:
     if settings.get("API_CROSS_SITE_COOKIES"):
         settings["SESSION_COOKIE_SAMESITE"] = "None"
         settings["SESSION_COOKIE_SECURE"] = True
+
+
+def check_school_time_zone(settings: dict[str, Any]) -> None:
+    """Refuse an unknown SCHOOL_TIME_ZONE; it is Flask-Babel's default zone too."""
+    zone = settings.get("SCHOOL_TIME_ZONE") or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"SCHOOL_TIME_ZONE={zone!r} is not a time zone; use an IANA name such as "
+            "America/Chicago or Europe/Madrid."
+        ) from None
+    settings["SCHOOL_TIME_ZONE"] = zone
+    settings["BABEL_DEFAULT_TIMEZONE"] = zone
 
 
 class DevelopmentConfig(Config):

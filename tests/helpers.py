@@ -17,12 +17,17 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_datetime
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import WSGIRequestHandler
+
+from quest_platform.time_zones import moment_pattern
 
 # Strong enough for the password policy, and short: zxcvbn takes longer on long passwords.
 PASSWORD = "violet kayak 93"
@@ -281,3 +286,9 @@ def buffered(application: Flask) -> Callable[..., list[bytes]]:
                 close()
 
     return serve
+
+
+def shown_moment(value: Any, zone: str = "UTC", locale: str = "en") -> str:
+    """``value`` as pages write a moment: on the clock of ``zone``, to the minute."""
+    pattern = moment_pattern(Locale.parse(locale))
+    return format_datetime(value, pattern, tzinfo=ZoneInfo(zone), locale=locale)

@@ -15,13 +15,19 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from quest_platform.i18n import language_choices
+from quest_platform.i18n import preferred_language_choices
+from quest_platform.time_zones import time_zone_choices
 
 THEME_CHOICES = [
     SelectChoice("light", _l("Light")),
     SelectChoice("dark", _l("Dark")),
     SelectChoice("high-contrast", _l("High contrast")),
 ]
+
+
+def browser_decides(value: str | None) -> str | None:
+    """A preference's value as chosen; None (the browser decides) for the empty choice."""
+    return value or None
 
 
 class JoinForm(FlaskForm):
@@ -73,7 +79,21 @@ class ProfileForm(FlaskForm):
         description=_l("Other students see this name, never your real one."),
         render_kw={"autocomplete": "off"},
     )
-    language = SelectField(_l("Language"), choices=language_choices())
+    language = SelectField(
+        _l("Language"),
+        choices=preferred_language_choices(),
+        coerce=browser_decides,
+        description=_l("Until you choose one, pages follow your browser's language."),
+    )
+    time_zone = SelectField(
+        _l("Time zone"),
+        choices=time_zone_choices(),
+        coerce=browser_decides,
+        description=_l(
+            "Dates and times are shown in this time zone. "
+            "Until you choose one, your browser's time zone is used."
+        ),
+    )
     theme = RadioField(_l("Theme"), choices=THEME_CHOICES)
     reduced_motion = BooleanField(_l("Reduce motion and animations"))
     leaderboard_opt_in = BooleanField(_l("Show me on leaderboards"))

@@ -61,6 +61,7 @@ def profile() -> Response | str | tuple[str, int]:
                 display_name=form.display_name.data,
                 pseudonym=form.pseudonym.data,
                 language=form.language.data,
+                time_zone=form.time_zone.data,
                 theme=form.theme.data,
                 reduced_motion=form.reduced_motion.data,
                 leaderboard_opt_in=form.leaderboard_opt_in.data,

@@ -29,6 +29,7 @@ PROFILE_FIELDS = (
     "display_name",
     "pseudonym",
     "language",
+    "time_zone",
     "theme",
     "reduced_motion",
     "leaderboard_opt_in",
@@ -98,7 +99,14 @@ class ProfileOut(Schema):
 
     display_name = fields.String(required=True)
     pseudonym = fields.String(required=True)
-    language = fields.String(required=True)
+    language = fields.String(
+        required=True, allow_none=True, metadata={"description": "Null: the browser's."}
+    )
+    time_zone = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "An IANA name (America/Chicago). Null: the browser's."},
+    )
     theme = fields.String(required=True)
     reduced_motion = fields.Boolean(required=True)
     leaderboard_opt_in = fields.Boolean(required=True)
@@ -109,7 +117,10 @@ class ProfileIn(Schema):
 
     display_name = fields.String(validate=validate.Length(min=1, max=80))
     pseudonym = fields.String(validate=validate.Length(min=1, max=40))
-    language = fields.String(validate=validate.OneOf([member.value for member in Language]))
+    language = fields.String(
+        allow_none=True, validate=validate.OneOf([member.value for member in Language])
+    )
+    time_zone = fields.String(allow_none=True, validate=validate.Length(max=64))
     theme = fields.String(validate=validate.OneOf([member.value for member in Theme]))
     reduced_motion = fields.Boolean(truthy={True}, falsy={False})
     leaderboard_opt_in = fields.Boolean(truthy={True}, falsy={False})

@@ -15,7 +15,9 @@ class MeOut(Schema):
     display_name = fields.String(required=True)
     pseudonym = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
-    language = fields.String(required=True)
+    language = fields.String(
+        required=True, allow_none=True, metadata={"description": "Null: the browser's."}
+    )
     theme = fields.String(required=True)
     reduced_motion = fields.Boolean(required=True)
     leaderboard_opt_in = fields.Boolean(required=True)

@@ -94,12 +94,15 @@ class User(Model, UserMixin):
 
     display_name: Mapped[str] = mapped_column(String(80))
     pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
-    language: Mapped[str] = mapped_column(String(5), default=Language.EN.value)
+    # Unset until the person chooses: their browser's language decides until then.
+    language: Mapped[str | None] = mapped_column(String(5))
     theme: Mapped[str] = mapped_column(String(20), default=Theme.LIGHT.value)
     reduced_motion: Mapped[bool] = mapped_column(Boolean, default=False)
     leaderboard_opt_in: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when a teacher issues a one-time password; the student must choose a new one.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An IANA time zone (America/Chicago); unset: the browser's, else the school's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     # The mixin declares list[RoleMixin]; a list of Role is one, but lists are invariant.
     roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="selectin")  # type: ignore[assignment]

@@ -17,6 +17,7 @@ from quest_platform.models import Classroom, Enrollment, Language, Role, RoleNam
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 from quest_platform.services.tokens import revoke_api_tokens
+from quest_platform.time_zones import is_time_zone
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 # Letters and digits that cannot be mistaken for one another when read off a printed sheet.
@@ -348,21 +349,26 @@ def update_preferences(
     user: User,
     display_name: str,
     pseudonym: str,
-    language: str,
+    language: str | None,
     theme: str,
     reduced_motion: bool,
     leaderboard_opt_in: bool,
+    time_zone: str | None = None,
 ) -> User:
-    """Save a user's own profile and preferences."""
+    """Save a user's own profile and preferences. A language or time zone of None (or empty)
+    leaves the choice to their browser."""
     display_name = checked_display_name(display_name)
     pseudonym = checked_pseudonym(pseudonym, user=user)
-    if language not in {member.value for member in Language}:
+    if language and language not in {member.value for member in Language}:
         raise ServiceError(_("Choose a language from the list."), field="language")
+    if time_zone and not is_time_zone(time_zone):
+        raise ServiceError(_("Choose a time zone from the list."), field="time_zone")
     if theme not in {member.value for member in Theme}:
         raise ServiceError(_("Choose a theme from the list."), field="theme")
     user.display_name = display_name
     user.pseudonym = pseudonym
-    user.language = language
+    user.language = language or None
+    user.time_zone = time_zone or None
     user.theme = theme
     user.reduced_motion = reduced_motion
     user.leaderboard_opt_in = leaderboard_opt_in

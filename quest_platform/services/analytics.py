@@ -21,6 +21,7 @@ from analytics.load import load_dataset
 from analytics.model import shipped_model
 from analytics.prediction import QuestModel, predict_quests
 from quest_platform.extensions import db
+from quest_platform.i18n import format_locale
 from quest_platform.models import Classroom, DashboardChart, QuestPrediction, StudentAnalytics
 from quest_platform.queries.analytics import analytics_computed_at
 from quest_platform.reports.dashboard import dashboard_charts
@@ -82,7 +83,7 @@ def _compute(*, classroom_id: int, now: datetime | None, model: QuestModel) -> _
     predictions = predict_quests(dataset, model=model)
     charts = []
     for language in current_app.config["LANGUAGES"]:
-        with force_locale(language):
+        with force_locale(format_locale(language)):
             drawn = dashboard_charts(
                 dataset, report=report, predictions=predictions, classroom_id=classroom_id
             )

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -52,6 +52,7 @@ from quest_platform.services.grading import (
     parse_answer,
 )
 from quest_platform.services.tallies import count_attempt, lock_quest_tally
+from quest_platform.time_zones import format_moment
 
 MAX_SUBMISSION_KEY_LENGTH = 64
 
@@ -226,13 +227,13 @@ def open_stage(
         raise NotAllowed(_("This quest was not given to your class."))
     if now < assignment.opens_at:
         raise NotAllowed(
-            _("This quest opens on %(date)s.", date=format_datetime(assignment.opens_at))
+            _("This quest opens on %(date)s.", date=format_moment(assignment.opens_at))
         )
     if now > assignment.due_at or quest.status == QuestStatus.ARCHIVED:
         raise NotAllowed(
             _(
                 "This quest is closed: it was due on %(date)s.",
-                date=format_datetime(assignment.due_at),
+                date=format_moment(assignment.due_at),
             )
         )
     tallies = stage_tallies(student_id=student.id, quest_ids=[quest.id])

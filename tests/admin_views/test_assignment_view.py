@@ -23,13 +23,19 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def test_the_list_shows_quest_classroom_dates_in_utc_and_status(client, school, login_as):
+def test_the_list_shows_quest_classroom_dates_on_the_teacher_s_clock_and_status(
+    client, db, school, login_as
+):
+    school.teacher.time_zone = "America/Chicago"
+    school.assignment.due_at = datetime(2030, 3, 3, 5, 59, 30, tzinfo=UTC)
+    db.session.commit()
     login_as(school.teacher)
     page = text_of(client.get("/admin/assignment/"))
     assert f'<th scope="row">{school.quest.title}</th>' in page
     assert f"<td>{school.classroom.name}</td>" in page
-    opens = school.assignment.opens_at.strftime("%Y-%m-%d %H:%M UTC")
-    assert f"<td>{opens}</td>" in page
+    # 05:59 UTC is 23:59 the evening before in Chicago; no seconds.
+    assert "<td>Mar 2, 2030, 11:59\u202fPM</td>" in page
+    assert "Due (America/Chicago)" in page
     assert "<td>Open</td>" in page
 
 
@@ -53,10 +59,11 @@ def test_the_form_offers_published_quests_and_only_own_classrooms(client, make, 
     assert f">{draft.title}<" not in page
     assert school.classroom.name in page
     assert school.other_classroom.name not in page
-    # Dates are in UTC, and the form says so.
+    # Dates are on the teacher's clock (the school's, UTC, when nothing else says), and the
+    # form says which.
     assert 'type="datetime-local"' in page
     assert "Opens (UTC)" in page
-    assert "Coordinated Universal Time" in page
+    assert "Due (UTC)" in page
 
 
 def test_a_teacher_assigns_a_published_quest_in_utc(client, db, make, school, login_as):
@@ -125,9 +132,9 @@ def test_moving_the_dates_is_audited(client, db, school, login_as):
     login_as(school.teacher)
     url = f"/admin/assignment/edit/?id={school.assignment.id}"
     page = text_of(client.get(url))
-    # Only the dates can change; the form shows them in UTC.
+    # Only the dates can change; the form shows them on the teacher's clock, to the minute.
     assert 'name="quest"' not in page
-    assert school.assignment.due_at.strftime("%Y-%m-%d %H:%M") in page.replace("T", " ")
+    assert f'value="{school.assignment.due_at.strftime("%Y-%m-%dT%H:%M")}"' in page
     data = {"opens_at": "2030-01-01T08:00", "due_at": "2030-02-01T08:00"}
     assert post_form(client, url, data).status_code == 302
     db.session.expire_all()
@@ -191,3 +198,76 @@ def test_the_list_sorts_by_quest_classroom_and_dates(client, make, school, login
             response = client.get("/admin/assignment/", query_string={"sort": column, "desc": desc})
             assert response.status_code == 200
             assert "<caption>2 records</caption>" in text_of(response)
+
+
+# Time zones: the teacher enters times on their own clock; the database keeps UTC.
+
+
+def assignment_data(quest, classroom, **dates: str) -> dict[str, str]:
+    return {
+        "quest": str(quest.id),
+        "classroom": str(classroom.id),
+        "opens_at": "2030-03-02T08:30",
+        "due_at": "2030-03-16T17:00",
+        **dates,
+    }
+
+
+def test_a_teacher_in_chicago_enters_local_times_kept_in_utc(client, db, make, school, login_as):
+    school.teacher.time_zone = "America/Chicago"
+    db.session.commit()
+    quest = make.quest()
+    login_as(school.teacher)
+    page = text_of(client.get(NEW))
+    assert "Opens (America/Chicago)" in page
+    data = assignment_data(quest, school.classroom, due_at="2030-03-02T23:59")
+    data["opens_at"] = "2030-03-01T08:00"
+    assert post_form(client, NEW, data).status_code == 302
+    assignment = db.session.scalar(select(QuestAssignment).where(QuestAssignment.quest == quest))
+    # 23:59 in Chicago (UTC-6 in winter) is 05:59 UTC the next day.
+    assert assignment.due_at == datetime(2030, 3, 3, 5, 59, tzinfo=UTC)
+    assert assignment.opens_at == datetime(2030, 3, 1, 14, 0, tzinfo=UTC)
+    edit = text_of(client.get(f"/admin/assignment/edit/?id={assignment.id}"))
+    assert 'value="2030-03-02T23:59"' in edit
+
+
+def test_a_time_the_clocks_skip_is_refused_with_a_message(client, db, make, school, login_as):
+    school.teacher.time_zone = "America/Chicago"
+    db.session.commit()
+    quest = make.quest()
+    login_as(school.teacher)
+    # Clocks in Chicago jump from 02:00 to 03:00 on 10 March 2030.
+    data = assignment_data(quest, school.classroom, opens_at="2030-03-10T02:30")
+    response = post_form(client, NEW, data)
+    page = text_of(response)
+    assert response.status_code == 200
+    assert '<p class="field-error" id="opens_at-error">' in page
+    assert "2:30\u202fAM does not exist on March 10, 2030 in America/Chicago" in page
+    assert db.session.scalar(select(QuestAssignment).where(QuestAssignment.quest == quest)) is None
+
+
+def test_a_time_that_happens_twice_is_the_first_of_the_two(client, db, make, school, login_as):
+    school.teacher.time_zone = "America/Chicago"
+    db.session.commit()
+    quest = make.quest()
+    login_as(school.teacher)
+    # Clocks in Chicago fall back from 02:00 to 01:00 on 3 November 2030: 01:30 happens twice.
+    data = assignment_data(
+        quest, school.classroom, opens_at="2030-11-03T01:30", due_at="2030-11-10T17:00"
+    )
+    assert post_form(client, NEW, data).status_code == 302
+    assignment = db.session.scalar(select(QuestAssignment).where(QuestAssignment.quest == quest))
+    # The first 01:30 is still on daylight time (UTC-5).
+    assert assignment.opens_at == datetime(2030, 11, 3, 6, 30, tzinfo=UTC)
+
+
+def test_a_new_assignment_opens_now_by_default(client, db, school, login_as, monkeypatch):
+    monkeypatch.setattr(
+        "quest_platform.time_zones.utcnow", lambda: datetime(2030, 3, 2, 20, 5, 42, tzinfo=UTC)
+    )
+    school.teacher.time_zone = "Europe/Madrid"
+    db.session.commit()
+    login_as(school.teacher)
+    page = text_of(client.get(NEW))
+    # 20:05 UTC is 21:05 in Madrid, to the minute.
+    assert 'name="opens_at" required type="datetime-local" value="2030-03-02T21:05"' in page

@@ -5,16 +5,24 @@ The Spanish catalog itself is checked in test_translations.py.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
-from helpers import html_attribute, post_form
+from flask import render_template_string
+from flask_babel import get_locale, gettext
+from helpers import PASSWORD, html_attribute, post_form
 from markupsafe import escape
+from sqlalchemy import select
 
 import quest_platform
 from quest_platform.extensions import babel
+from quest_platform.models import User
+from quest_platform.services.roster_import import import_roster
+from seeds.load import seed_demo
 
 TRANSLATIONS = Path(quest_platform.__file__).parent / "translations"
 SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
@@ -128,3 +136,80 @@ def test_spanish_pages_are_in_spanish(client):
         assert translation, f"{text!r} has no Spanish translation"
         assert str(escape(text)) in english
         assert str(escape(translation)) in spanish, f"{text!r} is not in Spanish"
+
+
+# A person's language stays unset (the browser decides) until they choose one.
+
+
+def spanish_browser(client):
+    """``client`` as a browser whose first language is Spanish, on every request."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-MX,es;q=0.9,en;q=0.5"
+    return client
+
+
+def test_a_student_who_joins_from_a_spanish_browser_stays_in_spanish(client, db, make):
+    classroom = make.classroom()
+    spanish_browser(client)
+    assert page_language(client.get("/accounts/join")) == "es"
+    form = {
+        "join_code": classroom.join_code,
+        "username": "ana.r",
+        "display_name": "Ana Ruiz",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+    }
+    response = post_form(client, "/accounts/join", form, follow_redirects=True)
+    assert page_language(response) == "es"
+    student = db.session.scalar(select(User).where(User.username == "ana.r"))
+    assert student.language is None
+
+
+def test_an_imported_student_follows_a_spanish_browser(client, db, make):
+    classroom = make.classroom()
+    (credential,) = import_roster(
+        data="first name,last name,username\nLuis,Mora,luis.m\n", classroom=classroom, by=None
+    )
+    spanish_browser(client)
+    response = post_form(
+        client,
+        "/login",
+        {"email": credential.username, "password": credential.password},
+        follow_redirects=True,
+    )
+    # The one-time password is changed first, on a page in the browser's language.
+    assert response.request.path == "/change"
+    assert page_language(response) == "es"
+
+
+def test_demo_students_follow_the_browser(app, client, db):
+    seed_demo(seed=2026, echo=lambda line: None)
+    assert db.session.scalar(select(User.id).where(User.language.is_not(None))) is None
+    logins = Path(app.config["DEMO_LOGINS_FILE"]).read_text("utf-8")
+    username, password = re.search(r"^student\s+(\S+)\s+(\S+)", logins, re.M).groups()
+    spanish_browser(client)
+    response = post_form(
+        client, "/login", {"email": username, "password": password}, follow_redirects=True
+    )
+    assert page_language(response) == "es"
+
+
+# Spanish numbers and times as readers in the Americas write them
+
+
+def test_spanish_numbers_and_times_are_written_as_in_the_americas(app):
+    moment = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
+    template = "{{ 12345.5 | numberformat }} · {{ moment | clock }} · {{ moment | moment }}"
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "es"}):
+        text = render_template_string(template, moment=moment)
+        assert str(get_locale()) == "es_419"
+        # The words still come from the Spanish catalog.
+        assert gettext("Sign in") == spanish_catalog()["Sign in"].string
+    assert text == "12,345.5 · 2:05\u202fp.m. · 1 dic 2026, 2:05\u202fp.m."
+
+
+def test_english_numbers_and_times_have_no_seconds(app):
+    moment = datetime(2026, 12, 1, 14, 5, 59, tzinfo=UTC)
+    template = "{{ 12345.5 | numberformat }} · {{ moment | clock }} · {{ moment | moment }}"
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}):
+        text = render_template_string(template, moment=moment)
+    assert text == "12,345.5 · 2:05\u202fPM · Dec 1, 2026, 2:05\u202fPM"

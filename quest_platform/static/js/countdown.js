@@ -1,6 +1,8 @@
 // The timed quiz's countdown. The server keeps the real clock; this only shows it.
 // The clock is hidden from screen readers; a polite status region announces milestones
 // (half time, 5 and 1 minutes, 30 and 10 seconds, time up), never every second.
+// The page gives each message in its singular and plural forms (data-text-*-one, -other);
+// the page language's plural rules choose between them.
 (function () {
   "use strict";
   const box = document.getElementById("countdown");
@@ -17,22 +19,15 @@
     milestones.push(half);
   }
   milestones.sort((a, b) => b - a);
+  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
   const text = (name, values) =>
     box.dataset[name].replace(/\{(\w+)\}/g, (match, key) => String(values[key]));
-  // The page carries each count's message in its singular and plural forms ("one", "other");
-  // the page language's plural rules choose between them.
-  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+  // "1 minute left", "2 minutes left": the form of the page language for this number.
   const counted = (name, num) =>
     text(plurals.select(num) === "one" ? `${name}One` : `${name}Other`, { num });
 
   function announce(left) {
-    if (left === 60) {
-      return box.dataset.textOneMinute;
-    }
-    if (left >= 120 && left % 60 === 0) {
-      return counted("textMinutes", left / 60);
-    }
-    if (left > 60) {
+    if (left >= 60) {
       return counted("textMinutes", Math.round(left / 60));
     }
     return counted("textSeconds", left);

@@ -17,7 +17,8 @@ def profile_form(user, **overrides) -> dict[str, str]:
     values = {
         "display_name": user.display_name,
         "pseudonym": user.pseudonym,
-        "language": user.language,
+        "language": user.language or "",
+        "time_zone": user.time_zone or "",
         "theme": user.theme,
         "leaderboard_opt_in": "y",
     }
@@ -96,10 +97,11 @@ def test_a_taken_pseudonym_is_explained_and_nothing_is_saved(client, db, make, s
     [
         ({"theme": "neon"}, "Not a valid choice"),
         ({"language": "fr"}, "Not a valid choice"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "Not a valid choice"),
         ({"pseudonym": "no spaces please"}, "Use 3 to 40 letters, digits, dashes or underscores."),
         ({"display_name": ""}, "This field is required."),
     ],
-    ids=["unknown-theme", "unknown-language", "bad-pseudonym", "no-name"],
+    ids=["unknown-theme", "unknown-language", "unknown-time-zone", "bad-pseudonym", "no-name"],
 )
 def test_invalid_preferences_are_refused(client, db, student, change, message):
     theme_before = student.theme
@@ -114,3 +116,28 @@ def test_profile_needs_a_signed_in_user(client):
     response = client.get("/accounts/profile")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_a_new_account_follows_the_browser_until_its_owner_chooses(client, db, student):
+    page = client.get("/accounts/profile").get_data(as_text=True)
+    assert """<option selected value="">Use my browser's language</option>""" in page
+    assert """<option selected value="">Use my browser's time zone</option>""" in page
+    assert (student.language, student.time_zone) == (None, None)
+
+
+def test_a_time_zone_is_saved_and_used_by_the_next_page(client, db, student):
+    response = save_profile(client, student, time_zone="America/Chicago")
+    assert response.status_code == 302
+    db.session.refresh(student)
+    assert student.time_zone == "America/Chicago"
+    page = client.get("/accounts/profile").get_data(as_text=True)
+    assert '<option selected value="America/Chicago">America/Chicago</option>' in page
+
+
+def test_choosing_the_browser_s_language_again_unsets_it(client, db, student):
+    save_profile(client, student, language="es", time_zone="Europe/Madrid")
+    save_profile(client, student, language="", time_zone="")
+    db.session.refresh(student)
+    assert (student.language, student.time_zone) == (None, None)
+    page = client.get("/accounts/profile", headers={"Accept-Language": "es"})
+    assert html_attribute(page.get_data(as_text=True), "html", "lang") == "es"
