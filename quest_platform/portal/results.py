@@ -6,9 +6,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from quest_platform.labels import score_text
 from quest_platform.models import Attempt, Outcome
 from quest_platform.queries.progress import StageProgress, StageState
 
@@ -34,19 +35,17 @@ class Result:
     details: tuple[str, ...]
 
 
-def points(value: float | None) -> str:
-    """A score in the reader's number format: "7", "7.5"."""
-    return format_decimal(value or 0)
-
-
 def result_of(attempt: Attempt, standing: StageProgress) -> Result:
     """The result of ``attempt``, the student's latest at its stage, where they stand now."""
     score, outcome = attempt.result
     stage = standing.stage
-    scored = _(
+    # The plural follows the maximum: "1 of 1 point", "7.5 of 10 points".
+    scored = ngettext(
+        "You scored %(score)s of %(max)s point.",
         "You scored %(score)s of %(max)s points.",
-        score=points(score),
-        max=points(attempt.max_score),
+        int(attempt.max_score),
+        score=score_text(score or 0),
+        max=score_text(attempt.max_score),
     )
     if outcome == Outcome.PENDING_REVIEW:
         return Result(
@@ -75,10 +74,12 @@ def result_of(attempt: Attempt, standing: StageProgress) -> Result:
     details = [scored]
     if stage.is_quiz:
         details.append(
-            _(
+            ngettext(
+                "The pass mark is %(mark)s of %(max)s point.",
                 "The pass mark is %(mark)s of %(max)s points.",
-                mark=points(stage.pass_score),
-                max=points(stage.points),
+                stage.points,
+                mark=score_text(stage.pass_score),
+                max=score_text(stage.points),
             )
         )
     if standing.state == StageState.PASSED:

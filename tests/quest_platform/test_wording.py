@@ -23,7 +23,6 @@ from quest_platform.labels import (
     score_text,
 )
 from quest_platform.models import Outcome, User
-from quest_platform.portal.routes import result_message
 from quest_platform.queries.progress import ProgressStatus, StageState
 from quest_platform.services.accounts import (
     PSEUDONYM_ADJECTIVES,
@@ -141,20 +140,32 @@ def test_a_stage_done_reads_hecha_on_the_spanish_stage_page(
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_a_score_is_written_in_the_page_s_number_format(app, make, language) -> None:
+def test_a_score_is_written_in_the_page_s_number_format(app, db, make, login_as, language) -> None:
     """7.5 is written as the page's language writes numbers ("7.5" in English)."""
     student = make.student()
     quest = make.quest()
+    make.assignment(quest=quest, classroom=make.classroom(students=[student]))
+    make.attempt(student=student, quest=quest, position=1, outcome=Outcome.PASSED.value, score=0)
     attempt = make.attempt(
         student=student, quest=quest, position=2, outcome=Outcome.PASSED.value, score=7.5
     )
+    student.language = language
+    db.session.commit()
+    page = login_as(student).get(f"/quests/{quest.slug}/2").get_data(as_text=True)
     with app.test_request_context(), force_locale(language):
         seven_and_a_half = format_decimal(7.5)
         assert score_text(7.5) == seven_and_a_half
-        message = result_message(attempt)
-    assert seven_and_a_half in message
+        scored = ngettext(
+            "You scored %(score)s of %(max)s point.",
+            "You scored %(score)s of %(max)s points.",
+            int(attempt.max_score),
+            score=seven_and_a_half,
+            max=score_text(attempt.max_score),
+        )
+    assert seven_and_a_half in scored
+    assert scored in page
     if language == "en":
-        assert message == f"You scored 7.5 of {attempt.max_score:g} points: passed."
+        assert f"You scored 7.5 of {attempt.max_score:g} points." in page
 
 
 def test_a_score_on_the_spanish_stage_page_uses_the_spanish_number_format(

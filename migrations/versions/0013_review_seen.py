@@ -3,8 +3,8 @@ of a review until they have read it
 
 Reviews made before this revision are told too: the students have not seen them announced.
 
-Revision ID: 0015_review_seen
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06 10:30:00.000000
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_review_seen'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
