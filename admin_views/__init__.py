@@ -15,6 +15,7 @@ from admin_views.attempts import AttemptView
 from admin_views.audit import AuditView
 from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
+from admin_views.lists import moment_text
 from admin_views.quests import QuestView
 from admin_views.roster_import import RosterImportView
 from admin_views.time_extensions import TimeExtensionView
@@ -64,4 +65,6 @@ def register_admin(app: Flask) -> Admin:
     )
     admin.add_view(AwardView(AchievementAward, name=_l("Achievements"), endpoint="award"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
+    # Admin templates show every moment as the lists do: ``{{ moment | moment }}``.
+    app.add_template_filter(moment_text, "moment")
     return admin

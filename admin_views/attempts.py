@@ -37,13 +37,13 @@ from admin_views.lists import (
     STUDENT_SEARCH,
     labels_filter,
     moment,
+    moment_text,
     newest_first,
     period_filter,
     quest_title,
     shown,
     stage_title,
     student_name,
-    utc_moment,
     work_filters,
 )
 from quest_platform.extensions import db
@@ -366,7 +366,7 @@ class AttemptView(ScopedModelView):
 
     # The details page: the answer, its timing, the reviews and a review form
 
-    utc_moment = staticmethod(utc_moment)
+    moment_text = staticmethod(moment_text)
     number = staticmethod(number)
 
     def answer_parts(self, attempt: Attempt) -> list[AnswerPart]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, url_for
@@ -27,14 +28,17 @@ from flask_admin.babel import lazy_gettext as admin_text
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_security import current_user
 from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
-from admin_views.lists import ChoiceFilter, record_id, visible_classrooms
+from admin_views.lists import ChoiceFilter, moment_text, record_id, visible_classrooms
 from quest_platform.errors import ERROR_TEXTS
 from quest_platform.extensions import db
 from quest_platform.services import ServiceError
@@ -110,6 +114,11 @@ class ActionField:
     choices: list[tuple[str, str]]
 
 
+def moment_type(view: Any, value: datetime, name: str) -> str:
+    """Flask-Admin's type formatter for every moment: :func:`admin_views.lists.moment_text`."""
+    return moment_text(value)
+
+
 class ScopedModelView(StaffOnlyMixin, ModelView):
     """A model view whose every read and write is limited to :meth:`scope`."""
 
@@ -124,6 +133,11 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
     export_types = ["csv", "xlsx"]
     named_filter_urls = True
     page_size = 50
+    # Every moment a list, details page or export shows reads the same way, whichever column
+    # holds it: a date and time to the minute, never Python's "2026-12-06 14:05:07.123456".
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: moment_type}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: moment_type}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, datetime: moment_type}
     # Secrets never leave a view, whatever a subclass lists.
     never_shown: frozenset[str] = frozenset({"password", "fs_uniquifier", "fs_token_uniquifier"})
     # Flask-Admin's column lists (None until a view names its columns).
@@ -195,6 +209,41 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
             count=deleted,
         )
         flash(message, "success")
+
+    def handle_action(self, return_view: str | None = None) -> Any:
+        """Run the bulk action chosen for the selected rows, asking first where it has a question.
+
+        Flask-Admin asks an action's confirmation question with a script, and our list pages
+        have none: so a page asks it, carrying the selected rows and choices over, and the action
+        runs only once that page is sent. Without an action or a row, nothing runs.
+        """
+        back = get_redirect_target() or self.get_url(".index_view")
+        name = request.form.get("action", "")
+        actions, questions = self.get_actions_list()
+        if name not in dict(actions):
+            flash(_("Choose an action for the selected rows."), "error")
+            return redirect(back)
+        rows = request.form.getlist("rowid")
+        if not rows:
+            flash(_("Select the rows to act on first."), "error")
+            return redirect(back)
+        if name in questions and request.form.get("confirmed") != "yes":
+            carried = [
+                (field, value)
+                for field, value in request.form.items(multi=True)
+                if field not in {"csrf_token", "confirmed"}
+            ]
+            return self.render(
+                "admin_views/confirm.html",
+                heading=dict(actions)[name],
+                question=questions[name],
+                details=[ngettext("%(num)d row selected.", "%(num)d rows selected.", len(rows))],
+                action_url=self.get_url(".action_view"),
+                carried=carried,
+                confirm_label=dict(actions)[name],
+                cancel_url=back,
+            )
+        return super().handle_action(return_view)
 
     def scoped_ajax_loader(
         self, name: str, model: type[Any], scope: Callable[[], Scope], **options: Any

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from babel import Locale
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import ColumnElement, SQLColumnExpression, select
@@ -76,9 +79,20 @@ def newest_first(moment: str) -> tuple[list[Any], list[tuple[str, bool]]]:
 # Formatters
 
 
-def utc_moment(value: datetime) -> str:
-    """A moment as the admin shows it: to the minute, in UTC, saying so."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+@cache
+def minute_pattern(language: str) -> str:
+    """How ``language`` writes a date with a time to the minute: its medium date and its short
+    time, joined the way it joins them ("Dec 6, 2026, 2:05 PM", "6 dic 2026, 14:05")."""
+    locale = Locale.parse(language)
+    joined = locale.datetime_formats["medium"]
+    date, time = locale.date_formats["medium"].pattern, locale.time_formats["short"].pattern
+    return str(joined).replace("{1}", date).replace("{0}", time)
+
+
+def moment_text(value: datetime) -> str:
+    """A moment as every admin list, details page and export shows it: a readable date and
+    time to the minute, in the reader's language and time zone (Flask-Babel's)."""
+    return str(format_datetime(value, minute_pattern(str(get_locale() or "en"))))
 
 
 def shown(read: Callable[[Any], Any]) -> Formatter:
@@ -91,11 +105,11 @@ def shown(read: Callable[[Any], Any]) -> Formatter:
 
 
 def moment(missing: Any = "—") -> Formatter:
-    """The column's moment in UTC, to the minute; ``missing`` where it has none."""
+    """The column's moment to the minute (:func:`moment_text`); ``missing`` where it has none."""
 
     def show_moment(view: Any, context: Any, row: Any, name: str) -> str:
         value = getattr(row, name)
-        return str(missing) if value is None else utc_moment(value)
+        return str(missing) if value is None else moment_text(value)
 
     return show_moment
 

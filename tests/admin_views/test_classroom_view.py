@@ -102,7 +102,11 @@ def test_the_selected_empty_classrooms_are_deleted_and_the_others_kept(
     response = post_form(
         client,
         "/admin/classroom/action/",
-        {"action": "delete", "rowid": [str(empty_id), str(school.classroom.id)]},
+        {
+            "action": "delete",
+            "confirmed": "yes",
+            "rowid": [str(empty_id), str(school.classroom.id)],
+        },
         form_page="/admin/classroom/",
         follow_redirects=True,
     )
@@ -121,7 +125,7 @@ def test_new_join_codes_for_the_selected_classrooms(client, db, school, login_as
     response = post_form(
         client,
         "/admin/classroom/action/",
-        {"action": "new_join_code", "rowid": str(school.classroom.id)},
+        {"action": "new_join_code", "confirmed": "yes", "rowid": str(school.classroom.id)},
         form_page="/admin/classroom/",
         follow_redirects=True,
     )

@@ -13,7 +13,10 @@ from quest_platform.models import AuditEntry
 
 def reset_password(client, student):
     return post_form(
-        client, f"/admin/students/{student.id}/reset-password", {}, form_page="/admin/"
+        client,
+        f"/admin/students/{student.id}/reset-password",
+        {"confirmed": "yes"},
+        form_page="/admin/",
     )
 
 

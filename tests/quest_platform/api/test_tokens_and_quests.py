@@ -101,7 +101,12 @@ def reset_at_the_teacher_home(client, school):
 
 
 def users_action(client, school, action: str):
-    data = {"action": action, "rowid": str(school.student.id), "url": "/admin/user/"}
+    data = {
+        "action": action,
+        "confirmed": "yes",
+        "rowid": str(school.student.id),
+        "url": "/admin/user/",
+    }
     return post_form(client, "/admin/user/action/", data, form_page="/admin/user/")
 
 
