@@ -220,7 +220,8 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
         back = get_redirect_target() or self.get_url(".index_view")
         name = request.form.get("action", "")
         actions, questions = self.get_actions_list()
-        if name not in dict(actions):
+        label = dict(actions).get(name)
+        if label is None:
             flash(_("Choose an action for the selected rows."), "error")
             return redirect(back)
         rows = request.form.getlist("rowid")
@@ -235,12 +236,12 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
             ]
             return self.render(
                 "admin_views/confirm.html",
-                heading=dict(actions)[name],
+                heading=label,
                 question=questions[name],
                 details=[ngettext("%(num)d row selected.", "%(num)d rows selected.", len(rows))],
                 action_url=self.get_url(".action_view"),
                 carried=carried,
-                confirm_label=dict(actions)[name],
+                confirm_label=label,
                 cancel_url=back,
             )
         return super().handle_action(return_view)

@@ -14,15 +14,19 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from babel.dates import format_datetime
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import WSGIRequestHandler
+
+from admin_views.lists import minute_pattern
 
 # Strong enough for the password policy, and short: zxcvbn takes longer on long passwords.
 PASSWORD = "violet kayak 93"
@@ -39,6 +43,11 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     match = CSRF_PATTERN.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1) or match.group(2)
+
+
+def admin_moment(moment: datetime) -> str:
+    """A moment as the admin shows it in English and UTC: "Dec 6, 2026, 2:05\u202fPM"."""
+    return format_datetime(moment, minute_pattern("en"), tzinfo=UTC, locale="en")
 
 
 def post_form(

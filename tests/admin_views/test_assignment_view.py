@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from helpers import post_form
+from helpers import admin_moment, post_form
 from sqlalchemy import select
 
 from quest_platform.models import AuditEntry, QuestAssignment, utcnow
@@ -23,12 +23,12 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def test_the_list_shows_quest_classroom_dates_in_utc_and_status(client, school, login_as):
+def test_the_list_shows_quest_classroom_dates_and_status(client, school, login_as):
     login_as(school.teacher)
     page = text_of(client.get("/admin/assignment/"))
     assert f'<th scope="row">{school.quest.title}</th>' in page
     assert f"<td>{school.classroom.name}</td>" in page
-    opens = school.assignment.opens_at.strftime("%Y-%m-%d %H:%M UTC")
+    opens = admin_moment(school.assignment.opens_at)
     assert f"<td>{opens}</td>" in page
     assert "<td>Open</td>" in page
 

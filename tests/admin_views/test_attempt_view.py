@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import csrf_token, post_form
+from helpers import admin_moment, csrf_token, post_form
 from sqlalchemy import event, func, select
 
 from admin_views.attempts import AttemptView
@@ -54,7 +54,7 @@ def test_the_list_shows_each_attempt_and_its_result_in_words(client, school, log
     login_as(school.teacher)
     page = text_of(client.get(LIST))
     attempt = school.attempt
-    assert f'<th scope="row">{attempt.submitted_at:%Y-%m-%d %H:%M} UTC</th>' in page
+    assert f'<th scope="row">{admin_moment(attempt.submitted_at)}</th>' in page
     assert f"<td>{school.student.display_name}</td>" in page
     assert f"<td>{school.quest.title}</td>" in page
     assert "<td>3. Show your login</td>" in page

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import post_form
+from helpers import admin_moment, post_form
 
 from quest_platform.models import AchievementAward, Enrollment
 from quest_platform.services.accounts import set_language
@@ -20,7 +20,7 @@ def text_of(response) -> str:
 def test_the_list_shows_who_earned_what_and_when(client, school, login_as):
     login_as(school.teacher)
     page = text_of(client.get(LIST))
-    assert f'<th scope="row">{school.award.awarded_at:%Y-%m-%d %H:%M} UTC</th>' in page
+    assert f'<th scope="row">{admin_moment(school.award.awarded_at)}</th>' in page
     assert f"<td>{school.student.display_name}</td>" in page
     assert "<td>Trailblazer</td>" in page
     assert school.other_student.display_name not in page

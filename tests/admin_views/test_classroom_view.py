@@ -179,7 +179,8 @@ def test_the_details_page_lists_the_roster_with_links_and_password_resets(
             f'<a href="/admin/user/details/?id={student.id}">{student.display_name}</a>' in roster
         )
         assert f"<td>{student.username}</td>" in roster
-        assert f'action="/admin/students/{student.id}/reset-password"' in roster
+        reset = f"/admin/students/{student.id}/reset-password?classroom={classroom.id}"
+        assert f'href="{reset}"' in roster
     assert "<td>Never</td>" in roster
     assert "<td>No</td>" in roster
     assert "<td>Yes</td>" in roster
@@ -211,7 +212,10 @@ def test_a_password_reset_from_the_roster_shows_a_card(client, db, school, login
     login_as(school.teacher)
     details = f"/admin/classroom/details/?id={school.classroom.id}"
     response = post_form(
-        client, f"/admin/students/{school.student.id}/reset-password", {}, form_page=details
+        client,
+        f"/admin/students/{school.student.id}/reset-password",
+        {"confirmed": "yes"},
+        form_page=details,
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from flask_security import verify_password
-from helpers import PASSWORD, crawl, csrf_token, post_form
+from helpers import PASSWORD, admin_moment, crawl, csrf_token, post_form
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 
@@ -112,7 +112,7 @@ VIEWS = [
         own=lambda school: school.attempt,
         other=lambda school: school.other_attempt,
         marker=lambda attempt: attempt.student.display_name,
-        title=lambda attempt: attempt.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
+        title=lambda attempt: admin_moment(attempt.submitted_at),
         changed=lambda attempt: (attempt.result, len(attempt.reviews)),
         filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
     ),
@@ -122,7 +122,7 @@ VIEWS = [
         own=lambda school: school.extension,
         other=lambda school: school.other_extension,
         marker=lambda extension: extension.reason,
-        title=lambda extension: extension.granted_at.strftime("%Y-%m-%d %H:%M UTC"),
+        title=lambda extension: admin_moment(extension.granted_at),
         changed=lambda extension: (extension.extra_seconds, extension.reason),
         filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
     ),
@@ -131,7 +131,7 @@ VIEWS = [
         own=lambda school: school.award,
         other=lambda school: school.other_award,
         marker=lambda award: award.student.display_name,
-        title=lambda award: award.awarded_at.strftime("%Y-%m-%d %H:%M UTC"),
+        title=lambda award: admin_moment(award.awarded_at),
         changed=lambda award: (award.student_id, award.achievement_id, award.awarded_at),
         filters=lambda school: {"flt0_classroom": str(school.other_classroom.id)},
     ),
@@ -140,7 +140,7 @@ VIEWS = [
         own=lambda school: school.audit_entry,
         other=lambda school: school.other_audit_entry,
         marker=lambda entry: entry.actor.display_name,
-        title=lambda entry: entry.at.strftime("%Y-%m-%d %H:%M UTC"),
+        title=lambda entry: admin_moment(entry.at),
         changed=lambda entry: (entry.action, entry.before, entry.after),
         filters=lambda school: {"flt0_actor": str(school.other_teacher.id)},
     ),
