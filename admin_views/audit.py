@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,6 +19,7 @@ from admin_views.lists import (
     id_filter,
     labelled,
     moment,
+    moment_text,
     period_filter,
     person,
     word_filter,
@@ -56,6 +59,9 @@ TABLE_LABELS = {
     "api_token": _l("API token"),
 }
 
+# A moment as the log records it: "2026-12-06T14:05:07.123456+00:00".
+RECORDED_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d)?")
+
 CHANGE_LABELS = {
     "added": _l("Added"),
     "removed": _l("Removed"),
@@ -92,7 +98,19 @@ def shown(values: dict[str, Any] | None, field: str) -> str:
         return _("(empty)")
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(value, str) and (moment := recorded_moment(value)) is not None:
+        return moment_text(moment)
     return str(value)
+
+
+def recorded_moment(value: str) -> datetime | None:
+    """The moment a recorded value holds, if it is one (the log keeps them as ISO 8601 text)."""
+    if not RECORDED_MOMENT.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def change_of(before: dict[str, Any], after: dict[str, Any], field: str) -> str:

@@ -49,7 +49,6 @@ TO_QUEST_MAP = Expect(302, "/quests")
 TO_FIRST_STAGE = Expect(302, "/quests/{slug}/1")
 TO_PROFILE = Expect(302, "/accounts/profile")
 TO_TEACHER_HOME = Expect(302, "/admin/")
-TO_CLASSROOM_HOME = Expect(302, "/admin/?classroom={classroom_id}")
 TO_CLASSROOMS = Expect(302, "/admin/classroom/")
 TO_USERS = Expect(302, "/admin/user/")
 TO_QUESTS = Expect(302, "/admin/quest/")
@@ -290,7 +289,7 @@ ACCESS = [
     staff_only("GET", STUDENT_ID_RULE, OK, other_teacher=FORBIDDEN),
     staff_only("POST", STUDENT_ID_RULE, OK, other_teacher=FORBIDDEN),
     staff_only("POST", STUDENT_ID_RULE, NOT_FOUND, ids="missing"),
-    staff_only("POST", CLASSROOM_ID_RULE, TO_CLASSROOM_HOME, other_teacher=FORBIDDEN),
+    staff_only("POST", CLASSROOM_ID_RULE, TO_TEACHER_HOME, other_teacher=FORBIDDEN),
     staff_only("POST", CLASSROOM_ID_RULE, NOT_FOUND, ids="missing"),
     staff_only("POST", CLASSROOM_ANALYTICS, TO_TEACHER_HOME, other_teacher=NOT_FOUND),
     staff_only("POST", CLASSROOM_ANALYTICS, NOT_FOUND, ids="missing"),
