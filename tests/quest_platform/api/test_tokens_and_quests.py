@@ -96,7 +96,10 @@ NEW_PASSWORD = "lighthouse marmalade orbit 42"
 
 def reset_at_the_teacher_home(client, school):
     return post_form(
-        client, f"/admin/students/{school.student.id}/reset-password", {}, form_page="/admin/"
+        client,
+        f"/admin/students/{school.student.id}/reset-password",
+        {"confirmed": "yes"},
+        form_page="/admin/",
     )
 
 
