@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -15,6 +17,8 @@ from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import (
     Choices,
     id_filter,
+    labelled,
+    local_moment,
     moment,
     period_filter,
     person,
@@ -24,6 +28,40 @@ from quest_platform.extensions import db
 from quest_platform.models import AuditEntry, User
 from quest_platform.services.audit import SECRET_COLUMNS
 from quest_platform.time_zones import in_zone
+
+# What an entry's action and table read as: the words of the admin, not the database's.
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Updated"),
+    "delete": _l("Deleted"),
+    "publish": _l("Published"),
+    "archive": _l("Archived"),
+    "copy": _l("Copied"),
+    "move": _l("Moved"),
+    "grant": _l("Granted"),
+    "revoke": _l("Revoked"),
+    "reset_password": _l("Password reset"),
+    "change_password": _l("Password changed"),
+    "mark": _l("Marked"),
+    "override": _l("Score overridden"),
+}
+TABLE_LABELS = {
+    "user": _l("User"),
+    "classroom": _l("Classroom"),
+    "enrollment": _l("Enrollment"),
+    "quest": _l("Quest"),
+    "stage": _l("Stage"),
+    "quest_assignment": _l("Quest assignment"),
+    "attempt": _l("Attempt"),
+    "review": _l("Teacher review"),
+    "time_extension": _l("Extra time"),
+    "achievement": _l("Achievement"),
+    "achievement_award": _l("Achievement awarded"),
+    "api_token": _l("API token"),
+}
+
+# A moment as the log records it: "2026-12-06T14:05:07.123456+00:00".
+RECORDED_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d)?")
 
 CHANGE_LABELS = {
     "added": _l("Added"),
@@ -61,7 +99,19 @@ def shown(values: dict[str, Any] | None, field: str) -> str:
         return _("(empty)")
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(value, str) and (moment := recorded_moment(value)) is not None:
+        return local_moment(moment)
     return str(value)
+
+
+def recorded_moment(value: str) -> datetime | None:
+    """The moment a recorded value holds, if it is one (the log keeps them as ISO 8601 text)."""
+    if not RECORDED_MOMENT.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def change_of(before: dict[str, Any], after: dict[str, Any], field: str) -> str:
@@ -87,9 +137,15 @@ def changes_of(entry: AuditEntry) -> list[FieldChange]:
     ]
 
 
-def distinct(column: Any) -> Choices:
-    """The values ``column`` takes in the entries the current user may see, as choices."""
-    return lambda view: view.distinct_values(column)
+def label_of(labels: dict[str, Any], value: str) -> str:
+    """``value`` by its label in ``labels``; a value recorded without one reads as it is."""
+    return str(labels[value]) if value in labels else value
+
+
+def distinct(column: Any, labels: dict[str, Any]) -> Choices:
+    """The values ``column`` takes in the entries the current user may see, as choices shown
+    by their label in ``labels``."""
+    return lambda view: view.distinct_values(column, labels)
 
 
 def actor_choices(view: Any) -> list[tuple[str, str]]:
@@ -132,12 +188,24 @@ class AuditView(ScopedModelView):
     column_default_sort = [("at", True), ("id", True)]
     column_searchable_list = ["action", "table_name", "record_id"]
     column_filters = [
-        word_filter(AuditEntry.action, _l("Action"), "action", distinct(AuditEntry.action)),
-        word_filter(AuditEntry.table_name, _l("Table"), "table", distinct(AuditEntry.table_name)),
+        word_filter(
+            AuditEntry.action, _l("Action"), "action", distinct(AuditEntry.action, ACTION_LABELS)
+        ),
+        word_filter(
+            AuditEntry.table_name,
+            _l("Table"),
+            "table",
+            distinct(AuditEntry.table_name, TABLE_LABELS),
+        ),
         id_filter(AuditEntry.actor_id, _l("Who"), "actor", actor_choices),
         period_filter(AuditEntry.at, _l("When")),
     ]
-    column_formatters = {"at": moment(), "actor": person(_l("The platform"))}
+    column_formatters = {
+        "at": moment(),
+        "actor": person(_l("The platform")),
+        "action": labelled(ACTION_LABELS),
+        "table_name": labelled(TABLE_LABELS),
+    }
 
     def scope(self) -> Scope:
         if current_user.is_admin:
@@ -151,18 +219,19 @@ class AuditView(ScopedModelView):
     def record_title(self, model: AuditEntry) -> str:
         return _(
             "%(table)s #%(record)s: %(action)s",
-            action=model.action,
-            table=model.table_name,
+            action=label_of(ACTION_LABELS, model.action),
+            table=label_of(TABLE_LABELS, model.table_name),
             record=model.record_id,
         )
 
-    def distinct_values(self, column: Any) -> list[tuple[str, str]]:
-        """The values ``column`` takes in the entries in scope, as choices of a filter."""
+    def distinct_values(self, column: Any, labels: dict[str, Any]) -> list[tuple[str, str]]:
+        """The values ``column`` takes in the entries in scope, as choices of a filter, each
+        shown by its label in ``labels``."""
         query = select(column).distinct().order_by(column)
         condition = self.scope()
         if condition is not None:
             query = query.where(condition)
-        return [(value, value) for value in db.session.scalars(query)]
+        return [(value, label_of(labels, value)) for value in db.session.scalars(query)]
 
     def changes(self, entry: AuditEntry) -> list[FieldChange]:
         return changes_of(entry)

@@ -28,6 +28,7 @@ from flask_admin.babel import lazy_gettext as admin_text
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -202,6 +203,42 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
             count=deleted,
         )
         flash(message, "success")
+
+    def handle_action(self, return_view: str | None = None) -> Any:
+        """Run the bulk action chosen for the selected rows, asking first where it has a question.
+
+        Flask-Admin asks an action's confirmation question with a script, and our list pages
+        have none: so a page asks it, carrying the selected rows and choices over, and the action
+        runs only once that page is sent. Without an action or a row, nothing runs.
+        """
+        back = get_redirect_target() or self.get_url(".index_view")
+        name = request.form.get("action", "")
+        actions, questions = self.get_actions_list()
+        label = dict(actions).get(name)
+        if label is None:
+            flash(_("Choose an action for the selected rows."), "error")
+            return redirect(back)
+        rows = request.form.getlist("rowid")
+        if not rows:
+            flash(_("Select the rows to act on first."), "error")
+            return redirect(back)
+        if name in questions and request.form.get("confirmed") != "yes":
+            carried = [
+                (field, value)
+                for field, value in request.form.items(multi=True)
+                if field not in {"csrf_token", "confirmed"}
+            ]
+            return self.render(
+                "admin_views/confirm.html",
+                heading=label,
+                question=questions[name],
+                details=[ngettext("%(num)d row selected.", "%(num)d rows selected.", len(rows))],
+                action_url=self.get_url(".action_view"),
+                carried=carried,
+                confirm_label=label,
+                cancel_url=back,
+            )
+        return super().handle_action(return_view)
 
     def scoped_ajax_loader(
         self, name: str, model: type[Any], scope: Callable[[], Scope], **options: Any

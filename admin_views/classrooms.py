@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import flash, g
@@ -13,6 +14,7 @@ from flask_security import current_user
 from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import labelled
 from quest_platform.models import Classroom, User
+from quest_platform.queries.activity import last_seen
 from quest_platform.queries.classrooms import classrooms_taught_by, enrollment_counts, roster_of
 from quest_platform.services import ServiceError
 from quest_platform.services.classrooms import (
@@ -81,6 +83,10 @@ class ClassroomView(ScopedModelView):
     def roster(self, classroom: Classroom) -> list[User]:
         """The students enrolled in ``classroom``, for its details page (found in scope)."""
         return roster_of(classroom)
+
+    def last_seen(self, roster: list[User]) -> dict[int, datetime | None]:
+        """When each student of ``roster`` was last seen (a sign-in, an API token, an attempt)."""
+        return last_seen([student.id for student in roster])
 
     # Changes go through the classroom services, which check ownership and write the audit log.
 

@@ -18,7 +18,11 @@ from admin_views.base import StaffOnlyMixin
 from quest_platform.extensions import db
 from quest_platform.i18n import page_language
 from quest_platform.models import Classroom, User, utcnow
-from quest_platform.queries.activity import awaiting_review_counts, inactive_student_counts
+from quest_platform.queries.activity import (
+    awaiting_review_counts,
+    inactive_student_counts,
+    last_seen,
+)
 from quest_platform.queries.analytics import (
     AssignedQuest,
     analytics_computed_at,
@@ -34,7 +38,7 @@ from quest_platform.reports.dashboard import class_dashboard
 from quest_platform.reports.document import Report, chart_from_document
 from quest_platform.reports.predictions import reasons_text, risk_label
 from quest_platform.services import ServiceError
-from quest_platform.services.accounts import reset_student_password
+from quest_platform.services.accounts import may_manage_student, reset_student_password
 from quest_platform.services.analytics import refresh_analytics
 from quest_platform.services.classrooms import may_manage_classroom, regenerate_join_code
 from quest_platform.spreadsheets import spreadsheet_safe
@@ -44,22 +48,31 @@ INACTIVE_AFTER = timedelta(days=7)
 
 
 class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
-    """A teacher's classrooms with their rosters; an admin sees every classroom."""
+    """A teacher's classrooms, one at a time: newest first, each with what needs attention, its
+    dashboard and its roster. An admin sees every classroom."""
 
     @expose("/")
     def index(self) -> str:
-        classrooms = classrooms_visible_to(current_user)
-        ids = [classroom.id for classroom in classrooms]
+        """The classroom named in the address (``?classroom=``, so it can be bookmarked), or the
+        newest; a list of every classroom leads to the others."""
+        classrooms = newest_first(classrooms_visible_to(current_user))
         shown = chosen_classroom(classrooms, request.args.get("classroom"))
         quests = quests_assigned_to(shown.id) if shown is not None else []
         quest = chosen_quest(quests, request.args.get("quest"))
         dashboard = dashboard_of(shown, quest) if shown is not None else None
+        roster = roster_of(shown) if shown is not None else []
+        inactive = (
+            inactive_student_counts([shown.id], since=utcnow() - INACTIVE_AFTER)
+            if shown is not None
+            else {}
+        )
         return self.render(
             "admin_views/home.html",
             classrooms=classrooms,
-            rosters={classroom.id: roster_of(classroom) for classroom in classrooms},
-            awaiting=awaiting_review_counts(ids),
-            inactive=inactive_student_counts(ids, since=utcnow() - INACTIVE_AFTER),
+            roster=roster,
+            seen=last_seen([student.id for student in roster]),
+            awaiting=awaiting_review_counts([classroom.id for classroom in classrooms]),
+            inactive=inactive,
             awaiting_filters=awaiting_review_filters,
             shown=shown,
             quests=quests,
@@ -113,10 +126,28 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
             },
         )
 
-    @expose("/students/<int:student_id>/reset-password", methods=["POST"])
+    @expose("/students/<int:student_id>/reset-password", methods=["GET", "POST"])
     def reset_password(self, student_id: int) -> str | tuple[str, int]:
-        """Give one student a one-time password and show it once, ready to print."""
+        """Give one student a one-time password and show it once, ready to print; asked first,
+        as it signs the student out everywhere (a request without ``confirmed`` only asks)."""
         student = db.session.get(User, student_id) or abort(404)
+        if not may_manage_student(staff=current_user, student=student):
+            abort(403)
+        if request.method == "GET" or request.form.get("confirmed") != "yes":
+            return self.render(
+                "admin_views/confirm.html",
+                heading=_("Reset the password of %(name)s?", name=student.display_name),
+                question=_(
+                    "%(name)s gets a one-time password, shown to you once, and is signed out "
+                    "everywhere. Their old password stops working.",
+                    name=student.display_name,
+                ),
+                details=[],
+                action_url=url_for(".reset_password", student_id=student.id),
+                carried=[],
+                confirm_label=_("Reset the password"),
+                cancel_url=url_for(".index", classroom=request.args.get("classroom", type=int)),
+            )
         try:
             password = reset_student_password(student=student, by=current_user)
         except ServiceError as error:
@@ -135,7 +166,7 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
             _("The new join code of %(name)s is %(code)s.", name=classroom.name, code=code),
             "success",
         )
-        return redirect(url_for(".index"))
+        return redirect(url_for(".index", classroom=classroom.id))
 
     @expose("/classrooms/<int:classroom_id>/analytics", methods=["POST"])
     def refresh_figures(self, classroom_id: int) -> Response:
@@ -154,8 +185,15 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
         return redirect(url_for(".index", classroom=classroom.id, quest=quest))
 
 
+def newest_first(classrooms: list[Classroom]) -> list[Classroom]:
+    """``classrooms``, the most recently created first: the one a teacher just set up."""
+    return sorted(
+        classrooms, key=lambda classroom: (classroom.created_at, classroom.id), reverse=True
+    )
+
+
 def chosen_classroom(classrooms: list[Classroom], asked: str | None) -> Classroom | None:
-    """The classroom the dashboard shows: the one asked for (404 unless theirs), or the first."""
+    """The classroom the home shows: the one asked for (404 unless theirs), or the first."""
     if asked is None:
         return classrooms[0] if classrooms else None
     found = next((c for c in classrooms if str(c.id) == asked), None)

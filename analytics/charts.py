@@ -35,6 +35,10 @@ STATE_FILL = {
     "not_started": "#ffffff",
 }
 
+# The progress grid's key: where its words start, and room for a character of them at 13px.
+KEY_TEXT_AT = 32
+KEY_CHARACTER = 8
+
 
 @dataclass(frozen=True)
 class Series:
@@ -171,10 +175,13 @@ def progress_grid(
     far more slowly than a page needs.
     """
     cell, label_width, top = 30, 12 + 7 * max((len(row) for row in rows), default=0), 30
-    width = label_width + cell * len(columns) + 10
-    key_top = top + cell * len(rows) + 24
-    height = key_top + 16
-    boxes, words = [], []
+    # The key under the grid: one line per state, its swatch and symbol, then its words,
+    # written from the left edge and as wide as its longest line (never cut at either side).
+    key_top, key_line = top + cell * len(rows) + 16, 24
+    key_width = KEY_TEXT_AT + KEY_CHARACTER * max((len(w) for _s, w in legend.values()), default=0)
+    width = max(label_width + cell * len(columns) + 10, key_width + 10)
+    height = key_top + key_line * len(legend) + 4
+    boxes, words, key = [], [], []
     for index, column in enumerate(columns):
         x = label_width + cell * index + cell // 2
         words.append(f'<text x="{x}" y="{top - 10}" text-anchor="middle">{escape(column)}</text>')
@@ -190,8 +197,12 @@ def progress_grid(
             boxes.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}"/>')
             symbol = escape(legend.get(state, ("", ""))[0])
             words.append(f'<text x="{x + cell // 2}" y="{y + cell // 2 + 5}">{symbol}</text>')
-    key = "   ".join(f"{symbol} {meaning}" for symbol, meaning in legend.values())
-    words.append(f'<text x="4" y="{key_top}">{escape(key)}</text>')
+    for index, (state, (symbol, meaning)) in enumerate(legend.items()):
+        y = key_top + key_line * index
+        fill = STATE_FILL.get(state, "white")
+        boxes.append(f'<rect x="4" y="{y}" width="20" height="20" fill="{fill}"/>')
+        words.append(f'<text x="14" y="{y + 15}">{escape(symbol)}</text>')
+        key.append(f'<text x="{KEY_TEXT_AT}" y="{y + 15}">{escape(meaning)}</text>')
     salt = hashlib.sha256(f"{title}\n{description}".encode()).hexdigest()[:12]
     # Shared attributes sit on the groups: a class of 200 would repeat them 2,800 times.
     return (
@@ -203,7 +214,11 @@ def progress_grid(
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>'
         '<g stroke="#8a8a8a">' + "".join(boxes) + "</g>"
         f'<g fill="{INK}" font-size="13" font-family="DejaVu Sans, sans-serif" '
-        'text-anchor="middle">' + "".join(words) + "</g></svg>"
+        'text-anchor="middle">'
+        + "".join(words)
+        + '<g text-anchor="start">'
+        + "".join(key)
+        + "</g></g></svg>"
     )
 
 

@@ -82,6 +82,8 @@ FUNNEL_COLUMNS = {
     "reached": "int64",
     "passed": "int64",
     "stuck": "int64",
+    # Reached, not passed, with an answer waiting for the teacher: neither passed nor lost.
+    "awaiting_review": "int64",
     "median_tries_to_pass": "Float64",  # NA when nobody passed
 }
 STALL_COLUMNS = {
@@ -99,7 +101,9 @@ STALL_COLUMNS = {
     "not_passed_share": "Float64",
 }
 # "stuck": stuck / reached >= STALL_SHARE. "largest_drop": the stage of its quest where the most
-# students reached but did not pass, and not_passed / reached >= STALL_SHARE.
+# students reached but did not pass, and not_passed / reached >= STALL_SHARE. A student whose
+# answer awaits the teacher's review is not counted in not_passed: the class waits for the
+# teacher there, it is not lost.
 STALL_REASONS = ("stuck", "largest_drop")
 
 # The key of a student's figures in one classroom.
@@ -146,9 +150,10 @@ def stall_stages(funnel: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``funnel`` (FUNNEL_COLUMNS) where the class stalls, with a reason code.
 
     A stage is reported once; when both reasons hold, "stuck" is given, being the more urgent.
+    Students waiting for the teacher's review are neither passed nor lost (see STALL_REASONS).
     """
     reached = funnel["reached"].astype("float64")
-    not_passed = funnel["reached"] - funnel["passed"]
+    not_passed = funnel["reached"] - funnel["passed"] - funnel["awaiting_review"]
     # Dividing by NaN where nobody reached the stage yields NA shares, never a division error.
     stuck_share = funnel["stuck"] / reached.where(reached > 0)
     not_passed_share = not_passed / reached.where(reached > 0)
@@ -436,21 +441,26 @@ def _stage_funnel(
     later_at = by_student.ffill().groupby([reached[key] for key in STUDENT_QUEST]).cummax()
     # After the left merge, stages never attempted hold NaN, not False.
     done = reached["done"].eq(True)
-    # Waiting for a teacher's review is not being stuck, however long it takes.
-    idle = ((dataset.now - later_at) >= STUCK_AFTER) & ~reached["pending"].eq(True)
+    idle = (dataset.now - later_at) >= STUCK_AFTER
     failing = reached["failures"].fillna(0) >= STUCK_FAILURES
+    # Waiting for a teacher's review is not being stuck, however long it takes or however many
+    # tries came before.
+    waiting = ~done & reached["pending"].eq(True)
     counts = (
-        reached.assign(passed=done, stuck=~done & (idle | failing))
+        reached.assign(
+            passed=done, stuck=~done & ~waiting & (idle | failing), awaiting_review=waiting
+        )
         .groupby(["classroom_id", "stage_id"])
         .agg(
             reached=("stage_id", "size"),
             passed=("passed", "sum"),
             stuck=("stuck", "sum"),
+            awaiting_review=("awaiting_review", "sum"),
             median_tries_to_pass=("tries_to_pass", "median"),
         )
     )
     funnel = skeleton.merge(counts, on=["classroom_id", "stage_id"], how="left")
-    tallies = ["students", "reached", "passed", "stuck"]
+    tallies = ["students", "reached", "passed", "stuck", "awaiting_review"]
     funnel[tallies] = funnel[tallies].fillna(0).astype("int64")
     return _shaped(funnel.sort_values(["classroom_id", "quest_id", "position"]), FUNNEL_COLUMNS)
 

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -44,6 +45,11 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     match = CSRF_PATTERN.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1) or match.group(2)
+
+
+def admin_moment(moment: datetime) -> str:
+    """A moment as the admin shows it in English and UTC: "Dec 6, 2026, 2:05\u202fPM"."""
+    return shown_moment(moment)
 
 
 def post_form(

@@ -162,11 +162,21 @@ CLASSROOM = "id={classroom_id}"
 STUDENT = "id={student_id}"
 CLASS_ID = {"id": "{classroom_id}"}
 STUDENT_DATA = {"id": "{student_id}"}
-NEW_CODE = {"action": "new_join_code", "rowid": "{classroom_id}"}
-DEACTIVATE = {"action": "deactivate", "rowid": "{student_id}"}
-RESET_PASSWORDS = {"action": "reset_passwords", "rowid": "{student_id}"}
-ENROLL = {"action": "enroll_in_classroom", "rowid": "{student_id}", "classroom": "{classroom_id}"}
-MOVE = {"action": "move_to_classroom", "rowid": "{student_id}", "classroom": "{classroom_id}"}
+NEW_CODE = {"action": "new_join_code", "confirmed": "yes", "rowid": "{classroom_id}"}
+DEACTIVATE = {"action": "deactivate", "confirmed": "yes", "rowid": "{student_id}"}
+RESET_PASSWORDS = {"action": "reset_passwords", "confirmed": "yes", "rowid": "{student_id}"}
+ENROLL = {
+    "action": "enroll_in_classroom",
+    "confirmed": "yes",
+    "rowid": "{student_id}",
+    "classroom": "{classroom_id}",
+}
+MOVE = {
+    "action": "move_to_classroom",
+    "confirmed": "yes",
+    "rowid": "{student_id}",
+    "classroom": "{classroom_id}",
+}
 ROSTER_IMPORT = "/admin/roster-import/"
 PICK_CLASS = {"classroom": "{classroom_id}"}
 NO_STUDENTS = {"classroom": "{classroom_id}", "roster": "first name,last name,username"}
@@ -177,7 +187,7 @@ ONE_SIGN_IN = {
 }
 QUEST = "id={quest_id}"
 QUEST_DATA = {"id": "{quest_id}"}
-ARCHIVE = {"action": "archive", "rowid": "{quest_id}"}
+ARCHIVE = {"action": "archive", "confirmed": "yes", "rowid": "{quest_id}"}
 UP = {"direction": "up"}
 QUEST_RULE = "/admin/quest/<int:quest_id>"
 STAGE_NEW = f"{QUEST_RULE}/stages/new"
@@ -275,6 +285,8 @@ ACCESS = [
     staff_only("GET", STUDENT_INSIGHTS, OK, other_teacher=NOT_FOUND),
     staff_only("GET", STUDENT_INSIGHTS, NOT_FOUND, ids="missing"),
     everyone("POST", STUDENT_INSIGHTS, NOT_ALLOWED),
+    # Without "confirmed", a reset only asks: the same page whether asked for or sent.
+    staff_only("GET", STUDENT_ID_RULE, OK, other_teacher=FORBIDDEN),
     staff_only("POST", STUDENT_ID_RULE, OK, other_teacher=FORBIDDEN),
     staff_only("POST", STUDENT_ID_RULE, NOT_FOUND, ids="missing"),
     staff_only("POST", CLASSROOM_ID_RULE, TO_TEACHER_HOME, other_teacher=FORBIDDEN),
@@ -473,7 +485,6 @@ ACCESS = [
     everyone("POST", "/admin/", NOT_ALLOWED),
     everyone("GET", "/logout", NOT_ALLOWED),
     everyone("GET", "/language", NOT_ALLOWED),
-    everyone("GET", STUDENT_ID_RULE, NOT_ALLOWED),
     everyone("GET", CLASSROOM_ID_RULE, NOT_ALLOWED),
     everyone("GET", CLASSROOM_ANALYTICS, NOT_ALLOWED),
     everyone("GET", "/admin/classroom/delete/", NOT_ALLOWED),

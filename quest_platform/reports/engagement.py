@@ -148,7 +148,8 @@ def weekly_chart(dataset: Dataset, *, classroom_id: int, quest_id: int | None = 
 def funnel_chart(
     dataset: Dataset, report: EngagementReport, *, classroom_id: int, quest_id: int
 ) -> Chart:
-    """How many students reached, passed and are stuck at each stage of a quest."""
+    """How many students reached, passed, are stuck at, and wait for a review at each stage of a
+    quest."""
     quest = _quest_title(dataset, quest_id)
     funnel = report.funnel[
         (report.funnel["classroom_id"] == classroom_id) & (report.funnel["quest_id"] == quest_id)
@@ -168,6 +169,7 @@ def funnel_chart(
             int(row.reached),
             int(row.passed),
             int(row.stuck),
+            int(row.awaiting_review),
             None if pd.isna(row.median_tries_to_pass) else float(row.median_tries_to_pass),
         )
         for label, row in zip(labels, funnel.itertuples(), strict=True)
@@ -179,6 +181,7 @@ def funnel_chart(
             gettext("Reached"),
             gettext("Passed"),
             gettext("Stuck"),
+            gettext("Awaiting your review"),
             gettext("Median tries to pass"),
         ),
         rows=rows,
@@ -188,7 +191,7 @@ def funnel_chart(
     if funnel.empty or not funnel["reached"].any():
         takeaway = gettext("Nobody has started this quest yet.")
         return Chart(title=title, takeaway=takeaway, svg=None, table=table, slug=slug)
-    takeaway = stall_takeaway(stalls)
+    takeaway = funnel_takeaway(stalls, awaiting_review=int(funnel["awaiting_review"].sum()))
     svg = bar_chart(
         categories=labels,
         series=[
@@ -203,6 +206,21 @@ def funnel_chart(
         number=format_decimal,
     )
     return Chart(title=title, takeaway=takeaway, svg=svg, table=table, slug=slug)
+
+
+def funnel_takeaway(stalls: pd.DataFrame, *, awaiting_review: int) -> str:
+    """What the funnel says: where the class stalls, then how many answers wait for the teacher
+    (a stage where students wait for a review is where the teacher is needed, not where they
+    are lost)."""
+    stall = stall_takeaway(stalls)
+    if not awaiting_review:
+        return stall
+    reviews = ngettext(
+        "%(num)d checkpoint waits for your review.",
+        "%(num)d checkpoints wait for your review.",
+        awaiting_review,
+    )
+    return gettext("%(stall)s %(reviews)s", stall=stall, reviews=reviews)
 
 
 def stall_takeaway(stalls: pd.DataFrame) -> str:

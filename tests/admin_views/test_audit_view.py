@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from helpers import admin_moment
 from sqlalchemy import select
 
 from quest_platform.models import AuditEntry, User, utcnow
@@ -38,7 +39,7 @@ def test_a_teacher_sees_only_the_changes_they_made(client, db, school, login_as)
     page = text_of(client.get(LIST))
     assert "<caption>1 record</caption>" in page
     assert f"<td>{school.teacher.display_name}</td>" in page
-    assert "<td>quest_assignment</td>" in page
+    assert "<td>Quest assignment</td>" in page
     assert school.admin.display_name not in page
     admin_entry = newest_entry(db, "user")
     assert client.get(details(admin_entry)).status_code == 404
@@ -66,11 +67,12 @@ def test_the_details_show_each_field_before_and_after_marking_changes_in_words(
     entry = newest_entry(db, "quest_assignment")
     login_as(school.teacher)
     page = text_of(client.get(details(entry)))
-    assert "quest_assignment #" in page
+    assert "Quest assignment #" in page
     assert "<caption>1 field changed</caption>" in page
     changed = page[page.index('<th scope="row">due_at</th>') :].split("</tr>")[0]
-    assert due.isoformat() in changed
-    assert (due + timedelta(days=3)).isoformat() in changed
+    # Moments read as the rest of the admin shows them, to the minute.
+    assert admin_moment(due) in changed
+    assert admin_moment(due + timedelta(days=3)) in changed
     assert "<strong>Changed</strong>" in changed
     same = page[page.index('<th scope="row">quest_id</th>') :].split("</tr>")[0]
     assert "Same" in same
@@ -109,7 +111,7 @@ def test_the_filters_by_action_table_who_and_date(client, db, school, login_as):
     assert count(flt0_date="today") == "1 record"
     page = text_of(client.get(LIST))
     # The choices are the teacher's own actions and tables, and only the teacher as "who".
-    assert '<option value="update">update</option>' in page
+    assert '<option value="update">Updated</option>' in page
     assert '<option value="publish">' not in page
     assert f">{school.other_teacher.display_name}</option>" not in page
 

@@ -124,15 +124,17 @@ def test_another_teachers_classroom_cannot_be_refreshed(client, school, login_as
     assert count(db, DashboardChart) == 0
 
 
-def test_the_picker_lists_only_the_teachers_classrooms_and_their_quests(client, school, login_as):
+def test_the_pickers_list_only_the_teachers_classrooms_and_their_quests(client, school, login_as):
     login_as(school.teacher)
     page = client.get("/admin/").get_data(as_text=True)
-    start = page.index('id="dashboard-classroom"')
-    picker = page[start : page.index("</form>", start)]
-    assert f">{school.classroom.name}</option>" in picker
-    assert school.other_classroom.name not in picker
-    assert f">{school.quest.title}</option>" in picker
-    assert school.other_quest.title not in picker
+    start = page.index('class="classroom-picker"')
+    classrooms = page[start : page.index("</nav>", start)]
+    assert f'<span class="classroom-tab-name">{school.classroom.name}</span>' in classrooms
+    assert school.other_classroom.name not in classrooms
+    start = page.index('id="dashboard-quest"')
+    quests = page[start : page.index("</form>", start)]
+    assert f">{school.quest.title}</option>" in quests
+    assert school.other_quest.title not in quests
 
 
 def test_another_teachers_classroom_or_an_unassigned_quest_is_missing(client, school, login_as):

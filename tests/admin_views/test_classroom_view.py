@@ -102,7 +102,11 @@ def test_the_selected_empty_classrooms_are_deleted_and_the_others_kept(
     response = post_form(
         client,
         "/admin/classroom/action/",
-        {"action": "delete", "rowid": [str(empty_id), str(school.classroom.id)]},
+        {
+            "action": "delete",
+            "confirmed": "yes",
+            "rowid": [str(empty_id), str(school.classroom.id)],
+        },
         form_page="/admin/classroom/",
         follow_redirects=True,
     )
@@ -121,7 +125,7 @@ def test_new_join_codes_for_the_selected_classrooms(client, db, school, login_as
     response = post_form(
         client,
         "/admin/classroom/action/",
-        {"action": "new_join_code", "rowid": str(school.classroom.id)},
+        {"action": "new_join_code", "confirmed": "yes", "rowid": str(school.classroom.id)},
         form_page="/admin/classroom/",
         follow_redirects=True,
     )
@@ -175,7 +179,8 @@ def test_the_details_page_lists_the_roster_with_links_and_password_resets(
             f'<a href="/admin/user/details/?id={student.id}">{student.display_name}</a>' in roster
         )
         assert f"<td>{student.username}</td>" in roster
-        assert f'action="/admin/students/{student.id}/reset-password"' in roster
+        reset = f"/admin/students/{student.id}/reset-password?classroom={classroom.id}"
+        assert f'href="{reset}"' in roster
     assert "<td>Never</td>" in roster
     assert "<td>No</td>" in roster
     assert "<td>Yes</td>" in roster
@@ -207,7 +212,10 @@ def test_a_password_reset_from_the_roster_shows_a_card(client, db, school, login
     login_as(school.teacher)
     details = f"/admin/classroom/details/?id={school.classroom.id}"
     response = post_form(
-        client, f"/admin/students/{school.student.id}/reset-password", {}, form_page=details
+        client,
+        f"/admin/students/{school.student.id}/reset-password",
+        {"confirmed": "yes"},
+        form_page=details,
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)

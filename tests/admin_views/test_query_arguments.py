@@ -76,7 +76,7 @@ def test_editing_or_deleting_an_id_beyond_any_table_is_not_found(view, as_teache
     action = post_form(
         as_teacher,
         f"{url}action/",
-        {"action": "delete", "rowid": [BEYOND_64_BITS, "²"], "url": url},
+        {"action": "delete", "confirmed": "yes", "rowid": [BEYOND_64_BITS, "²"], "url": url},
         form_page=url,
     )
     assert action.status_code == 302

@@ -861,7 +861,12 @@ def test_an_assigned_quest_is_kept(as_teacher, quests, db, make):
 
 
 def bulk(client, action: str, *quests: Quest) -> Any:
-    data = {"action": action, "rowid": [str(q.id) for q in quests], "url": "/admin/quest/"}
+    data = {
+        "action": action,
+        "confirmed": "yes",
+        "rowid": [str(q.id) for q in quests],
+        "url": "/admin/quest/",
+    }
     return post(client, "/admin/quest/action/", data, follow_redirects=True)
 
 

@@ -282,7 +282,12 @@ def test_bulk_actions_skip_another_teachers_records(view, as_teacher, school, db
     response = post_form(
         as_teacher,
         f"{view.url}action/",
-        {"action": view.action or "delete", "rowid": [str(own.id), str(other.id)], "url": view.url},
+        {
+            "action": view.action or "delete",
+            "confirmed": "yes",
+            "rowid": [str(own.id), str(other.id)],
+            "url": view.url,
+        },
         form_page=view.url,
     )
     assert response.status_code == 302
@@ -347,7 +352,7 @@ def test_another_teachers_published_quest_is_read_but_never_changed(as_teacher, 
     for change in ("publish", "archive", "stages/1/delete", "stages/2/move"):
         data = {"csrf_token": token, "direction": "up"}
         assert as_teacher.post(f"/admin/quest/{quest.id}/{change}", data=data).status_code == 403
-    archive = {"action": "archive", "rowid": str(quest.id), "csrf_token": token}
+    archive = {"action": "archive", "confirmed": "yes", "rowid": str(quest.id), "csrf_token": token}
     assert as_teacher.post("/admin/quest/action/", data=archive).status_code == 302
     quest = fresh(db, quest)
     assert (quest.title, quest.slug, quest.status, len(quest.stages)) == before
@@ -355,7 +360,12 @@ def test_another_teachers_published_quest_is_read_but_never_changed(as_teacher, 
 
 
 def user_action(client, action: str, users: list[Any], **fields: str) -> Any:
-    data = {"action": action, "rowid": [str(user.id) for user in users], "url": "/admin/user/"}
+    data = {
+        "action": action,
+        "confirmed": "yes",
+        "rowid": [str(user.id) for user in users],
+        "url": "/admin/user/",
+    }
     return post_form(client, "/admin/user/action/", {**data, **fields}, form_page="/admin/user/")
 
 

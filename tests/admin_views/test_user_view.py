@@ -11,17 +11,19 @@ from flask_security import verify_password
 from helpers import PASSWORD, post_form
 from sqlalchemy import select
 
-from admin_views.users import LAST_SEEN_LABELS, last_seen
+from admin_views.users import LAST_SEEN_LABELS, last_seen_in
 from quest_platform.models import AuditEntry, Enrollment, User, utcnow
 
 
-def test_the_list_shows_roles_classrooms_and_last_sign_in(client, school, login_as):
+def test_the_list_shows_roles_classrooms_and_when_last_seen(client, school, login_as):
     login_as(school.teacher)
     page = client.get("/admin/user/").get_data(as_text=True)
     assert f"<td>{school.student.username}</td>" in page
     assert f"<td>{school.classroom.name}</td>" in page
     assert "<td>Student</td>" in page
-    assert "<td>Never</td>" in page
+    # The student never used the sign-in page, but handed in an attempt: seen, not "Never".
+    assert "Last seen" in page
+    assert "<td>Never</td>" not in page
 
 
 def test_search_finds_by_username_display_name_and_email(client, make, login_as):
@@ -86,7 +88,7 @@ def test_deactivating_ends_the_students_sessions(client, client_factory, db, sch
     response = post_form(
         client,
         "/admin/user/action/",
-        {"action": "deactivate", "rowid": str(school.student.id)},
+        {"action": "deactivate", "confirmed": "yes", "rowid": str(school.student.id)},
         form_page="/admin/user/",
         follow_redirects=True,
     )
@@ -101,7 +103,7 @@ def test_an_admin_cannot_deactivate_themselves(client, db, school, login_as):
     response = post_form(
         client,
         "/admin/user/action/",
-        {"action": "deactivate", "rowid": str(school.admin.id)},
+        {"action": "deactivate", "confirmed": "yes", "rowid": str(school.admin.id)},
         form_page="/admin/user/",
         follow_redirects=True,
     )
@@ -115,7 +117,12 @@ def test_an_admin_cannot_deactivate_themselves(client, db, school, login_as):
 
 def bulk(client, action: str, users, **fields: str):
     """Apply a bulk action of the users list to ``users``, as the list's form sends it."""
-    data = {"action": action, "rowid": [str(user.id) for user in users], "url": "/admin/user/"}
+    data = {
+        "action": action,
+        "confirmed": "yes",
+        "rowid": [str(user.id) for user in users],
+        "url": "/admin/user/",
+    }
     return post_form(client, "/admin/user/action/", {**data, **fields}, form_page="/admin/user/")
 
 
@@ -314,7 +321,7 @@ def test_the_last_seen_filter_s_periods_meet_at_7_and_30_days(db, make, app):
         return {
             period
             for period in LAST_SEEN_LABELS
-            if db.session.scalar(select(User.id).where(User.id == student.id, last_seen(period)))
+            if db.session.scalar(select(User.id).where(User.id == student.id, last_seen_in(period)))
         }
 
     assert periods(now - timedelta(days=6, hours=23)) == {"week"}

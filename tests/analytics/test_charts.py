@@ -93,15 +93,29 @@ def test_the_progress_grid_marks_every_cell_with_its_state_symbol():
         title="Progress",
         description="1 of 2 students is stuck.",
     )
-    assert svg.count("<rect") == 1 + 6  # the background and one per cell
-    assert re.findall(r">(✓|✗|○)</text>", svg) == ["✓", "✓", "✗", "✓", "○", "○"]
-    assert svg.count('fill="#cfe8cf"') == 3  # done
+    # The background, one per cell, one per state of the key.
+    assert svg.count("<rect") == 1 + 6 + len(LEGEND)
+    symbols = ["✓", "✓", "✗", "✓", "○", "○", *(symbol for symbol, _words in LEGEND.values())]
+    assert re.findall(r">(✓|✗|○)</text>", svg) == symbols
+    assert svg.count('fill="#cfe8cf"') == 3 + 1  # done, and its key
     assert "Ada &lt;A&gt;" in svg
-    assert "✓ done   ✗ tried, not passed yet   ○ not started" in svg
+    assert ">tried, not passed yet</text>" in svg
     assert 'role="img"' in svg
     assert "<title" in svg
     assert "<desc" in svg
     assert "style=" not in svg
+
+
+def test_the_progress_grid_key_starts_at_the_left_and_fits_inside_the_image():
+    # A grid of one short column is far narrower than the key's longest words.
+    svg = progress_grid(
+        rows=["Al"], columns=["1"], states=[["done"]], legend=LEGEND, title="P", description="d"
+    )
+    width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
+    key = re.search(r'<g text-anchor="start">(.*?)</g>', svg).group(1)
+    for x, words in re.findall(r'<text x="(\d+)" y="\d+">([^<]+)</text>', key):
+        assert int(x) >= 0
+        assert int(x) + 8 * len(words) <= width, words
 
 
 def test_an_empty_grid_is_still_a_valid_image():

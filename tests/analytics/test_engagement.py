@@ -413,6 +413,21 @@ def test_waiting_for_a_review_is_not_being_stuck():
     )
     stage = row(report.funnel, stage_id=101)
     assert (stage["reached"], stage["passed"], stage["stuck"]) == (2, 0, 1)
+    assert stage["awaiting_review"] == 1
+
+
+def test_answers_waiting_for_a_review_are_neither_lost_nor_a_stall():
+    # Three failures, then a checkpoint handed in long ago and still unmarked: the teacher's turn.
+    waiting = [attempt(3, 101, f"2025-09-10 1{hour}:00", outcome="failed") for hour in range(3)]
+    report = engagement_report(
+        dataset(
+            [*waiting, attempt(3, 101, "2025-09-10 14:00", outcome="pending_review")],
+            assignments=ONLY_LOOPS,
+        )
+    )
+    stage = row(report.funnel, stage_id=101)
+    assert (stage["reached"], stage["stuck"], stage["awaiting_review"]) == (1, 0, 1)
+    assert report.stalls.empty
 
 
 def test_stalls_are_the_stages_where_many_students_are_stuck(funnel_report):
@@ -433,6 +448,7 @@ def funnel_of(rows: Sequence[tuple[int, int, int, int, int]]) -> pd.DataFrame:
         stage_id=frame["quest_id"] * 10 + frame["position"],
         title="Stage",
         students=10,
+        awaiting_review=0,
         median_tries_to_pass=pd.NA,
     ).astype(FUNNEL_COLUMNS)[list(FUNNEL_COLUMNS)]
 

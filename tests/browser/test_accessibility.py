@@ -38,6 +38,7 @@ from quest_platform.models import (
 from quest_platform.services.accounts import reset_student_password, update_preferences
 from quest_platform.services.achievements import ensure_achievements
 from quest_platform.services.attempts import submit_attempt
+from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.services.reviews import review_attempt
 from quest_platform.services.tallies import count_attempt, enter_stage_points, lock_quest_tally
@@ -215,10 +216,37 @@ def teacher_home(page: Page, people: People) -> None:
     page.goto("/admin/")
 
 
-def one_time_password(page: Page, people: People) -> None:
+def teacher_home_classrooms(page: Page, people: People) -> None:
+    # A teacher of several classrooms: the list of them, an older one shown.
+    older = create_classroom(
+        name="Period 7 (last term)", term="2026 T1", period=7, teachers=[people.teacher]
+    )
+    older.created_at = utcnow() - timedelta(days=120)
+    db.session.commit()
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/?classroom={older.id}")
+    assert page.locator(".classroom-tab").count() == 2
+    assert "Period 7" in page.locator('.classroom-tab[aria-current="page"]').inner_text()
+
+
+def reset_password_question(page: Page, people: People) -> None:
+    # The roster's reset leads to a question first: resetting signs the student out.
     teacher_home(page, people)
-    action = f"/admin/students/{people.student.id}/reset-password"
-    submit(page, page.locator(f'form[action="{action}"] button'))
+    with page.expect_navigation():
+        page.locator(f'a[href^="/admin/students/{people.student.id}/reset-password"]').click()
+    assert page.locator(".confirm-page").count() == 1
+
+
+def one_time_password(page: Page, people: People) -> None:
+    reset_password_question(page, people)
+    submit(page, page.locator(".confirm-form button"))
+    assert page.locator(".credential-card").count() == 1
+
+
+def confirm_action(page: Page) -> None:
+    """Answer the question a bulk action asks before it runs."""
+    assert page.locator(".confirm-page").count() == 1
+    submit(page, page.locator(".confirm-form button"))
 
 
 def admin_classrooms(page: Page, people: People) -> None:
@@ -232,6 +260,16 @@ def admin_classrooms_new_join_code(page: Page, people: People) -> None:
     page.check(f"#row-{people.classroom.id}")
     page.select_option("#admin-action", "new_join_code")
     submit(page, page.locator(".admin-actions button"))
+    confirm_action(page)
+
+
+def admin_classrooms_action_question(page: Page, people: People) -> None:
+    # A bulk action with a question (Delete) asks it on a page of its own before it runs.
+    admin_classrooms(page, people)
+    page.check(f"#row-{people.classroom.id}")
+    page.select_option("#admin-action", "delete")
+    submit(page, page.locator(".admin-actions button"))
+    assert page.locator(".confirm-page").count() == 1
 
 
 def admin_classroom_details(page: Page, people: People) -> None:
@@ -272,6 +310,7 @@ def admin_users_password_sheet(page: Page, people: People) -> None:
         page.check(f"#row-{student.id}")
     page.select_option("#admin-action", "reset_passwords")
     submit(page, page.locator(".admin-actions button"))
+    confirm_action(page)
     assert page.locator(".credential-card").count() == len(people.students)
 
 
@@ -282,6 +321,7 @@ def admin_users_moved(page: Page, people: People) -> None:
     page.select_option("#admin-action", "move_to_classroom")
     page.select_option("#admin-action-classroom", str(people.classroom.id))
     submit(page, page.locator(".admin-actions button"))
+    confirm_action(page)
 
 
 def admin_user_details(page: Page, people: People) -> None:
@@ -978,12 +1018,15 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "change-one-time-password": change_one_time_password,
     "reauthenticate": reauthenticate,
     "teacher-home": teacher_home,
+    "teacher-home-classrooms": teacher_home_classrooms,
+    "reset-password-question": reset_password_question,
     "teacher-dashboard": teacher_dashboard,
     "teacher-dashboard-figures": teacher_dashboard_figures,
     "student-insights": student_insights,
     "one-time-password": one_time_password,
     "admin-classrooms": admin_classrooms,
     "admin-classrooms-new-join-code": admin_classrooms_new_join_code,
+    "admin-classrooms-action-question": admin_classrooms_action_question,
     "admin-classroom-details": admin_classroom_details,
     "admin-classroom-edit": admin_classroom_edit,
     "admin-classroom-new-errors": admin_classroom_new_with_errors,

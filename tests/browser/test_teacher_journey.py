@@ -180,7 +180,7 @@ def test_teacher_imports_authors_assigns_reviews_and_audits(
 
     # The audit log shows the override: who, what, before and after.
     page.goto("/admin/audit/")
-    row = page.get_by_role("row").filter(has_text="override").first
+    row = page.get_by_role("row").filter(has_text="Score overridden").first
     expect(row).to_contain_text(teacher.display_name)
     row.get_by_role("link", name=re.compile("Details")).click()
     expect(page.locator("main")).to_contain_text("The question was ambiguous")

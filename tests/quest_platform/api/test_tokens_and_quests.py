@@ -96,12 +96,20 @@ NEW_PASSWORD = "lighthouse marmalade orbit 42"
 
 def reset_at_the_teacher_home(client, school):
     return post_form(
-        client, f"/admin/students/{school.student.id}/reset-password", {}, form_page="/admin/"
+        client,
+        f"/admin/students/{school.student.id}/reset-password",
+        {"confirmed": "yes"},
+        form_page="/admin/",
     )
 
 
 def users_action(client, school, action: str):
-    data = {"action": action, "rowid": str(school.student.id), "url": "/admin/user/"}
+    data = {
+        "action": action,
+        "confirmed": "yes",
+        "rowid": str(school.student.id),
+        "url": "/admin/user/",
+    }
     return post_form(client, "/admin/user/action/", data, form_page="/admin/user/")
 
 

@@ -96,7 +96,7 @@ def test_a_classroom_report_has_weekly_funnel_and_grid_charts_and_a_student_tabl
     assert funnel.takeaway == (
         "The class stalls at stage 2. Sessions quiz: 1 of 2 students who reached it is stuck there."
     )
-    assert funnel.table.rows[1] == ("2. Sessions quiz", 2, 1, 1, 1.0)
+    assert funnel.table.rows[1] == ("2. Sessions quiz", 2, 1, 1, 0, 1.0)
     assert grid.takeaway == "Every stage done: 1 of 3 students. 0 answers await your review."
     assert grid.table.rows[1] == ("Ben", "✓ done", "✗ tried, not passed yet", "○ not started")
     for chart in report.charts:
@@ -106,6 +106,39 @@ def test_a_classroom_report_has_weekly_funnel_and_grid_charts_and_a_student_tabl
     assert [row[0] for row in students.rows] == ["Ada", "Ben", "Cy"]
     assert students.rows[2][-1] == "never started"
     assert students.rows[0][1] == 3
+
+
+# Every student passed stages 1 and 2 and handed in the checkpoint of stage 3, unmarked.
+WAITING = [
+    attempt(student, stage, f"2025-09-0{student + 1} 1{stage}:00", outcome)
+    for student in (1, 2, 3)
+    for stage, outcome in ((1, "passed"), (2, "passed"), (3, "pending_review"))
+]
+
+
+def test_checkpoints_waiting_for_review_are_the_teachers_turn_not_a_stall(context):
+    funnel = engagement(school(WAITING), classroom_id=1).charts[1]
+    assert funnel.takeaway == (
+        "No stage holds the class back: most who reach a stage pass it. "
+        "3 checkpoints wait for your review."
+    )
+    assert funnel.table.header[4] == "Awaiting your review"
+    assert funnel.table.rows[2] == ("3. Login works", 3, 0, 0, 3, None)
+
+
+def test_one_checkpoint_waiting_reads_in_the_singular_in_both_languages(context):
+    one = [row for row in WAITING if row["student_id"] == 1]
+    assert (
+        engagement(school(one), classroom_id=1)
+        .charts[1]
+        .takeaway.endswith(" 1 checkpoint waits for your review.")
+    )
+    with force_locale("es"):
+        spanish = engagement(school(one), classroom_id=1).charts[1].takeaway
+    assert spanish.endswith(" 1 punto de control espera tu revisión.")
+    with force_locale("es"):
+        spanish = engagement(school(WAITING), classroom_id=1).charts[1].takeaway
+    assert spanish.endswith(" 3 puntos de control esperan tu revisión.")
 
 
 def test_a_classroom_without_attempts_says_so_instead_of_drawing_nothing(context):
