@@ -12,9 +12,42 @@ from quest_platform.queries.attempts import may_see_attempt
 from quest_platform.services.achievements import award_review_achievements
 from quest_platform.services.audit import record_change
 from quest_platform.services.errors import NotAllowed, ServiceError, undone_on_error
+from quest_platform.services.grading import PASS_FRACTION
 from quest_platform.services.tallies import lock_quest_tally, recount_stage
 
 MAX_REASON_LENGTH = 2000
+
+
+def pass_mark(attempt: Attempt) -> float:
+    """The least score that passes ``attempt``'s stage, as for a quiz (its pass fraction)."""
+    return attempt.max_score * PASS_FRACTION
+
+
+def contradiction(*, attempt: Attempt, score: float, outcome: str) -> str | None:
+    """Why ``score`` and ``outcome`` contradict each other for ``attempt``, or None if they agree.
+
+    A pass scores at least the pass mark and a fail scores less; a stage worth no points passes
+    or fails whatever its score.
+    """
+    if attempt.max_score <= 0:
+        return None
+    mark, most = f"{pass_mark(attempt):g}", f"{attempt.max_score:g}"
+    if outcome == Outcome.PASSED and score < pass_mark(attempt):
+        return _(
+            "A pass needs at least %(mark)s of %(max)s points: raise the score or choose"
+            " “Not passed”.",
+            mark=mark,
+            max=most,
+        )
+    if outcome == Outcome.FAILED and score >= pass_mark(attempt):
+        return _(
+            "%(score)s of %(max)s points is a pass (the pass mark is %(mark)s): lower the score"
+            " or choose “Passed”.",
+            score=f"{score:g}",
+            max=most,
+            mark=mark,
+        )
+    return None
 
 
 def review_kind(attempt: Attempt) -> ReviewKind:
@@ -30,7 +63,8 @@ def review_attempt(
 ) -> Review:
     """Record a teacher's score and outcome for ``attempt``; the attempt itself never changes.
 
-    Marking a waiting checkpoint may carry feedback; changing a result needs a reason. Either way
+    The score and the outcome must agree (see :func:`contradiction`). Marking a waiting
+    checkpoint may carry feedback; changing a result needs a reason. Either way
     the review is audited, and the latest review decides the attempt's result from then on. The
     student's points follow it, with the bonus of any achievement the new result earns (a
     checkpoint passed on the first try, a quest finished, every reflection written); a later
@@ -56,6 +90,9 @@ def record_review(
         )
     if outcome not in {Outcome.PASSED, Outcome.FAILED}:
         raise ServiceError(_("Choose passed or failed."), field="outcome")
+    problem = contradiction(attempt=attempt, score=score, outcome=outcome)
+    if problem:
+        raise ServiceError(problem, field="outcome")
     if kind == ReviewKind.OVERRIDE and not reason:
         raise ServiceError(_("Say why the score changes: the reason is kept."), field="reason")
     if len(reason) > MAX_REASON_LENGTH:
