@@ -191,3 +191,14 @@ def test_the_list_sorts_by_quest_classroom_and_dates(client, make, school, login
             response = client.get("/admin/assignment/", query_string={"sort": column, "desc": desc})
             assert response.status_code == 200
             assert "<caption>2 records</caption>" in text_of(response)
+
+
+def test_the_form_opens_with_the_classroom_named_in_the_address(client, make, school, login_as):
+    second = make.classroom(teachers=[school.teacher])
+    login_as(school.teacher)
+    page = text_of(client.get(f"{NEW}?classroom={second.id}"))
+    assert f'<option selected value="{second.id}">' in page
+    # Someone else's classroom is not offered, so it cannot be chosen either.
+    page = text_of(client.get(f"{NEW}?classroom={school.other_classroom.id}"))
+    choices = page.split('name="classroom"')[1].split("</select>")[0]
+    assert f'value="{school.other_classroom.id}"' not in choices
