@@ -561,7 +561,7 @@ def admin_attempt_review_with_errors(page: Page, people: People) -> None:
     # A score above the maximum and no outcome: the page again, with the errors (422).
     admin_attempt_review(page, people)
     page.fill("#score", "99")
-    submit(page, page.locator("#review-title ~ form button[type=submit]"))
+    submit(page, page.locator("#review-title ~ form button[type=submit]").first)
     assert page.locator(".error-summary").count() == 1
 
 
@@ -570,7 +570,7 @@ def admin_attempt_review_contradicting(page: Page, people: People) -> None:
     admin_attempt_review(page, people)
     page.fill("#score", "0")
     page.check("#outcome-0")
-    submit(page, page.locator("#review-title ~ form button[type=submit]"))
+    submit(page, page.locator("#review-title ~ form button[type=submit]").first)
     assert page.locator("#outcome-error").count() == 1
 
 
@@ -579,7 +579,7 @@ def admin_attempt_reviewed(page: Page, people: People) -> None:
     admin_attempt_review(page, people)
     page.fill("#score", "8")
     page.check("#outcome-0")
-    submit(page, page.locator("#review-title ~ form button[type=submit]"))
+    submit(page, page.locator("#review-title ~ form button[type=submit]").first)
     assert page.locator("#reviews-title + .table-scroll tbody tr").count() == 1
 
 
