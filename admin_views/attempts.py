@@ -21,7 +21,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import tools
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
-from flask_babel import format_number
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
@@ -443,8 +443,10 @@ class AttemptView(ScopedModelView):
         decided = outcome in {Outcome.PASSED, Outcome.FAILED}
         form = ReviewForm(formdata, data={"score": score, "outcome": outcome if decided else None})
         if attempt.max_score > 0:
-            form.score.description = _(
+            form.score.description = ngettext(
+                "Between 0 and %(max)s point; %(mark)s or more passes.",
                 "Between 0 and %(max)s points; %(mark)s or more passes.",
+                int(attempt.max_score),
                 max=number(attempt.max_score),
                 mark=number(pass_mark(attempt)),
             )

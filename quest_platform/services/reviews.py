@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from quest_platform.extensions import db
@@ -31,19 +32,25 @@ def contradiction(*, attempt: Attempt, score: float, outcome: str) -> str | None
     """
     if attempt.max_score <= 0:
         return None
-    mark, most = f"{pass_mark(attempt):g}", f"{attempt.max_score:g}"
+    mark, most = format_decimal(pass_mark(attempt)), format_decimal(attempt.max_score)
     if outcome == Outcome.PASSED and score < pass_mark(attempt):
-        return _(
+        return ngettext(
+            "A pass needs at least %(mark)s of %(max)s point: raise the score or choose"
+            " “Not passed”.",
             "A pass needs at least %(mark)s of %(max)s points: raise the score or choose"
             " “Not passed”.",
+            int(attempt.max_score),
             mark=mark,
             max=most,
         )
     if outcome == Outcome.FAILED and score >= pass_mark(attempt):
-        return _(
+        return ngettext(
+            "%(score)s of %(max)s point is a pass (the pass mark is %(mark)s): lower the score"
+            " or choose “Passed”.",
             "%(score)s of %(max)s points is a pass (the pass mark is %(mark)s): lower the score"
             " or choose “Passed”.",
-            score=f"{score:g}",
+            int(attempt.max_score),
+            score=format_decimal(score),
             max=most,
             mark=mark,
         )
