@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import request
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext as _
@@ -169,9 +170,19 @@ class AssignmentView(ScopedModelView):
         return AssignmentDatesForm
 
     def create_form(self, obj: Any = None) -> AssignmentForm:
-        form = AssignmentForm(get_form_data(), obj=obj)
-        form.quest.choices = [SelectChoice(*choice) for choice in self.published_quest_choices()]
-        form.classroom.choices = [SelectChoice(*choice) for choice in self.classroom_choices()]
+        """The assignment form; ``?quest=<id>`` and ``?classroom=<id>`` choose them at first."""
+        quests = self.published_quest_choices()
+        classrooms = self.classroom_choices()
+        formdata = get_form_data()
+        form = AssignmentForm(formdata, obj=obj)
+        form.quest.choices = [SelectChoice(*choice) for choice in quests]
+        form.classroom.choices = [SelectChoice(*choice) for choice in classrooms]
+        if formdata is None:
+            # Only a choice the list offers: any other id is no one's business here.
+            for field, choices in ((form.quest, quests), (form.classroom, classrooms)):
+                chosen = request.args.get(field.name, "")
+                if chosen in {value for value, _label in choices}:
+                    field.data = int(chosen)
         return form
 
     def edit_form(self, obj: Any = None) -> AssignmentDatesForm:

@@ -46,6 +46,7 @@ from admin_views.lists import (
     student_name,
     work_filters,
 )
+from quest_platform.content import highlighted
 from quest_platform.extensions import db
 from quest_platform.labels import KIND_LABELS, OUTCOME_LABELS, short_duration
 from quest_platform.models import (
@@ -60,11 +61,16 @@ from quest_platform.models import (
     User,
 )
 from quest_platform.queries.activity import awaiting_review
-from quest_platform.queries.attempts import taught_by
+from quest_platform.queries.attempts import next_awaiting_review, taught_by
 from quest_platform.queries.classrooms import classrooms_taught_by, enrolled_in
 from quest_platform.queries.timing import extra_seconds_for
 from quest_platform.services import ServiceError
-from quest_platform.services.reviews import MAX_REASON_LENGTH, review_attempt, review_kind
+from quest_platform.services.reviews import (
+    MAX_REASON_LENGTH,
+    pass_mark,
+    review_attempt,
+    review_kind,
+)
 from quest_platform.time_zones import in_zone
 
 REVIEW_LABELS = {
@@ -165,14 +171,37 @@ def quiz_parts(stage: Stage, answers: dict[str, Any]) -> list[AnswerPart]:
     return parts
 
 
-def evidence_parts(evidence: Any) -> list[AnswerPart]:
-    """A checkpoint's evidence: text, a list of items, or text by kind (code as code)."""
+def evidence_parts(evidence: Any, *, code: bool = False) -> list[AnswerPart]:
+    """A checkpoint's evidence: text, a list of items, or text by kind (code as code).
+
+    ``code``: the checkpoint asks for code, so its text evidence is shown as code.
+    """
     if isinstance(evidence, dict):
         return [
             AnswerPart(_("Evidence: %(kind)s", kind=kind), as_text(text), code=kind == "code")
             for kind, text in evidence.items()
         ]
-    return [AnswerPart(_("Evidence"), as_text(evidence))]
+    return [AnswerPart(_("Evidence"), as_text(evidence), code=code and isinstance(evidence, str))]
+
+
+@dataclass(frozen=True)
+class StageBrief:
+    """What a stage asked of the student and how it is marked, shown beside the answer."""
+
+    prompt: str
+    rubric: list[str]
+
+
+def stage_brief(stage: Stage) -> StageBrief | None:
+    """The prompt and rubric of a checkpoint or reflection, or None for a stage without them."""
+    settings = stage.settings or {}
+    prompt = settings.get("prompt")
+    rubric = settings.get("rubric")
+    brief = StageBrief(
+        prompt=prompt.strip() if isinstance(prompt, str) else "",
+        rubric=[str(line) for line in rubric] if isinstance(rubric, list) else [],
+    )
+    return brief if brief.prompt or brief.rubric else None
 
 
 def describe_answer(attempt: Attempt) -> list[AnswerPart]:
@@ -182,7 +211,8 @@ def describe_answer(attempt: Attempt) -> list[AnswerPart]:
     if isinstance(answer.get("answers"), dict):
         parts += quiz_parts(attempt.stage, answer.pop("answers"))
     if "evidence" in answer:
-        parts += evidence_parts(answer.pop("evidence"))
+        asks_for_code = "code" in attempt.stage.evidence_kinds
+        parts += evidence_parts(answer.pop("evidence"), code=asks_for_code)
     for key, label in (("text", _l("Text")), ("code", _l("Code"))):
         if key in answer:
             parts.append(AnswerPart(str(label), as_text(answer.pop(key)), code=key == "code"))
@@ -383,6 +413,9 @@ class AttemptView(ScopedModelView):
     def answer_parts(self, attempt: Attempt) -> list[AnswerPart]:
         return describe_answer(attempt)
 
+    highlighted = staticmethod(highlighted)
+    stage_brief = staticmethod(stage_brief)
+
     def time_taken(self, attempt: Attempt) -> str:
         return short_duration((attempt.submitted_at - attempt.started_at).total_seconds())
 
@@ -420,12 +453,16 @@ class AttemptView(ScopedModelView):
         score, outcome = attempt.result
         decided = outcome in {Outcome.PASSED, Outcome.FAILED}
         form = ReviewForm(formdata, data={"score": score, "outcome": outcome if decided else None})
-        form.score.description = ngettext(
-            "Between 0 and %(max)s point.",
-            "Between 0 and %(max)s points.",
-            int(attempt.max_score),
-            max=number(attempt.max_score),
-        )
+        if attempt.max_score > 0:
+            form.score.description = ngettext(
+                "Between 0 and %(max)s point; %(mark)s or more passes.",
+                "Between 0 and %(max)s points; %(mark)s or more passes.",
+                int(attempt.max_score),
+                max=number(attempt.max_score),
+                mark=number(pass_mark(attempt)),
+            )
+        else:
+            form.score.description = _("This stage is worth no points: give 0.")
         form.score.widget = NumberInput(step="any", min=0, max=attempt.max_score)
         if review_kind(attempt) == ReviewKind.MARK:
             form.reason.label.text = _("Feedback for the student (optional)")
@@ -471,9 +508,18 @@ class AttemptView(ScopedModelView):
                 form[error.field].errors = [*form[error.field].errors, error.message]
             else:
                 flash(_("The review is saved."), "success")
-                details = url_for(".details_view", id=attempt.id, url=get_redirect_target())
-                return redirect(details)
+                return redirect(self.after_review(attempt))
         return self.render_details(attempt, form), 422
+
+    def after_review(self, attempt: Attempt) -> str:
+        """Where a saved review leads: the next checkpoint waiting ("Save and next"), or back."""
+        back = get_redirect_target()
+        if request.form.get("then") == "next":
+            waiting = next_awaiting_review(staff=current_user)
+            if waiting is not None:
+                return url_for(".details_view", id=waiting.id, url=back)
+            flash(_("No other checkpoint is waiting for your review."), "info")
+        return url_for(".details_view", id=attempt.id, url=back)
 
 
 def awaiting_review_filters(classroom_id: int) -> dict[str, str]:

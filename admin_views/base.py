@@ -357,6 +357,10 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
         """Whether the list offers to edit this row (a view may show rows it cannot change)."""
         return True
 
+    def row_links(self, model: Any) -> list[tuple[str, str]]:
+        """Links of a list row besides "Details" and "Edit", as (address, text) pairs."""
+        return []
+
     def record_title(self, model: Any) -> str:
         """What a record is called in headings (a classroom's name, a person's name)."""
         return str(getattr(model, self.title_column))

@@ -1,11 +1,13 @@
-"""Classrooms in the admin: list, details and roster, create, edit, delete if empty, join codes."""
+"""Classrooms in the admin: list, details and roster, create (then the next steps of setting the
+class up), edit, delete if empty, join codes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from flask import flash, g
+from flask import flash, g, request, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -116,6 +118,27 @@ class ClassroomView(ScopedModelView):
         except ServiceError as error:
             return self.report(error, form)
         return True
+
+    def get_save_return_url(self, model: Classroom, is_created: bool = False) -> str:
+        # A new classroom is empty: its next steps say how students get into it.
+        if is_created:
+            return self.get_url(".next_steps", id=model.id)
+        return str(super().get_save_return_url(model, is_created))
+
+    @expose("/next-steps/")
+    def next_steps(self) -> str:
+        """What to do with a classroom once it exists: share its join code, import a roster,
+        assign a quest; each step's form opens with this classroom chosen."""
+        classroom: Classroom = self.get_one(request.args.get("id", ""))
+        return self.render(
+            "admin_views/classroom_next_steps.html",
+            classroom=classroom,
+            join_url=url_for("accounts.join", _external=True),
+            roster_url=url_for("roster_import.index", classroom=classroom.id),
+            assign_url=url_for("assignment.create_view", classroom=classroom.id),
+            details_url=self.get_url(".details_view", id=classroom.id),
+            students=self.enrollment_count(classroom),
+        )
 
     def delete_model(self, model: Classroom) -> bool:
         try:

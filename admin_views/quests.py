@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
@@ -19,6 +19,8 @@ from flask_security import current_user
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Query, selectinload
 from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import labelled, labels_filter, person, shown
@@ -27,6 +29,7 @@ from quest_platform.labels import KIND_LABELS
 from quest_platform.models import Quest, QuestStatus, Stage, StageKind
 from quest_platform.services import ServiceError
 from quest_platform.services.quests import (
+    MAX_SLUG_LENGTH,
     add_stage,
     archive_quest,
     copy_quest,
@@ -75,7 +78,7 @@ class QuestView(ScopedModelView):
     column_export_list = ["title", "slug", "theme", "status", "author", "stage_count"]
     column_labels = {
         "title": _l("Title"),
-        "slug": _l("Slug"),
+        "slug": _l("Address (slug)"),
         "theme": _l("Theme"),
         "summary": _l("Summary"),
         "status": _l("Status"),
@@ -96,11 +99,6 @@ class QuestView(ScopedModelView):
         "stage_count": shown(lambda quest: len(quest.stages)),
     }
     form_columns = ["title", "slug", "theme", "summary"]
-    form_args = {
-        "slug": {
-            "description": _l("Lower-case letters, digits and dashes, as in west-coast-login.")
-        }
-    }
 
     def scope(self) -> Scope:
         if current_user.is_admin:
@@ -127,6 +125,31 @@ class QuestView(ScopedModelView):
 
     def row_editable(self, model: Quest) -> bool:
         return self.editable(model)
+
+    def scaffold_form(self) -> Any:
+        form_class = super().scaffold_form()
+        # Optional, unlike the column: the quest services make an address from the title.
+        form_class.slug = StringField(
+            _l("Address (slug)"),
+            validators=[Optional(), Length(max=MAX_SLUG_LENGTH)],
+            description=_l(
+                "Optional: the quest's name in its links. Left empty, it is made from the title"
+                " (“Café API” becomes cafe-api). Lower-case letters, digits and dashes."
+            ),
+        )
+        return form_class
+
+    # Assigning a published quest: the assignment form, with this quest chosen.
+
+    def assign_url(self, quest: Quest) -> str | None:
+        """The form assigning ``quest`` to a classroom, or None while it cannot be assigned."""
+        if quest.status != QuestStatus.PUBLISHED:
+            return None
+        return url_for("assignment.create_view", quest=quest.id)
+
+    def row_links(self, model: Quest) -> list[tuple[str, str]]:
+        url = self.assign_url(model)
+        return [(url, _("Assign to a classroom"))] if url else []
 
     # Creating, changing and deleting go through the quest services (permissions, audit).
 

@@ -7,7 +7,7 @@ not. The credentials sheet is shown once: passwords are stored only as hashes.
 
 from __future__ import annotations
 
-from flask import Response, abort, url_for
+from flask import Response, abort, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -147,11 +147,18 @@ class RosterImportView(StaffOnlyMixin, BaseView):
     # Helpers
 
     def upload_form(self) -> RosterUploadForm:
-        """The upload form, offering the classrooms the current user manages."""
+        """The upload form, offering the classrooms the current user manages.
+
+        ``?classroom=<id>`` (from a classroom's next steps) chooses that classroom at first.
+        """
         form = RosterUploadForm()
         form.classroom.choices = [
             (int(value), label) for value, label in classroom_choices(current_user)
         ]
+        chosen = request.args.get("classroom", type=int)
+        offered = {value for value, _label in form.classroom.choices}
+        if request.method == "GET" and chosen in offered:
+            form.classroom.data = chosen
         form.roster_file.description = ngettext(
             "A CSV file of at most %(size)d KB and %(num)d student.",
             "A CSV file of at most %(size)d KB and %(num)d students.",

@@ -1,4 +1,5 @@
-"""Lesson text: Markdown rendered to safe HTML, with highlighted code and checked images.
+"""Lesson text: Markdown rendered to safe HTML, with highlighted code and checked images;
+students' code highlighted for their teachers.
 
 Teachers write stages in Markdown. What students see is rendered here and then sanitized, so a
 stage can hold headings, lists, tables, links, images and code, but never a script, a style or
@@ -7,6 +8,7 @@ an event handler, whoever wrote it.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import nh3
@@ -15,6 +17,7 @@ from markdown_it.rules_core import StateCore
 from markupsafe import Markup, escape
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -36,6 +39,14 @@ ALLOWED_ATTRIBUTES = {
     "td": {"class"},
     "ol": {"start"},
 }
+# The languages of the course, tried in this order on a student's code of no stated language.
+CODE_LANGUAGES = ("python", "html+jinja", "javascript", "css", "sql", "bash", "json")
+# A line only Python starts this way (Pygments' own guess looks for a "#!" line or an import).
+PYTHON_LINE = re.compile(
+    r"^\s*(?:def \w+\(|class \w+[(:]|from [\w.]+ import |import \w|@\w+(?:\.\w+)*\(?"
+    r"|(?:if|for|while|with|elif) .*:\s*$|return\b)",
+    re.MULTILINE,
+)
 # Classes Pygments gives tokens, the language class of a code block, a table column's alignment.
 ALLOWED_CLASS_PREFIXES = ("language-", "highlight", "align-")
 
@@ -67,6 +78,26 @@ def highlight_code(code: str, language: str, attributes: str) -> str:
         return ""  # markdown-it then escapes the code itself
     body = highlight(code, lexer, HtmlFormatter(nowrap=True))
     return f'<pre class="highlight"><code class="language-{escape(language)}">{body}</code></pre>\n'
+
+
+def code_lexer(code: str) -> Lexer | None:
+    """The lexer of the course language ``code`` seems to be in, or None for plain text."""
+    lexers = [get_lexer_by_name(name) for name in CODE_LANGUAGES]
+    # The first of the best guesses: max() keeps the earliest of equal scores.
+    best = max(lexers, key=lambda lexer: lexer.analyse_text(code))
+    if best.analyse_text(code) > 0:
+        return best
+    return get_lexer_by_name("python") if PYTHON_LINE.search(code) else None
+
+
+def highlighted(code: str) -> Markup:
+    """A student's code as HTML for a ``<pre class="highlight"><code>`` block: its tokens
+    highlighted when its language is recognized, else the text as it is (escaped)."""
+    lexer = code_lexer(code)
+    if lexer is None:
+        return escape(code)
+    # Pygments escapes the code itself; the spans carry only its class names.
+    return Markup(highlight(code, lexer, HtmlFormatter(nowrap=True)))  # noqa: S704
 
 
 def allowed_class(element: str, attribute: str, value: str) -> str | None:

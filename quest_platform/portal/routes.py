@@ -146,7 +146,14 @@ def submit(slug: str, position: int) -> Response | tuple[str, int]:
         )
     except ServiceError as error:
         progress = progress_or_404(slug)
-        return render_stage(progress, standing_or_404(progress, position), error=error)
+        # Browsers never refill a file input: a chosen screenshot must be chosen again.
+        upload = request.files.get("screenshot")
+        return render_stage(
+            progress,
+            standing_or_404(progress, position),
+            error=error,
+            screenshot_dropped=bool(upload and upload.filename),
+        )
     # The result is told by the stage page, from the attempt: nothing is written to the session.
     answered = stored_id(attempt)
     return redirect(
@@ -207,10 +214,12 @@ def render_stage(
     *,
     error: ServiceError | None = None,
     answered: int | None = None,
+    screenshot_dropped: bool = False,
 ) -> tuple[str, int]:
     """The stage page; a locked stage is a 403 page, a refused answer shows why with its status.
 
-    When ``answered`` is the student's latest attempt at the stage, the page tells its result.
+    When ``answered`` is the student's latest attempt at the stage, the page tells its result;
+    ``screenshot_dropped``: the refused answer came with a screenshot, to be chosen again.
     """
     stage = standing.stage
     attempts = attempts_at(student=current_user, stage=stage) if standing.unlocked else []
@@ -242,6 +251,8 @@ def render_stage(
         ),
         countdown=countdown,
         error=error,
+        screenshot_dropped=screenshot_dropped,
+        notices=notices,
         entered=entered,
         submission_key=new_submission_key(),
         opened=opened_token(student_id=current_user.id, stage_id=stage.id),

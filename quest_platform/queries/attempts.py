@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from quest_platform.extensions import db
 from quest_platform.models import Attempt, EvidenceFile, Review, Stage, User
+from quest_platform.queries.activity import awaiting_review
 from quest_platform.queries.classrooms import work_taught_by
 
 
@@ -95,3 +96,15 @@ def evidence_for(*, viewer: User, evidence_id: int) -> EvidenceFile | None:
     if viewer.is_staff:
         return db.session.scalar(query.where(taught_by(viewer.id)))
     return db.session.scalar(query.where(EvidenceFile.student_id == viewer.id))
+
+
+def next_awaiting_review(*, staff: User) -> Attempt | None:
+    """The oldest attempt waiting for ``staff``'s review (any teacher's, for an administrator).
+
+    Teachers work through the waiting checkpoints in the order they were handed in, so that the
+    student who waited longest hears first.
+    """
+    query = select(Attempt).where(awaiting_review())
+    if not staff.is_admin:
+        query = query.where(taught_by(staff.id))
+    return db.session.scalars(query.order_by(Attempt.submitted_at, Attempt.id).limit(1)).first()

@@ -25,8 +25,14 @@ MAX_SCREENSHOT_BYTES = 4 * 1024 * 1024
 MAX_SCREENSHOT_PIXELS = 40_000_000
 MAX_ALT_TEXT_LENGTH = 500
 # Pillow's format names, and the format each is kept in. A phone's JPEG often carries a second,
-# smaller picture after the photo (Pillow reads it as MPO): the photo is kept.
-KEPT_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG"}
+# smaller picture after the photo (Pillow reads it as MPO): the photo is kept. A GIF (a screen
+# recording, a meme-maker's export) is kept as a PNG of its first frame.
+KEPT_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "GIF": "PNG"}
+# The decoders that ever read an upload, whatever else Pillow can open.
+READ_FORMATS = ["PNG", "JPEG", "GIF"]
+# The brands an HEIF file (an iPhone's HEIC photo) names in its first box: read to say what to
+# do instead, as the platform does not decode them.
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
 # The type and suffix each kept format is recorded and served as.
 STORED_AS = {"PNG": ("image/png", ".png"), "JPEG": ("image/jpeg", ".jpg")}
 # The modes each format is written in as they are; any other is converted first.
@@ -63,12 +69,13 @@ class CheckedScreenshot:
 
 
 def check_screenshot(screenshot: Screenshot) -> CheckedScreenshot:
-    """Check that ``screenshot`` is a PNG or JPEG image within the limits, described in words,
-    and redraw it from its pixels alone (see :class:`CheckedScreenshot`).
+    """Check that ``screenshot`` is a PNG, JPEG or GIF image within the limits, described in
+    words, and redraw it from its pixels alone (see :class:`CheckedScreenshot`).
 
-    Refused with a message naming the problem (field ``screenshot`` or ``alt_text``): no alt
-    text, alt text too long, a file over MAX_SCREENSHOT_BYTES or MAX_SCREENSHOT_PIXELS, or one
-    that is not a whole PNG or JPEG image, whatever its name says.
+    Refused with a message naming the problem and what to do (field ``screenshot`` or
+    ``alt_text``): no alt text, alt text too long, a file over MAX_SCREENSHOT_BYTES or
+    MAX_SCREENSHOT_PIXELS, an HEIC photo, or a file that is not a whole PNG, JPEG or GIF image,
+    whatever its name says.
     """
     alt_text = " ".join(screenshot.alt_text.split())
     if not alt_text:
@@ -95,6 +102,15 @@ def check_screenshot(screenshot: Screenshot) -> CheckedScreenshot:
             ),
             field="screenshot",
         )
+    if is_heif(screenshot.data):
+        raise ServiceError(
+            _(
+                "This is a HEIC photo (the iPhone's own format), which the platform cannot read."
+                " Upload a PNG or JPEG instead: take a screenshot (screenshots are PNG), or on a"
+                " Mac open the photo in Preview and choose File, Export, JPEG."
+            ),
+            field="screenshot",
+        )
     kept, data, (width, height) = redrawn(screenshot.data)
     content_type, suffix = STORED_AS[kept]
     return CheckedScreenshot(
@@ -107,15 +123,25 @@ def check_screenshot(screenshot: Screenshot) -> CheckedScreenshot:
     )
 
 
+def is_heif(data: bytes) -> bool:
+    """Whether ``data`` starts as an HEIF file does (HEIC, AVIF): a "ftyp" box naming its brand."""
+    return data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
+
+
 def redrawn(data: bytes) -> tuple[str, bytes, tuple[int, int]]:
     """The format ``data`` is kept in, a new file of it holding only its pixels, and its size.
 
     The image is turned as its EXIF orientation says (a phone photo is stored upright), then
-    written without any of the file's metadata. Refused (ServiceError) unless ``data`` is a
-    whole PNG or JPEG image of at most MAX_SCREENSHOT_PIXELS.
+    written without any of the file's metadata; a GIF gives its first frame. Refused
+    (ServiceError) unless ``data`` is a whole PNG, JPEG or GIF image of at most
+    MAX_SCREENSHOT_PIXELS.
     """
     not_an_image = ServiceError(
-        _("The screenshot must be a PNG or JPEG image."), field="screenshot"
+        _(
+            "The screenshot must be a PNG, JPEG or GIF image. Take a screenshot (it is saved as"
+            " PNG), or save the picture as PNG or JPEG, then choose it again."
+        ),
+        field="screenshot",
     )
     too_many_pixels = ServiceError(
         ngettext(
@@ -129,8 +155,7 @@ def redrawn(data: bytes) -> tuple[str, bytes, tuple[int, int]]:
         with warnings.catch_warnings():
             # Pillow warns, then raises, on images far beyond the limit; both mean "refuse".
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            # Only these two decoders ever read an upload, whatever else Pillow can open.
-            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            with Image.open(io.BytesIO(data), formats=READ_FORMATS) as image:
                 kept = KEPT_FORMATS.get(image.format or "")
                 if kept is None:
                     raise not_an_image

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,9 @@ from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG_LENGTH = 80
+# A made-up slug is cut to this length, so that "-2", "-copy-12" and the like still fit.
+SLUG_BASE_LENGTH = 70
 
 
 class QuestNotPublishable(ServiceError):
@@ -180,10 +184,13 @@ def create_quest(
     stages: Sequence[StageDraft],
     author: User | None,
 ) -> Quest:
-    """Create a draft quest with its stages in the order given."""
-    slug = checked_slug(slug)
+    """Create a draft quest with its stages in the order given.
+
+    An empty ``slug`` is made from the title (see :func:`slug_from_title`).
+    """
     if not title.strip():
         raise ServiceError(_("A quest needs a title."), field="title")
+    slug = checked_slug(slug) if slug.strip() else unused_slug(slug_from_title(title))
     if len(stages) > MAX_STAGES:
         raise ServiceError(at_most_stages(), field="stages")
     quest = Quest(
@@ -237,10 +244,32 @@ def check_may_edit(quest: Quest, by: User | None) -> None:
         raise NotAllowed(_("Only the quest's author or an administrator can change it."))
 
 
+def slug_from_title(title: str) -> str:
+    """A quest's address made from its title: "Café API" becomes "cafe-api".
+
+    Accents are dropped and every run of other characters becomes one dash; a title with no
+    letter or digit of the Latin alphabet gives "quest".
+    """
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
+    return "-".join(words)[:SLUG_BASE_LENGTH].strip("-") or "quest"
+
+
+def unused_slug(base: str, *, quest: Quest | None = None) -> str:
+    """``base``, or ``base`` followed by "-2", "-3"... : the first that no other quest uses."""
+    slug, number = base, 1
+    while (taken := db.session.scalar(select(Quest.id).where(Quest.slug == slug))) is not None:
+        if quest is not None and taken == quest.id:
+            break
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
 def checked_slug(slug: str, *, quest: Quest | None = None) -> str:
     """Return a valid, unused slug (``quest`` may keep its own), or raise on the slug field."""
     slug = slug.strip().lower()
-    if not SLUG_PATTERN.match(slug) or len(slug) > 80:
+    if not SLUG_PATTERN.match(slug) or len(slug) > MAX_SLUG_LENGTH:
         raise ServiceError(
             _("Use lower-case letters, digits and single dashes for the slug."), field="slug"
         )
@@ -264,11 +293,19 @@ def has_attempts(*, quest: Quest | None = None, stage: Stage | None = None) -> b
 def update_quest(
     *, quest: Quest, slug: str, title: str, theme: str, summary: str, by: User | None
 ) -> Quest:
-    """Change a quest's slug, title, theme and summary."""
+    """Change a quest's slug, title, theme and summary.
+
+    An empty ``slug`` keeps a published quest's address and makes a draft's from its title.
+    """
     check_may_edit(quest, by)
-    slug = checked_slug(slug, quest=quest)
     if not title.strip():
         raise ServiceError(_("A quest needs a title."), field="title")
+    if slug.strip():
+        slug = checked_slug(slug, quest=quest)
+    elif quest.status == QuestStatus.DRAFT:
+        slug = unused_slug(slug_from_title(title), quest=quest)
+    else:
+        slug = quest.slug
     if slug != quest.slug and quest.status != QuestStatus.DRAFT:
         # Students' links and their own front ends use the slug of a quest in use.
         raise ServiceError(
@@ -423,11 +460,7 @@ def copy_quest(*, quest: Quest, by: User) -> Quest:
     if not may_read_quest(staff=by, quest=quest):
         raise NotAllowed(_("You can copy your own quests and published ones."))
     # Cut where the slug stays valid: a cut just after a dash would leave a double dash.
-    base = f"{quest.slug[:70].rstrip('-')}-copy"
-    slug, number = base, 1
-    while db.session.scalar(select(Quest.id).where(Quest.slug == slug)) is not None:
-        number += 1
-        slug = f"{base}-{number}"
+    slug = unused_slug(f"{quest.slug[:SLUG_BASE_LENGTH].rstrip('-')}-copy")
     copy = Quest(
         slug=slug,
         title=_("Copy of %(title)s", title=quest.title)[:120],

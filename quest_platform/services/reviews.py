@@ -29,6 +29,45 @@ from quest_platform.services.tallies import lock_quest_tally, recount_stage
 MAX_REASON_LENGTH = 2000
 
 
+def pass_mark(attempt: Attempt) -> float:
+    """The least score that passes ``attempt``'s stage: its pass mark (a stage setting) as a
+    share of the attempt's maximum."""
+    return attempt.max_score * attempt.stage.pass_percent / 100
+
+
+def contradiction(*, attempt: Attempt, score: float, outcome: str) -> str | None:
+    """Why ``score`` and ``outcome`` contradict each other for ``attempt``, or None if they agree.
+
+    A pass scores at least the pass mark and a fail scores less; a stage worth no points passes
+    or fails whatever its score.
+    """
+    if attempt.max_score <= 0:
+        return None
+    mark, most = format_decimal(pass_mark(attempt)), format_decimal(attempt.max_score)
+    if outcome == Outcome.PASSED and score < pass_mark(attempt):
+        return ngettext(
+            "A pass needs at least %(mark)s of %(max)s point: raise the score or choose"
+            " “Not passed”.",
+            "A pass needs at least %(mark)s of %(max)s points: raise the score or choose"
+            " “Not passed”.",
+            int(attempt.max_score),
+            mark=mark,
+            max=most,
+        )
+    if outcome == Outcome.FAILED and score >= pass_mark(attempt):
+        return ngettext(
+            "%(score)s of %(max)s point is a pass (the pass mark is %(mark)s): lower the score"
+            " or choose “Passed”.",
+            "%(score)s of %(max)s points is a pass (the pass mark is %(mark)s): lower the score"
+            " or choose “Passed”.",
+            int(attempt.max_score),
+            score=format_decimal(score),
+            max=most,
+            mark=mark,
+        )
+    return None
+
+
 def review_kind(attempt: Attempt) -> ReviewKind:
     """Marking for an attempt still waiting for a teacher; otherwise an override of its result."""
     if attempt.outcome == Outcome.PENDING_REVIEW and attempt.latest_review is None:
@@ -42,7 +81,8 @@ def review_attempt(
 ) -> Review:
     """Record a teacher's score and outcome for ``attempt``; the attempt itself never changes.
 
-    Marking a waiting checkpoint may carry feedback; changing a result needs a reason. Either way
+    The score and the outcome must agree (see :func:`contradiction`). Marking a waiting
+    checkpoint may carry feedback; changing a result needs a reason. Either way
     the review is audited, and the latest review decides the attempt's result from then on. The
     student's points follow it, with the bonus of any achievement the new result earns (a
     checkpoint passed on the first try, a quest finished, every reflection written); a later
@@ -69,6 +109,9 @@ def record_review(
         )
     if outcome not in {Outcome.PASSED, Outcome.FAILED}:
         raise ServiceError(_("Choose passed or failed."), field="outcome")
+    problem = contradiction(attempt=attempt, score=score, outcome=outcome)
+    if problem:
+        raise ServiceError(problem, field="outcome")
     if kind == ReviewKind.OVERRIDE and not reason:
         raise ServiceError(_("Say why the score changes: the reason is kept."), field="reason")
     if len(reason) > MAX_REASON_LENGTH:

@@ -271,3 +271,14 @@ def test_a_new_assignment_opens_now_by_default(client, db, school, login_as, mon
     page = text_of(client.get(NEW))
     # 20:05 UTC is 21:05 in Madrid, to the minute.
     assert 'name="opens_at" required type="datetime-local" value="2030-03-02T21:05"' in page
+
+
+def test_the_form_opens_with_the_classroom_named_in_the_address(client, make, school, login_as):
+    second = make.classroom(teachers=[school.teacher])
+    login_as(school.teacher)
+    page = text_of(client.get(f"{NEW}?classroom={second.id}"))
+    assert f'<option selected value="{second.id}">' in page
+    # Someone else's classroom is not offered, so it cannot be chosen either.
+    page = text_of(client.get(f"{NEW}?classroom={school.other_classroom.id}"))
+    choices = page.split('name="classroom"')[1].split("</select>")[0]
+    assert f'value="{school.other_classroom.id}"' not in choices

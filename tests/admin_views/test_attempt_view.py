@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from helpers import csrf_token, post_form, shown_moment
 from sqlalchemy import event, func, select
 
@@ -200,7 +201,7 @@ def test_a_longer_page_costs_no_more_queries(client, db, make, school, login_as)
         attempt = make.attempt(
             student=school.student, quest=school.quest, position=position, outcome="passed", score=5
         )
-        review_attempt(attempt=attempt, score=6, outcome="passed", reason="Re.", by=school.teacher)
+        review_attempt(attempt=attempt, score=6, outcome="failed", reason="Re.", by=school.teacher)
     assert len(statements_during(db, lambda: client.get(LIST))) == few
 
 
@@ -363,3 +364,99 @@ def test_an_export_holds_the_newest_attempts_up_to_a_limit_and_says_so(
     exported = text_of(client.get(f"{LIST}export/csv/"))
     assert "Show your login" in exported
     assert older.stage.title not in exported
+
+
+# Reviewing a checkpoint: what it asks beside the evidence, agreeing scores, one after another
+
+
+def test_the_review_page_shows_the_prompt_and_rubric_beside_highlighted_code(
+    client, make, school, login_as
+):
+    attempt = make.attempt(
+        student=school.student,
+        quest=school.quest,
+        answer={"evidence": "def login():\n    return redirect('/')"},
+    )
+    login_as(school.teacher)
+    page = text_of(client.get(details(attempt)))
+    assert "What the stage asks" in page
+    assert "Paste your login route." in page
+    assert "<li>Hashes passwords</li>" in page
+    assert '<pre class="answer-code highlight"><code><span class="k">def</span>' in page
+    assert '<span class="nf">login</span>' in page
+
+
+def test_notes_that_are_not_code_stay_plain_text_in_the_code_block(client, school, login_as):
+    login_as(school.teacher)
+    page = text_of(client.get(details(school.attempt)))
+    expected = '<pre class="answer-code highlight"><code>My login route hashes passwords.</code>'
+    assert expected in page
+
+
+def test_the_score_field_states_the_pass_mark(client, school, login_as):
+    login_as(school.teacher)
+    page = text_of(client.get(details(school.attempt)))
+    assert "Between 0 and 10 points; 7 or more passes." in page
+
+
+@pytest.mark.parametrize(
+    ("score", "outcome", "message"),
+    [
+        ("0", "passed", "A pass needs at least 7 of 10 points"),
+        ("6.5", "passed", "A pass needs at least 7 of 10 points"),
+        ("10", "failed", "10 of 10 points is a pass (the pass mark is 7)"),
+    ],
+)
+def test_a_score_and_outcome_that_contradict_each_other_are_refused(
+    client, db, school, login_as, score, outcome, message
+):
+    login_as(school.teacher)
+    response = review(client, school.attempt, score=score, outcome=outcome, reason="")
+    assert response.status_code == 422
+    page = text_of(response)
+    assert message in page
+    assert 'id="outcome-error"' in page
+    assert review_count(db) == 0
+
+
+def waiting_checkpoints(db, make, school, count: int) -> list[Attempt]:
+    """``count`` more checkpoints waiting in the teacher's class, by new classmates, handed in
+    an hour apart, oldest first (the school's own waiting one is newer than all of them)."""
+    start = utcnow() - timedelta(hours=count + 1)
+    attempts = []
+    for hour in range(count):
+        student = make.student()
+        db.session.add(Enrollment(classroom=school.classroom, student=student))
+        db.session.commit()
+        submitted = start + timedelta(hours=hour)
+        attempts.append(make.attempt(student=student, quest=school.quest, submitted_at=submitted))
+    return attempts
+
+
+def test_save_and_next_opens_the_checkpoint_that_waited_longest(client, db, school, make, login_as):
+    oldest, middle = waiting_checkpoints(db, make, school, 2)
+    login_as(school.teacher)
+    # Reviewing the newest first: the next is the oldest still waiting, then the next oldest.
+    response = review(client, school.attempt, score="8", outcome="passed", then="next")
+    assert response.status_code == 302
+    assert f"/admin/attempt/details/?id={oldest.id}" in response.headers["Location"]
+    response = review(client, oldest, score="3", outcome="failed", then="next")
+    assert f"/admin/attempt/details/?id={middle.id}" in response.headers["Location"]
+
+
+def test_save_and_next_never_leaves_the_teachers_classes(client, school, login_as):
+    # The other classroom's checkpoint still waits, but it is not this teacher's to review.
+    login_as(school.teacher)
+    response = review(client, school.attempt, score="8", outcome="passed", then="next")
+    assert response.headers["Location"].startswith(details(school.attempt))
+    page = text_of(client.get(response.headers["Location"]))
+    assert "The review is saved." in page
+    assert "No other checkpoint is waiting for your review." in page
+
+
+def test_save_the_review_stays_on_the_attempt(client, db, make, school, login_as):
+    waiting_checkpoints(db, make, school, 1)
+    login_as(school.teacher)
+    response = review(client, school.attempt, score="8", outcome="passed")
+    assert response.headers["Location"].startswith(details(school.attempt))
+    assert "No other checkpoint" not in text_of(client.get(response.headers["Location"]))

@@ -231,3 +231,37 @@ def test_the_list_offers_csv_and_xlsx_downloads(client, school, login_as):
     page = client.get("/admin/classroom/").get_data(as_text=True)
     assert 'href="/admin/classroom/export/csv/"' in page
     assert 'href="/admin/classroom/export/xlsx/"' in page
+
+
+# Guided set-up: a new classroom's next steps
+
+
+def test_a_new_classroom_leads_to_its_next_steps(client, db, make, login_as):
+    login_as(make.teacher())
+    data = {"name": "CS Period 5", "term": "2026 T3", "period": "5", "leaderboard_enabled": ""}
+    response = post_form(client, "/admin/classroom/new/", data)
+    classroom = db.session.scalar(select(Classroom).where(Classroom.name == "CS Period 5"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/admin/classroom/next-steps/?id={classroom.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Next steps for CS Period 5" in page
+    assert "Share the join code" in page
+    assert f'class="join-code-large" value="{classroom.join_code}" readonly' in page
+    assert "http://localhost/accounts/join" in page
+    assert f'href="/admin/roster-import/?classroom={classroom.id}"' in page
+    assert f'href="/admin/assignment/new/?classroom={classroom.id}"' in page
+    assert "This classroom has 0 students." in page
+
+
+def test_the_next_steps_of_someone_elses_classroom_are_not_found(client, school, login_as):
+    login_as(school.teacher)
+    url = f"/admin/classroom/next-steps/?id={school.other_classroom.id}"
+    assert client.get(url).status_code == 404
+
+
+def test_saving_an_edited_classroom_returns_to_the_list(client, school, login_as):
+    login_as(school.teacher)
+    url = f"/admin/classroom/edit/?id={school.classroom.id}"
+    data = {"name": "Renamed", "term": "2027 T1", "period": "5"}
+    response = post_form(client, url, data)
+    assert "next-steps" not in response.headers["Location"]

@@ -32,7 +32,7 @@ def test_a_small_class_gradebook(client, db, make, school, login_as):
     review_attempt(attempt=school.attempt, score=7, outcome="passed", reason="", by=school.teacher)
     ana_quiz = make.attempt(student=classmate, quest=quest, position=2, outcome="failed", score=5)
     review_attempt(
-        attempt=ana_quiz, score=6, outcome="passed", reason="Regraded.", by=school.teacher
+        attempt=ana_quiz, score=6, outcome="failed", reason="Regraded.", by=school.teacher
     )
     # The quiz is worth 20 points now: the best 9/10 is 18 points, Ana's 6/10 is 12.
     quiz = db.session.scalar(select(Stage).where(Stage.quest == quest, Stage.position == 2))

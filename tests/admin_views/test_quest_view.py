@@ -1059,3 +1059,35 @@ def test_a_longer_quest_list_costs_no_more_queries(client, make, login_as, db):
     for _ in range(3):
         make.quest(author=make.teacher())
     assert queries_for_list() == few
+
+
+# A quest's address from its title, and assigning a published quest
+
+
+def test_a_quest_left_without_an_address_gets_one_from_its_title(as_teacher, quests, db):
+    form = text_of(as_teacher.get("/admin/quest/new/"))
+    assert "Left empty, it is made from the title" in form
+    for expected in ("cafe-api", "cafe-api-2"):
+        data = {"title": "Café API", "slug": "", "theme": "Digital Famine", "summary": ""}
+        response = post_form(as_teacher, "/admin/quest/new/", data)
+        assert response.status_code == 302
+        quest = db.session.scalars(select(Quest).order_by(Quest.id.desc())).first()
+        assert (quest.title, quest.slug) == ("Café API", expected)
+
+
+def test_a_published_quest_offers_to_be_assigned_from_the_list_and_its_page(as_teacher, quests):
+    assign = f'href="/admin/assignment/new/?quest={quests.other_published.id}"'
+    assert assign in text_of(as_teacher.get("/admin/quest/"))
+    assert assign in text_of(as_teacher.get(details(quests.other_published)))
+    # A draft cannot be assigned yet: no such link for it.
+    draft = f"/admin/assignment/new/?quest={quests.draft.id}"
+    assert draft not in text_of(as_teacher.get("/admin/quest/"))
+    assert draft not in text_of(as_teacher.get(details(quests.draft)))
+
+
+def test_the_assignment_form_opens_with_the_quest_chosen(as_teacher, quests):
+    page = text_of(as_teacher.get(f"/admin/assignment/new/?quest={quests.published.id}"))
+    assert f'<option selected value="{quests.published.id}">' in page
+    # A quest that cannot be assigned (a draft) is not chosen, whatever the address says.
+    page = text_of(as_teacher.get(f"/admin/assignment/new/?quest={quests.draft.id}"))
+    assert "<option selected" not in page.split('name="quest"')[1].split("</select>")[0]

@@ -355,3 +355,19 @@ def test_a_roster_at_both_limits_goes_through_the_preview_and_the_import(
 
     assert response.status_code == 200
     assert len(sheet_credentials(response)) == 500
+
+
+def test_the_classroom_named_in_the_address_is_chosen(client, make, login_as):
+    teacher = make.teacher()
+    first, second = make.classroom(teachers=[teacher]), make.classroom(teachers=[teacher])
+    login_as(teacher)
+    page = client.get(f"{URL}?classroom={second.id}").get_data(as_text=True)
+    assert f'<option selected value="{second.id}">' in page
+    assert f'<option value="{first.id}">' in page
+
+
+def test_a_classroom_the_teacher_does_not_manage_is_not_chosen(client, school, login_as):
+    login_as(school.teacher)
+    page = client.get(f"{URL}?classroom={school.other_classroom.id}").get_data(as_text=True)
+    assert f'value="{school.other_classroom.id}"' not in page
+    assert "<option selected" not in page

@@ -36,7 +36,7 @@ def test_waiting_checkpoints_link_to_the_filtered_attempts(client, make, school,
 
 
 def test_a_classroom_with_nothing_to_review_says_none(client, school, login_as):
-    review_attempt(attempt=school.attempt, score=5, outcome="passed", reason="", by=school.teacher)
+    review_attempt(attempt=school.attempt, score=5, outcome="failed", reason="", by=school.teacher)
     login_as(school.teacher)
     section = section_of(text_of(client.get("/admin/")), school.classroom)
     assert "None" in section

@@ -291,6 +291,21 @@ def admin_classroom_new_with_errors(page: Page, people: People) -> None:
     submit(page)
 
 
+def admin_classroom_next_steps(page: Page, people: People) -> None:
+    # Where a new classroom leads: the join code shown large, the import and the assignment.
+    admin_classroom_new(page, people)
+    assert page.locator("#join-code").input_value() != ""
+
+
+def admin_classroom_new(page: Page, people: People) -> None:
+    sign_in(page, people.teacher)
+    page.goto("/admin/classroom/new/")
+    page.fill("#name", "CS Period 6")
+    page.fill("#term", "2026 T3")
+    page.fill("#period", "6")
+    submit(page)
+
+
 def admin_users(page: Page, people: People) -> None:
     sign_in(page, people.teacher)
     page.goto("/admin/user/")
@@ -602,8 +617,17 @@ def admin_attempt_review_with_errors(page: Page, people: People) -> None:
     # A score above the maximum and no outcome: the page again, with the errors (422).
     admin_attempt_review(page, people)
     page.fill("#score", "99")
-    submit(page, page.locator("#review-title ~ form button[type=submit]"))
+    submit(page, page.locator("#review-title ~ form button[type=submit]").first)
     assert page.locator(".error-summary").count() == 1
+
+
+def admin_attempt_review_contradicting(page: Page, people: People) -> None:
+    # "Passed" with no points: refused, with the message on the outcome.
+    admin_attempt_review(page, people)
+    page.fill("#score", "0")
+    page.check("#outcome-0")
+    submit(page, page.locator("#review-title ~ form button[type=submit]").first)
+    assert page.locator("#outcome-error").count() == 1
 
 
 def admin_attempt_reviewed(page: Page, people: People) -> None:
@@ -611,7 +635,7 @@ def admin_attempt_reviewed(page: Page, people: People) -> None:
     admin_attempt_review(page, people)
     page.fill("#score", "8")
     page.check("#outcome-0")
-    submit(page, page.locator("#review-title ~ form button[type=submit]"))
+    submit(page, page.locator("#review-title ~ form button[type=submit]").first)
     assert page.locator("#reviews-title + .table-scroll tbody tr").count() == 1
 
 
@@ -951,6 +975,15 @@ def stage_checkpoint_handed_in(page: Page, people: People) -> None:
     assert page.locator("#result .evidence-image").count() == 1
 
 
+def stage_checkpoint_choose_again(page: Page, people: People) -> None:
+    # A screenshot without its description: the form comes back and asks for the file again.
+    stage_checkpoint(page, people)
+    page.fill("#evidence", "@app.post('/login')\ndef login(): ...")
+    page.set_input_files("#screenshot", files=[png_file()])
+    submit(page)
+    assert page.locator("#screenshot-again").count() == 1
+
+
 def stage_timed(page: Page, people: People) -> None:
     # Before the clock starts: the rules and the button only.
     portal_quest(people, done=5)
@@ -1009,6 +1042,7 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "stage-reflection-errors": stage_reflection_with_errors,
     "stage-checkpoint": stage_checkpoint,
     "stage-checkpoint-handed-in": stage_checkpoint_handed_in,
+    "stage-checkpoint-choose-again": stage_checkpoint_choose_again,
     "stage-timed": stage_timed,
     "stage-timed-running": stage_timed_running,
     "stage-locked": stage_locked,
@@ -1030,6 +1064,7 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "admin-classroom-details": admin_classroom_details,
     "admin-classroom-edit": admin_classroom_edit,
     "admin-classroom-new-errors": admin_classroom_new_with_errors,
+    "admin-classroom-next-steps": admin_classroom_next_steps,
     "admin-users": admin_users,
     "admin-users-filtered": admin_users_filtered,
     "admin-users-password-sheet": admin_users_password_sheet,
@@ -1052,6 +1087,7 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "admin-attempts": admin_attempts,
     "admin-attempt-review": admin_attempt_review,
     "admin-attempt-review-errors": admin_attempt_review_with_errors,
+    "admin-attempt-review-contradicting": admin_attempt_review_contradicting,
     "admin-attempt-reviewed": admin_attempt_reviewed,
     "admin-attempt-timed": admin_attempt_timed,
     "admin-time-extensions": admin_time_extensions,

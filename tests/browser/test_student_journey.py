@@ -243,7 +243,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
 
     # Stage 3, the checkpoint: code, a screenshot and what the screenshot shows.
     page.get_by_label("Your code or notes").fill(LOGIN_ROUTE)
-    page.get_by_label("Screenshot (PNG or JPEG, up to 4 MB)").set_input_files(
+    page.get_by_label("Screenshot (PNG, JPEG or GIF, up to 4 MB)").set_input_files(
         screenshot_png(tmp_path / "welcome.png")
     )
     page.get_by_label("Describe the screenshot").fill(ALT_TEXT)

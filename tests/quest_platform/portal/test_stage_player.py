@@ -279,9 +279,9 @@ def test_a_screenshot_is_kept_outside_the_web_root_and_shown_to_its_student(
     ("data", "alt", "message"),
     [
         (image_bytes(), "  ", "Describe your screenshot"),
-        (b"GIF89a not really", "A picture", "must be a PNG or JPEG"),
-        (image_bytes("GIF"), "A picture", "must be a PNG or JPEG"),
-        (image_bytes()[:60], "A picture", "must be a PNG or JPEG"),
+        (b"GIF89a not really", "A picture", "must be a PNG, JPEG or GIF"),
+        (image_bytes("BMP"), "A picture", "must be a PNG, JPEG or GIF"),
+        (image_bytes()[:60], "A picture", "must be a PNG, JPEG or GIF"),
         (b"\x89PNG" + b"0" * (4 * 1024 * 1024), "A picture", "too large"),
     ],
 )
@@ -296,6 +296,35 @@ def test_a_bad_screenshot_is_refused_and_nothing_written(
     assert attempts_of(db, student) == before
     assert db.session.scalar(select(func.count(EvidenceFile.id))) == 0
     assert set(app.config["UPLOAD_DIR"].iterdir()) == files
+
+
+def test_a_form_sent_back_says_the_chosen_screenshot_must_be_chosen_again(
+    screenshot_player: Player,
+):
+    response = upload(screenshot_player, image_bytes(), "  ")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Describe your screenshot" in page
+    assert "Choose your screenshot again" in page
+    assert 'aria-describedby="screenshot-again"' in page
+
+
+def test_a_refused_screenshot_is_not_also_asked_for_again(screenshot_player: Player):
+    page = upload(screenshot_player, b"not an image", "A picture").get_data(as_text=True)
+    assert "must be a PNG, JPEG or GIF" in page
+    assert "Choose your screenshot again" not in page
+
+
+def test_a_gif_screenshot_is_kept_as_a_png(screenshot_player: Player, db):
+    response = upload(screenshot_player, image_bytes("GIF"), "My page", name="shot.gif")
+    assert response.status_code == 302
+    assert db.session.scalars(select(EvidenceFile)).one().content_type == "image/png"
+
+
+def test_the_screenshot_field_names_the_formats_it_takes(screenshot_player: Player):
+    page = screenshot_player.client.get(screenshot_player.url(3)).get_data(as_text=True)
+    assert "Screenshot (PNG, JPEG or GIF, up to 4 MB)" in page
+    assert 'accept="image/png,image/jpeg,image/gif"' in page
 
 
 def test_a_screenshot_is_refused_where_the_checkpoint_does_not_ask_for_one(

@@ -220,14 +220,14 @@ def test_transparency_is_kept():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (HTML, "must be a PNG or JPEG"),
-        (b"\x89PNG\r\n\x1a\n" + HTML, "must be a PNG or JPEG"),
-        (encoded(halves(), "GIF"), "must be a PNG or JPEG"),
-        (encoded(halves(), "BMP"), "must be a PNG or JPEG"),
-        (encoded(halves(), "TIFF"), "must be a PNG or JPEG"),
-        (encoded(halves(), "WEBP"), "must be a PNG or JPEG"),
-        (encoded(halves())[:-30], "must be a PNG or JPEG"),
-        (encoded(halves(), "JPEG")[:-100], "must be a PNG or JPEG"),
+        (HTML, "must be a PNG, JPEG or GIF"),
+        (b"\x89PNG\r\n\x1a\n" + HTML, "must be a PNG, JPEG or GIF"),
+        (encoded(halves(), "GIF")[:-20], "must be a PNG, JPEG or GIF"),
+        (encoded(halves(), "BMP"), "must be a PNG, JPEG or GIF"),
+        (encoded(halves(), "TIFF"), "must be a PNG, JPEG or GIF"),
+        (encoded(halves(), "WEBP"), "must be a PNG, JPEG or GIF"),
+        (encoded(halves())[:-30], "must be a PNG, JPEG or GIF"),
+        (encoded(halves(), "JPEG")[:-100], "must be a PNG, JPEG or GIF"),
         (encoded(Image.new("1", (8000, 6000))), "too many pixels"),
         # Beyond Pillow's own guard, which refuses it while reading the header.
         (encoded(Image.new("1", (20_000, 10_000))), "too many pixels"),
@@ -235,7 +235,7 @@ def test_transparency_is_kept():
     ids=[
         "HTML",
         "HTML after a PNG signature",
-        "GIF",
+        "a cut-off GIF",
         "BMP",
         "TIFF",
         "WebP",
@@ -245,11 +245,35 @@ def test_transparency_is_kept():
         "200 million pixels",
     ],
 )
-def test_a_file_that_is_not_a_whole_png_or_jpeg_within_the_limits_is_refused(data, message):
+def test_a_file_that_is_not_a_whole_png_jpeg_or_gif_within_the_limits_is_refused(data, message):
     with pytest.raises(ServiceError) as refused:
         checked(data)
     assert message in refused.value.message
     assert refused.value.field == "screenshot"
+
+
+def test_a_gif_is_kept_as_a_png_of_its_first_frame():
+    first, second = halves(), Image.new("RGB", (40, 20), (20, 200, 20))
+    buffer = io.BytesIO()
+    first.save(buffer, format="GIF", save_all=True, append_images=[second], comment=SECRET)
+    screenshot = checked(buffer.getvalue())
+    assert (screenshot.content_type, screenshot.suffix) == ("image/png", ".png")
+    image = reopened(screenshot).convert("RGB")
+    assert red(image.getpixel((5, 5)))
+    assert not red(image.getpixel((35, 5)))
+    assert getattr(image, "n_frames", 1) == 1
+    assert_no_metadata(screenshot)
+
+
+@pytest.mark.parametrize("brand", [b"heic", b"mif1"])
+def test_an_heic_photo_is_refused_with_what_to_do_instead(brand):
+    # The start of an iPhone photo: a "ftyp" box with its brand; Pillow cannot read the rest.
+    data = b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    with pytest.raises(ServiceError) as refused:
+        checked(data)
+    assert refused.value.field == "screenshot"
+    assert "HEIC" in refused.value.message
+    assert "PNG or JPEG" in refused.value.message
 
 
 SMALL_FILES = [encoded(halves((16, 8))), encoded(halves((16, 8)), "JPEG", exif=phone_exif(6))]

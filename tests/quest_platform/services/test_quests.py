@@ -40,6 +40,7 @@ from quest_platform.services.quests import (
     publish_quest,
     publishing_problems,
     renumber,
+    slug_from_title,
     update_quest,
     update_stage,
 )
@@ -303,6 +304,56 @@ def test_a_taken_slug_is_a_conflict_except_for_its_own_quest(db, make):
     assert checked_slug("taken", quest=quest) == "taken"
     with pytest.raises(Conflict):
         checked_slug("taken", quest=make.quest(publish=False))
+
+
+# A quest's address made from its title
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Café API", "cafe-api"),
+        ("  Sessions & Cookies 101! ", "sessions-cookies-101"),
+        ("Ñandú: el año de la misión", "nandu-el-ano-de-la-mision"),
+        ("Straße über Köln", "strae-uber-koln"),
+        ("測驗", "quest"),
+        ("--", "quest"),
+        ("word " * 30, ("word-" * 14)[:-1]),
+    ],
+)
+def test_a_slug_is_made_from_the_title_in_ascii(title, slug):
+    made = slug_from_title(title)
+    assert made == slug
+    assert checked_slug(made) == made
+
+
+def test_a_quest_without_a_slug_gets_one_from_its_title_unused_by_others(db):
+    def titled(title: str) -> str:
+        quest = create_quest(slug="  ", title=title, theme="", summary="", stages=[], author=None)
+        return quest.slug
+
+    assert [titled("Café API"), titled("Cafe API"), titled("CAFÉ api!")] == [
+        "cafe-api",
+        "cafe-api-2",
+        "cafe-api-3",
+    ]
+
+
+def test_clearing_a_drafts_slug_makes_it_from_the_new_title(db, make):
+    author = make.teacher()
+    quest = make.quest(publish=False, author=author, slug="old-slug")
+    update_quest(quest=quest, slug="", title="Café API", theme="", summary="", by=author)
+    assert quest.slug == "cafe-api"
+    # Saving again keeps the address the quest already has, not "cafe-api-2".
+    update_quest(quest=quest, slug="", title="Café API", theme="", summary="", by=author)
+    assert quest.slug == "cafe-api"
+
+
+def test_clearing_a_published_quests_slug_keeps_it(db, make):
+    author = make.teacher()
+    quest = make.quest(author=author, slug="in-use")
+    update_quest(quest=quest, slug="", title="Café API", theme="", summary="", by=author)
+    assert quest.slug == "in-use"
 
 
 # has_attempts

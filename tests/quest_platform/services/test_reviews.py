@@ -93,11 +93,42 @@ def test_the_score_stays_between_zero_and_the_maximum(db, school, score):
     assert review_count(db) == 0
 
 
-@pytest.mark.parametrize("score", [0, 10])
-def test_the_bounds_themselves_are_scores(db, school, score):
+@pytest.mark.parametrize(("score", "outcome"), [(0, "failed"), (10, "passed")])
+def test_the_bounds_themselves_are_scores(db, school, score, outcome):
     review_attempt(
-        attempt=school.attempt, score=score, outcome="passed", reason="", by=school.teacher
+        attempt=school.attempt, score=score, outcome=outcome, reason="", by=school.teacher
     )
+    assert review_count(db) == 1
+
+
+@pytest.mark.parametrize(
+    ("score", "outcome"), [(0, "passed"), (6.99, "passed"), (7, "failed"), (10, "failed")]
+)
+def test_a_score_and_outcome_that_contradict_each_other_are_refused(db, school, score, outcome):
+    with pytest.raises(ServiceError) as refused:
+        review_attempt(
+            attempt=school.attempt, score=score, outcome=outcome, reason="", by=school.teacher
+        )
+    assert refused.value.field == "outcome"
+    db.session.rollback()
+    assert review_count(db) == 0
+
+
+@pytest.mark.parametrize(("score", "outcome"), [(7, "passed"), (6.99, "failed")])
+def test_the_pass_mark_divides_passes_from_fails(db, school, score, outcome):
+    review = review_attempt(
+        attempt=school.attempt, score=score, outcome=outcome, reason="", by=school.teacher
+    )
+    assert (review.score, review.outcome) == (score, outcome)
+
+
+@pytest.mark.parametrize("outcome", ["passed", "failed"])
+def test_a_stage_worth_no_points_passes_or_fails_with_no_score(db, make, school, outcome):
+    checkpoint = school.attempt.stage
+    checkpoint.points = 0
+    db.session.commit()
+    attempt = make.attempt(student=school.student, quest=school.quest)
+    review_attempt(attempt=attempt, score=0, outcome=outcome, reason="", by=school.teacher)
     assert review_count(db) == 1
 
 
@@ -115,7 +146,7 @@ def test_a_reason_has_a_length_limit(db, school):
         review_attempt(
             attempt=school.attempt,
             score=5,
-            outcome="passed",
+            outcome="failed",
             reason="x" * (MAX_REASON_LENGTH + 1),
             by=school.teacher,
         )
@@ -140,7 +171,7 @@ def test_only_the_students_teacher_reviews(db, school, reviewer):
 
 def test_an_admin_reviews_any_attempt(db, school):
     review = review_attempt(
-        attempt=school.other_attempt, score=5, outcome="passed", reason="", by=school.admin
+        attempt=school.other_attempt, score=5, outcome="failed", reason="", by=school.admin
     )
     assert review.reviewer_id == school.admin.id
 
@@ -182,7 +213,7 @@ def test_the_students_points_follow_each_review(db, school):
     review_attempt(
         attempt=attempt,
         score=5,
-        outcome="passed",
+        outcome="failed",
         reason="Rubric item 2 missing.",
         by=school.teacher,
     )
