@@ -252,7 +252,6 @@ def render_stage(
         countdown=countdown,
         error=error,
         screenshot_dropped=screenshot_dropped,
-        notices=notices,
         entered=entered,
         submission_key=new_submission_key(),
         opened=opened_token(student_id=current_user.id, stage_id=stage.id),
