@@ -15,6 +15,7 @@ from flask_babel import force_locale, format_decimal, gettext, ngettext
 from helpers import post_form
 
 from quest_platform.api.prose import PROSE
+from quest_platform.i18n import format_locale
 from quest_platform.labels import (
     OUTCOME_LABELS,
     PROGRESS_LABELS,
@@ -75,8 +76,10 @@ def test_every_count_is_written_with_its_singular_and_plural(app, message: Messa
                 two = ngettext(singular, plural, 2, **values[2])
             assert one == forms[0] % {**values[1], "num": 1}, (language, one)
             assert two == forms[1] % {**values[2], "num": 2}, (language, two)
-            assert "1" in one, (language, one)
-            assert "2" in two, (language, two)
+            if "%(" in singular + plural:
+                # A count written out is the count asked for.
+                assert "1" in one, (language, one)
+                assert "2" in two, (language, two)
             if singular != plural:
                 # Where English words the two apart, Spanish does too.
                 assert forms[0] != forms[1], (language, forms)
@@ -135,7 +138,7 @@ def test_a_stage_done_reads_hecha_on_the_spanish_stage_page(
     student.language = "es"
     db.session.commit()
     page = login_as(student).get(f"/quests/{quest.slug}/2").get_data(as_text=True)
-    assert "(Hecha)" in page
+    assert ">Hecha<" in page
     assert "Hecho" not in page
 
 
@@ -152,7 +155,7 @@ def test_a_score_is_written_in_the_page_s_number_format(app, db, make, login_as,
     student.language = language
     db.session.commit()
     page = login_as(student).get(f"/quests/{quest.slug}/2").get_data(as_text=True)
-    with app.test_request_context(), force_locale(language):
+    with app.test_request_context(), force_locale(format_locale(language)):
         seven_and_a_half = format_decimal(7.5)
         assert score_text(7.5) == seven_and_a_half
         scored = ngettext(
@@ -182,7 +185,7 @@ def test_a_score_on_the_spanish_stage_page_uses_the_spanish_number_format(
     student.language = "es"
     db.session.commit()
     page = login_as(student).get(f"/quests/{quest.slug}/2").get_data(as_text=True)
-    with app.test_request_context(), force_locale("es"):
+    with app.test_request_context(), force_locale(format_locale("es")):
         half = format_decimal(0.5)
     assert f"{half} / " in page
     assert f"{half} de " in page
