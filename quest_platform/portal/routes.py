@@ -71,6 +71,7 @@ def quest_map() -> str:
         state_labels=STAGE_STATE_LABELS,
         outcome_labels=OUTCOME_LABELS,
         kind_labels=KIND_LABELS,
+        now=utcnow(),
     )
 
 

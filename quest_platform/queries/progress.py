@@ -173,9 +173,9 @@ def progress_from(
     now: datetime,
 ) -> QuestProgress:
     """Work out a quest's progress from the student's stage tallies (by stage id); stages unlock
-    in order."""
+    in order, once the quest has opened to the student's classroom."""
     stages: list[StageProgress] = []
-    unlocked = True
+    unlocked = assignment is None or now >= assignment.opens_at
     for stage in quest.stages:
         tally = tallies.get(stage.id)
         progress = StageProgress(stage, tally, stage_state(stage, tally), unlocked)
