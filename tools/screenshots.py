@@ -141,9 +141,9 @@ def demo_shots(*, now: datetime | None = None) -> list[Shot]:
         ),
         worker,
     )
-    finisher = next(
+    finished = next(
         (
-            student
+            (student, assignment.quest)
             for student in students
             for assignment in classroom.assignments
             if progress_for(student=student, quest=assignment.quest, now=now).status
@@ -151,8 +151,9 @@ def demo_shots(*, now: datetime | None = None) -> list[Shot]:
         ),
         None,
     )
-    if finisher is None:
+    if finished is None:
         raise LookupError(f"nobody in {classroom.name} has finished a quest")
+    finisher, finished_quest = finished
 
     return [
         Shot("teacher-home", "Teacher home", teacher.username, url_for("admin.index")),
@@ -175,8 +176,12 @@ def demo_shots(*, now: datetime | None = None) -> list[Shot]:
             worker.username,
             url_for("portal.stage", slug=quest.slug, position=stage.stage.position),
         ),
-        # No quest-complete page yet: the quest map of a student who finished a quest.
-        Shot("quest-complete", "Quest complete", finisher.username, url_for("portal.quest_map")),
+        Shot(
+            "quest-complete",
+            f"Quest complete ({finished_quest.title})",
+            finisher.username,
+            url_for("portal.complete", slug=finished_quest.slug),
+        ),
     ]
 
 
