@@ -47,6 +47,7 @@ TO_HOME = Expect(302, "/")
 TO_START = Expect(302, "/start")
 TO_QUEST_MAP = Expect(302, "/quests")
 TO_FIRST_STAGE = Expect(302, "/quests/{slug}/1")
+TO_PORTAL_QUEST = Expect(302, "/quests/{slug}")
 TO_PROFILE = Expect(302, "/accounts/profile")
 TO_TEACHER_HOME = Expect(302, "/admin/")
 TO_CLASSROOMS = Expect(302, "/admin/classroom/")
@@ -203,6 +204,7 @@ EXTENSION_DATA = {"id": "{extension_id}"}
 GRADEBOOK = "/admin/classroom/<int:classroom_id>/gradebook.csv"
 PORTAL_QUEST = "/quests/<slug>"
 PORTAL_STAGE = f"{PORTAL_QUEST}/<int:position>"
+PORTAL_COMPLETE = f"{PORTAL_QUEST}/complete"
 PORTAL_STAGE_ROUTES = [
     ("GET", PORTAL_STAGE),
     ("POST", PORTAL_STAGE),
@@ -459,6 +461,17 @@ ACCESS = [
         "GET", PORTAL_QUEST, TO_LOGIN, TO_FIRST_STAGE, FORBIDDEN, FORBIDDEN, other_student=NOT_FOUND
     ),
     Access("GET", PORTAL_QUEST, TO_LOGIN, NOT_FOUND, FORBIDDEN, FORBIDDEN, ids="missing"),
+    # The end of a quest: not finished yet, the student is sent on to the stage to do next.
+    Access(
+        "GET",
+        PORTAL_COMPLETE,
+        TO_LOGIN,
+        TO_PORTAL_QUEST,
+        FORBIDDEN,
+        FORBIDDEN,
+        other_student=NOT_FOUND,
+    ),
+    Access("GET", PORTAL_COMPLETE, TO_LOGIN, NOT_FOUND, FORBIDDEN, FORBIDDEN, ids="missing"),
     *(
         Access(
             method,
