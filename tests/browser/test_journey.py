@@ -83,8 +83,11 @@ def test_student_joins_sets_preferences_signs_out_and_in(
     page.get_by_role("link", name="My profile").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My profile")
 
-    # Choose Español and the dark theme, and save, with the keyboard only.
+    # The language follows the browser until chosen: choose Español (after "the browser's" and
+    # English) and the dark theme, and save, with the keyboard only.
     tab_to(page, "#language")
+    expect(page.locator("#language")).to_have_value("")
+    page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     expect(page.locator("#language")).to_have_value("es")
     tab_to(page, "input[name=theme]:checked")
