@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_security import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Query, lazyload, selectinload
@@ -31,7 +32,8 @@ from quest_platform.time_zones import in_zone
 
 # What an entry's action and table read as: the words of the admin, not the database's.
 ACTION_LABELS = {
-    "create": _l("Created"),
+    # "Created" is also a column of dates ("Creación"): the action reads "Creado".
+    "create": lazy_pgettext("audit action", "Created"),
     "update": _l("Updated"),
     "delete": _l("Deleted"),
     "publish": _l("Published"),

@@ -301,6 +301,9 @@ ACCESS = [
     staff_only("POST", "/admin/classroom/new/", OK),  # an empty form comes back with errors
     staff_only("GET", DETAILS.format("classroom"), OK, other_teacher=NOT_FOUND, query=CLASSROOM),
     staff_only("GET", DETAILS.format("classroom"), NOT_FOUND, query=CLASSROOM, ids="missing"),
+    # A new classroom's next steps: its own teacher's; another teacher's classroom is missing.
+    staff_only("GET", "/admin/classroom/next-steps/", OK, other_teacher=NOT_FOUND, query=CLASSROOM),
+    staff_only("GET", "/admin/classroom/next-steps/", NOT_FOUND, query=CLASSROOM, ids="missing"),
     staff_only("GET", EDIT.format("classroom"), OK, other_teacher=NOT_FOUND, query=CLASSROOM),
     staff_only("GET", EDIT.format("classroom"), NOT_FOUND, query=CLASSROOM, ids="missing"),
     staff_only("POST", EDIT.format("classroom"), OK, other_teacher=NOT_FOUND, query=CLASSROOM),

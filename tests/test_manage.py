@@ -679,7 +679,7 @@ def test_report_engagement_as_xlsx_opens_as_a_workbook(demo, tmp_path):
 def test_report_engagement_of_every_classroom_in_markdown_and_spanish(demo):
     result = run_cli(demo.app, "report", "engagement", "--lang", "es")
     assert result.exit_code == 0, result.output
-    assert "# Informe de participación: todas las aulas" in result.output
+    assert "# Informe de participación: todas las clases" in result.output
     for classroom in db.session.scalars(select(Classroom)):
         assert f"## Participación semanal: {classroom.name}" in result.output
 

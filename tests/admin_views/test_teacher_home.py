@@ -229,7 +229,10 @@ def test_moments_read_as_the_language_writes_them(client, db, school, login_as):
     set_language(user=school.teacher, language="es")
     login_as(school.teacher)
     details = text_of(client.get(f"/admin/user/details/?id={school.student.id}"))
-    assert "6 dic 2026, 14:05" in details
+    # Spanish for the Americas: "6 dic 2026, 2:05 p.m." (on the teacher's clock, here UTC).
+    assert "6 dic 2026, 2:05" in details
+    assert "p.m." in details
+    assert "14:05:07" not in details
 
 
 # The audit log in words

@@ -6,7 +6,7 @@ The Spanish catalog itself is checked in test_translations.py.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ import quest_platform
 from quest_platform.extensions import babel
 from quest_platform.models import User
 from quest_platform.services.roster_import import import_roster
-from seeds.load import seed_demo
+from seeds.load import DemoCalendar, seed_demo
 
 TRANSLATIONS = Path(quest_platform.__file__).parent / "translations"
 SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
@@ -182,7 +182,7 @@ def test_an_imported_student_follows_a_spanish_browser(client, db, make):
 
 
 def test_demo_students_follow_the_browser(app, client, db):
-    seed_demo(seed=2026, echo=lambda line: None)
+    seed_demo(seed=2026, calendar=DemoCalendar(day=date(2026, 12, 9)), echo=lambda line: None)
     assert db.session.scalar(select(User.id).where(User.language.is_not(None))) is None
     logins = Path(app.config["DEMO_LOGINS_FILE"]).read_text("utf-8")
     username, password = re.search(r"^student\s+(\S+)\s+(\S+)", logins, re.M).groups()
