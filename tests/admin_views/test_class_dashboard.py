@@ -90,6 +90,8 @@ def test_the_dashboard_says_how_old_its_figures_are(client, school, login_as):
     login_as(school.teacher)
     page = client.get("/admin/").get_data(as_text=True)
     assert f"Figures of {school.classroom.name} computed 3 hours ago, at " in page
+    # The moment names the reader's time zone (the school's, here UTC).
+    assert re.search(r"computed 3 hours ago, at [^<]+ \(UTC\)\.", page)
 
 
 def test_the_refresh_comes_back_to_the_quest_shown(client, school, login_as, make):
