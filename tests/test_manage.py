@@ -640,6 +640,8 @@ def test_report_engagement_writes_an_html_file_with_charts_that_opens_offline(de
     assert "Stage funnel:" in page
     assert "Progress by student and stage:" in page
     assert "Engagement of each student" in page
+    # When the figures were computed, with the zone of the time (the school's).
+    assert re.search(r"Computed [^<]+ \(UTC\)\.", page)
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert "<script" not in page
 
