@@ -237,6 +237,8 @@ def describe_answer(attempt: Attempt) -> list[AnswerPart]:
         if isinstance(length, int):
             length = ngettext("%(num)d character", "%(num)d characters", length)
         parts.append(AnswerPart(_("Length"), as_text(length)))
+    # Whether a screenshot came with the answer: the image itself is shown beside it.
+    answer.pop("screenshot", None)
     parts += [AnswerPart(str(key), as_text(value)) for key, value in answer.items()]
     return parts
 

@@ -382,14 +382,27 @@ def test_the_review_page_shows_the_prompt_and_rubric_beside_highlighted_code(
     assert "What the stage asks" in page
     assert "Paste your login route." in page
     assert "<li>Hashes passwords</li>" in page
-    assert '<pre class="answer-code highlight"><code><span class="k">def</span>' in page
+    assert '<pre class="answer-code highlight" tabindex="0"><code><span class="k">def</span>' in page
     assert '<span class="nf">login</span>' in page
+
+
+def test_the_screenshot_flag_of_an_answer_is_not_shown_as_a_raw_row(
+    client, make, school, login_as
+):
+    attempt = make.attempt(
+        student=school.student,
+        quest=school.quest,
+        answer={"evidence": "def login():\n    return redirect('/')", "screenshot": False},
+    )
+    login_as(school.teacher)
+    page = text_of(client.get(details(attempt)))
+    assert ">screenshot<" not in page
 
 
 def test_notes_that_are_not_code_stay_plain_text_in_the_code_block(client, school, login_as):
     login_as(school.teacher)
     page = text_of(client.get(details(school.attempt)))
-    expected = '<pre class="answer-code highlight"><code>My login route hashes passwords.</code>'
+    expected = '<pre class="answer-code highlight" tabindex="0"><code>My login route hashes passwords.</code>'
     assert expected in page
 
 
