@@ -94,7 +94,8 @@ def player(school, make, login_as) -> Player:
 
 
 def set_quiz(**settings: Any) -> None:
-    quiz = _db.session.scalars(select(Stage).where(Stage.kind == "quiz")).first()
+    # The player's quiz: the first quiz stage made (PostgreSQL keeps no order without one).
+    quiz = _db.session.scalars(select(Stage).where(Stage.kind == "quiz").order_by(Stage.id)).first()
     quiz.settings = {**quiz.settings, **settings}
     _db.session.commit()
 
