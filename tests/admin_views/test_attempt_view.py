@@ -387,9 +387,7 @@ def test_the_review_page_shows_the_prompt_and_rubric_beside_highlighted_code(
     assert '<span class="nf">login</span>' in page
 
 
-def test_the_screenshot_flag_of_an_answer_is_not_shown_as_a_raw_row(
-    client, make, school, login_as
-):
+def test_the_screenshot_flag_of_an_answer_is_not_shown_as_a_raw_row(client, make, school, login_as):
     attempt = make.attempt(
         student=school.student,
         quest=school.quest,
