@@ -36,7 +36,6 @@ from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import (
     STUDENT_SEARCH,
     labels_filter,
-    local_moment,
     moment,
     newest_first,
     period_filter,
@@ -409,7 +408,6 @@ class AttemptView(ScopedModelView):
 
     # The details page: the answer, its timing, the reviews and a review form
 
-    local_moment = staticmethod(local_moment)
     number = staticmethod(number)
 
     def answer_parts(self, attempt: Attempt) -> list[AnswerPart]:

@@ -19,7 +19,6 @@ from admin_views.lists import (
     Choices,
     id_filter,
     labelled,
-    local_moment,
     moment,
     period_filter,
     person,
@@ -28,7 +27,7 @@ from admin_views.lists import (
 from quest_platform.extensions import db
 from quest_platform.models import AuditEntry, User
 from quest_platform.services.audit import SECRET_COLUMNS
-from quest_platform.time_zones import in_zone
+from quest_platform.time_zones import format_moment, in_zone
 
 # What an entry's action and table read as: the words of the admin, not the database's.
 ACTION_LABELS = {
@@ -102,7 +101,7 @@ def shown(values: dict[str, Any] | None, field: str) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, str) and (moment := recorded_moment(value)) is not None:
-        return local_moment(moment)
+        return format_moment(moment)
     return str(value)
 
 

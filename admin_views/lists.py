@@ -77,16 +77,11 @@ def newest_first(moment: str) -> tuple[list[Any], list[tuple[str, bool]]]:
 # Formatters
 
 
-def local_moment(value: datetime) -> str:
-    """A moment as the admin shows it: on the reader's clock and in their language, to the
-    minute (the column's label names the zone)."""
-    return format_moment(value)
-
-
 def moment_type(view: Any, value: datetime, name: str) -> str:
     """Flask-Admin's type formatter of every moment a view shows without a formatter of its
-    own (when a classroom or quest was created): as :func:`local_moment`."""
-    return local_moment(value)
+    own (when a classroom or quest was created): on the reader's clock, to the minute (the
+    column's label names the zone)."""
+    return format_moment(value)
 
 
 def shown(read: Callable[[Any], Any]) -> Formatter:
@@ -104,7 +99,7 @@ def moment(missing: Any = "—") -> Formatter:
 
     def show_moment(view: Any, context: Any, row: Any, name: str) -> str:
         value = getattr(row, name)
-        return str(missing) if value is None else local_moment(value)
+        return str(missing) if value is None else format_moment(value)
 
     return show_moment
 

@@ -28,7 +28,6 @@ from admin_views.lists import (
     classroom_filter,
     labelled,
     labels_filter,
-    local_moment,
     moment,
     shown,
 )
@@ -42,7 +41,7 @@ from quest_platform.queries.classrooms import (
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import reset_student_password, update_account
 from quest_platform.services.classrooms import enroll_student, move_student
-from quest_platform.time_zones import in_zone
+from quest_platform.time_zones import format_moment, in_zone
 
 Result = TypeVar("Result")
 
@@ -179,7 +178,7 @@ class UserView(ScopedModelView):
         """When ``user`` was last seen (a sign-in, an API token, an attempt), or "Never"."""
         seen = g.get("admin_last_seen", {})
         moment_seen = seen[user.id] if user.id in seen else last_seen([user.id])[user.id]
-        return _("Never") if moment_seen is None else local_moment(moment_seen)
+        return _("Never") if moment_seen is None else format_moment(moment_seen)
 
     def visible_classroom_ids(self) -> set[int]:
         if "admin_visible_classrooms" not in g:
