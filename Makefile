@@ -36,6 +36,8 @@ run: install compile-translations
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py seed --demo --if-empty
 	@echo "Quest Platform: http://$(HOST):$(PORT)/  (demo sign-ins: instance/demo-logins.txt)"
+	@# With Redis, a grader takes code from the queue beside the server (and stops with it).
+	@if [ -n "$$REDIS_URL" ]; then $(BIN)/python manage.py grader & fi; \
 	$(BIN)/python manage.py run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite, then on PostgreSQL and Redis when TEST_DATABASE_URL is set

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""The Quest Platform command line: run, db, seed, report, create-admin/-teacher, import-roster."""
+"""The Quest Platform command line: run, db, seed, report, create-admin/-teacher, import-roster,
+grader."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from flask_babel import force_locale
+from rq import SimpleWorker
 from sqlalchemy import select
 
 from analytics.evaluate import evaluate_predictions, format_quality_report
@@ -23,6 +25,7 @@ from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
 from quest_platform.i18n import format_locale
+from quest_platform.jobs import job_queue
 from quest_platform.models import Classroom, RoleName
 from quest_platform.reports.document import Report
 from quest_platform.reports.engagement import classrooms_in, engagement
@@ -30,6 +33,7 @@ from quest_platform.reports.files import ReportFormat, render_report
 from quest_platform.reports.gradebook import classroom_gradebook
 from quest_platform.reports.predictions import predictions
 from quest_platform.reports.scope import ReportRefused, classroom_to_report, report_scope
+from quest_platform.sandbox import sandbox_refused
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import create_user, generate_password
 from quest_platform.services.analytics import refresh_analytics
@@ -183,6 +187,28 @@ def seed(
             click.echo(summary)
     except SeedRefused as error:
         raise click.ClickException(str(error)) from None
+
+
+@cli.command("grader")
+@click.option("--burst", is_flag=True, help="Grade what is queued, then stop.")
+def grader_command(burst: bool) -> None:
+    """Grade students' code from the queue in Redis (REDIS_URL): an RQ worker.
+
+    Start as many as the class needs, on this machine or any other that reaches Redis and the
+    database. Without Redis there is no queue: the web process grades code itself.
+    """
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        raise click.ClickException(
+            "REDIS_URL is not set: without Redis the web process grades code itself."
+        )
+    if reason := sandbox_refused():
+        raise click.ClickException(reason)
+    queue = job_queue(redis_url)
+    click.echo(f"Grading code from the queue {queue.name!r}; stop with Ctrl-C.")
+    # A worker that runs each job itself (no fork per job): the app and its database
+    # connections are made once; every job's code runs in a sandbox of its own anyway.
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
 
 
 @cli.group("analytics")

@@ -36,6 +36,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from quest_platform.code_challenges import (
+    DEFAULT_SECONDS_PER_TEST,
+    MAX_SECONDS_PER_TEST,
+    MAX_SOURCE_LENGTH,
+    TestsError,
+    parse_tests,
+)
 from quest_platform.models import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
@@ -514,23 +521,87 @@ class SelfCheckForm(StageForm):
         return {**super().data_of(stage), "items": "\n".join(items)}
 
 
+TESTS_HELP = _l(
+    'One test per line: a call, "==" and the expected value, such as add(2, 3) == 5. For a '
+    'program, a block: a line "--- input", its input, a line "--- output", its output.'
+)
+
+
 class CodeForm(PromptedForm):
     kind = StageKind.CODE
-    edited_settings = frozenset({"prompt", "starter_code"})
+    edited_settings = frozenset(
+        {"prompt", "starter_code", "examples", "tests", "solution", "seconds_per_test"}
+    )
 
     starter_code = MultilineField(
         _l("Starter code"),
+        validators=[Optional(), Length(max=MAX_SOURCE_LENGTH)],
+        render_kw={"rows": 8, "spellcheck": "false", "class": "code-input"},
+    )
+    examples = MultilineField(
+        _l("Examples students see"),
         validators=[Optional(), Length(max=20_000)],
-        render_kw={"rows": 8, "spellcheck": "false"},
+        description=TESTS_HELP,
+        render_kw={"rows": 4, "spellcheck": "false", "class": "code-input"},
+    )
+    tests = MultilineField(
+        _l("Hidden tests"),
+        validators=[DataRequired(), Length(max=40_000)],
+        description=_l(
+            "Students never see these; they decide the score on Submit. Written like the examples."
+        ),
+        render_kw={"rows": 6, "spellcheck": "false", "class": "code-input"},
+    )
+    solution = MultilineField(
+        _l("Reference solution"),
+        validators=[DataRequired(), Length(max=MAX_SOURCE_LENGTH)],
+        description=_l(
+            "Never shown to students. Publishing runs it against every test and refuses a "
+            "solution that fails one."
+        ),
+        render_kw={"rows": 8, "spellcheck": "false", "class": "code-input"},
+    )
+    seconds_per_test = IntegerField(
+        _l("Time per test in seconds"),
+        default=DEFAULT_SECONDS_PER_TEST,
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_SECONDS_PER_TEST)],
     )
 
+    def validate_examples(self, field: TextAreaField) -> None:
+        readable(field.data, prefix="example")
+
+    def validate_tests(self, field: TextAreaField) -> None:
+        readable(field.data, prefix="test")
+
     def settings(self) -> dict[str, Any]:
-        return {**super().settings(), "starter_code": self.starter_code.data or ""}
+        return {
+            **super().settings(),
+            "starter_code": self.starter_code.data or "",
+            "examples": (self.examples.data or "").strip(),
+            "tests": (self.tests.data or "").strip(),
+            "solution": self.solution.data or "",
+            "seconds_per_test": self.seconds_per_test.data,
+        }
 
     @classmethod
     def data_of(cls, stage: Stage) -> dict[str, Any]:
         settings = stage.settings or {}
-        return {**super().data_of(stage), "starter_code": settings.get("starter_code", "")}
+        return {
+            **super().data_of(stage),
+            "starter_code": settings.get("starter_code", ""),
+            "examples": settings.get("examples", ""),
+            "tests": settings.get("tests", ""),
+            "solution": settings.get("solution", ""),
+            "seconds_per_test": settings.get("seconds_per_test", DEFAULT_SECONDS_PER_TEST),
+        }
+
+
+def readable(text: str | None, *, prefix: str) -> None:
+    """Refuse tests that do not read, with the line that does not."""
+    try:
+        parse_tests(text or "", prefix=prefix)
+    except TestsError as error:
+        raise ValidationError(str(error)) from None
 
 
 FORMS: dict[str, type[StageForm]] = {

@@ -84,6 +84,9 @@ FUNNEL_COLUMNS = {
     "stuck": "int64",
     # Reached, not passed, with an answer waiting for the teacher: neither passed nor lost.
     "awaiting_review": "int64",
+    # Reached, not passed and not waiting, but working on a later stage (a stage skipped, or
+    # out of tries): not lost here either.
+    "moved_on": "int64",
     "median_tries_to_pass": "Float64",  # NA when nobody passed
 }
 STALL_COLUMNS = {
@@ -103,7 +106,7 @@ STALL_COLUMNS = {
 # "stuck": stuck / reached >= STALL_SHARE. "largest_drop": the stage of its quest where the most
 # students reached but did not pass, and not_passed / reached >= STALL_SHARE. A student whose
 # answer awaits the teacher's review is not counted in not_passed: the class waits for the
-# teacher there, it is not lost.
+# teacher there, it is not lost; nor is one who went on to a later stage.
 STALL_REASONS = ("stuck", "largest_drop")
 
 # The key of a student's figures in one classroom.
@@ -150,10 +153,13 @@ def stall_stages(funnel: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``funnel`` (FUNNEL_COLUMNS) where the class stalls, with a reason code.
 
     A stage is reported once; when both reasons hold, "stuck" is given, being the more urgent.
-    Students waiting for the teacher's review are neither passed nor lost (see STALL_REASONS).
+    Students waiting for the teacher's review, or gone on to a later stage, are neither passed
+    nor lost (see STALL_REASONS).
     """
     reached = funnel["reached"].astype("float64")
-    not_passed = funnel["reached"] - funnel["passed"] - funnel["awaiting_review"]
+    not_passed = (
+        funnel["reached"] - funnel["passed"] - funnel["awaiting_review"] - funnel["moved_on"]
+    )
     # Dividing by NaN where nobody reached the stage yields NA shares, never a division error.
     stuck_share = funnel["stuck"] / reached.where(reached > 0)
     not_passed_share = not_passed / reached.where(reached > 0)
@@ -446,9 +452,13 @@ def _stage_funnel(
     # Waiting for a teacher's review is not being stuck, however long it takes or however many
     # tries came before.
     waiting = ~done & reached["pending"].eq(True)
+    moved_on = ~done & ~waiting & (reached["position"] < reached["furthest"])
     counts = (
         reached.assign(
-            passed=done, stuck=~done & ~waiting & (idle | failing), awaiting_review=waiting
+            passed=done,
+            stuck=~done & ~waiting & (idle | failing),
+            awaiting_review=waiting,
+            moved_on=moved_on,
         )
         .groupby(["classroom_id", "stage_id"])
         .agg(
@@ -456,11 +466,12 @@ def _stage_funnel(
             passed=("passed", "sum"),
             stuck=("stuck", "sum"),
             awaiting_review=("awaiting_review", "sum"),
+            moved_on=("moved_on", "sum"),
             median_tries_to_pass=("tries_to_pass", "median"),
         )
     )
     funnel = skeleton.merge(counts, on=["classroom_id", "stage_id"], how="left")
-    tallies = ["students", "reached", "passed", "stuck", "awaiting_review"]
+    tallies = ["students", "reached", "passed", "stuck", "awaiting_review", "moved_on"]
     funnel[tallies] = funnel[tallies].fillna(0).astype("int64")
     return _shaped(funnel.sort_values(["classroom_id", "quest_id", "position"]), FUNNEL_COLUMNS)
 

@@ -53,13 +53,15 @@ def largest_classroom() -> int:
 
 
 def unlimited_quiz(classroom_id: int, number: int) -> Stage:
-    """A quest whose first stage is a quiz without a tries limit that counts the latest try,
-    given to the classroom."""
+    """A quest whose first stage is a quiz without a tries limit that counts the latest try and
+    never shows its answers (a quiz that shows them once passed takes no more tries), given to
+    the classroom."""
     document = load_quest_files()[0]
     drafts = stage_drafts(document)
     quiz = next(draft for draft in drafts if draft.kind == StageKind.QUIZ.value)
     settings = {key: value for key, value in quiz.settings.items() if key != "max_tries"}
     settings["score_policy"] = "latest"
+    settings["reveal_answers"] = "never"
     drafts = [replace(quiz, settings=settings), *(draft for draft in drafts if draft is not quiz)]
     author = db.session.scalar(select(User).where(User.username == "admin"))
     quest = create_quest(

@@ -59,6 +59,8 @@ class Config:
     # hide_parameters keeps values (such as uniquifiers) out of logged SQL errors.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Background jobs (grading code) run in the caller at once: for tests only (jobs.py).
+    JOBS_INLINE = False
 
     # Room for one checkpoint screenshot (services/evidence.py keeps up to 4 MB) and its form.
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
@@ -191,6 +193,7 @@ class TestingConfig(Config):
     SECURITY_PASSWORD_SALT = secrets.token_urlsafe(16)
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL")
+    JOBS_INLINE = True
     # The course front end's development server.
     API_ALLOWED_ORIGINS = ["http://localhost:4000"]
     # Argon2 at full cost makes a suite of hundreds of logins slow; the algorithm is the same.

@@ -78,6 +78,14 @@ def select_timezone() -> str:
     return browser_time_zone() or school
 
 
+def person_zone(person: Any) -> ZoneInfo:
+    """The clock a person's days are counted on outside a request: the zone they chose, else
+    the school's (their browser's zone is known only while they browse)."""
+    chosen = getattr(person, "time_zone", None)
+    school: str = current_app.config["SCHOOL_TIME_ZONE"]
+    return ZoneInfo(chosen if isinstance(chosen, str) and is_time_zone(chosen) else school)
+
+
 def zone_name() -> str:
     """The name of the reader's time zone, as IANA writes it ("America/Chicago")."""
     return str(get_timezone() or current_app.config["SCHOOL_TIME_ZONE"])

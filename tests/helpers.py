@@ -13,13 +13,14 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+import pytest
 from babel import Locale
 from babel.dates import format_datetime
 from flask import Flask
@@ -28,6 +29,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import WSGIRequestHandler
 
+from quest_platform.models import utcnow
+from quest_platform.sandbox import sandbox_refused
+from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.time_zones import moment_pattern
 
 # Strong enough for the password policy, and short: zxcvbn takes longer on long passwords.
@@ -45,11 +49,6 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     match = CSRF_PATTERN.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1) or match.group(2)
-
-
-def admin_moment(moment: datetime) -> str:
-    """A moment as the admin shows it in English and UTC: "Dec 6, 2026, 2:05\u202fPM"."""
-    return shown_moment(moment)
 
 
 def post_form(
@@ -298,3 +297,62 @@ def shown_moment(value: Any, zone: str = "UTC", locale: str = "en") -> str:
     """``value`` as pages write a moment: on the clock of ``zone``, to the minute."""
     pattern = moment_pattern(Locale.parse(locale))
     return format_datetime(value, pattern, tzinfo=ZoneInfo(zone), locale=locale)
+
+
+def require_sandbox() -> None:
+    """Skip the test where this machine cannot run sandboxes (bubblewrap), or fail it when
+    REQUIRE_SANDBOX=1 (as CI sets)."""
+    if reason := sandbox_refused():
+        if os.environ.get("REQUIRE_SANDBOX") == "1":
+            pytest.fail(f"REQUIRE_SANDBOX=1 but {reason}")
+        pytest.skip(reason)
+
+
+# A code challenge: add(a, b), with one example and four hidden tests, worth 20 points.
+SOLUTION = "def add(a, b):\n    return a + b\n"
+CODE_STAGE = StageDraft(
+    "code",
+    "Add two numbers",
+    points=20,
+    settings={
+        "prompt": "Write add(a, b), which returns the sum of a and b.",
+        "starter_code": "def add(a, b):\n    pass\n",
+        "examples": "add(2, 3) == 5",
+        "tests": "\n".join(
+            [
+                "add(-1, 1) == 0",
+                "add(10, 20) == 30",
+                "add(0.5, 0.25) == 0.75",
+                "add('a', 'b') == 'ab'",
+            ]
+        ),
+        "solution": SOLUTION,
+        "seconds_per_test": 1,
+    },
+)
+
+
+def code_quest(make: Any, student: Any, *, solution: str = SOLUTION, publish: bool = True) -> Any:
+    """A quest of seven stages whose first is a code challenge (its tests: four calls), published
+    and given to a new classroom of ``student``; a draft when not ``publish``."""
+    drafts = [
+        replace(CODE_STAGE, settings={**CODE_STAGE.settings, "solution": solution}),
+        *make.stage_drafts(6),
+    ]
+    quest = create_quest(
+        slug=f"adding-{make._next()}",
+        title="Adding",
+        theme="T",
+        summary="",
+        stages=drafts,
+        author=None,
+    )
+    if not publish:
+        return quest
+    publish_quest(quest=quest, by=None)
+    classroom = make.classroom(students=[student])
+    opens = utcnow() - timedelta(days=1)
+    assign_quest(
+        quest=quest, classroom=classroom, opens_at=opens, due_at=opens + timedelta(days=9), by=None
+    )
+    return quest

@@ -209,6 +209,8 @@ PORTAL_STAGE_ROUTES = [
     ("GET", PORTAL_STAGE),
     ("POST", PORTAL_STAGE),
     ("POST", f"{PORTAL_STAGE}/start"),
+    ("POST", f"{PORTAL_STAGE}/code"),
+    ("GET", f"{PORTAL_STAGE}/code-run"),
 ]
 ANSWER = {"submission_key": "matrix-answer", "q-q1": "1"}
 EVIDENCE = "/evidence/<int:evidence_id>"
@@ -528,6 +530,8 @@ ACCESS = [
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/leaderboards/", *BOARDS)),
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/quests", PORTAL_QUEST, EVIDENCE)),
     everyone("GET", f"{PORTAL_STAGE}/start", NOT_ALLOWED),
+    everyone("GET", f"{PORTAL_STAGE}/code", NOT_ALLOWED),
+    everyone("POST", f"{PORTAL_STAGE}/code-run", NOT_ALLOWED),
 ]
 
 

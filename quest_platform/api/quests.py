@@ -40,6 +40,8 @@ bp = Blueprint(
 SHOWN_SETTINGS = (
     *("max_tries", "score_policy", "late_policy", "min_length", "items", "evidence"),
     *("pass_percent", "reveal_answers"),
+    # A code challenge's: its hidden tests and reference solution never.
+    *("starter_code", "examples", "seconds_per_test"),
 )
 SHOWN_QUESTION_FIELDS = ("id", "type", "prompt", "choices")
 

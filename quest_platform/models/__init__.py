@@ -24,6 +24,7 @@ from quest_platform.models.attempts import (
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import stored_id, utcnow
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
+from quest_platform.models.code_runs import CodePurpose, CodeRun, CodeRunStatus
 from quest_platform.models.quests import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
@@ -53,6 +54,9 @@ __all__ = [
     "Attempt",
     "AuditEntry",
     "Classroom",
+    "CodePurpose",
+    "CodeRun",
+    "CodeRunStatus",
     "DashboardChart",
     "Enrollment",
     "EvidenceFile",

@@ -160,10 +160,14 @@ class Stage(Model):
         valid = isinstance(percent, int) and not isinstance(percent, bool) and 0 < percent <= 100
         return percent if valid else DEFAULT_PASS_PERCENT
 
+    def pass_mark_of(self, max_score: float) -> float:
+        """The least score out of ``max_score`` that passes this stage: its pass share of it."""
+        return round(max_score * self.pass_percent / 100, 2)
+
     @property
     def pass_score(self) -> float:
-        """The points a quiz's pass mark stands for (the points times the pass share)."""
-        return round(self.points * self.pass_percent / 100, 2)
+        """The points a quiz's pass mark stands for, out of the stage's points."""
+        return self.pass_mark_of(self.points)
 
     @property
     def reveals_answers(self) -> bool:

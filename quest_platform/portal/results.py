@@ -35,6 +35,24 @@ class Result:
     details: tuple[str, ...]
 
 
+def counted_points(attempt: Attempt, standing: StageProgress) -> tuple[str, ...]:
+    """What the stage counts toward the student's total, when that is not this try's score
+    (a better try before it counts, or the best of them)."""
+    if standing.tally is None or attempt.latest_review is not None:
+        return ()
+    points = standing.tally.points
+    if points == (attempt.result[0] or 0):
+        return ()
+    return (
+        ngettext(
+            "This stage counts %(points)s point toward your total.",
+            "This stage counts %(points)s points toward your total.",
+            int(points),
+            points=score_text(points),
+        ),
+    )
+
+
 def result_of(attempt: Attempt, standing: StageProgress) -> Result:
     """The result of ``attempt``, the student's latest at its stage, where they stand now."""
     score, outcome = attempt.result
@@ -47,6 +65,7 @@ def result_of(attempt: Attempt, standing: StageProgress) -> Result:
         score=score_text(score or 0),
         max=score_text(attempt.max_score),
     )
+    counted = counted_points(attempt, standing)
     if outcome == Outcome.PENDING_REVIEW:
         return Result(
             ResultKind.PENDING_REVIEW,
@@ -66,12 +85,12 @@ def result_of(attempt: Attempt, standing: StageProgress) -> Result:
                 "You earned %(num)s point.", "You earned %(num)s points.", int(score or 0)
             )
             return Result(ResultKind.PASSED, _("Stage complete"), (earned,))
-        details = [scored]
+        details = [scored, *counted]
         if standing.answers_revealed:
             details.append(_("The right answers are shown below."))
         return Result(ResultKind.PASSED, _("Passed"), tuple(details))
     # Not passed.
-    details = [scored]
+    details = [scored, *counted]
     if stage.is_quiz:
         details.append(
             ngettext(

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
 
+from quest_platform.code_challenges import Challenge
 from quest_platform.labels import (
     KIND_LABELS,
     OUTCOME_LABELS,
@@ -17,7 +18,7 @@ from quest_platform.labels import (
     STAGE_STATE_LABELS,
     duration,
 )
-from quest_platform.models import StageKind, stored_id, utcnow
+from quest_platform.models import CodePurpose, Stage, StageKind, stored_id, utcnow
 from quest_platform.opened import opened_at, opened_token
 from quest_platform.portal.forms import (
     answer_from,
@@ -27,6 +28,7 @@ from quest_platform.portal.forms import (
 )
 from quest_platform.portal.results import result_of
 from quest_platform.queries.attempts import attempts_at, evidence_for
+from quest_platform.queries.code_runs import latest_code_run, own_code_run
 from quest_platform.queries.progress import (
     QuestProgress,
     StageProgress,
@@ -38,6 +40,7 @@ from quest_platform.queries.rewards import next_quest, quest_rewards, unseen_rev
 from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
+from quest_platform.services.code_runs import request_code_run
 from quest_platform.services.evidence import path_of
 from quest_platform.services.grading import feedback_of, right_responses
 from quest_platform.services.reviews import mark_reviews_seen
@@ -89,7 +92,8 @@ def quest(slug: str) -> Response:
 def stage(slug: str, position: int) -> tuple[str, int]:
     """A stage of a quest: its content, the form to answer it, and the student's attempts.
 
-    ``?answered=<attempt id>`` (where an answer's form leads) tells the student its result.
+    ``?answered=<attempt id>`` (where an answer's form leads) tells the student its result;
+    ``?run=<code run id>`` shows a run of their code (where "Run examples" and "Submit" lead).
     """
     progress = progress_or_404(slug)
     standing = standing_or_404(progress, position)
@@ -97,7 +101,9 @@ def stage(slug: str, position: int) -> tuple[str, int]:
         # The page shows the stage's reviews: the quest map stops telling of them.
         mark_reviews_seen(student=current_user, stage=standing.stage)
     answered = request.args.get("answered", type=int)
-    return render_stage(progress, standing, answered=answered)
+    return render_stage(
+        progress, standing, answered=answered, run_id=request.args.get("run", type=int)
+    )
 
 
 @bp.get("/quests/<slug>/complete")
@@ -162,6 +168,48 @@ def submit(slug: str, position: int) -> Response | tuple[str, int]:
     )
 
 
+@bp.post("/quests/<slug>/<int:position>/code")
+@student_only
+def run_code(slug: str, position: int) -> Response | tuple[str, int]:
+    """Send code to a code challenge: "Run examples" or "Submit". The stage page then shows the
+    run, which a grader works on in the background."""
+    quest = open_quest(slug)
+    stage = quest.stage_at(position) if quest is not None else None
+    if quest is None or stage is None:
+        abort(404)
+    purpose = request.form.get("purpose", "")
+    try:
+        run = request_code_run(
+            student=current_user,
+            quest=quest,
+            stage=stage,
+            source=request.form.get("code", ""),
+            purpose=CodePurpose(purpose if purpose in set(CodePurpose) else "examples"),
+            submission_key=request.form.get("submission_key", ""),
+        )
+    except ServiceError as error:
+        progress = progress_or_404(slug)
+        return render_stage(progress, standing_or_404(progress, position), error=error)
+    return redirect(
+        url_for(".stage", slug=slug, position=position, run=stored_id(run), _anchor="code-run")
+    )
+
+
+@bp.get("/quests/<slug>/<int:position>/code-run")
+@student_only
+def code_run(slug: str, position: int) -> Response | tuple[str, int]:
+    """Where the student's latest run of their code at a stage is (the stage page asks until
+    it is graded)."""
+    progress = progress_or_404(slug)
+    standing = standing_or_404(progress, position)
+    if not standing.unlocked:
+        abort(403)
+    run = latest_code_run(student=current_user, stage=standing.stage)
+    if run is None:
+        abort(404)
+    return jsonify(id=run.id, status=run.status, finished=run.finished)
+
+
 @bp.post("/quests/<slug>/<int:position>/start")
 @student_only
 def start(slug: str, position: int) -> Response | tuple[str, int]:
@@ -216,11 +264,13 @@ def render_stage(
     error: ServiceError | None = None,
     answered: int | None = None,
     screenshot_dropped: bool = False,
+    run_id: int | None = None,
 ) -> tuple[str, int]:
     """The stage page; a locked stage is a 403 page, a refused answer shows why with its status.
 
     When ``answered`` is the student's latest attempt at the stage, the page tells its result;
     ``screenshot_dropped``: the refused answer came with a screenshot, to be chosen again.
+    A code challenge shows the run ``run_id`` (the student's own), else their latest.
     """
     stage = standing.stage
     attempts = attempts_at(student=current_user, stage=stage) if standing.unlocked else []
@@ -234,6 +284,7 @@ def render_stage(
     if latest is not None and not error and standing.answerable:
         # A new try starts from the answers that were right.
         entered = quiz_entries(right_responses(stage, latest.answer))
+    code = code_stage(stage, standing, run_id=run_id, error=error)
     status = 200
     if not standing.unlocked:
         status = 403
@@ -262,4 +313,28 @@ def render_stage(
         kind_labels=KIND_LABELS,
         state_labels=STAGE_STATE_LABELS,
         outcome_labels=OUTCOME_LABELS,
+        **code,
     ), status
+
+
+def code_stage(
+    stage: Stage, standing: StageProgress, *, run_id: int | None, error: ServiceError | None
+) -> dict[str, Any]:
+    """What a code challenge's page shows: the challenge, the run, and the code in the editor
+    (the code just refused, else the run's, else the starter code)."""
+    if stage.kind != StageKind.CODE or not standing.unlocked:
+        return {}
+    run = own_code_run(student=current_user, run_id=run_id) if run_id else None
+    if run is None or run.stage_id != stage.id:
+        run = latest_code_run(student=current_user, stage=stage)
+    challenge = Challenge.of(stage.settings or {})
+    if error is not None:
+        text = request.form.get("code", "")
+    else:
+        text = run.source if run is not None else challenge.starter_code
+    return {
+        "challenge": challenge,
+        "code_run": run,
+        "code_text": text,
+        "run_shown": run is not None and run.id == run_id,
+    }

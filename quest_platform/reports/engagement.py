@@ -170,6 +170,7 @@ def funnel_chart(
             int(row.passed),
             int(row.stuck),
             int(row.awaiting_review),
+            int(row.moved_on),
             None if pd.isna(row.median_tries_to_pass) else float(row.median_tries_to_pass),
         )
         for label, row in zip(labels, funnel.itertuples(), strict=True)
@@ -182,6 +183,7 @@ def funnel_chart(
             gettext("Passed"),
             gettext("Stuck"),
             gettext("Awaiting your review"),
+            gettext("Went on without passing"),
             gettext("Median tries to pass"),
         ),
         rows=rows,
@@ -240,10 +242,10 @@ def stall_takeaway(stalls: pd.DataFrame) -> str:
             reached=int(worst.reached),
         )
     return ngettext(
-        "Most students are lost at stage %(stage)s: %(num)d of %(reached)d who reached it has "
-        "not passed it.",
-        "Most students are lost at stage %(stage)s: %(num)d of %(reached)d who reached it have "
-        "not passed it.",
+        "Most students are lost at stage %(stage)s: %(num)d of %(reached)d who reached it "
+        "stopped there without passing it.",
+        "Most students are lost at stage %(stage)s: %(num)d of %(reached)d who reached it "
+        "stopped there without passing it.",
         int(worst.not_passed),
         stage=stage,
         reached=int(worst.reached),

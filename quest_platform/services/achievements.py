@@ -7,14 +7,11 @@ leaves the badges (and their bonus points) already earned.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from flask_babel import force_locale
-from sqlalchemy import Date, FunctionElement, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from quest_platform.extensions import db
 from quest_platform.models import (
@@ -28,6 +25,7 @@ from quest_platform.models import (
     Review,
     Stage,
     StageKind,
+    User,
 )
 from quest_platform.models.achievements import DEFINITIONS, AchievementDefinition, definition_of
 from quest_platform.queries.progress import (
@@ -38,6 +36,7 @@ from quest_platform.queries.progress import (
 )
 from quest_platform.services.errors import undone_on_error
 from quest_platform.services.tallies import enter_bonus_points
+from quest_platform.time_zones import person_zone
 
 
 def stored_definition(definition: AchievementDefinition) -> Achievement:
@@ -224,47 +223,30 @@ def school_day_streak(days: Iterable[date], *, through: date) -> int:
     return streak
 
 
-class UTCDate(FunctionElement[date]):
-    """SQL: the UTC calendar date of a timestamp column."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(UTCDate)
-def _utc_date_sqlite(element: UTCDate, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps timestamps as naive UTC text (see UTCDateTime): date() reads that text.
-    return compiler.process(func.date(*element.clauses.clauses), **kw)
-
-
-@compiles(UTCDate, "postgresql")
-def _utc_date_postgresql(element: UTCDate, compiler: SQLCompiler, **kw: Any) -> str:
-    # timestamptz has no date of its own: take it in UTC, whatever the session's time zone.
-    return compiler.process(cast(func.timezone("UTC", *element.clauses.clauses), Date), **kw)
-
-
-def days_worked(*, student_id: int, since: date, through: date) -> set[date]:
-    """The UTC dates from ``since`` to ``through`` on which the student submitted an attempt."""
-    start = datetime.combine(since, time.min, tzinfo=UTC)
-    end = datetime.combine(through + timedelta(days=1), time.min, tzinfo=UTC)
-    query = (
-        select(UTCDate(Attempt.submitted_at))
-        .where(
-            Attempt.student_id == student_id,
-            Attempt.submitted_at >= start,
-            Attempt.submitted_at < end,
-        )
-        .distinct()
+def days_worked(*, student_id: int, since: date, through: date, zone: tzinfo) -> set[date]:
+    """The dates on the clock of ``zone``, from ``since`` to ``through``, on which the student
+    submitted an attempt."""
+    start = datetime.combine(since, time.min, tzinfo=zone)
+    end = datetime.combine(through + timedelta(days=1), time.min, tzinfo=zone)
+    query = select(Attempt.submitted_at).where(
+        Attempt.student_id == student_id,
+        Attempt.submitted_at >= start,
+        Attempt.submitted_at < end,
     )
-    return set(db.session.scalars(query))
+    # The dates are taken here, not in SQL: SQLite knows no time zones. Two weeks of one
+    # student's attempts are a few dozen rows.
+    return {moment.astimezone(zone).date() for moment in db.session.scalars(query)}
 
 
-def current_streak(*, student_id: int, now: datetime) -> int:
+def current_streak(*, student: User, now: datetime) -> int:
     """The school days in a row, up to ``now``, on which the student submitted attempts (any quest).
 
-    Days are UTC dates: an attempt late in the evening in a time zone west of UTC counts for the
-    next day. One query.
+    Days are the student's: dates on their own clock (see :func:`person_zone`), so an attempt
+    at 10 p.m. counts for that evening's day. One query.
     """
-    today = now.astimezone(UTC).date()
-    days = days_worked(student_id=student_id, since=today - STREAK_LOOKBACK, through=today)
+    zone = person_zone(student)
+    today = now.astimezone(zone).date()
+    days = days_worked(
+        student_id=student.id, since=today - STREAK_LOOKBACK, through=today, zone=zone
+    )
     return school_day_streak(days, through=today)

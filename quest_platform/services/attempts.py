@@ -46,6 +46,7 @@ from quest_platform.services.evidence import (
     keep_screenshot,
 )
 from quest_platform.services.grading import (
+    CodeAnswer,
     Grade,
     answer_document,
     grade_answer,
@@ -66,6 +67,7 @@ def submit_attempt(
     submission_key: str,
     opened_at: datetime | None = None,
     screenshot: Screenshot | None = None,
+    code: CodeAnswer | None = None,
     now: datetime | None = None,
 ) -> Attempt:
     """Record ``student``'s ``answer`` to ``stage``, grade it, and award its points, in one commit.
@@ -85,7 +87,9 @@ def submit_attempt(
     started at ``opened_at``, when the server showed the student the stage (now, if not known).
 
     ``screenshot`` is a checkpoint's uploaded image (see services/evidence.py): checked before
-    anything is written, kept in the upload folder and recorded with the attempt.
+    anything is written, kept in the upload folder and recorded with the attempt. ``code`` is
+    a code stage's answer as its grader ran it (services/code_runs.py), the only answer such a
+    stage takes.
 
     ``submission_key`` makes a resent submission harmless: the same key returns the attempt it
     recorded the first time, and never a second row; another student's key is a Conflict.
@@ -107,6 +111,7 @@ def submit_attempt(
             key=key,
             opened_at=opened_at,
             screenshot=screenshot,
+            code=code,
             now=now,
         )
     except (ServiceError, IntegrityError):
@@ -133,6 +138,7 @@ def record_attempt(
     opened_at: datetime | None,
     screenshot: Screenshot | None,
     now: datetime,
+    code: CodeAnswer | None = None,
 ) -> Attempt:
     """Check, grade and record an answer under the student's lock on the quest, and commit."""
     quest_tally = lock_quest_tally(student_id=student.id, quest_id=quest.id)
@@ -144,7 +150,7 @@ def record_attempt(
     if screenshot is not None and "screenshot" not in stage.evidence_kinds:
         raise ServiceError(_("This stage does not take a screenshot."), field="screenshot")
     checked = check_screenshot(screenshot) if screenshot is not None else None
-    parsed = parse_answer(stage, answer, has_screenshot=checked is not None)
+    parsed = parse_answer(stage, answer, has_screenshot=checked is not None, code=code)
     extra_seconds = (
         extra_seconds_for(student=student, stage=stage) if stage.kind == StageKind.TIMED else 0
     )
@@ -331,7 +337,7 @@ def award_achievements(
     quest written, and five school days in a row of work (see services/achievements.py)."""
     codes = ["perfect-quiz"] if grade.perfect else []
     codes += quest_achievements(progress=progress, stage=attempt.stage)
-    if current_streak(student_id=attempt.student_id, now=now) >= STREAK_DAYS:
+    if current_streak(student=attempt.student, now=now) >= STREAK_DAYS:
         codes.append("five-day-streak")
     for code in codes:
         award_achievement(code=code, attempt=attempt, quest_tally=quest_tally, now=now)

@@ -39,6 +39,12 @@ class Conflict(ServiceError):
     status_code = 409
 
 
+class Unavailable(ServiceError):
+    """What the change needs is missing on this server now (say, its sandbox for code)."""
+
+    status_code = 503
+
+
 class NotFound(ServiceError):
     """What the change names does not exist, or is not the asker's to see."""
 

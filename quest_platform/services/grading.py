@@ -67,7 +67,20 @@ class CheckpointAnswer:
     screenshot: bool = False
 
 
-StageAnswer = QuizAnswer | LessonAnswer | ReflectionAnswer | SelfCheckAnswer | CheckpointAnswer
+@dataclass(frozen=True)
+class CodeAnswer:
+    """Code that a grader ran against a code stage's hidden tests (services/code_runs.py): the
+    code, and how many of the tests it passed. Only the grader makes one: no form or request
+    can say how many tests passed."""
+
+    source: str
+    passed: int
+    total: int
+
+
+StageAnswer = (
+    QuizAnswer | LessonAnswer | ReflectionAnswer | SelfCheckAnswer | CheckpointAnswer | CodeAnswer
+)
 
 
 @dataclass(frozen=True)
@@ -109,12 +122,17 @@ class Grade:
 
 
 def parse_answer(
-    stage: Stage, raw: Mapping[str, Any], *, has_screenshot: bool = False
+    stage: Stage,
+    raw: Mapping[str, Any],
+    *,
+    has_screenshot: bool = False,
+    code: CodeAnswer | None = None,
 ) -> StageAnswer:
     """Turn the submitted document ``raw`` into the typed answer ``stage`` asks for.
 
     ``has_screenshot`` says a checkpoint's answer comes with a screenshot, so its written
-    evidence may be empty.
+    evidence may be empty. ``code`` is a code stage's answer, as its grader ran it: a code
+    stage takes no other.
 
     Raises ServiceError, naming the problem, for any other shape: a wrong type, an unknown
     question, a choice out of range, or a text over its limit.
@@ -157,6 +175,12 @@ def parse_answer(
             if not evidence and not has_screenshot:
                 raise ServiceError(_("Add your evidence before you submit."), field="evidence")
             return CheckpointAnswer(evidence, screenshot=has_screenshot)
+        case StageKind.CODE if code is not None:
+            return code
+        case StageKind.CODE:
+            raise ServiceError(
+                _("Send your code with Submit on the stage: its tests decide the result.")
+            )
         case _:
             raise ServiceError(_("This kind of stage cannot be answered here yet."))
 
@@ -341,7 +365,20 @@ def grade_answer(
             return passed_or_failed(stage, answer.ticked == frozenset(range(len(items))))
         case CheckpointAnswer():
             return Grade(score=None, max_score=float(stage.points), outcome=Outcome.PENDING_REVIEW)
+        case CodeAnswer():
+            return grade_code(stage, answer)
     raise ServiceError(_("The answer could not be read."))
+
+
+def grade_code(stage: Stage, answer: CodeAnswer) -> Grade:
+    """A share of the points for each hidden test passed; a pass when every one passes."""
+    share = answer.passed / answer.total if answer.total else 0.0
+    passed = answer.total > 0 and answer.passed == answer.total
+    return Grade(
+        score=round(stage.points * share, 2),
+        max_score=float(stage.points),
+        outcome=Outcome.PASSED if passed else Outcome.FAILED,
+    )
 
 
 def feedback_of(
@@ -399,4 +436,10 @@ def answer_document(answer: StageAnswer) -> dict[str, Any]:
             return {"ticked": sorted(answer.ticked)}
         case CheckpointAnswer():
             return {"evidence": answer.evidence, "screenshot": answer.screenshot}
+        case CodeAnswer():
+            return {
+                "code": answer.source,
+                "tests_passed": answer.passed,
+                "tests_total": answer.total,
+            }
     raise ServiceError(_("The answer could not be read."))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
+from quest_platform.code_challenges import Challenge, TestsError, judge, parse_tests, sandbox_tests
 from quest_platform.content import images_without_alt
 from quest_platform.extensions import db
 from quest_platform.models import (
@@ -28,6 +29,7 @@ from quest_platform.models import (
     User,
     utcnow,
 )
+from quest_platform.sandbox import SandboxUnavailable, run_tests
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 
@@ -138,11 +140,52 @@ def stage_problems(stage: Stage | StageDraft) -> list[str]:
             if not settings.get("items"):
                 problems.append(_("the self-check has no items"))
         case StageKind.CODE:
-            if not str(settings.get("prompt", "")).strip():
-                problems.append(_("the code challenge has no prompt"))
+            problems.extend(code_problems(settings))
         case _:
             problems.append(_("its kind is unknown"))
     return problems
+
+
+def code_problems(settings: Mapping[str, Any]) -> list[str]:
+    """What a code stage's settings are missing: a prompt, tests that read, hidden tests and a
+    reference solution (whether the solution passes is checked on publishing)."""
+    problems = []
+    if not str(settings.get("prompt", "")).strip():
+        problems.append(_("the code challenge has no prompt"))
+    for key, prefix in (("examples", "example"), ("tests", "test")):
+        try:
+            tests = parse_tests(str(settings.get(key, "")), prefix=prefix)
+        except TestsError as error:
+            problems.append(str(error))
+            continue
+        if key == "tests" and not tests:
+            problems.append(_("the code challenge has no hidden tests"))
+    if not str(settings.get("solution", "")).strip():
+        problems.append(_("the code challenge has no reference solution"))
+    return problems
+
+
+def reference_problems(stage: Stage) -> list[str]:
+    """Why a code stage's reference solution fails its own tests (empty when it passes them
+    all), run in a sandbox as a student's code is."""
+    challenge = Challenge.of(stage.settings or {})
+    tests = [*challenge.examples, *challenge.tests]
+    calls, runs = sandbox_tests(tests)
+    try:
+        outcome = run_tests(
+            source=challenge.solution,
+            calls=calls,
+            runs=runs,
+            limits=challenge.limits,
+            seconds=challenge.seconds_per_test,
+        )
+    except SandboxUnavailable:
+        return [_("this server cannot run code, so the reference solution cannot be checked")]
+    return [
+        _("its reference solution fails the test %(test)s", test=verdict.text.splitlines()[0])
+        for verdict in judge(tests, outcome, visible=True)
+        if not verdict.passed
+    ]
 
 
 def at_most_stages() -> str:
@@ -216,6 +259,14 @@ def publish_quest(*, quest: Quest, by: User | None) -> Quest:
         # Publishing again (a bulk action over a mixed selection) keeps the first date.
         return quest
     problems = publishing_problems(quest)
+    if not problems:
+        # Only once the rest is complete: each code stage's solution is run in a sandbox.
+        problems = [
+            _("stage %(position)d: %(problem)s", position=stage.position, problem=problem)
+            for stage in quest.stages
+            if stage.kind == StageKind.CODE
+            for problem in reference_problems(stage)
+        ]
     if problems:
         raise QuestNotPublishable(problems)
     before = snapshot(quest)

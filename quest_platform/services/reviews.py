@@ -30,9 +30,9 @@ MAX_REASON_LENGTH = 2000
 
 
 def pass_mark(attempt: Attempt) -> float:
-    """The least score that passes ``attempt``'s stage: its pass mark (a stage setting) as a
-    share of the attempt's maximum."""
-    return attempt.max_score * attempt.stage.pass_percent / 100
+    """The least score that passes ``attempt``: its stage's pass mark, out of the attempt's
+    maximum (the points the stage was worth when it was answered)."""
+    return attempt.stage.pass_mark_of(attempt.max_score)
 
 
 def contradiction(*, attempt: Attempt, score: float, outcome: str) -> str | None:

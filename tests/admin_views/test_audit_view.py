@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import admin_moment
+from helpers import shown_moment
 from sqlalchemy import select
 
 from quest_platform.models import AuditEntry, User, utcnow
@@ -71,8 +71,8 @@ def test_the_details_show_each_field_before_and_after_marking_changes_in_words(
     assert "<caption>1 field changed</caption>" in page
     changed = page[page.index('<th scope="row">due_at</th>') :].split("</tr>")[0]
     # Moments read as the rest of the admin shows them, to the minute.
-    assert admin_moment(due) in changed
-    assert admin_moment(due + timedelta(days=3)) in changed
+    assert shown_moment(due) in changed
+    assert shown_moment(due + timedelta(days=3)) in changed
     assert "<strong>Changed</strong>" in changed
     same = page[page.index('<th scope="row">quest_id</th>') :].split("</tr>")[0]
     assert "Same" in same

@@ -418,8 +418,22 @@ KIND_CASES = [
     ),
     KindCase(
         "code",
-        {"prompt": "Finish the route.", "starter_code": "def login():\n    pass\n"},
-        {"prompt": "Finish the route.", "starter_code": "def login():\n    pass\n"},
+        {
+            "prompt": "Finish the route.",
+            "starter_code": "def add(a, b):\n    pass\n",
+            "examples": "add(1, 2) == 3",
+            "tests": "add(2, 2) == 4\n--- input\n1 2\n--- output\n3",
+            "solution": "def add(a, b):\n    return a + b\n",
+            "seconds_per_test": "3",
+        },
+        {
+            "prompt": "Finish the route.",
+            "starter_code": "def add(a, b):\n    pass\n",
+            "examples": "add(1, 2) == 3",
+            "tests": "add(2, 2) == 4\n--- input\n1 2\n--- output\n3",
+            "solution": "def add(a, b):\n    return a + b\n",
+            "seconds_per_test": 3,
+        },
     ),
 ]
 

@@ -378,7 +378,27 @@ def test_funnel_counts_reached_passed_and_stuck_per_stage(funnel_report):
     assert list(funnel["reached"]) == [4, 3, 1, 0]
     assert list(funnel["passed"]) == [2, 2, 0, 0]
     assert list(funnel["stuck"]) == [1, 1, 0, 0]
+    # Eve went on to 102 without 101.
+    assert list(funnel["moved_on"]) == [1, 0, 0, 0]
     assert list(funnel["title"]) == ["Stage 101", "Stage 102", "Stage 103", "Stage 104"]
+
+
+def test_students_who_went_on_to_a_later_stage_are_not_lost_where_they_skipped():
+    # Four of five skipped the first stage and passed the second; one is at the first.
+    skipped = [attempt(student, 102, "2025-09-17 10:00") for student in (1, 2, 3, 4)]
+    report = engagement_report(
+        dataset(
+            [*skipped, attempt(5, 101, "2025-09-17 10:00", outcome="failed")],
+            enrollments=FIVE_STUDENTS,
+            assignments=ONLY_LOOPS,
+        )
+    )
+    first = row(report.funnel, stage_id=101)
+    assert (first["reached"], first["passed"], first["moved_on"]) == (5, 0, 4)
+    # One of five stopped at 101 without passing it: 20%, the largest loss, so still a stall,
+    # counted as one student, not five.
+    stall = row(report.stalls, stage_id=101)
+    assert (stall["reason"], stall["not_passed"]) == ("largest_drop", 1)
 
 
 def test_funnel_median_tries_to_pass(funnel_report):
@@ -432,11 +452,12 @@ def test_answers_waiting_for_a_review_are_neither_lost_nor_a_stall():
 
 def test_stalls_are_the_stages_where_many_students_are_stuck(funnel_report):
     stalls = funnel_report.stalls
-    assert list(stalls["stage_id"]) == [101, 102]
-    assert list(stalls["reason"]) == ["stuck", "stuck"]
+    # Each stage has lost one student (Eve went on from 101): 103's loss, Ada, is a stall too.
+    assert list(stalls["stage_id"]) == [101, 102, 103]
+    assert list(stalls["reason"]) == ["stuck", "stuck", "largest_drop"]
     first = stalls.iloc[0]
-    assert (first["reached"], first["passed"], first["stuck"], first["not_passed"]) == (4, 2, 1, 2)
-    assert (first["stuck_share"], first["not_passed_share"]) == (0.25, 0.5)
+    assert (first["reached"], first["passed"], first["stuck"], first["not_passed"]) == (4, 2, 1, 1)
+    assert (first["stuck_share"], first["not_passed_share"]) == (0.25, 0.25)
     assert stalls.iloc[1]["stuck_share"] == pytest.approx(1 / 3)
 
 
@@ -449,6 +470,7 @@ def funnel_of(rows: Sequence[tuple[int, int, int, int, int]]) -> pd.DataFrame:
         title="Stage",
         students=10,
         awaiting_review=0,
+        moved_on=0,
         median_tries_to_pass=pd.NA,
     ).astype(FUNNEL_COLUMNS)[list(FUNNEL_COLUMNS)]
 

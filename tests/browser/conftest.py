@@ -153,13 +153,21 @@ def page(open_page: Callable[..., Page]) -> Page:
 
 
 @pytest.fixture(scope="session")
-def spanish(live_server: str) -> Callable[[str], str]:
-    """Translate an English message as the Spanish pages show it (from the compiled catalog)."""
+def spanish(live_server: str) -> Callable[..., str]:
+    """Translate an English message as the Spanish pages show it (from the compiled catalog).
+
+    ``spanish(message)`` for a message without a count; ``spanish(singular, plural, num)`` for
+    one with a count, in the form for ``num`` (its placeholders are left for the caller).
+    """
     translations = Translations.load(str(TRANSLATIONS), ["es"])
 
-    def translate(message: str) -> str:
-        translated = translations.gettext(message)
-        assert translated != message, (
+    def translate(message: str, plural: str | None = None, num: int | None = None) -> str:
+        if plural is None:
+            translated = translations.gettext(message)
+        else:
+            assert num is not None, "a message with a count needs the count"
+            translated = translations.ngettext(message, plural, num)
+        assert translated not in (message, plural), (
             f"no Spanish for {message!r}: is {TRANSLATIONS}/es/LC_MESSAGES/messages.po complete?"
         )
         return translated

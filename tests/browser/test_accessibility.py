@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from axe_checks import THEME_BACKGROUNDS, describe, violations
 from flask import Flask
 from helpers import PASSWORD
 from PIL import Image
@@ -44,11 +44,6 @@ from quest_platform.services.reviews import review_attempt
 from quest_platform.services.tallies import count_attempt, enter_stage_points, lock_quest_tally
 from quest_platform.services.time_extensions import grant_time_extension
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-AXE = Axe()
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
-# The page background of each theme, to prove the theme under test is the one on screen.
-THEME_BACKGROUNDS = {"light": "#ffffff", "dark": "#121417", "high-contrast": "#000000"}
 # WCAG 1.4.10: content reflows, without scrolling sideways, in a window 320 CSS pixels wide.
 NARROW_VIEWPORT = {"width": 320, "height": 640}
 
@@ -998,6 +993,63 @@ def stage_timed_running(page: Page, people: People) -> None:
     assert page.locator("#countdown [role=status]").count() == 1
 
 
+CODE_QUEST_STAGES = [
+    StageDraft(
+        "code",
+        "Add two numbers",
+        "Write `add(a, b)`: it returns the sum of `a` and `b`.",
+        settings={
+            "prompt": "Write add(a, b).",
+            "starter_code": "def add(a, b):\n    pass\n",
+            "examples": "add(2, 3) == 5\nadd(-1, 1) == 0",
+            "tests": "add(10, 20) == 30\nadd('a', 'b') == 'ab'",
+            "solution": "def add(a, b):\n    return a + b\n",
+        },
+    ),
+    *PORTAL_STAGES[1:7],
+]
+
+
+def code_challenge(page: Page, people: People) -> None:
+    # A code challenge: its examples, the facts and the editor with its two buttons.
+    quest = create_quest(
+        slug="adding",
+        title="Adding up",
+        theme="Digital Famine",
+        summary="Functions that add.",
+        stages=CODE_QUEST_STAGES,
+        author=people.teacher,
+    )
+    publish_quest(quest=quest, by=people.teacher)
+    opens = utcnow() - timedelta(days=1)
+    assign_quest(
+        quest=quest,
+        classroom=people.classroom,
+        opens_at=opens,
+        due_at=opens + timedelta(days=14),
+        by=people.teacher,
+    )
+    sign_in(page, people.student)
+    page.goto("/quests/adding/1")
+    assert page.locator("#code").count() == 1
+
+
+def code_challenge_examples_run(page: Page, people: People) -> None:
+    # The examples run: one passed, one failed with what the code gave and printed.
+    code_challenge(page, people)
+    page.fill("#code", "def add(a, b):\n    print(a, b)\n    return a + b if a > 0 else a * b\n")
+    submit(page, page.locator("button[name=purpose][value=examples]"))
+    assert page.locator("#code-run .test-list li.incorrect").count() == 1
+
+
+def code_challenge_submitted(page: Page, people: People) -> None:
+    # A submission failing a hidden test: the result, the share of hidden tests, the editor.
+    code_challenge(page, people)
+    page.fill("#code", "def add(a, b):\n    return int(a) + int(b)\n")
+    submit(page, page.locator("button[name=purpose][value=submission]"))
+    assert page.locator("#result-banner.result-retry").count() == 1
+
+
 def stage_locked(page: Page, people: People) -> None:
     portal_quest(people)
     sign_in(page, people.student)
@@ -1046,6 +1098,9 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "stage-timed": stage_timed,
     "stage-timed-running": stage_timed_running,
     "stage-locked": stage_locked,
+    "code-challenge": code_challenge,
+    "code-challenge-examples-run": code_challenge_examples_run,
+    "code-challenge-submitted": code_challenge_submitted,
     "teacher-profile": teacher_profile,
     "change-password": change_password,
     "change-password-errors": change_password_with_errors,
@@ -1124,17 +1179,6 @@ PREFERENCES: dict[str, tuple[str, str]] = {
 }
 
 
-def describe(violations: list[dict[str, Any]]) -> str:
-    """One paragraph per violated rule: its id, its help text and the elements that break it."""
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            summary = " ".join(node.get("failureSummary", "").split())
-            lines.append(f"    {' '.join(map(str, node['target']))}: {summary}")
-    return "\n".join(lines)
-
-
 def assert_accessible(
     page: Page, *, theme: str, language: str, spanish: Callable[[str], str]
 ) -> None:
@@ -1152,10 +1196,8 @@ def assert_accessible(
         skip_link = page.locator(".skip-link").inner_text()
         assert skip_link == spanish("Skip to main content"), f"{page.url} is not in Spanish"
 
-    results = AXE.run(page, options=AXE_OPTIONS)
-    violations = results.response["violations"]
-    if violations:
-        pytest.fail(f"{page.url} in {theme}/{language}:\n{describe(violations)}")
+    if found := violations(page):
+        pytest.fail(f"{page.url} in {theme}/{language}:\n{describe(found)}")
 
     page.set_viewport_size(NARROW_VIEWPORT)
     width = page.evaluate("() => document.documentElement.scrollWidth")

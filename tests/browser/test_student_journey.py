@@ -1,6 +1,9 @@
 """A student's quest, in a real browser: join a class, work through all seven stages (one by
 keyboard alone), hand in a screenshot, beat the clock, then see the points, the badges and the
 rank; a classmate sees only the student's pseudonym on the leaderboard.
+
+The journey runs on a desktop screen and on a phone's (390 by 844 CSS pixels, touch): at every
+step axe finds nothing in any theme, and on the phone nothing scrolls sideways.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from axe_checks import assert_accessible_in_every_theme
 from helpers import PASSWORD
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
@@ -25,6 +30,16 @@ DISPLAY_NAME = "Ada Lovelace"
 PSEUDONYM = "Analytical-Engine"
 STUDENT_PASSWORD = "analytical engine punch cards"
 TIME_LIMIT = 120
+# Browser settings of each screen the journey runs on.
+SCREENS: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
 
 QUIZ = {
     "questions": [
@@ -181,14 +196,22 @@ def latest_attempt(student: User, position: int, quest: Quest) -> Attempt | None
     return db.session.scalars(query).first()
 
 
+def check(page: Page, step: str) -> None:
+    """The page at ``step`` passes axe in every theme and fits its window's width."""
+    assert_accessible_in_every_theme(page, step)
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{step} ({page.url}) scrolls sideways: {width}"
+
+
+@pytest.mark.parametrize("screen", SCREENS)
 def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
-    make: Any, open_page: Callable[..., Page], tmp_path: Path
+    screen: str, make: Any, open_page: Callable[..., Page], tmp_path: Path
 ) -> None:
     teacher = make.teacher(password=PASSWORD)
     classmate = make.student(password=PASSWORD)
     classroom = make.classroom(teachers=[teacher], students=[classmate])
     quest = assigned_quest(teacher, classroom)
-    page = open_page()
+    page = open_page(**SCREENS[screen])
 
     # Joining with the class's code lands on the quest map, with the quest not started.
     page.goto("/accounts/join")
@@ -197,12 +220,14 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     page.get_by_label("Display name").fill(DISPLAY_NAME)
     page.get_by_label("Password", exact=True).fill(STUDENT_PASSWORD)
     page.get_by_label("Repeat the password").fill(STUDENT_PASSWORD)
+    check(page, "the join form")
     page.get_by_role("button", name="Create my account").click()
     expect(page).to_have_url(re.compile(r"/quests$"))
     expect_flash(page, f"Welcome, {DISPLAY_NAME}!")
     card = page.locator(".quest-card").filter(has_text="Sessions and logins")
     expect(card).to_contain_text("Not started")
     expect(card).to_contain_text("0 of 7 stages done")
+    check(page, "the quest map, nothing started")
     student = db.session.scalar(select(User).where(User.username == USERNAME))
 
     # Stage 1, a lesson; later stages stay locked until it is done.
@@ -214,9 +239,12 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     sidebar = page.get_by_role("navigation", name="Stages of this quest")
     expect(sidebar.locator(".path-step").nth(1)).to_contain_text("2. Sessions quiz")
     expect(sidebar.locator(".path-step").nth(1)).to_contain_text("Locked")
+    check(page, "a lesson")
     page.get_by_role("button", name="I have worked through this lesson").click()
     expect_result(page, "Stage complete", "You earned 10 points.")
+    check(page, "a lesson done")
     go_on(page, 2, "Sessions quiz")
+    check(page, "a quiz")
 
     # Stage 2, the quiz, by keyboard alone: Space picks, the arrows move, Enter sends.
     tab_to(page, "#q-where-0")
@@ -239,6 +267,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     expect(feedback.first).to_contain_text("Right · Your answer: In a signed cookie")
     expect(feedback.first).to_contain_text("The cookie is signed with the secret key.")
     expect(page.locator(".feedback-list li.incorrect")).to_have_count(0)
+    check(page, "a quiz passed")
     go_on(page, 3, "Show your login")
 
     # Stage 3, the checkpoint: code, a screenshot and what the screenshot shows.
@@ -247,6 +276,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
         screenshot_png(tmp_path / "welcome.png")
     )
     page.get_by_label("Describe the screenshot").fill(ALT_TEXT)
+    check(page, "a checkpoint filled in")
     page.get_by_role("button", name="Hand in for review").click()
     expect_result(page, "Handed in: waiting for your teacher's review")
     result = page.locator("#result")
@@ -255,6 +285,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     image = result.get_by_role("img", name=ALT_TEXT)
     expect(image).to_be_visible()
     assert image.evaluate("img => img.complete && img.naturalWidth") == 320
+    check(page, "a checkpoint handed in")
     checkpoint = latest_attempt(student, 3, quest)
     assert checkpoint.outcome == "pending_review"
     assert checkpoint.screenshot.alt_text == ALT_TEXT
@@ -268,6 +299,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     expect(answer).to_have_attribute("aria-invalid", "true")
     expect(answer).to_have_value("Cookies.")
     assert latest_attempt(student, 4, quest) is None
+    check(page, "a reflection too short")
     answer.fill(REFLECTION)
     page.get_by_role("button", name="Submit my reflection").click()
     expect_result(page, "Stage complete", "You earned 10 points.")
@@ -277,6 +309,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     # Stage 5, the self-check.
     page.get_by_label("My secret key is not in Git").check()
     page.get_by_label("Signing out works").check()
+    check(page, "a self-check")
     page.get_by_role("button", name="Everything is ticked").click()
     expect_result(page, "Stage complete", "You earned 10 points.")
     go_on(page, 6, "Speed round")
@@ -284,6 +317,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     # Stage 6, the timed quiz: nothing to answer until the clock starts.
     expect(page.get_by_text("You will have 2 minutes to answer.")).to_be_visible()
     expect(page.locator("#questions")).to_have_count(0)
+    check(page, "a timed stage before the clock")
     page.get_by_role("button", name="Start the clock").click()
     expect(page).to_have_url(re.compile(r"/quests/sessions/6#questions$"))
     countdown = page.locator("#countdown")
@@ -295,6 +329,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     status = page.locator("#countdown-status")
     expect(status).to_have_attribute("role", "status")
     expect(status).to_have_attribute("aria-live", "polite")
+    check(page, "a timed stage with the clock running")
     page.get_by_label("302").check()
     page.get_by_label("Your answer").fill("clear")
     page.get_by_role("button", name="Check my answers").click()
@@ -311,6 +346,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     page.get_by_role("link", name="See your rewards").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Every stage handed in!")
     expect(page.locator("main")).to_contain_text("1 checkpoint waits for your teacher's review")
+    check(page, "every stage handed in")
     page.get_by_role("link", name="Back to my quests").click()
     expect(card).to_contain_text("6 of 7 stages done")
     expect(card.get_by_role("link", name="Review Sessions and logins")).to_be_visible()
@@ -326,6 +362,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     expect(screenshot).to_be_visible()
     assert screenshot.evaluate("image => image.complete && image.naturalWidth > 0")
     expect(teacher_page.locator("figcaption")).to_contain_text(ALT_TEXT)
+    check(teacher_page, "the teacher's review page")
     teacher_page.get_by_label("Score").fill("10")
     teacher_page.get_by_label("Passed", exact=True).check()
     teacher_page.get_by_label("Feedback for the student (optional)").fill(
@@ -338,12 +375,14 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     page.goto("/quests")
     note = page.get_by_role("region", name="Your teacher reviewed 1 stage")
     expect(note).to_contain_text("Passed")
+    check(page, "the quest map with a review")
     note.get_by_role("link", name=re.compile("Show your login")).click()
     expect(page).to_have_url(re.compile(r"/quests/sessions/3$"))
     expect(page.locator("#result")).to_contain_text("Passed")
     expect(page.locator(".review-feedback")).to_have_text(
         "Clear route; the screenshot proves it works."
     )
+    check(page, "a checkpoint reviewed")
     page.goto("/quests")
     expect(page.get_by_role("region", name="Your teacher reviewed 1 stage")).to_have_count(0)
     expect(card).to_contain_text("Done")
@@ -355,6 +394,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     expect(page.locator(".points-number")).to_have_text("125")
     for name in ("Sharp Mind", "Trailblazer", "Ship It", "Deep Thinker"):
         expect(page.get_by_role("heading", name=name)).to_be_visible()
+    check(page, "the quest complete")
 
     # The profile: 7 stages of 10 points, plus the bonuses of Sharp Mind (10, the perfect quiz),
     # Deep Thinker (15, every reflection), Trailblazer (20, the quest) and Ship It (10, the
@@ -369,6 +409,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
         badge = progress.locator(".badge").filter(has=page.get_by_role("heading", name=name))
         expect(badge).to_have_class(re.compile(r"\bbadge-earned\b"))
         expect(badge).to_contain_text("Earned on")
+    check(page, "the profile")
 
     # A pseudonym of the student's choosing for the leaderboards.
     page.get_by_label("Leaderboard name").fill(PSEUDONYM)
@@ -384,6 +425,7 @@ def test_student_completes_a_quest_and_a_classmate_sees_only_the_pseudonym(
     expect(mine).to_have_count(1)
     expect(mine.get_by_role("cell").first).to_have_text("1")
     expect(mine.get_by_role("rowheader")).to_have_text(f"{PSEUDONYM} (you)")
+    check(page, "the leaderboard")
 
     # A classmate signs in: the student is on the board by pseudonym only.
     classmate_page = open_page()

@@ -151,6 +151,31 @@ def test_a_retry_keeps_the_answers_that_were_right(player):
     assert 'id="q-verb-answer" name="q-verb" maxlength="200" autocomplete="off" value=""' in page
 
 
+def test_a_worse_try_says_what_the_stage_still_counts(player):
+    set_quiz(max_tries=3)
+    player.answer(1, {"confirmed": "yes"})
+    first = player.answer(2, {"q-render": "0", "q-verb": "get"})
+    # The first try's score is what counts: nothing more to say.
+    assert "toward your total" not in banner(first)[1]
+
+    kind, words = banner(player.answer(2, {"q-render": "1", "q-verb": "get"}))
+
+    assert kind == "retry"
+    assert "You scored 0 of 10 points. This stage counts 5 points toward your total." in words
+
+
+def test_when_the_latest_try_counts_its_score_is_the_stage_s(player):
+    set_quiz(max_tries=3, score_policy="latest")
+    player.answer(1, {"confirmed": "yes"})
+    player.answer(2, {"q-render": "0", "q-verb": "get"})
+
+    kind, words = banner(player.answer(2, {"q-render": "1", "q-verb": "get"}))
+
+    assert kind == "retry"
+    assert "You scored 0 of 10 points." in words
+    assert "toward your total" not in words
+
+
 def test_out_of_tries_reads_differently_and_reveals_the_answers(player):
     player.answer(1, {"confirmed": "yes"})
     player.answer(2, {"q-render": "1"})

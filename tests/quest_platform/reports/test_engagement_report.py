@@ -96,7 +96,7 @@ def test_a_classroom_report_has_weekly_funnel_and_grid_charts_and_a_student_tabl
     assert funnel.takeaway == (
         "The class stalls at stage 2. Sessions quiz: 1 of 2 students who reached it is stuck there."
     )
-    assert funnel.table.rows[1] == ("2. Sessions quiz", 2, 1, 1, 0, 1.0)
+    assert funnel.table.rows[1] == ("2. Sessions quiz", 2, 1, 1, 0, 0, 1.0)
     assert grid.takeaway == "Every stage done: 1 of 3 students. 0 answers await your review."
     assert grid.table.rows[1] == ("Ben", "✓ done", "✗ tried, not passed yet", "○ not started")
     for chart in report.charts:
@@ -123,7 +123,7 @@ def test_checkpoints_waiting_for_review_are_the_teachers_turn_not_a_stall(contex
         "3 checkpoints wait for your review."
     )
     assert funnel.table.header[4] == "Awaiting your review"
-    assert funnel.table.rows[2] == ("3. Login works", 3, 0, 0, 3, None)
+    assert funnel.table.rows[2] == ("3. Login works", 3, 0, 0, 3, 0, None)
 
 
 def test_one_checkpoint_waiting_reads_in_the_singular_in_both_languages(context):

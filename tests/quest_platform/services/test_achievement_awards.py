@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
@@ -33,6 +34,7 @@ from quest_platform.queries.progress import QuestProgress, progress_from
 from quest_platform.services.achievements import (
     all_reflections_passed,
     award_achievement,
+    current_streak,
     days_worked,
     previous_school_day,
     school_day_streak,
@@ -177,18 +179,25 @@ def test_the_school_day_before_monday_is_friday() -> None:
     assert previous_school_day(WED) == TUE
 
 
-def test_days_worked_are_utc_dates_whatever_the_time_zone(make, school) -> None:
+def test_days_worked_are_dates_on_the_given_clock(make, school) -> None:
     student, quest = school.student, school.quest
+    pacific = ZoneInfo("America/Los_Angeles")
+    # 02:00 on Tuesday at UTC+5 is Monday in UTC and on the Pacific clock (Monday evening).
     east = timezone(timedelta(hours=5))
-    # 02:00 on Tuesday at UTC+5 is still Monday in UTC.
     for moment in (datetime(2026, 11, 3, 2, tzinfo=east), at(MON, 23), at(WED, 0), at(FRI)):
         make.attempt(student=student, quest=quest, submitted_at=moment)
     if db.engine.dialect.name == "postgresql":
         # A session in another time zone must not move the dates.
         db.session.execute(text("SET LOCAL TIME ZONE 'Pacific/Auckland'"))
 
-    assert days_worked(student_id=student.id, since=MON, through=THU) == {MON, WED}
-    assert days_worked(student_id=student.id, since=TUE, through=SUN) == {WED, FRI}
+    assert days_worked(student_id=student.id, since=MON, through=THU, zone=UTC) == {MON, WED}
+    assert days_worked(student_id=student.id, since=TUE, through=SUN, zone=UTC) == {WED, FRI}
+    # On the Pacific clock, 23:00 and 00:00 UTC are Monday and Tuesday afternoons.
+    assert days_worked(student_id=student.id, since=MON, through=SUN, zone=pacific) == {
+        MON,
+        TUE,
+        FRI,
+    }
 
 
 # The streak, earned by submitting attempts.
@@ -211,6 +220,34 @@ def test_a_missed_day_starts_the_streak_again(learner: Learner) -> None:
     learner.work_on(NEXT_WED)
 
     assert awards_of(learner.student)["five-day-streak"] == at(NEXT_WED)
+
+
+def test_school_days_are_the_students_own_days(app, learner: Learner) -> None:
+    """Evening work west of UTC counts for that evening's day, on the school's clock or the
+    student's own."""
+    # 7 p.m. in Los Angeles is 3 a.m. UTC the next day: in UTC, Monday to Friday evenings would
+    # be Tuesday to Saturday, and Saturday does not count.
+    evenings = [at(day + timedelta(days=1), 3) for day in (MON, TUE, WED, THU, FRI)]
+    app.config["SCHOOL_TIME_ZONE"] = "America/Los_Angeles"
+    try:
+        for moment in evenings:
+            learner.submit(1 if moment == evenings[0] else 2, on=moment)
+    finally:
+        app.config["SCHOOL_TIME_ZONE"] = "UTC"
+
+    assert awards_of(learner.student)["five-day-streak"] == evenings[-1]
+
+
+def test_a_student_s_own_time_zone_counts_before_the_school_s(make) -> None:
+    learner = learner_of(make, make.quest(stages=7))
+    learner.student.time_zone = "America/Los_Angeles"
+    db.session.commit()
+    evenings = [at(day + timedelta(days=1), 3) for day in (MON, TUE, WED, THU, FRI)]
+    for moment in evenings:
+        learner.submit(1 if moment == evenings[0] else 2, on=moment)
+
+    assert awards_of(learner.student)["five-day-streak"] == evenings[-1]
+    assert current_streak(student=learner.student, now=evenings[-1]) == 5
 
 
 def test_several_attempts_on_one_day_count_as_one_day(learner: Learner) -> None:

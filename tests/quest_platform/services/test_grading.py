@@ -12,6 +12,7 @@ from quest_platform.services.grading import (
     MAX_SHORT_ANSWER_LENGTH,
     MAX_TEXT_LENGTH,
     CheckpointAnswer,
+    CodeAnswer,
     LessonAnswer,
     QuizAnswer,
     ReflectionAnswer,
@@ -268,9 +269,23 @@ def test_a_checkpoint_waits_for_review_without_a_score() -> None:
         parse_answer(on, {"evidence": "   "})
 
 
-def test_a_code_stage_cannot_be_answered_yet() -> None:
-    with pytest.raises(ServiceError, match="cannot be answered"):
-        parse_answer(stage(StageKind.CODE, {"prompt": "Fix it."}), {"code": "pass"})
+def test_a_code_stage_takes_only_the_answer_its_grader_ran() -> None:
+    code_stage = stage(StageKind.CODE, {"prompt": "Fix it."})
+    with pytest.raises(ServiceError, match="Submit on the stage"):
+        parse_answer(code_stage, {"code": "pass", "tests_passed": 3, "tests_total": 3})
+    graded = CodeAnswer(source="pass", passed=2, total=3)
+    assert parse_answer(code_stage, {}, code=graded) == graded
+
+
+@pytest.mark.parametrize(
+    ("passed", "total", "score", "outcome"),
+    [(3, 3, 20.0, Outcome.PASSED), (2, 3, 13.33, Outcome.FAILED), (0, 3, 0.0, Outcome.FAILED)],
+)
+def test_code_scores_a_share_of_the_points_per_hidden_test(passed, total, score, outcome) -> None:
+    code_stage = stage(StageKind.CODE, {"prompt": "Fix it."})
+    grade = grade_answer(code_stage, CodeAnswer(source="pass", passed=passed, total=total))
+    assert (grade.score, grade.max_score, grade.outcome) == (score, 20.0, outcome)
+    assert not grade.perfect  # a badge for perfect quizzes is not for code
 
 
 def test_an_answer_that_is_not_a_document_is_refused() -> None:

@@ -234,7 +234,15 @@ def stages_of(db, quest: Quest) -> list[tuple[int, str]]:
 def complete_drafts(make) -> dict[str, StageDraft]:
     """A complete stage of every kind."""
     drafts = {draft.kind: draft for draft in make.stage_drafts(6)}
-    drafts["code"] = StageDraft("code", "Fix the login", settings={"prompt": "Make it pass."})
+    drafts["code"] = StageDraft(
+        "code",
+        "Add up",
+        settings={
+            "prompt": "Write add(a, b).",
+            "tests": "add(1, 2) == 3",
+            "solution": "def add(a, b):\n    return a + b\n",
+        },
+    )
     return drafts
 
 
