@@ -25,6 +25,7 @@ from wtforms.validators import Length, Optional
 from admin_views.base import Scope, ScopedModelView
 from admin_views.lists import labelled, labels_filter, person, shown
 from admin_views.stage_forms import FORMS, blank_question, stage_form
+from quest_platform.code_challenges import Challenge
 from quest_platform.labels import KIND_LABELS
 from quest_platform.models import Quest, QuestStatus, Stage, StageKind
 from quest_platform.services import ServiceError
@@ -362,6 +363,7 @@ class QuestView(ScopedModelView):
             quest=quest,
             stage=stage,
             body=stage.body if stage else "",
+            challenge=Challenge.of(stage.settings or {}) if stage else None,
             kind_labels=KIND_LABELS,
             return_url=self.details_url(quest),
         )

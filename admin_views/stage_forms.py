@@ -37,9 +37,13 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quest_platform.code_challenges import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_OUTPUT_KB,
     DEFAULT_SECONDS_PER_TEST,
     MAX_SECONDS_PER_TEST,
     MAX_SOURCE_LENGTH,
+    MEMORY_MB_RANGE,
+    OUTPUT_KB_RANGE,
     TestsError,
     parse_tests,
 )
@@ -530,7 +534,8 @@ TESTS_HELP = _l(
 class CodeForm(PromptedForm):
     kind = StageKind.CODE
     edited_settings = frozenset(
-        {"prompt", "starter_code", "examples", "tests", "solution", "seconds_per_test"}
+        {"prompt", "starter_code", "examples", "tests", "solution"}
+        | {"seconds_per_test", "memory_mb", "output_kb"}
     )
 
     starter_code = MultilineField(
@@ -566,6 +571,17 @@ class CodeForm(PromptedForm):
         default=DEFAULT_SECONDS_PER_TEST,
         validators=[InputRequired(), NumberRange(min=1, max=MAX_SECONDS_PER_TEST)],
     )
+    memory_mb = IntegerField(
+        _l("Memory in MB"),
+        default=DEFAULT_MEMORY_MB,
+        validators=[InputRequired(), NumberRange(*MEMORY_MB_RANGE)],
+    )
+    output_kb = IntegerField(
+        _l("Output in KB"),
+        default=DEFAULT_OUTPUT_KB,
+        description=_l("A run that prints more is stopped."),
+        validators=[InputRequired(), NumberRange(*OUTPUT_KB_RANGE)],
+    )
 
     def validate_examples(self, field: TextAreaField) -> None:
         readable(field.data, prefix="example")
@@ -581,6 +597,8 @@ class CodeForm(PromptedForm):
             "tests": (self.tests.data or "").strip(),
             "solution": self.solution.data or "",
             "seconds_per_test": self.seconds_per_test.data,
+            "memory_mb": self.memory_mb.data,
+            "output_kb": self.output_kb.data,
         }
 
     @classmethod
@@ -593,6 +611,8 @@ class CodeForm(PromptedForm):
             "tests": settings.get("tests", ""),
             "solution": settings.get("solution", ""),
             "seconds_per_test": settings.get("seconds_per_test", DEFAULT_SECONDS_PER_TEST),
+            "memory_mb": settings.get("memory_mb", DEFAULT_MEMORY_MB),
+            "output_kb": settings.get("output_kb", DEFAULT_OUTPUT_KB),
         }
 
 

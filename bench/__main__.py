@@ -14,6 +14,8 @@ and wrk loads them (bench/wrk.py). One module per scenario:
   admin      (bench/admin.py) the admin's attempts list at school scale, next to its bare SQL
   analytics  (bench/analytics.py) the teacher dashboard at the demo's scale, then the reports at
              school scale
+  grading    (bench/grading.py) students' code graded in sandboxes against the same code with
+             rlimits only; a class's burst of submissions (no database, no server)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 from bench.admin import run_admin
 from bench.analytics import run_analytics
 from bench.answers import run_answers
+from bench.grading import run_grading
 from bench.harness import ROOT, bench_database, run_manage, seed_classroom
 from bench.portal import run_portal
 
@@ -44,6 +47,7 @@ SCENARIOS = {
     "costs": CLASSROOM,
     "admin": LOAD | SCHOOL,
     "analytics": LOAD | SCHOOL,
+    "grading": {"seconds": 5.0, "rounds": 3},
 }
 
 
@@ -105,6 +109,10 @@ def main() -> None:
     """Seed a bench database, run the scenario, print its tables."""
     args = arguments()
     begun = time.monotonic()
+    if args.scenario == "grading":
+        run_grading(args)
+        print(f"\nthe scenario took {time.monotonic() - begun:.0f} s in all")
+        return
     with (
         tempfile.TemporaryDirectory(prefix="quest-bench-") as folder,
         bench_database(Path(folder)) as database,

@@ -44,6 +44,9 @@ MAX_TESTS = 50
 MAX_SOURCE_LENGTH = 20_000
 DEFAULT_SECONDS_PER_TEST = 2
 MAX_SECONDS_PER_TEST = 10
+# Memory and output a run may use: the default, and the range a teacher may set.
+DEFAULT_MEMORY_MB, MEMORY_MB_RANGE = 256, (64, 1024)
+DEFAULT_OUTPUT_KB, OUTPUT_KB_RANGE = 64, (1, 1024)
 INPUT, OUTPUT, END = "--- input", "--- output", "--- end"
 
 
@@ -162,20 +165,23 @@ class Challenge:
     tests: list[CodeTest]
     solution: str
     seconds_per_test: int
+    memory_mb: int = DEFAULT_MEMORY_MB
+    output_kb: int = DEFAULT_OUTPUT_KB
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> Challenge:
         """The challenge of a code stage's settings (tests that no longer parse are dropped:
         the stage form refuses them, so only hand-edited settings hold any)."""
-        seconds = settings.get("seconds_per_test", DEFAULT_SECONDS_PER_TEST)
-        if not isinstance(seconds, int) or not 1 <= seconds <= MAX_SECONDS_PER_TEST:
-            seconds = DEFAULT_SECONDS_PER_TEST
         return cls(
             starter_code=str(settings.get("starter_code", "")),
             examples=readable_tests(settings.get("examples", ""), prefix="example"),
             tests=readable_tests(settings.get("tests", ""), prefix="test"),
             solution=str(settings.get("solution", "")),
-            seconds_per_test=seconds,
+            seconds_per_test=setting(
+                settings, "seconds_per_test", DEFAULT_SECONDS_PER_TEST, (1, MAX_SECONDS_PER_TEST)
+            ),
+            memory_mb=setting(settings, "memory_mb", DEFAULT_MEMORY_MB, MEMORY_MB_RANGE),
+            output_kb=setting(settings, "output_kb", DEFAULT_OUTPUT_KB, OUTPUT_KB_RANGE),
         )
 
     @property
@@ -183,7 +189,20 @@ class Challenge:
         """What a run of every test may use: each test's time, plus the sandbox's start."""
         count = len(self.examples) + len(self.tests)
         seconds = self.seconds_per_test
-        return Limits(cpu_seconds=seconds * max(1, count) + 1, wall_seconds=seconds * count + 3)
+        return Limits(
+            cpu_seconds=seconds * max(1, count) + 1,
+            wall_seconds=seconds * count + 3,
+            memory_mb=self.memory_mb,
+            output_bytes=self.output_kb * 1024,
+        )
+
+
+def setting(settings: Mapping[str, Any], name: str, default: int, bounds: tuple[int, int]) -> int:
+    """A whole-number setting within ``bounds``, else its default."""
+    value = settings.get(name, default)
+    low, high = bounds
+    valid = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    return value if valid else default
 
 
 def readable_tests(text: Any, *, prefix: str) -> list[CodeTest]:

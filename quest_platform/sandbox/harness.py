@@ -1,7 +1,8 @@
 """The grading harness: runs inside the sandbox, runs a student's Python on each test's input,
 and reports what came out. It never sees the expected results: the grader compares outside.
 
-Run as ``python3 -I /task/harness.py`` with, in ``/task``:
+Run as ``python3 -I /task/harness.py`` (or with another task folder as its argument, as the
+benchmark's unsandboxed baseline does) with, in ``/task``:
 
 - ``submission.py``, the student's code;
 - ``tests.json``: ``{"calls": [{"id", "function", "args"}], "runs": [{"id", "stdin"}],
@@ -27,7 +28,8 @@ import traceback
 from typing import Any
 
 MARKER = "RESULT "
-SUBMISSION = "/task/submission.py"
+TASK = sys.argv[1] if __name__ == "__main__" and len(sys.argv) > 1 else "/task"
+SUBMISSION = f"{TASK}/submission.py"
 # What a test keeps of what the submission printed, and of an error's traceback.
 PRINTED_CAP = 4_000
 # How deep a returned value is read: deeper parts are reported as too deep.
@@ -75,7 +77,7 @@ def alarm(signum: int, frame: Any) -> None:
 def short_traceback(error: BaseException) -> str:
     """The error as Python prints it, without the harness's own frames."""
     lines = traceback.format_exception(type(error), error, error.__traceback__)
-    kept = [line for line in lines if "/task/harness.py" not in line]
+    kept = [line for line in lines if f"{TASK}/harness.py" not in line]
     return "".join(kept)[-PRINTED_CAP:]
 
 
@@ -142,7 +144,7 @@ def call_function(
 
 def main() -> None:
     """Run every test, programs first (before the submission is loaded into this process)."""
-    with open("/task/tests.json", encoding="utf-8") as file:
+    with open(f"{TASK}/tests.json", encoding="utf-8") as file:
         tests = json.load(file)
     seconds = float(tests.get("seconds_per_test", 1.0))
     signal.signal(signal.SIGALRM, alarm)

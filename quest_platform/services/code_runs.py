@@ -17,7 +17,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from quest_platform.code_challenges import MAX_SOURCE_LENGTH, Challenge, judge, sandbox_tests
+from quest_platform.code_challenges import (
+    MAX_SOURCE_LENGTH,
+    Challenge,
+    CodeTest,
+    judge,
+    sandbox_tests,
+)
 from quest_platform.extensions import db
 from quest_platform.jobs import enqueue_job
 from quest_platform.models import (
@@ -30,7 +36,7 @@ from quest_platform.models import (
     User,
     utcnow,
 )
-from quest_platform.sandbox import SandboxUnavailable, run_tests, sandbox_refused
+from quest_platform.sandbox import RunReport, SandboxUnavailable, run_tests, sandbox_refused
 from quest_platform.services.attempts import (
     check_answerable,
     checked_key,
@@ -44,6 +50,18 @@ from quest_platform.services.errors import (
     undone_on_error,
 )
 from quest_platform.services.grading import CodeAnswer
+
+
+def run_challenge(challenge: Challenge, *, source: str, tests: list[CodeTest]) -> RunReport:
+    """Run ``source`` on ``tests`` of ``challenge`` in a sandbox, within the challenge's limits."""
+    calls, runs = sandbox_tests(tests)
+    return run_tests(
+        source=source,
+        calls=calls,
+        runs=runs,
+        limits=challenge.limits,
+        seconds=challenge.seconds_per_test,
+    )
 
 
 def no_sandbox_message() -> str:
@@ -132,15 +150,8 @@ def grade_code_run(*, run_id: int) -> CodeRun | None:
     db.session.commit()
     challenge = Challenge.of(run.stage.settings or {})
     hidden = challenge.tests if run.purpose == CodePurpose.SUBMISSION else []
-    calls, runs = sandbox_tests([*challenge.examples, *hidden])
     try:
-        outcome = run_tests(
-            source=run.source,
-            calls=calls,
-            runs=runs,
-            limits=challenge.limits,
-            seconds=challenge.seconds_per_test,
-        )
+        outcome = run_challenge(challenge, source=run.source, tests=[*challenge.examples, *hidden])
     except SandboxUnavailable as error:
         current_app.logger.error("code run %d not graded: %s", run.id, error)
         finish(run, status=CodeRunStatus.FAILED, problem=no_sandbox_message())

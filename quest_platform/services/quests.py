@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from quest_platform.code_challenges import Challenge, TestsError, judge, parse_tests, sandbox_tests
+from quest_platform.code_challenges import Challenge, TestsError, judge, parse_tests
 from quest_platform.content import images_without_alt
 from quest_platform.extensions import db
 from quest_platform.models import (
@@ -29,8 +29,9 @@ from quest_platform.models import (
     User,
     utcnow,
 )
-from quest_platform.sandbox import SandboxUnavailable, run_tests
+from quest_platform.sandbox import SandboxUnavailable
 from quest_platform.services.audit import record_change, snapshot
+from quest_platform.services.code_runs import run_challenge
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -170,15 +171,8 @@ def reference_problems(stage: Stage) -> list[str]:
     all), run in a sandbox as a student's code is."""
     challenge = Challenge.of(stage.settings or {})
     tests = [*challenge.examples, *challenge.tests]
-    calls, runs = sandbox_tests(tests)
     try:
-        outcome = run_tests(
-            source=challenge.solution,
-            calls=calls,
-            runs=runs,
-            limits=challenge.limits,
-            seconds=challenge.seconds_per_test,
-        )
+        outcome = run_challenge(challenge, source=challenge.solution, tests=tests)
     except SandboxUnavailable:
         return [_("this server cannot run code, so the reference solution cannot be checked")]
     return [

@@ -425,6 +425,8 @@ KIND_CASES = [
             "tests": "add(2, 2) == 4\n--- input\n1 2\n--- output\n3",
             "solution": "def add(a, b):\n    return a + b\n",
             "seconds_per_test": "3",
+            "memory_mb": "128",
+            "output_kb": "16",
         },
         {
             "prompt": "Finish the route.",
@@ -433,6 +435,8 @@ KIND_CASES = [
             "tests": "add(2, 2) == 4\n--- input\n1 2\n--- output\n3",
             "solution": "def add(a, b):\n    return a + b\n",
             "seconds_per_test": 3,
+            "memory_mb": 128,
+            "output_kb": 16,
         },
     ),
 ]

@@ -849,15 +849,22 @@ PORTAL_ANSWERS: dict[str, dict[str, Any]] = {
 }
 
 
-def portal_quest(people: People, *, done: int = 0) -> Quest:
-    """The portal quest, assigned to the class; the student has handed in its first ``done``
-    stages (a perfect quiz among them earns a badge; the checkpoint waits for review)."""
+def portal_quest(
+    people: People,
+    *,
+    done: int = 0,
+    stages: list[StageDraft] = PORTAL_STAGES,
+    slug: str = "logins",
+) -> Quest:
+    """The portal quest (or another of ``stages``), assigned to the class; the student has
+    handed in its first ``done`` stages (a perfect quiz among them earns a badge; the
+    checkpoint waits for review)."""
     quest = create_quest(
-        slug="logins",
+        slug=slug,
         title="Logins for real",
         theme="Digital Famine",
         summary="Sign users in and out safely.",
-        stages=PORTAL_STAGES,
+        stages=stages,
         author=people.teacher,
     )
     publish_quest(quest=quest, by=people.teacher)
@@ -1012,23 +1019,7 @@ CODE_QUEST_STAGES = [
 
 def code_challenge(page: Page, people: People) -> None:
     # A code challenge: its examples, the facts and the editor with its two buttons.
-    quest = create_quest(
-        slug="adding",
-        title="Adding up",
-        theme="Digital Famine",
-        summary="Functions that add.",
-        stages=CODE_QUEST_STAGES,
-        author=people.teacher,
-    )
-    publish_quest(quest=quest, by=people.teacher)
-    opens = utcnow() - timedelta(days=1)
-    assign_quest(
-        quest=quest,
-        classroom=people.classroom,
-        opens_at=opens,
-        due_at=opens + timedelta(days=14),
-        by=people.teacher,
-    )
+    portal_quest(people, stages=CODE_QUEST_STAGES, slug="adding")
     sign_in(page, people.student)
     page.goto("/quests/adding/1")
     assert page.locator("#code").count() == 1
