@@ -71,6 +71,7 @@ PROSE = (
     N_("A CSRF token for this session, to send as X-CSRFToken with cookie-authenticated writes."),
     N_("Your tokens, newest first."),
     N_("Created"),
+    N_("Accepted"),
     N_(
         "Make a token, signed in with your password (a token cannot make tokens). The answer "
         "holds the token itself: it is never shown again."
@@ -120,4 +121,14 @@ PROSE = (
         " ranking."
     ),
     N_("The course front end's sign-in calls, kept as its pages expect them."),
+    N_(
+        "Send code to a code challenge; a grader runs it in a sandbox. Ask for the run (below)"
+        " until it is ``finished``."
+    ),
+    N_(
+        "Refused with 403 for a locked stage or a closed quest, 409 when no tries are left or"
+        " the stage is passed (a submission), 422 for a stage that is not a code challenge or"
+        " code that is empty or too long, 503 when this server cannot run code."
+    ),
+    N_("One of your runs of code at a stage, as far as a grader has got with it."),
 )

@@ -1,4 +1,5 @@
-"""The caller's quests: what is assigned with their progress, a quest's stages, and answering.
+"""The caller's quests: what is assigned with their progress, a quest's stages, answering, and
+running code against a code challenge's tests.
 
 Quiz questions go out without their answers or explanations; a quiz's per-question feedback
 comes with the caller's own attempts, after they answered, and holds the right answers only
@@ -15,9 +16,10 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from quest_platform.api.access import caller, refuse, signed_in
-from quest_platform.models import Attempt, Stage
+from quest_platform.models import Attempt, CodePurpose, CodeRun, Stage
 from quest_platform.opened import opened_at, opened_token
 from quest_platform.queries.attempts import attempts_at
+from quest_platform.queries.code_runs import own_code_run
 from quest_platform.queries.progress import (
     ProgressStatus,
     QuestProgress,
@@ -27,6 +29,7 @@ from quest_platform.queries.progress import (
 )
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
+from quest_platform.services.code_runs import request_code_run
 from quest_platform.services.grading import feedback_of
 
 bp = Blueprint(
@@ -153,6 +156,65 @@ class AnswerIn(Schema):
             "try is timed from then. Without it (or when it is too old) it is timed from now."
         },
     )
+
+
+class CodeRunIn(Schema):
+    """Code for a code challenge: ``examples`` runs the visible examples and records nothing;
+    ``submission`` runs the hidden tests too and records an attempt (the same
+    ``submission_key`` sent twice makes one run)."""
+
+    code = fields.String(required=True, validate=validate.Length(max=1_000_000))
+    purpose = fields.String(
+        required=True, validate=validate.OneOf([purpose.value for purpose in CodePurpose])
+    )
+    submission_key = fields.String(validate=validate.Length(min=8, max=64))
+
+
+class VerdictOut(Schema):
+    """One test of a run. An example shows its call (or input and output), what the code gave
+    and printed, and its error; a hidden test shows only whether it passed and the kind of
+    failure (``timeout``, ``missing``, ``not-loaded``, ``crashed``, ``error``)."""
+
+    id = fields.String(required=True)
+    passed = fields.Boolean(required=True)
+    text = fields.String(required=True)
+    got = fields.String(required=True)
+    printed = fields.String(required=True)
+    error = fields.String(required=True)
+
+
+class CodeRunOut(Schema):
+    """A run of the caller's code: queued, running, then ``done`` with its verdicts (or
+    ``failed`` with the ``problem``); a submission names the attempt it recorded."""
+
+    id = fields.Integer(required=True)
+    purpose = fields.String(required=True)
+    status = fields.String(required=True)
+    finished = fields.Boolean(required=True)
+    examples = fields.List(fields.Nested(VerdictOut), required=True)
+    tests = fields.List(fields.Nested(VerdictOut), required=True)
+    load_error = fields.String(required=True, allow_none=True)
+    problem = fields.String(required=True, allow_none=True)
+    attempt_id = fields.Integer(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    finished_at = fields.DateTime(required=True, allow_none=True)
+
+
+def code_run_out(run: CodeRun) -> dict[str, Any]:
+    results = run.results or {}
+    return {
+        "id": run.id,
+        "purpose": run.purpose,
+        "status": run.status,
+        "finished": run.finished,
+        "examples": results.get("examples", []),
+        "tests": results.get("tests", []),
+        "load_error": results.get("load_error"),
+        "problem": run.problem or results.get("problem"),
+        "attempt_id": run.attempt_id,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+    }
 
 
 def progress_out(progress: QuestProgress) -> dict[str, Any]:
@@ -317,3 +379,45 @@ def start(slug: str, position: int) -> None:
         start_timed_stage(student=caller(), quest=progress.quest, stage=standing.stage)
     except ServiceError as error:
         refuse(error)
+
+
+@bp.post("/<slug>/stages/<int:position>/code-runs")
+@bp.arguments(CodeRunIn)
+@bp.response(202, CodeRunOut)
+@signed_in()
+def run_code(request_data: dict[str, Any], slug: str, position: int) -> Any:
+    """Send code to a code challenge; a grader runs it in a sandbox. Ask for the run (below)
+    until it is ``finished``.
+
+    Refused with 403 for a locked stage or a closed quest, 409 when no tries are left or the
+    stage is passed (a submission), 422 for a stage that is not a code challenge or code that
+    is empty or too long, 503 when this server cannot run code.
+    """
+    students_only()
+    progress = students_progress(slug)
+    stage = standing_at(progress, position).stage
+    try:
+        run = request_code_run(
+            student=caller(),
+            quest=progress.quest,
+            stage=stage,
+            source=request_data["code"],
+            purpose=CodePurpose(request_data["purpose"]),
+            submission_key=request_data.get("submission_key") or uuid.uuid4().hex,
+        )
+    except ServiceError as error:
+        refuse(error)
+    return code_run_out(run)
+
+
+@bp.get("/<slug>/stages/<int:position>/code-runs/<int:run_id>")
+@bp.response(200, CodeRunOut)
+@signed_in()
+def code_run(slug: str, position: int, run_id: int) -> Any:
+    """One of your runs of code at a stage, as far as a grader has got with it."""
+    students_only()
+    stage = standing_at(students_progress(slug), position).stage
+    run = own_code_run(student=caller(), run_id=run_id)
+    if run is None or run.stage_id != stage.id:
+        abort(404, message=_("You have no run of code with this number at this stage."))
+    return code_run_out(run)

@@ -75,6 +75,7 @@ BOARD = "/api/v1/leaderboards/classrooms/<int:classroom_id>"
 NO_CLASSROOM = {"classroom_id": "999999"}
 STAGE = f"{QUEST}/stages/<int:position>"
 LESSON_DONE = {"answer": {"confirmed": True}, "submission_key": "matrix-lesson-1"}
+CODE = {"code": "print(1)", "purpose": "examples"}
 
 RULES = [
     everyone("GET", "/api/v1/openapi.json", 200),
@@ -107,6 +108,9 @@ RULES = [
     own_quest("GET", f"{STAGE}/attempts", 404, path={"position": "9"}),
     own_quest("POST", f"{STAGE}/attempts", 201, body=LESSON_DONE),
     own_quest("POST", f"{STAGE}/start", 409),
+    # Stage 1 is a lesson: it runs no code; there is no run 999999.
+    own_quest("POST", f"{STAGE}/code-runs", 422, body=CODE),
+    own_quest("GET", f"{STAGE}/code-runs/<int:run_id>", 404, path={"run_id": "999999"}),
     everyone("POST", "/api/authenticate", 401, body={"uid": "nobody", "password": "wrong"}),
     signed_in("GET", "/api/id", 200),
     signed_in("DELETE", "/api/authenticate", 200),

@@ -1,0 +1,75 @@
+"""Code runs through the JSON API: a student's own front end sends code to a code challenge,
+asks for the run, and reads the verdicts; hidden tests stay hidden, and nobody else's runs are
+there."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import SOLUTION, code_quest, require_sandbox
+
+HEADERS = {"X-Origin": "client"}
+
+
+@pytest.fixture(autouse=True)
+def sandbox() -> None:
+    require_sandbox()
+
+
+def test_a_submission_through_the_api_is_graded_and_read_back(make, client, login_as) -> None:
+    student = make.student()
+    quest = code_quest(make, student)
+    login_as(student)
+    stage = f"/api/v1/quests/{quest.slug}/stages/1"
+
+    sent = client.post(
+        f"{stage}/code-runs",
+        json={"code": SOLUTION, "purpose": "submission", "submission_key": "api-code-1"},
+        headers=HEADERS,
+    )
+
+    assert sent.status_code == 202
+    run = sent.get_json()
+    assert (run["status"], run["finished"], run["purpose"]) == ("done", True, "submission")
+    assert [example["text"] for example in run["examples"]] == ["add(2, 3) == 5"]
+    assert [test["passed"] for test in run["tests"]] == [True] * 4
+    assert {test["text"] for test in run["tests"]} == {""}  # hidden tests never show
+    assert run["attempt_id"] is not None
+    again = client.get(f"{stage}/code-runs/{run['id']}", headers=HEADERS).get_json()
+    assert again == run
+    attempts = client.get(f"{stage}/attempts", headers=HEADERS).get_json()
+    assert attempts[0]["outcome"] == "passed"
+    assert "add(10, 20)" not in str(attempts)
+
+
+def test_another_student_cannot_read_the_run(make, client, login_as) -> None:
+    student, classmate = make.student(), make.student()
+    quest = code_quest(make, student)
+    login_as(student)
+    stage = f"/api/v1/quests/{quest.slug}/stages/1"
+    run = client.post(
+        f"{stage}/code-runs", json={"code": "x = 1", "purpose": "examples"}, headers=HEADERS
+    ).get_json()
+    client.delete("/api/v1/session", headers=HEADERS)
+    login_as(classmate)
+    response = client.get(f"{stage}/code-runs/{run['id']}", headers=HEADERS)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"code": "x = 1", "purpose": "race"}, 422, "purpose"),
+        ({"purpose": "examples"}, 422, "code"),
+        ({"code": "   ", "purpose": "examples"}, 422, "code"),
+        ({"code": "x" * 20_001, "purpose": "examples"}, 422, "code"),
+    ],
+)
+def test_bad_code_runs_are_refused_with_the_field(make, client, login_as, body, status, field):
+    student = make.student()
+    quest = code_quest(make, student)
+    login_as(student)
+    response = client.post(
+        f"/api/v1/quests/{quest.slug}/stages/1/code-runs", json=body, headers=HEADERS
+    )
+    assert response.status_code == status
+    assert field in str(response.get_json())
