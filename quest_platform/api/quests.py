@@ -16,7 +16,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from quest_platform.api.access import caller, refuse, signed_in
-from quest_platform.models import Attempt, CodePurpose, CodeRun, Stage
+from quest_platform.models import Attempt, CodePurpose, CodeRun, Stage, utcnow
 from quest_platform.opened import opened_at, opened_token
 from quest_platform.queries.attempts import attempts_at
 from quest_platform.queries.code_runs import own_code_run
@@ -185,7 +185,8 @@ class VerdictOut(Schema):
 
 class CodeRunOut(Schema):
     """A run of the caller's code: queued, running, then ``done`` with its verdicts (or
-    ``failed`` with the ``problem``); a submission names the attempt it recorded."""
+    ``failed`` with the ``problem``, or ``lost`` when no grader took it within five minutes:
+    send the code again); a submission names the attempt it recorded."""
 
     id = fields.Integer(required=True)
     purpose = fields.String(required=True)
@@ -202,11 +203,12 @@ class CodeRunOut(Schema):
 
 def code_run_out(run: CodeRun) -> dict[str, Any]:
     results = run.results or {}
+    lost = run.lost(utcnow())
     return {
         "id": run.id,
         "purpose": run.purpose,
-        "status": run.status,
-        "finished": run.finished,
+        "status": "lost" if lost else run.status,
+        "finished": run.finished or lost,
         "examples": results.get("examples", []),
         "tests": results.get("tests", []),
         "load_error": results.get("load_error"),

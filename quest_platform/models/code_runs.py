@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quest_platform.extensions import Model
 from quest_platform.models.base import JSONDocument, UTCDateTime, check_in, utcnow
+
+# A run still not graded this long after it was sent is lost (its grader stopped, say): the
+# student is told to send the code again, and the page stops waiting for it.
+LOST_AFTER = timedelta(minutes=5)
 
 if TYPE_CHECKING:
     from quest_platform.models.accounts import User
@@ -82,3 +86,7 @@ class CodeRun(Model):
     def finished(self) -> bool:
         """Whether the run has its verdict (or its reason for having none)."""
         return self.status in (CodeRunStatus.DONE, CodeRunStatus.FAILED)
+
+    def lost(self, now: datetime) -> bool:
+        """Whether the run, never graded, is too old for a grader still to take it."""
+        return not self.finished and now - self.created_at > LOST_AFTER

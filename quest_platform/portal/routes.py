@@ -207,7 +207,8 @@ def code_run(slug: str, position: int) -> Response | tuple[str, int]:
     run = latest_code_run(student=current_user, stage=standing.stage)
     if run is None:
         abort(404)
-    return jsonify(id=run.id, status=run.status, finished=run.finished)
+    lost = run.lost(utcnow())
+    return jsonify(id=run.id, status="lost" if lost else run.status, finished=run.finished or lost)
 
 
 @bp.post("/quests/<slug>/<int:position>/start")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from helpers import SOLUTION, code_quest, require_sandbox
@@ -108,3 +109,16 @@ def test_the_page_asks_about_a_run_until_it_is_graded(coder, app) -> None:
         "status": "queued",
         "finished": False,
     }
+
+
+def test_a_run_no_grader_took_in_time_is_called_lost(coder) -> None:
+    client, url, send = coder
+    send("def add(a, b):\n    return a + b\n", "examples")
+    run = db.session.scalars(db.select(CodeRun)).one()
+    run.status = CodeRunStatus.QUEUED.value
+    run.created_at = run.created_at - timedelta(minutes=6)
+    db.session.commit()
+    page = client.get(f"{url}?run={run.id}").get_data(as_text=True)
+    assert "This run was never checked. Send your code again." in page
+    assert "code-run.js" not in page
+    assert client.get(f"{url}/code-run").get_json()["finished"] is True
