@@ -1017,6 +1017,14 @@ CODE_QUEST_STAGES = [
 ]
 
 
+def admin_quest_preview_code(page: Page, people: People) -> None:
+    # A code challenge as the teacher previews it: examples, the count of hidden tests, the code.
+    quest = portal_quest(people, stages=CODE_QUEST_STAGES, slug="adding")
+    sign_in(page, people.teacher)
+    page.goto(f"/admin/quest/{quest.id}/preview/1")
+    assert page.locator("#preview-code").count() == 1
+
+
 def code_challenge(page: Page, people: People) -> None:
     # A code challenge: its examples, the facts and the editor with its two buttons.
     portal_quest(people, stages=CODE_QUEST_STAGES, slug="adding")
@@ -1089,6 +1097,7 @@ SIGNED_IN_PAGES: dict[str, Callable[[Page, People], None]] = {
     "stage-timed": stage_timed,
     "stage-timed-running": stage_timed_running,
     "stage-locked": stage_locked,
+    "admin-quest-preview-code": admin_quest_preview_code,
     "code-challenge": code_challenge,
     "code-challenge-examples-run": code_challenge_examples_run,
     "code-challenge-submitted": code_challenge_submitted,
