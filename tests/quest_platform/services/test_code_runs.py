@@ -8,6 +8,7 @@ Jobs run at once in the tests (JOBS_INLINE); one test sends a run through RQ for
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from helpers import SOLUTION, code_quest, require_sandbox
@@ -23,9 +24,11 @@ from quest_platform.models import (
     CodeRunStatus,
     PointsEntry,
 )
-from quest_platform.services import ServiceError
+from quest_platform.sandbox import runner
+from quest_platform.services import ServiceError, code_runs
 from quest_platform.services.attempts import submit_attempt
 from quest_platform.services.code_runs import request_code_run
+from quest_platform.services.errors import Unavailable
 from quest_platform.services.quests import (
     QuestNotPublishable,
     StageDraft,
@@ -215,3 +218,45 @@ def test_a_run_goes_through_the_queue_to_a_grader(app, make, monkeypatch) -> Non
     assert run.status == CodeRunStatus.DONE
     assert run.attempt.outcome == "passed"
     assert queue.count == 0
+
+
+def test_without_redis_the_web_process_grades_in_its_own_pool(app, make, monkeypatch) -> None:
+    """No queue: a pool of threads in the web process takes the run, and the caller does not
+    wait for it."""
+    student = make.student()
+    quest = code_quest(make, student)
+    monkeypatch.setitem(app.config, "JOBS_INLINE", False)
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+
+    run = send(student, quest, SOLUTION, CodePurpose.SUBMISSION, key="pooled")
+
+    for _ in range(100):
+        db.session.expire_all()
+        if db.session.get(CodeRun, run.id).finished:
+            break
+        time.sleep(0.1)
+    graded = db.session.get(CodeRun, run.id)
+    assert graded.status == CodeRunStatus.DONE
+    assert graded.attempt.outcome == "passed"
+
+
+def test_a_machine_that_cannot_sandbox_runs_no_code_and_says_so(app, make, monkeypatch) -> None:
+    """Where bubblewrap or user namespaces are missing, code is refused (503), never run
+    outside a sandbox, and a quest with a code stage cannot be published."""
+    student = make.student()
+    quest = code_quest(make, student)
+    draft = code_quest(make, None, publish=False)
+    refused = "this machine refuses the sandbox's namespaces (no user namespaces)"
+    monkeypatch.setattr(runner, "sandbox_refused", lambda: refused)
+    monkeypatch.setattr(code_runs, "sandbox_refused", lambda: refused)
+
+    with pytest.raises(Unavailable) as unavailable:
+        send(student, quest, SOLUTION, CodePurpose.SUBMISSION, key="no-sandbox")
+    assert unavailable.value.status_code == 503
+    assert "Code cannot be run on this server now" in unavailable.value.message
+    assert db.session.scalar(select(func.count(CodeRun.id))) == 0
+    with pytest.raises(QuestNotPublishable) as not_published:
+        publish_quest(quest=draft, by=None)
+    assert not_published.value.reasons == [
+        "stage 1: this server cannot run code, so the reference solution cannot be checked"
+    ]
