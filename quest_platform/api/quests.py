@@ -16,7 +16,14 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from quest_platform.api.access import caller, refuse, signed_in
-from quest_platform.models import Attempt, CodePurpose, CodeRun, Stage, utcnow
+from quest_platform.models import (
+    FINISHED_STATUSES,
+    Attempt,
+    CodePurpose,
+    CodeRun,
+    Stage,
+    utcnow,
+)
 from quest_platform.opened import opened_at, opened_token
 from quest_platform.queries.attempts import attempts_at
 from quest_platform.queries.code_runs import own_code_run
@@ -203,12 +210,12 @@ class CodeRunOut(Schema):
 
 def code_run_out(run: CodeRun) -> dict[str, Any]:
     results = run.results or {}
-    lost = run.lost(utcnow())
+    status = run.status_at(utcnow())
     return {
         "id": run.id,
         "purpose": run.purpose,
-        "status": "lost" if lost else run.status,
-        "finished": run.finished or lost,
+        "status": status,
+        "finished": status in FINISHED_STATUSES,
         "examples": results.get("examples", []),
         "tests": results.get("tests", []),
         "load_error": results.get("load_error"),

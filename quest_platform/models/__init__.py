@@ -24,7 +24,12 @@ from quest_platform.models.attempts import (
 from quest_platform.models.audit import AuditEntry
 from quest_platform.models.base import stored_id, utcnow
 from quest_platform.models.classrooms import Classroom, Enrollment, classroom_teacher
-from quest_platform.models.code_runs import CodePurpose, CodeRun, CodeRunStatus
+from quest_platform.models.code_runs import (
+    FINISHED_STATUSES,
+    CodePurpose,
+    CodeRun,
+    CodeRunStatus,
+)
 from quest_platform.models.quests import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
@@ -44,6 +49,7 @@ from quest_platform.models.tokens import ApiToken
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "DEFAULT_PASS_PERCENT",
+    "FINISHED_STATUSES",
     "MAX_STAGES",
     "MIN_STAGES",
     "QUIZ_KINDS",

@@ -41,6 +41,12 @@ class CodeRunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+# What pages and the API call a run that is lost (see CodeRun.lost); with "done" and "failed",
+# a status after which nothing more happens to the run.
+LOST = "lost"
+FINISHED_STATUSES = frozenset({CodeRunStatus.DONE.value, CodeRunStatus.FAILED.value, LOST})
+
+
 class CodeRun(Model):
     """One run of a student's code against a code challenge's tests.
 
@@ -90,3 +96,7 @@ class CodeRun(Model):
     def lost(self, now: datetime) -> bool:
         """Whether the run, never graded, is too old for a grader still to take it."""
         return not self.finished and now - self.created_at > LOST_AFTER
+
+    def status_at(self, now: datetime) -> str:
+        """The run's status as pages and the API tell it: its own, or "lost"."""
+        return LOST if self.lost(now) else self.status

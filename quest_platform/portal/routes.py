@@ -18,7 +18,7 @@ from quest_platform.labels import (
     STAGE_STATE_LABELS,
     duration,
 )
-from quest_platform.models import CodePurpose, Stage, StageKind, stored_id, utcnow
+from quest_platform.models import FINISHED_STATUSES, Stage, StageKind, stored_id, utcnow
 from quest_platform.opened import opened_at, opened_token
 from quest_platform.portal.forms import (
     answer_from,
@@ -40,7 +40,7 @@ from quest_platform.queries.rewards import next_quest, quest_rewards, unseen_rev
 from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
-from quest_platform.services.code_runs import request_code_run
+from quest_platform.services.code_runs import code_purpose, request_code_run
 from quest_platform.services.evidence import path_of
 from quest_platform.services.grading import feedback_of, right_responses
 from quest_platform.services.reviews import mark_reviews_seen
@@ -177,14 +177,13 @@ def run_code(slug: str, position: int) -> Response | tuple[str, int]:
     stage = quest.stage_at(position) if quest is not None else None
     if quest is None or stage is None:
         abort(404)
-    purpose = request.form.get("purpose", "")
     try:
         run = request_code_run(
             student=current_user,
             quest=quest,
             stage=stage,
             source=request.form.get("code", ""),
-            purpose=CodePurpose(purpose if purpose in set(CodePurpose) else "examples"),
+            purpose=code_purpose(request.form.get("purpose", "")),
             submission_key=request.form.get("submission_key", ""),
         )
     except ServiceError as error:
@@ -207,8 +206,8 @@ def code_run(slug: str, position: int) -> Response | tuple[str, int]:
     run = latest_code_run(student=current_user, stage=standing.stage)
     if run is None:
         abort(404)
-    lost = run.lost(utcnow())
-    return jsonify(id=run.id, status="lost" if lost else run.status, finished=run.finished or lost)
+    status = run.status_at(utcnow())
+    return jsonify(id=run.id, status=status, finished=status in FINISHED_STATUSES)
 
 
 @bp.post("/quests/<slug>/<int:position>/start")

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from quest_platform.code_challenges import (
     MAX_SOURCE_LENGTH,
@@ -90,9 +91,7 @@ def request_code_run(
     now = now or utcnow()
     key = checked_key(submission_key or "") if purpose == CodePurpose.SUBMISSION else None
     if key is not None and (earlier := run_with_key(key)) is not None:
-        if earlier.student_id != student.id or earlier.stage_id != stage.id:
-            raise Conflict(_("This submission could not be matched; reload the page."))
-        return earlier
+        return same_run(earlier, student=student, stage=stage)
     _progress, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
     if stage.kind != StageKind.CODE:
         raise ServiceError(_("Only a code challenge runs code."))
@@ -112,8 +111,20 @@ def request_code_run(
         created_at=now,
     )
     db.session.add(run)
-    db.session.commit()
-    enqueue_job("quest_platform.services.code_runs:grade_code_run", run_id=run.id)
+    try:
+        db.session.flush()
+        # Its id, read before the commit expires it: no query holds a connection while an
+        # inline job (the tests) grades it.
+        run_id = run.id
+        db.session.commit()
+    except IntegrityError:
+        # The same submission sent at once from another tab: its key's run is the one.
+        db.session.rollback()
+        earlier = run_with_key(key) if key is not None else None
+        if earlier is None:
+            raise
+        return same_run(earlier, student=student, stage=stage)
+    enqueue_job("quest_platform.services.code_runs:grade_code_run", run_id=run_id)
     # A grader may have graded it already (in its own session): read it afresh.
     db.session.refresh(run)
     return run
@@ -134,6 +145,21 @@ def checked_source(source: str) -> None:
         )
 
 
+def code_purpose(value: str) -> CodePurpose:
+    """The purpose a form sent ("examples" or "submission"), refused when it is neither."""
+    try:
+        return CodePurpose(value)
+    except ValueError:
+        raise ServiceError(_("Choose Run examples or Submit."), field="code") from None
+
+
+def same_run(earlier: CodeRun, *, student: User, stage: Stage) -> CodeRun:
+    """The run a resent submission made; a key used for anything else is a Conflict."""
+    if earlier.student_id != student.id or earlier.stage_id != stage.id:
+        raise Conflict(_("This submission could not be matched; reload the page."))
+    return earlier
+
+
 def run_with_key(key: str) -> CodeRun | None:
     """The submission's run recorded with ``key``, if any."""
     return db.session.scalar(select(CodeRun).where(CodeRun.submission_key == key))
@@ -146,12 +172,15 @@ def grade_code_run(*, run_id: int) -> CodeRun | None:
     run = db.session.get(CodeRun, run_id)
     if run is None or run.finished:
         return run
-    run.status = CodeRunStatus.RUNNING.value
-    db.session.commit()
     challenge = Challenge.of(run.stage.settings or {})
     hidden = challenge.tests if run.purpose == CodePurpose.SUBMISSION else []
+    source = run.source
+    run.status = CodeRunStatus.RUNNING.value
+    # Committed before the code runs, and nothing read from the database until it has: no
+    # connection is held while a sandbox works.
+    db.session.commit()
     try:
-        outcome = run_challenge(challenge, source=run.source, tests=[*challenge.examples, *hidden])
+        outcome = run_challenge(challenge, source=source, tests=[*challenge.examples, *hidden])
     except SandboxUnavailable as error:
         current_app.logger.error("code run %d not graded: %s", run.id, error)
         finish(run, status=CodeRunStatus.FAILED, problem=no_sandbox_message())

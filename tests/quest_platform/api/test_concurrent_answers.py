@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from helpers import SOLUTION, code_quest, require_sandbox
 from sqlalchemy import func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import (
     Attempt,
+    CodeRun,
     PointsEntry,
     QuestTally,
     Stage,
@@ -156,3 +158,36 @@ def test_the_same_answer_sent_at_once_under_one_key_records_it_once(app, make) -
     assert attempts_at(student, quest.stages[1]) == 1
     stage_points = ledger_total(student, stage_id=quest.stages[1].id, reason="stage_score")
     assert stage_points == quest.stages[1].points
+
+
+@pytest.mark.parametrize("same_key", [False, True], ids=["own-keys", "one-key"])
+def test_code_submitted_at_once_is_recorded_once(app, make, same_key: bool) -> None:
+    """Twenty submissions of a right solution at once (from twenty tabs, or one form sent twenty
+    times): one attempt, its points once; every other is refused or is the same run."""
+    require_sandbox()
+    student = make.student()
+    quest = code_quest(make, student)
+    stage = quest.stages[0]
+    headers = {"Authorization": f"Bearer {create_api_token(user=student, name='tabs').secret}"}
+    url = f"/api/v1/quests/{quest.slug}/stages/1/code-runs"
+    bodies = [
+        {
+            "code": SOLUTION,
+            "purpose": "submission",
+            "submission_key": "one-tab-0000" if same_key else f"tab-{number:04d}",
+        }
+        for number in range(SENDERS)
+    ]
+
+    statuses = send_at_once(app, url, headers, bodies)
+
+    db.session.expire_all()
+    assert set(statuses) <= {202, 409}, statuses
+    assert attempts_at(student, stage) == 1
+    runs = db.session.scalars(select(CodeRun).where(CodeRun.student_id == student.id)).all()
+    if same_key:
+        assert statuses == Counter({202: SENDERS})
+        assert len(runs) == 1
+    recorded = [run for run in runs if run.attempt_id is not None]
+    assert len(recorded) == 1
+    assert ledger_total(student, stage_id=stage.id, reason="stage_score") == stage.points

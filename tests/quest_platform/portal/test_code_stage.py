@@ -122,3 +122,11 @@ def test_a_run_no_grader_took_in_time_is_called_lost(coder) -> None:
     assert "This run was never checked. Send your code again." in page
     assert "code-run.js" not in page
     assert client.get(f"{url}/code-run").get_json()["finished"] is True
+
+
+def test_a_form_with_another_purpose_is_refused_with_its_reason(coder) -> None:
+    _client, _url, send = coder
+    response = send("def add(a, b):\n    return a + b\n", "race")
+    assert response.status_code == 422
+    assert "Choose Run examples or Submit." in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(CodeRun.id))) == 0
