@@ -24,6 +24,7 @@ from helpers import PASSWORD, fresh_database, post_form, redis_url_for
 from sqlalchemy import select
 
 from quest_platform import create_app
+from quest_platform.config import TestingConfig
 from quest_platform.extensions import db as _db
 from quest_platform.models import (
     AchievementAward,
@@ -67,8 +68,22 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _worker_redis(worker_id: str) -> Iterator[None]:
+    """Point every app this worker makes at the worker's own Redis database.
+
+    The rate limiter is one object for the process: each app made (the suite's, or one a test
+    makes for itself) binds it to that app's Redis. Were a test's own app on the shared
+    database, another worker's reset between tests would clear this worker's counts mid-test.
+    """
+    shared = TestingConfig.REDIS_URL
+    TestingConfig.REDIS_URL = redis_url_for(worker_id)
+    yield
+    TestingConfig.REDIS_URL = shared
+
+
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Flask]:
+def app(tmp_path_factory: pytest.TempPathFactory, _worker_redis: None) -> Iterator[Flask]:
     """One application for the session, on a database of its own.
 
     SQLite: a file for this run. PostgreSQL: a schema of its own in TEST_DATABASE_URL, so that
@@ -83,7 +98,6 @@ def app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Fl
             UPLOAD_DIR=tmp_path_factory.mktemp("uploads"),
             SESSION_KEY_PREFIX=f"test:{run}:session:",
             RATELIMIT_KEY_PREFIX=f"test-{run}",
-            REDIS_URL=redis_url_for(worker_id),
             DEMO_LOGINS_FILE=tmp_path_factory.mktemp("instance") / "demo-logins.txt",
         )
         application.test_client_class = IsolatedClient

@@ -12,8 +12,10 @@ from helpers import (
     html_attribute,
     is_site_page,
     post_form,
+    redis_url_for,
 )
 
+from quest_platform import create_app
 from quest_platform.services.accounts import reset_student_password
 
 SESSION_COOKIE = "quest_session"
@@ -152,6 +154,15 @@ def test_too_many_sign_in_attempts_get_the_rate_limit_page(client, app, make, mo
     assert is_site_page(text)
     assert "Too many attempts" in text
     assert not signed_in(client), "the right password does not help while limited"
+
+
+def test_an_app_a_test_makes_keeps_the_limit_counts_on_the_workers_own_redis(
+    app, worker_id, tmp_path
+):
+    """The limiter is one object per process: a second app rebinds it, to the same storage."""
+    own = create_app("testing", SESSION_DIR=tmp_path)
+    assert own.config["RATELIMIT_STORAGE_URI"] == app.config["RATELIMIT_STORAGE_URI"]
+    assert app.config["RATELIMIT_STORAGE_URI"] == (redis_url_for(worker_id) or "memory://")
 
 
 def test_reading_the_sign_in_page_is_not_rate_limited(client, app, monkeypatch):
