@@ -16,6 +16,7 @@ from admin_views.audit import AuditView
 from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
 from admin_views.quests import QuestView
+from admin_views.races import RaceView
 from admin_views.roster_import import RosterImportView
 from admin_views.time_extensions import TimeExtensionView
 from admin_views.users import UserView
@@ -25,6 +26,7 @@ from quest_platform.models import (
     Attempt,
     AuditEntry,
     Classroom,
+    CodeRace,
     Quest,
     QuestAssignment,
     TimeExtension,
@@ -62,6 +64,7 @@ def register_admin(app: Flask) -> Admin:
             TimeExtension, name=_l("Extra time"), endpoint="time_extension", url="time-extension"
         )
     )
+    admin.add_view(RaceView(CodeRace, name=_l("Code races"), endpoint="race", url="races"))
     admin.add_view(AwardView(AchievementAward, name=_l("Achievements"), endpoint="award"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
     return admin

@@ -68,9 +68,12 @@ class TimeExtensionForm(BaseForm):
 
     student = SelectField(_l("Student"), validators=[InputRequired()])
     stage = SelectField(
-        _l("Timed stage"),
+        _l("Timed stage or code challenge"),
         validators=[InputRequired()],
-        description=_l("Timed stages of the quests given to your classes."),
+        description=_l(
+            "Timed stages, and code challenges for their races, of the quests given to your "
+            "classes."
+        ),
     )
     minutes = IntegerField(
         _l("Extra minutes"),
@@ -227,7 +230,7 @@ class TimeExtensionView(ScopedModelView):
             }
         form = TimeExtensionForm(formdata, obj=obj, data=prefill)
         form.student.choices = with_prompt(_("Choose a student"), students)
-        form.stage.choices = with_prompt(_("Choose a timed stage"), stages)
+        form.stage.choices = with_prompt(_("Choose a stage"), stages)
         return form
 
     @expose("/new/", methods=("GET", "POST"))

@@ -22,6 +22,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from quest_platform.errors import register_error_pages
     from quest_platform.http_headers import register_security_headers
     from quest_platform.i18n import register_i18n
+    from quest_platform.live import init_live
     from quest_platform.request_input import register_request_checks
     from quest_platform.urls import register_url_converters
 
@@ -30,6 +31,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     register_i18n(app)
     register_security(app)
     register_blueprints(app)
+    init_live(app)
     register_api(app)
     register_admin(app)
     register_error_pages(app)

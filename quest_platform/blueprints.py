@@ -6,13 +6,16 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register the public pages, the account pages, the student portal and the leaderboards."""
+    """Register the public pages, the account pages, the student portal, the leaderboards and
+    the code races."""
     from quest_platform.accounts.routes import bp as accounts_bp
     from quest_platform.leaderboards.routes import bp as leaderboards_bp
     from quest_platform.pages.routes import bp as pages_bp
     from quest_platform.portal.routes import bp as portal_bp
+    from quest_platform.races.routes import bp as races_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(leaderboards_bp)
+    app.register_blueprint(races_bp)

@@ -59,6 +59,8 @@ class Config:
     # hide_parameters keeps values (such as uniquifiers) out of logged SQL errors.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Socket.IO's message queue, shared by web processes and graders (live.py): Redis if any.
+    LIVE_MESSAGE_QUEUE = REDIS_URL
     # Background jobs (grading code) run in the caller at once: for tests only (jobs.py).
     JOBS_INLINE = False
 
@@ -193,6 +195,9 @@ class TestingConfig(Config):
     SECURITY_PASSWORD_SALT = secrets.token_urlsafe(16)
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL")
+    # Flask-SocketIO's test client takes no message queue; tests/quest_platform/test_live.py
+    # proves the queue in a process of its own.
+    LIVE_MESSAGE_QUEUE = None
     JOBS_INLINE = True
     # The course front end's development server.
     API_ALLOWED_ORIGINS = ["http://localhost:4000"]

@@ -332,9 +332,17 @@ CODE_STAGE = StageDraft(
 )
 
 
-def code_quest(make: Any, student: Any, *, solution: str = SOLUTION, publish: bool = True) -> Any:
+def code_quest(
+    make: Any,
+    student: Any,
+    *,
+    solution: str = SOLUTION,
+    publish: bool = True,
+    classroom: Any = None,
+) -> Any:
     """A quest of seven stages whose first is a code challenge (its tests: four calls), published
-    and given to a new classroom of ``student``; a draft when not ``publish``."""
+    and given to ``classroom`` (else a new classroom of ``student``); a draft when not
+    ``publish``."""
     drafts = [
         replace(CODE_STAGE, settings={**CODE_STAGE.settings, "solution": solution}),
         *make.stage_drafts(6),
@@ -350,7 +358,7 @@ def code_quest(make: Any, student: Any, *, solution: str = SOLUTION, publish: bo
     if not publish:
         return quest
     publish_quest(quest=quest, by=None)
-    classroom = make.classroom(students=[student])
+    classroom = classroom or make.classroom(students=[student])
     opens = utcnow() - timedelta(days=1)
     assign_quest(
         quest=quest, classroom=classroom, opens_at=opens, due_at=opens + timedelta(days=9), by=None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -19,7 +20,7 @@ from helpers import csrf_token
 from PIL import Image
 
 from quest_platform.extensions import db
-from quest_platform.models import StageKind
+from quest_platform.models import CodeRace, StageKind, utcnow
 from quest_platform.services.evidence import Screenshot, check_screenshot, keep_screenshot
 from quest_platform.services.time_extensions import grant_time_extension
 
@@ -118,6 +119,7 @@ class Access:
             "audit_id": str(school.audit_entry.id if own else MISSING_ID),
             "extension_id": str(school.extension.id if own else MISSING_ID),
             "evidence_id": str(school.evidence.id if own else MISSING_ID),
+            "race_id": str(school.race.id if own else MISSING_ID),
             "position": "2",
             "slug": school.quest.slug if own else "no-such-quest",
             "assigned_quest_id": str(school.quest.id if own else MISSING_ID),
@@ -133,6 +135,7 @@ class Access:
             .replace("<int:position>", ids["position"])
             .replace("<slug>", ids["slug"])
             .replace("<int:evidence_id>", ids["evidence_id"])
+            .replace("<int:race_id>", ids["race_id"])
             .replace("<export_type>", "csv")
         )
         return path + (f"?{self.query.format(**ids)}" if self.query else "")
@@ -217,6 +220,10 @@ EVIDENCE = "/evidence/<int:evidence_id>"
 LEADERBOARD = "/leaderboards/classrooms/<int:classroom_id>"
 QUEST_BOARD = f"{LEADERBOARD}/quests/<slug>"
 BOARDS = (LEADERBOARD, f"{LEADERBOARD}.json", QUEST_BOARD, f"{QUEST_BOARD}.json")
+RACE_PAGES = ("/races/<int:race_id>", "/races/<int:race_id>.json")
+RACES = "/admin/races/"
+RACE = "id={race_id}"
+TO_RACES = Expect(302, RACES)
 # A student in one classroom goes straight to its board (locations are filled with the ids).
 TO_OWN_BOARD = Expect(302, "/leaderboards/classrooms/{classroom_id}")
 TO_OTHER_BOARD = Expect(302, "/leaderboards/classrooms/{other_classroom_id}")
@@ -441,6 +448,31 @@ ACCESS = [
     staff_only("GET", f"{EXTRA_TIME}export/<export_type>/", OK),
     staff_only("GET", f"{EXTRA_TIME}ajax/lookup/", NOT_FOUND),
     staff_only("POST", f"{EXTRA_TIME}ajax/update/", NOT_FOUND),
+    # Code races: a teacher's own, started (never edited or deleted) in the admin
+    staff_only("GET", RACES, OK),
+    staff_only("GET", f"{RACES}new/", OK),
+    staff_only("POST", f"{RACES}new/", INVALID),
+    staff_only("GET", f"{RACES}details/", OK, other_teacher=NOT_FOUND, query=RACE),
+    staff_only("GET", f"{RACES}details/", NOT_FOUND, query=RACE, ids="missing"),
+    staff_only("GET", f"{RACES}edit/", TO_RACES, query=RACE),
+    staff_only("POST", f"{RACES}edit/", TO_RACES, query=RACE),
+    staff_only("POST", f"{RACES}delete/", TO_RACES, data={"id": "{race_id}"}),
+    staff_only("POST", f"{RACES}action/", TO_RACES, data={"action": "delete"}),
+    staff_only("GET", f"{RACES}export/<export_type>/", OK),
+    staff_only("GET", f"{RACES}ajax/lookup/", NOT_FOUND),
+    staff_only("POST", f"{RACES}ajax/update/", NOT_FOUND),
+    everyone("GET", f"{RACES}delete/", NOT_ALLOWED),
+    everyone("GET", f"{RACES}action/", NOT_ALLOWED),
+    # A race's projector view and places: its classroom's students and teachers (and admins)
+    *(
+        Access("GET", rule, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND)
+        for rule in RACE_PAGES
+    ),
+    *(
+        Access("GET", rule, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing")
+        for rule in RACE_PAGES
+    ),
+    *(everyone("POST", rule, NOT_ALLOWED) for rule in RACE_PAGES),
     # Achievements and the audit log: read-only
     *read_only("award", "award_id", TO_AWARDS),
     *read_only("audit", "audit_id", TO_AUDIT),
@@ -579,6 +611,17 @@ def school(school, make):
     school.extension = grant_time_extension(
         student=school.student, stage=timed, extra_seconds=600, reason="Rest", by=school.teacher
     )
+    # A race on the assigned quest's second stage (the rules of access hold for any stage).
+    school.race = CodeRace(
+        classroom_id=school.classroom.id,
+        stage_id=school.quest.stages[1].id,
+        starts_at=utcnow(),
+        ends_at=utcnow() + timedelta(minutes=10),
+        first_points=30,
+        min_points=5,
+        started_by_id=school.teacher.id,
+    )
+    db.session.add(school.race)
     school.evidence = keep_screenshot(
         attempt=school.attempt,
         screenshot=check_screenshot(Screenshot(data=tiny_png(), alt_text="A login form")),

@@ -43,6 +43,7 @@ from quest_platform.models.quests import (
     Stage,
     StageKind,
 )
+from quest_platform.models.races import POINTS_STEP, CodeRace
 from quest_platform.models.tallies import QuestTally, StageTally
 from quest_platform.models.tokens import ApiToken
 
@@ -52,6 +53,7 @@ __all__ = [
     "FINISHED_STATUSES",
     "MAX_STAGES",
     "MIN_STAGES",
+    "POINTS_STEP",
     "QUIZ_KINDS",
     "Achievement",
     "AchievementAward",
@@ -61,6 +63,7 @@ __all__ = [
     "AuditEntry",
     "Classroom",
     "CodePurpose",
+    "CodeRace",
     "CodeRun",
     "CodeRunStatus",
     "DashboardChart",

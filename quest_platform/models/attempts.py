@@ -169,26 +169,34 @@ class PointsReason(enum.StrEnum):
     STAGE_SCORE = "stage_score"
     # The bonus of an achievement the student earned.
     ACHIEVEMENT = "achievement"
+    # The points of a student's place in a code race (models/races.py).
+    RACE = "race"
 
 
 class PointsEntry(Model):
     """One line of a student's points ledger: points gained (or, for a lower score, lost).
 
-    A student's points are the sum of their entries; each entry names the attempt or the
-    achievement award that caused it. Never changed: a correction is a new entry.
+    A student's points are the sum of their entries; each entry names the attempt, the
+    achievement award or the race place that caused it. Never changed: a correction is a new entry.
     """
 
     __tablename__ = "points_entry"
     __table_args__ = (
         CheckConstraint(check_in("reason", PointsReason), name="reason_known"),
         CheckConstraint("points <> 0", name="points_not_zero"),
-        # Exactly one cause: an attempt's stage score, or an achievement award's bonus.
+        # Exactly one cause: an attempt's stage score, an achievement award's bonus, or a
+        # place in a race (with the passing attempt that earned it).
         CheckConstraint(
             "(reason = 'stage_score' AND attempt_id IS NOT NULL AND stage_id IS NOT NULL"
-            " AND award_id IS NULL)"
-            " OR (reason = 'achievement' AND award_id IS NOT NULL AND attempt_id IS NULL)",
+            " AND award_id IS NULL AND race_id IS NULL)"
+            " OR (reason = 'achievement' AND award_id IS NOT NULL AND attempt_id IS NULL"
+            " AND race_id IS NULL)"
+            " OR (reason = 'race' AND race_id IS NOT NULL AND attempt_id IS NOT NULL"
+            " AND stage_id IS NULL AND award_id IS NULL)",
             name="one_cause",
         ),
+        # A race's points reach each student once.
+        UniqueConstraint("race_id", "student_id", name="one_prize_per_race"),
         Index("ix_points_entry_student_stage", "student_id", "stage_id"),
         # Leaderboards sum points per quest.
         Index("ix_points_entry_quest_student", "quest_id", "student_id"),
@@ -207,6 +215,7 @@ class PointsEntry(Model):
     points: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    race_id: Mapped[int | None] = mapped_column(ForeignKey("code_race.id", ondelete="RESTRICT"))
 
     student: Mapped[User] = relationship()
     attempt: Mapped[Attempt | None] = relationship()

@@ -18,7 +18,14 @@ from quest_platform.labels import (
     STAGE_STATE_LABELS,
     duration,
 )
-from quest_platform.models import FINISHED_STATUSES, Stage, StageKind, stored_id, utcnow
+from quest_platform.models import (
+    FINISHED_STATUSES,
+    POINTS_STEP,
+    Stage,
+    StageKind,
+    stored_id,
+    utcnow,
+)
 from quest_platform.opened import opened_at, opened_token
 from quest_platform.portal.forms import (
     answer_from,
@@ -36,6 +43,7 @@ from quest_platform.queries.progress import (
     open_quest,
     quest_map_for,
 )
+from quest_platform.queries.races import race_for, race_view
 from quest_platform.queries.rewards import next_quest, quest_rewards, unseen_reviews
 from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
@@ -43,6 +51,7 @@ from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.code_runs import code_purpose, request_code_run
 from quest_platform.services.evidence import path_of
 from quest_platform.services.grading import feedback_of, right_responses
+from quest_platform.services.races import current_table
 from quest_platform.services.reviews import mark_reviews_seen
 
 bp = Blueprint("portal", __name__)
@@ -285,6 +294,8 @@ def render_stage(
         # A new try starts from the answers that were right.
         entered = quiz_entries(right_responses(stage, latest.answer))
     code = code_stage(stage, standing, run_id=run_id, error=error)
+    now = utcnow()
+    race = race_for(student=current_user, stage=stage) if code else None
     status = 200
     if not standing.unlocked:
         status = 403
@@ -308,8 +319,12 @@ def render_stage(
         submission_key=new_submission_key(),
         opened=opened_token(student_id=current_user.id, stage_id=stage.id),
         body=stage.body,
-        now=utcnow(),
+        now=now,
+        race=race_view(current_table(race, now=now), viewer=current_user, now=now)
+        if race is not None
+        else None,
         duration=duration,
+        points_step=POINTS_STEP,
         kind_labels=KIND_LABELS,
         state_labels=STAGE_STATE_LABELS,
         outcome_labels=OUTCOME_LABELS,

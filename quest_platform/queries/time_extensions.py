@@ -18,6 +18,9 @@ from quest_platform.models import (
 )
 from quest_platform.queries.classrooms import classrooms_taught_by
 
+# The stages extra time applies to: a timed stage's limit, and a code stage's races.
+EXTENDED_KINDS = (StageKind.TIMED.value, StageKind.CODE.value)
+
 
 def given_to_students_of(teacher_id: int) -> ColumnElement[bool]:
     """Extensions a teacher may see: for a student of their classroom, on a quest it was given.
@@ -77,7 +80,8 @@ def student_choices(staff: User) -> list[tuple[str, str]]:
 
 
 def timed_stage_choices(staff: User) -> list[tuple[str, str]]:
-    """The timed stages of quests given to ``staff``'s classrooms (an admin's: to any classroom).
+    """The timed and code stages (a code stage's races take extra time) of quests given to
+    ``staff``'s classrooms (an admin's: to any classroom).
 
     As choices: id and "quest — position. title", by quest and position.
     """
@@ -88,7 +92,7 @@ def timed_stage_choices(staff: User) -> list[tuple[str, str]]:
     rows = db.session.execute(
         select(Stage.id, Quest.title, Stage.position, Stage.title)
         .join(Quest, Quest.id == Stage.quest_id)
-        .where(Stage.kind == StageKind.TIMED.value, Stage.quest_id.in_(given))
+        .where(Stage.kind.in_(EXTENDED_KINDS), Stage.quest_id.in_(given))
         .order_by(Quest.title, Quest.id, Stage.position)
     )
     return [
@@ -98,12 +102,12 @@ def timed_stage_choices(staff: User) -> list[tuple[str, str]]:
 
 
 def quest_choices(staff: User) -> list[tuple[str, str]]:
-    """The quests with a timed stage given to ``staff``'s classrooms, as choices of a filter."""
+    """The quests with a timed or code stage given to ``staff``'s classrooms, as filter choices."""
     given = select(QuestAssignment.quest_id)
     classrooms = _classrooms_of(staff)
     if classrooms is not None:
         given = given.where(QuestAssignment.classroom_id.in_(classrooms))
-    timed = select(Stage.quest_id).where(Stage.kind == StageKind.TIMED.value)
+    timed = select(Stage.quest_id).where(Stage.kind.in_(EXTENDED_KINDS))
     rows = db.session.execute(
         select(Quest.id, Quest.title)
         .where(Quest.id.in_(given), Quest.id.in_(timed))

@@ -37,6 +37,7 @@ from quest_platform.models import (
     User,
     utcnow,
 )
+from quest_platform.queries.races import race_for
 from quest_platform.sandbox import RunReport, SandboxUnavailable, run_tests, sandbox_refused
 from quest_platform.services.attempts import (
     check_answerable,
@@ -51,6 +52,7 @@ from quest_platform.services.errors import (
     undone_on_error,
 )
 from quest_platform.services.grading import CodeAnswer
+from quest_platform.services.races import announce_graded, check_race_started
 
 
 def run_challenge(challenge: Challenge, *, source: str, tests: list[CodeTest]) -> RunReport:
@@ -95,6 +97,7 @@ def request_code_run(
     _progress, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
     if stage.kind != StageKind.CODE:
         raise ServiceError(_("Only a code challenge runs code."))
+    check_race_started(race_for(student=student, stage=stage), now=now)
     if purpose == CodePurpose.SUBMISSION:
         check_answerable(standing)
     checked_source(source)
@@ -222,6 +225,7 @@ def grade_code_run(*, run_id: int) -> CodeRun | None:
         run.attempt_id = attempt.id
         finish(run, status=CodeRunStatus.DONE)
     db.session.commit()
+    announce_graded(stage_id=run.stage_id, student_id=run.student_id)
     return run
 
 

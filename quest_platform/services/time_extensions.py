@@ -1,4 +1,5 @@
-"""Extra time: a teacher gives a student more time on a timed stage, with the reason on record."""
+"""Extra time: a teacher gives a student more time on a timed stage or in a code race (on its
+code stage), with the reason on record."""
 
 from __future__ import annotations
 
@@ -39,8 +40,12 @@ def grant_time_extension(
             _("You can give extra time only to your students, on quests given to their class."),
             field="student",
         )
-    if stage.kind != StageKind.TIMED or not stage.time_limit_seconds:
-        raise ServiceError(_("Extra time is given on timed stages only."), field="stage")
+    timed = stage.kind == StageKind.TIMED and stage.time_limit_seconds
+    if not timed and stage.kind != StageKind.CODE:
+        raise ServiceError(
+            _("Extra time is given on timed stages and code challenges (for races) only."),
+            field="stage",
+        )
     valid_number = isinstance(extra_seconds, int) and not isinstance(extra_seconds, bool)
     if not valid_number or not MIN_EXTRA_SECONDS <= extra_seconds <= MAX_EXTRA_SECONDS:
         raise ServiceError(

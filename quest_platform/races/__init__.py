@@ -1,0 +1,1 @@
+"""Code races' own pages: the projector view and the places as JSON."""
