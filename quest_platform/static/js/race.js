@@ -99,9 +99,18 @@
     }
   }
 
+  let again = null;
   function refresh() {
-    // One request at a time, and at most one a second (the clock asks at zero until it starts).
-    if (fetching || performance.now() - fetchedAt < 1000) {
+    // One request at a time, and at most one a second (the clock asks at zero until it
+    // starts); a change heard meanwhile is fetched right after, never dropped.
+    const wait = fetching ? 1000 : fetchedAt + 1000 - performance.now();
+    if (wait > 0) {
+      if (again === null) {
+        again = window.setTimeout(() => {
+          again = null;
+          refresh();
+        }, wait);
+      }
       return;
     }
     fetching = true;

@@ -1,0 +1,157 @@
+"""A code race in real browsers: a teacher starts it in the admin, three students race, and the
+projector view's places change live (no reload) as each passing submission is graded. Once the
+race is over its points are in the ledger, the attempts are in the teacher's list, and the
+racers see their final places. axe finds nothing on any new page in any theme."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from axe_checks import assert_accessible_in_every_theme
+from helpers import PASSWORD, SOLUTION, code_quest, require_sandbox
+from playwright.sync_api import Page, expect
+from sqlalchemy import select, update
+
+from quest_platform.extensions import db
+from quest_platform.models import CodeRace, PointsEntry, PointsReason, utcnow
+from quest_platform.services.races import start_race
+
+WRONG = "def add(a, b):\n    return a * b\n"
+
+
+@pytest.fixture(autouse=True)
+def sandbox() -> None:
+    require_sandbox()
+
+
+def sign_in(page: Page, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+
+
+def send_code(page: Page, source: str) -> None:
+    page.get_by_role("textbox", name="Your code").fill(source)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator("#code-run")).to_contain_text("hidden test")
+
+
+def test_a_teacher_starts_a_race_and_three_students_race_live(
+    make: Any, open_page: Callable[..., Page]
+) -> None:
+    teacher = make.teacher(password=PASSWORD)
+    students = [make.student(password=PASSWORD) for _ in range(3)]
+    classroom = make.classroom(teachers=[teacher], students=students)
+    quest = code_quest(make, students[0], classroom=classroom)
+
+    # The students open the challenge before the teacher starts the race: no race yet.
+    racers = []
+    for student in students:
+        page = open_page()
+        sign_in(page, student.username)
+        page.goto(f"/quests/{quest.slug}/1")
+        racers.append(page)
+
+    # The teacher starts the race in the admin, and lands on the projector view.
+    projector = open_page(viewport={"width": 1280, "height": 800})
+    sign_in(projector, teacher.username)
+    projector.goto("/admin/races/new/")
+    assert_accessible_in_every_theme(projector, "the form that starts a race")
+    projector.get_by_label("Class").select_option(label=f"{classroom.name} ({classroom.term})")
+    projector.get_by_label("Code challenge").select_option(index=1)
+    projector.get_by_label("Now").check()
+    projector.get_by_label("Minutes").fill("10")
+    with projector.expect_navigation():
+        projector.get_by_role("button", name="Start the race").click()
+    expect(projector.get_by_role("heading", level=1)).to_have_text("Code race: Add two numbers")
+    expect(projector.locator("#race-state-text")).to_have_text("The race is on.")
+    expect(projector.locator("#race-places")).to_contain_text("No one has solved it yet.")
+    assert_accessible_in_every_theme(projector, "the projector view of a race")
+    # A mark on the page that a reload would wipe: the places below change without one.
+    projector.evaluate("window.notReloaded = true")
+
+    # Each racer reloads into the race, and sees the live panel and the problem.
+    for page in racers:
+        page.reload()
+        expect(page.locator("#race-state-text")).to_have_text("The race is on.")
+    assert_accessible_in_every_theme(racers[0], "a racer's stage page")
+
+    first, second, third = racers
+    send_code(second, SOLUTION)
+    expect(projector.locator("#race-places tr")).to_have_count(1)
+    expect(projector.locator("#race-places")).to_contain_text(students[1].pseudonym)
+    send_code(first, WRONG)
+    send_code(first, SOLUTION)
+    expect(projector.locator("#race-places tr")).to_have_count(2)
+    send_code(third, SOLUTION)
+    expect(projector.locator("#race-places tr")).to_have_count(3)
+    expect(projector.locator("#race-status")).to_have_text("3 of 3 students have solved it.")
+    assert projector.evaluate("window.notReloaded") is True
+    names = projector.locator("#race-places th").all_inner_texts()
+    assert names[0] == students[1].pseudonym
+    assert [student.display_name for student in students if student.display_name in names] == []
+    # A racer's own screen follows too, with their own line marked.
+    expect(third.locator("#race-places tr")).to_have_count(3)
+    expect(third.locator("#race-places tr[aria-current=true]")).to_contain_text("(you)")
+    assert_accessible_in_every_theme(projector, "the projector view with places")
+
+    # The teacher's time is up (the race ends a second ago): its points are settled into the
+    # ledger, once.
+    db.session.execute(
+        update(CodeRace)
+        .where(CodeRace.classroom_id == classroom.id)
+        .values(ends_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    projector.reload()
+    expect(projector.locator("#race-state-text")).to_have_text(
+        "The race is over: these are the final places."
+    )
+    assert_accessible_in_every_theme(projector, "the projector view of an over race")
+    entries = db.session.scalars(
+        select(PointsEntry).where(PointsEntry.reason == PointsReason.RACE.value)
+    ).all()
+    assert sorted(entry.points for entry in entries) == [20, 25, 30]
+    second.reload()
+    expect(second.locator("#race-own")).to_contain_text("You are in place 1. You earned 30 points.")
+
+    # The teacher's attempts list has every submission of the race.
+    projector.goto("/admin/attempt/")
+    rows = projector.locator("table tbody tr")
+    expect(rows).to_have_count(4)
+    projector.goto("/admin/races/")
+    expect(projector.locator("table")).to_contain_text("Over")
+    assert_accessible_in_every_theme(projector, "the list of races")
+
+
+def test_before_the_start_racers_wait_and_the_problem_appears_at_the_start(
+    make: Any, open_page: Callable[..., Page]
+) -> None:
+    teacher = make.teacher(password=PASSWORD)
+    student = make.student(password=PASSWORD)
+    classroom = make.classroom(teachers=[teacher], students=[student])
+    quest = code_quest(make, student, classroom=classroom)
+    start_race(
+        classroom=classroom,
+        stage=quest.stages[0],
+        minutes=5,
+        first_points=30,
+        min_points=5,
+        by=teacher,
+        starts_at=utcnow() + timedelta(seconds=4),
+    )
+    page = open_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    sign_in(page, student.username)
+    page.goto(f"/quests/{quest.slug}/1")
+    expect(page.locator("#race-state-text")).to_have_text("The race has not started yet.")
+    expect(page.get_by_role("textbox", name="Your code")).to_have_count(0)
+    assert_accessible_in_every_theme(page, "a racer waiting for the start, on a phone")
+    # At the start the page shows the problem by itself.
+    expect(page.get_by_role("textbox", name="Your code")).to_be_visible(timeout=15_000)
+    expect(page.locator("#race-state-text")).to_have_text("The race is on.")
