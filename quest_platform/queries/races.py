@@ -88,7 +88,7 @@ def extra_seconds_by_student(race: CodeRace) -> dict[int, int]:
     return {student_id: int(total) for student_id, total in rows}
 
 
-def racers_of(race: CodeRace) -> Select[tuple[int]]:
+def racers_of(race: CodeRace) -> Select[int]:
     """The ids of the students of the race's classroom, as a subquery."""
     return select(Enrollment.student_id).where(Enrollment.classroom_id == race.classroom_id)
 
