@@ -34,6 +34,7 @@ from quest_platform.queries.progress import (
     assigned_progress,
     quest_map_for,
 )
+from quest_platform.queries.races import races_waiting
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.code_runs import request_code_run
@@ -250,15 +251,19 @@ def questions_out(stage: Stage) -> list[dict[str, Any]]:
     ]
 
 
-def stage_out(standing: StageProgress, student_id: int) -> dict[str, Any]:
+def stage_out(
+    standing: StageProgress, student_id: int, *, hidden: bool = False
+) -> dict[str, Any]:
+    """A stage as the caller sees it; ``hidden``: raced, before the race's start, so its problem
+    is not shown yet (content, prompt and settings are empty, and it takes no answer)."""
     stage = standing.stage
-    settings = stage.settings or {}
+    settings = {} if hidden else stage.settings or {}
     return {
         "position": stage.position,
         "kind": stage.kind,
         "title": stage.title,
-        "content": stage.content or "",
-        "content_html": stage.content_html,
+        "content": "" if hidden else stage.content or "",
+        "content_html": "" if hidden else stage.content_html,
         "points": stage.points,
         "time_limit_seconds": stage.time_limit_seconds,
         "pass_score": stage.pass_score if stage.is_quiz else None,
@@ -269,7 +274,7 @@ def stage_out(standing: StageProgress, student_id: int) -> dict[str, Any]:
         "tries": standing.tries,
         "tries_left": standing.tries_left,
         "unlocked": standing.unlocked,
-        "answerable": standing.answerable,
+        "answerable": standing.answerable and not hidden,
         "opened": opened_token(student_id=student_id, stage_id=stage.id),
     }
 
@@ -330,7 +335,11 @@ def quest(slug: str) -> Any:
     students_only()
     progress = students_progress(slug)
     student_id = caller().id
-    stages = [stage_out(standing, student_id) for standing in progress.stages]
+    waiting = races_waiting(student_id=student_id, now=utcnow())
+    stages = [
+        stage_out(standing, student_id, hidden=standing.stage.id in waiting)
+        for standing in progress.stages
+    ]
     return {**progress_out(progress), "stages": stages}
 
 

@@ -177,6 +177,21 @@ def race_for(*, student: User, stage: Stage) -> CodeRace | None:
     )
 
 
+def races_waiting(*, student_id: int, now: datetime) -> set[int]:
+    """The ids of the stages whose problem the student may not see yet: raced in one of their
+    classrooms, by a race that has not started."""
+    return set(
+        db.session.scalars(
+            select(CodeRace.stage_id).where(
+                CodeRace.starts_at > now,
+                CodeRace.classroom_id.in_(
+                    select(Enrollment.classroom_id).where(Enrollment.student_id == student_id)
+                ),
+            )
+        )
+    )
+
+
 def may_watch(user: User, race: CodeRace) -> bool:
     """Whether ``user`` may see the race's places: its classroom's students and teachers, and
     administrators."""

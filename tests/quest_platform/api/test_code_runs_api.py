@@ -4,8 +4,14 @@ there."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from helpers import SOLUTION, code_quest, require_sandbox
+
+from quest_platform.extensions import db
+from quest_platform.models import utcnow
+from quest_platform.services.races import start_race
 
 HEADERS = {"X-Origin": "client"}
 
@@ -73,3 +79,38 @@ def test_bad_code_runs_are_refused_with_the_field(make, client, login_as, body, 
     )
     assert response.status_code == status
     assert field in str(response.get_json())
+
+
+def test_a_raced_stage_shows_its_problem_through_the_api_only_from_the_start(
+    make, client, login_as
+) -> None:
+    teacher, student = make.teacher(), make.student()
+    classroom = make.classroom(teachers=[teacher], students=[student])
+    quest = code_quest(make, student, classroom=classroom)
+    race = start_race(
+        classroom=classroom,
+        stage=quest.stages[0],
+        minutes=10,
+        first_points=30,
+        min_points=5,
+        by=teacher,
+        starts_at=utcnow() + timedelta(minutes=2),
+    )
+    login_as(student)
+
+    waiting = client.get(f"/api/v1/quests/{quest.slug}", headers=HEADERS).get_json()["stages"][0]
+    assert (waiting["content"], waiting["prompt"], waiting["settings"]) == ("", None, {})
+    assert waiting["answerable"] is False
+    sent = client.post(
+        f"/api/v1/quests/{quest.slug}/stages/1/code-runs",
+        json={"code": SOLUTION, "purpose": "examples"},
+        headers=HEADERS,
+    )
+    assert sent.status_code == 409
+    assert "not started" in sent.get_json()["message"]
+
+    race.starts_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    started = client.get(f"/api/v1/quests/{quest.slug}", headers=HEADERS).get_json()["stages"][0]
+    assert started["prompt"].startswith("Write add(a, b)")
+    assert started["settings"]["starter_code"] == "def add(a, b):\n    pass\n"
