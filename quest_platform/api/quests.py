@@ -251,9 +251,7 @@ def questions_out(stage: Stage) -> list[dict[str, Any]]:
     ]
 
 
-def stage_out(
-    standing: StageProgress, student_id: int, *, hidden: bool = False
-) -> dict[str, Any]:
+def stage_out(standing: StageProgress, student_id: int, *, hidden: bool = False) -> dict[str, Any]:
     """A stage as the caller sees it; ``hidden``: raced, before the race's start, so its problem
     is not shown yet (content, prompt and settings are empty, and it takes no answer)."""
     stage = standing.stage
