@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per CPU by default.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint format bench screenshots translations compile-translations install install-dev clean
+.PHONY: run test lint format bench screenshots translations editor compile-translations install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ screenshots: install-dev compile-translations
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o $(TRANSLATIONS)/messages.pot quest_platform admin_views analytics
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+## editor: rebuild the code editor (CodeMirror, editor/) into quest_platform/static/vendor/codemirror/ with npm
+editor:
+	cd editor && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -15,11 +15,25 @@ def csp_nonce() -> str:
     return nonce
 
 
+def script_styling_nonce() -> str:
+    """This response's nonce, for a script that adds a ``<style>`` element with it as well.
+
+    The code editor (CodeMirror) keeps its base styles in a style element; the policy then lets
+    that one element in, and no other inline style.
+    """
+    g.csp_styles = True
+    return csp_nonce()
+
+
 def content_security_policy() -> str:
-    """The configured policy, allowing this response's nonced scripts if a page used a nonce."""
+    """The configured policy, allowing this response's nonced scripts if a page used a nonce
+    (and its nonced style elements, if a page asked for them)."""
     policy: str = current_app.config["CONTENT_SECURITY_POLICY"]
     if "csp_nonce" in g:
-        policy = policy.replace("script-src 'self'", f"script-src 'self' 'nonce-{g.csp_nonce}'")
+        nonce = f"'nonce-{g.csp_nonce}'"
+        policy = policy.replace("script-src 'self'", f"script-src 'self' {nonce}")
+        if g.get("csp_styles"):
+            policy = policy.replace("style-src 'self'", f"style-src 'self' {nonce}")
     return policy
 
 
@@ -44,4 +58,5 @@ def add_security_headers(response: Response) -> Response:
 
 def register_security_headers(app: Flask) -> None:
     """Send the security headers with every response."""
+    app.jinja_env.globals["script_styling_nonce"] = script_styling_nonce
     app.after_request(add_security_headers)

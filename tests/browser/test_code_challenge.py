@@ -1,5 +1,5 @@
-"""A code challenge in a real browser, by keyboard: the editor indents with Tab and after a colon,
-Escape hands Tab back to the page, "Run examples" shows each example, and "Submit" records the
+"""A code challenge in a real browser, by keyboard: the code editor (CodeMirror, in place of the
+text area the form sends) indents with Tab and after a colon, Escape hands Tab back to the page, "Run examples" shows each example, and "Submit" records the
 attempt. axe finds nothing at any step in any theme."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from axe_checks import assert_accessible_in_every_theme
+from code_editor import write_code
 from helpers import PASSWORD, code_quest, require_sandbox
 from playwright.sync_api import Page, expect
 
@@ -34,8 +35,13 @@ def test_a_student_writes_runs_and_submits_code_by_keyboard(
     page = open_page()
     sign_in(page, student.username)
     page.goto(f"/quests/{quest.slug}/1")
+    # One field named "Your code": the editor; the text area it fills is hidden.
     editor = page.get_by_role("textbox", name="Your code")
-    expect(editor).to_have_value("def add(a, b):\n    pass\n")
+    sent = page.locator("textarea#code")
+    expect(editor).to_have_count(1)
+    expect(editor).to_have_attribute("aria-describedby", "code-keys")
+    expect(sent).to_be_hidden()
+    expect(sent).to_have_value("def add(a, b):\n    pass\n")
     expect(page.locator("#code-keys")).to_be_visible()
     assert_accessible_in_every_theme(page, "a code challenge")
 
@@ -48,13 +54,13 @@ def test_a_student_writes_runs_and_submits_code_by_keyboard(
     page.keyboard.type("total = a - b")
     page.keyboard.press("Enter")
     page.keyboard.type("return total")
-    expect(editor).to_have_value("def add(a, b):\n    total = a - b\n    return total")
+    expect(sent).to_have_value("def add(a, b):\n    total = a - b\n    return total")
     # Shift+Tab takes the line's indent back; Tab at the line's start puts it in again.
     page.keyboard.press("Shift+Tab")
-    expect(editor).to_have_value("def add(a, b):\n    total = a - b\nreturn total")
+    expect(sent).to_have_value("def add(a, b):\n    total = a - b\nreturn total")
     page.keyboard.press("Home")
     page.keyboard.press("Tab")
-    expect(editor).to_have_value("def add(a, b):\n    total = a - b\n    return total")
+    expect(sent).to_have_value("def add(a, b):\n    total = a - b\n    return total")
     expect(editor).to_be_focused()
 
     # Escape, then Tab: the focus leaves the editor for the first button.
@@ -75,7 +81,7 @@ def test_a_student_writes_runs_and_submits_code_by_keyboard(
     assert_accessible_in_every_theme(page, "a code challenge's examples run")
 
     # Put it right and submit: every hidden test passes.
-    editor.fill("def add(a, b):\n    return a + b\n")
+    write_code(page, "def add(a, b):\n    return a + b\n")
     with page.expect_navigation():
         page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.locator("#code-run")).to_contain_text("4 of 4 hidden tests passed.")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from axe_checks import assert_accessible_in_every_theme
+from code_editor import write_code
 from helpers import PASSWORD, SOLUTION, code_quest, require_sandbox
 from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
@@ -36,7 +37,7 @@ def sign_in(page: Page, username: str) -> None:
 
 
 def send_code(page: Page, source: str) -> None:
-    page.get_by_role("textbox", name="Your code").fill(source)
+    write_code(page, source)
     with page.expect_navigation():
         page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.locator("#code-run")).to_contain_text("hidden test")

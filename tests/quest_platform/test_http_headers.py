@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import code_quest, require_sandbox
 
 EXPECTED_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -74,3 +75,23 @@ def test_admin_pages_allow_only_their_own_nonced_scripts(client, make, login_as)
         assert "style-src 'self';" in policy
         assert "unsafe-inline" not in policy
     assert "nonce-" not in client.get("/accounts/profile").headers["Content-Security-Policy"]
+
+
+def test_a_code_challenge_admits_its_editors_one_nonced_style_element(client, make, login_as):
+    """The editor's script and its style element share the page's nonce; no inline style is
+    allowed otherwise, and pages without the editor allow no nonced style at all."""
+    require_sandbox()
+    student = make.student()
+    quest = code_quest(make, student)
+    login_as(student)
+    response = client.get(f"/quests/{quest.slug}/1")
+    policy = response.headers["Content-Security-Policy"]
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f"script-src 'self' 'nonce-{nonce}'" in policy
+    assert f"style-src 'self' 'nonce-{nonce}'" in policy
+    assert "unsafe-inline" not in policy
+    assert f'code-editor.js" nonce="{nonce}"' in response.get_data(as_text=True)
+    assert (
+        "style-src 'self';"
+        in client.get(f"/quests/{quest.slug}/2").headers["Content-Security-Policy"]
+    )
