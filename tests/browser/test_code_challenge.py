@@ -1,6 +1,7 @@
 """A code challenge in a real browser, by keyboard: the code editor (CodeMirror, in place of the
-text area the form sends) indents with Tab and after a colon, Escape hands Tab back to the page, "Run examples" shows each example, and "Submit" records the
-attempt. axe finds nothing at any step in any theme."""
+text area the form sends) indents with Tab and after a colon, Escape hands Tab back to the page,
+"Run examples" shows each example, and "Submit" records the attempt. axe finds nothing at any
+step in any theme."""
 
 from __future__ import annotations
 
