@@ -3,8 +3,9 @@
 // the places are then fetched again over HTTP, with the page's own sign-in. Without a socket
 // (a school proxy that refuses WebSockets, a dropped connection) the places are fetched every
 // 15 seconds instead. When a race that had not started starts, the page reloads to show the
-// problem; the clock is hidden from screen readers, and a polite status line tells how many
-// have solved it, only when that changes.
+// problem. The clock is hidden from screen readers: a polite status line announces 5 and 1
+// minutes, 30 and 10 seconds left and the end (never every second), and another how many have
+// solved it, only when that changes.
 (function () {
   "use strict";
   const box = document.getElementById("race");
@@ -15,6 +16,7 @@
   const clock = box.querySelector(".race-clock");
   const status = document.getElementById("race-status");
   const stateText = document.getElementById("race-state-text");
+  const clockStatus = document.getElementById("race-clock-status");
   const rows = document.getElementById("race-places");
   const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
   const text = (name, values) =>
@@ -25,6 +27,25 @@
   let fetchedAt = 0;
   let startsAt = performance.now() + Number(box.dataset.secondsToStart) * 1000;
   let endsAt = performance.now() + Number(box.dataset.secondsLeft) * 1000;
+  // Milestones already past when the page opened are not announced.
+  let announced = Number(box.dataset.secondsLeft);
+  const counted = (name, num) =>
+    text(plurals.select(num) === "one" ? `${name}One` : `${name}Other`, { num });
+
+  function announce(left) {
+    const milestone = [300, 60, 30, 10, 0].find((mark) => left <= mark && announced > mark);
+    if (milestone === undefined) {
+      return;
+    }
+    announced = left;
+    if (milestone === 0) {
+      clockStatus.textContent = text("textUp", {});
+    } else if (milestone >= 60) {
+      clockStatus.textContent = counted("textMinutes", milestone / 60);
+    } else {
+      clockStatus.textContent = counted("textSeconds", milestone);
+    }
+  }
 
   function shown(seconds) {
     const hours = Math.floor(seconds / 3600);
@@ -44,6 +65,9 @@
     } else {
       const left = Math.max(0, Math.ceil((endsAt - now) / 1000));
       clock.textContent = left ? text("textLeft", { time: shown(left) }) : text("textUp", {});
+      if (state !== "over") {
+        announce(left);
+      }
     }
     window.setTimeout(tick, 250);
   }

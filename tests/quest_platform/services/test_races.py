@@ -14,12 +14,13 @@ from quest_platform.models import (
     AuditEntry,
     CodePurpose,
     CodeRace,
+    Enrollment,
     PointsEntry,
     PointsReason,
     QuestTally,
     utcnow,
 )
-from quest_platform.queries.races import RaceState, race_table
+from quest_platform.queries.races import RaceState, race_for, race_table
 from quest_platform.services.code_runs import request_code_run
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
 from quest_platform.services.races import current_table, settle_race, start_race
@@ -190,3 +191,19 @@ def test_an_over_race_is_settled_once_into_the_ledger(race_class) -> None:
     db.session.expire_all()
     after = {s.id: db.session.get(QuestTally, (s.id, quest.id)).points for s in (ana, ben)}
     assert after == {ana.id: before[ana.id] + 12, ben.id: before[ben.id] + 7}
+
+
+def test_a_student_who_joins_the_class_during_the_race_races_too(race_class, make) -> None:
+    require_sandbox()
+    _teacher, _students, classroom, quest = race_class
+    start = utcnow() - timedelta(minutes=2)
+    race = race_on(race_class, start=start)
+    latecomer = make.student()
+    db.session.add(Enrollment(classroom=classroom, student=latecomer))
+    db.session.commit()
+
+    assert race_for(student=latecomer, stage=quest.stages[0]) == race
+    submit(latecomer, quest, SOLUTION, start + timedelta(minutes=1))
+    table = race_table(race, now=utcnow())
+    assert table.racers == 4
+    assert [(p.student_id, p.seconds) for p in table.places] == [(latecomer.id, 60)]
