@@ -161,3 +161,11 @@ def test_only_the_races_class_may_join_its_room(app, race_class, make, login_as)
     assert watch(app, racer, {"race": race.id}) == {"ok": True}
     racer.disconnect(namespace=NAMESPACE)
     outsider.disconnect(namespace=NAMESPACE)
+
+
+def test_a_page_of_another_site_cannot_open_a_live_connection(client, make, login_as) -> None:
+    login_as(make.teacher())
+    handshake = "/socket.io/?EIO=4&transport=polling"
+    assert client.get(handshake, headers={"Origin": "http://localhost"}).status_code == 200
+    refused = client.get(handshake, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 400
