@@ -1,10 +1,13 @@
-"""A code race in real browsers: a teacher starts it in the admin, three students race, and the
-projector view's places change live (no reload) as each passing submission is graded. Once the
-race is over its points are in the ledger, the attempts are in the teacher's list, and the
-racers see their final places. axe finds nothing on any new page in any theme."""
+"""A code race in real browsers: a teacher writes a code challenge with hidden tests in the quest
+editor, publishes and assigns the quest, and starts a race in the admin; three students race,
+and the projector view's places change live (no reload) as each passing submission is graded.
+Once the race is over its points are in the ledger, the attempts are in the teacher's list and
+the analytics, and the racers see their final places. axe finds nothing on any new page in any
+theme."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,10 +17,12 @@ from axe_checks import assert_accessible_in_every_theme
 from code_editor import write_code
 from helpers import PASSWORD, SOLUTION, code_quest, require_sandbox
 from playwright.sync_api import Page, expect
+from quest_editor import fill_stage
 from sqlalchemy import select, update
 
+from analytics.load import load_dataset
 from quest_platform.extensions import db
-from quest_platform.models import CodeRace, PointsEntry, PointsReason, utcnow
+from quest_platform.models import CodeRace, PointsEntry, PointsReason, Quest, utcnow
 from quest_platform.services.races import start_race
 
 WRONG = "def add(a, b):\n    return a * b\n"
@@ -43,13 +48,52 @@ def send_code(page: Page, source: str) -> None:
     expect(page.locator("#code-run")).to_contain_text("hidden test")
 
 
+CODE_FIELDS = {
+    "Prompt": "Write add(a, b), which returns the sum of a and b.",
+    "Starter code": "def add(a, b):\n    pass\n",
+    "Examples students see": "add(2, 3) == 5",
+    "Hidden tests": "add(10, 20) == 30\nadd(-1, 1) == 0\nadd(0, 0) == 0",
+    "Reference solution": SOLUTION,
+}
+
+
+def write_the_race_quest(page: Page, classroom: Any) -> Quest:
+    """The teacher writes a quest whose first stage is a code challenge, publishes it and gives
+    it to ``classroom``, all in the admin."""
+    page.goto("/admin/quest/new/")
+    page.get_by_label("Title").fill("Race day")
+    page.get_by_label("Slug").fill("race-day")
+    page.get_by_label("Theme").fill("Functions")
+    page.get_by_label("Summary").fill("A race on functions.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    fill_stage(page, "code", "Add two numbers", CODE_FIELDS)
+    for number in range(2, 7):
+        fill_stage(page, "lesson", f"Reading {number}", {"Lesson text": "Functions return."})
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status")).to_contain_text("is published")
+    page.goto("/admin/quest/")
+    row = page.get_by_role("row").filter(has_text="Race day")
+    row.get_by_role("link", name=re.compile("Assign to a classroom")).click()
+    page.get_by_label("Classroom").select_option(str(classroom.id))
+    due = (utcnow() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label(re.compile("^Due")).fill(due)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("successfully created")
+    quest = db.session.scalar(select(Quest).where(Quest.slug == "race-day"))
+    assert quest is not None
+    assert quest.stages[0].settings["tests"] == CODE_FIELDS["Hidden tests"]
+    return quest
+
+
 def test_a_teacher_starts_a_race_and_three_students_race_live(
     make: Any, open_page: Callable[..., Page]
 ) -> None:
     teacher = make.teacher(password=PASSWORD)
     students = [make.student(password=PASSWORD) for _ in range(3)]
     classroom = make.classroom(teachers=[teacher], students=students)
-    quest = code_quest(make, students[0], classroom=classroom)
+    projector = open_page(viewport={"width": 1280, "height": 800})
+    sign_in(projector, teacher.username)
+    quest = write_the_race_quest(projector, classroom)
 
     # The students open the challenge before the teacher starts the race: no race yet.
     racers = []
@@ -60,8 +104,6 @@ def test_a_teacher_starts_a_race_and_three_students_race_live(
         racers.append(page)
 
     # The teacher starts the race in the admin, and lands on the projector view.
-    projector = open_page(viewport={"width": 1280, "height": 800})
-    sign_in(projector, teacher.username)
     projector.goto("/admin/races/new/")
     assert_accessible_in_every_theme(projector, "the form that starts a race")
     projector.get_by_label("Class").select_option(label=f"{classroom.name} ({classroom.term})")
@@ -122,10 +164,12 @@ def test_a_teacher_starts_a_race_and_three_students_race_live(
     second.reload()
     expect(second.locator("#race-own")).to_contain_text("You are in place 1. You earned 30 points.")
 
-    # The teacher's attempts list has every submission of the race.
+    # The teacher's attempts list and the analytics have every submission of the race.
     projector.goto("/admin/attempt/")
     rows = projector.locator("table tbody tr")
     expect(rows).to_have_count(4)
+    analysed = load_dataset(db.engine, classroom_ids=[classroom.id]).attempts
+    assert sorted(analysed["outcome"]) == ["failed", "passed", "passed", "passed"]
     projector.goto("/admin/races/")
     expect(projector.locator("table")).to_contain_text("Over")
     assert_accessible_in_every_theme(projector, "the list of races")

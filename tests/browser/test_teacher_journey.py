@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from axe_checks import assert_accessible_in_every_theme
 from helpers import PASSWORD, shown_moment
 from playwright.sync_api import Page, expect
+from quest_editor import fill_stage
 from sqlalchemy import select
 
 from quest_platform.extensions import db
@@ -87,21 +88,6 @@ STAGES: list[tuple[str, str, dict[str, str]]] = [
         },
     ),
 ]
-
-
-def fill_stage(page: Page, kind: str, title: str, fields: dict[str, str]) -> None:
-    """Add one stage of ``kind`` from the quest page and save it."""
-    page.get_by_label("Kind of stage to add").select_option(kind)
-    page.get_by_role("button", name="Add a stage").click()
-    page.get_by_label("Title", exact=True).fill(title)
-    if kind == "timed":
-        page.get_by_label("Question type").first.select_option("short")
-    for label, value in fields.items():
-        page.get_by_label(label, exact=True).first.fill(value)
-    if kind == "quiz":
-        page.get_by_label("Correct: choice 2").first.check()
-    page.get_by_role("button", name="Save stage").click()
-    expect(page.get_by_role("status")).to_contain_text("added")
 
 
 def test_teacher_sets_up_a_class_and_reviews_the_first_checkpoint(
