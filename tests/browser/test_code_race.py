@@ -24,6 +24,7 @@ from analytics.load import load_dataset
 from quest_platform.extensions import db
 from quest_platform.models import CodeRace, PointsEntry, PointsReason, Quest, utcnow
 from quest_platform.services.races import start_race
+from quest_platform.services.time_extensions import grant_time_extension
 
 WRONG = "def add(a, b):\n    return a * b\n"
 
@@ -178,19 +179,25 @@ def test_a_teacher_starts_a_race_and_three_students_race_live(
 def test_before_the_start_racers_wait_and_the_problem_appears_at_the_start(
     make: Any, open_page: Callable[..., Page]
 ) -> None:
+    """Then, past the race's own time, a student with extra time still races."""
     teacher = make.teacher(password=PASSWORD)
     student = make.student(password=PASSWORD)
     classroom = make.classroom(teachers=[teacher], students=[student])
     quest = code_quest(make, student, classroom=classroom)
-    start_race(
+    race = start_race(
         classroom=classroom,
         stage=quest.stages[0],
         minutes=5,
         first_points=30,
         min_points=5,
         by=teacher,
-        starts_at=utcnow() + timedelta(seconds=4),
+        starts_at=utcnow() + timedelta(seconds=20),
     )
+    projector = open_page(viewport={"width": 1280, "height": 800})
+    sign_in(projector, teacher.username)
+    projector.goto(f"/races/{race.id}")
+    expect(projector.locator("#race-state-text")).to_have_text("The race has not started yet.")
+    assert_accessible_in_every_theme(projector, "the projector view before the start")
     page = open_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     sign_in(page, student.username)
     page.goto(f"/quests/{quest.slug}/1")
@@ -198,5 +205,27 @@ def test_before_the_start_racers_wait_and_the_problem_appears_at_the_start(
     expect(page.get_by_role("textbox", name="Your code")).to_have_count(0)
     assert_accessible_in_every_theme(page, "a racer waiting for the start, on a phone")
     # At the start the page shows the problem by itself.
-    expect(page.get_by_role("textbox", name="Your code")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("textbox", name="Your code")).to_be_visible(timeout=30_000)
     expect(page.locator("#race-state-text")).to_have_text("The race is on.")
+    expect(projector.locator("#race-state-text")).to_have_text("The race is on.")
+
+    grant_time_extension(
+        student=student, stage=quest.stages[0], extra_seconds=600, reason="Plan", by=teacher
+    )
+    db.session.execute(
+        update(CodeRace)
+        .where(CodeRace.id == race.id)
+        .values(ends_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    projector.reload()
+    expect(projector.locator("#race-state-text")).to_have_text(
+        "Time is up, except for students with extra time."
+    )
+    assert_accessible_in_every_theme(projector, "the projector view in extra time")
+    page.reload()
+    expect(page.locator("#race-state-text")).to_have_text(
+        "Time is up, except for students with extra time."
+    )
+    expect(page.locator(".race-clock")).to_contain_text("Time left: 9:5")
+    expect(page.locator("#race")).to_contain_text("This includes 10 minutes of extra time")
