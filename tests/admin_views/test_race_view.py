@@ -101,3 +101,10 @@ def test_another_teachers_class_is_not_offered_nor_taken(client, db, race_class,
     response = post_form(client, NEW, form(classroom, quest))
     assert response.status_code == 422
     assert races(db) == 0
+
+
+def test_a_teacher_with_no_code_challenge_is_told_how_to_make_one(client, make, login_as):
+    login_as(make.teacher())
+    page = client.get(NEW).get_data(as_text=True)
+    assert "None of your classes has a code challenge to race on yet." in page
+    assert 'href="/admin/quest/"' in page
