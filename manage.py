@@ -324,7 +324,11 @@ def engagement_command(
     def build() -> Report:
         scope = report_scope(classroom_id=classroom_id, quest=quest)
         quest_id = scope.quest.id if scope.quest else None
-        dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids)
+        dataset = load_dataset(
+            db.engine,
+            classroom_ids=scope.classroom_ids,
+            zone=current_app.config["SCHOOL_TIME_ZONE"],
+        )
         steps = classrooms_in(dataset, classroom_id=classroom_id, quest_id=quest_id)
         with click.progressbar(length=steps, label="Drawing the charts", file=sys.stderr) as bar:
             return engagement(
@@ -343,7 +347,11 @@ def predictions_command(
 
     def build() -> Report:
         scope = report_scope(classroom_id=classroom_id, quest=quest)
-        dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids)
+        dataset = load_dataset(
+            db.engine,
+            classroom_ids=scope.classroom_ids,
+            zone=current_app.config["SCHOOL_TIME_ZONE"],
+        )
         return predictions(
             dataset,
             model=shipped_model(),

@@ -70,7 +70,11 @@ def empty(columns: dict[str, str]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Dataset:
-    """The records an analysis needs, as of ``now``, each frame typed as declared above."""
+    """The records an analysis needs, as of ``now``, each frame typed as declared above.
+
+    ``zone`` is the school's time zone: days (active days, streaks, days since) and weeks are
+    its calendar's, so an attempt at 8 p.m. in California counts on that day, not the next.
+    """
 
     attempts: pd.DataFrame
     stages: pd.DataFrame
@@ -80,6 +84,7 @@ class Dataset:
     enrollments: pd.DataFrame
     assignments: pd.DataFrame
     now: pd.Timestamp
+    zone: str = "UTC"
 
     @classmethod
     def of(
@@ -93,6 +98,7 @@ class Dataset:
         students: pd.DataFrame | None = None,
         enrollments: pd.DataFrame | None = None,
         assignments: pd.DataFrame | None = None,
+        zone: str = "UTC",
     ) -> Dataset:
         """A Dataset from plain frames (missing ones empty), every frame typed."""
 
@@ -110,4 +116,5 @@ class Dataset:
             now=pd.Timestamp(now).tz_convert("UTC")
             if pd.Timestamp(now).tzinfo
             else pd.Timestamp(now, tz="UTC"),
+            zone=zone,
         )

@@ -10,6 +10,7 @@ sentences, so the view layer can translate them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -231,8 +232,8 @@ def _memberships(dataset: Dataset) -> pd.DataFrame:
 def _counted_attempts(dataset: Dataset) -> pd.DataFrame:
     """The attempts submitted by ``now`` at known stages, with what the figures need of each.
 
-    Columns: attempt_id, student_id, quest_id, stage_id, position, submitted_at, day (UTC
-    midnight), minutes (capped at IDLE_CAP), done, failed, pending.
+    Columns: attempt_id, student_id, quest_id, stage_id, position, submitted_at, day (its date on
+    the school's clock, see ``days_of``), minutes (capped at IDLE_CAP), done, failed, pending.
     """
     attempts = dataset.attempts
     # The report is as of ``now``: later attempts (and unsubmitted ones, NaT) do not count yet.
@@ -250,7 +251,7 @@ def _counted_attempts(dataset: Dataset) -> pd.DataFrame:
             "stage_id": attempts["stage_id"],
             "position": attempts["position"],
             "submitted_at": attempts["submitted_at"],
-            "day": attempts["submitted_at"].dt.floor("D"),
+            "day": days_of(attempts["submitted_at"], dataset.zone),
             "minutes": spent.dt.total_seconds().fillna(0.0) / 60,
             "done": outcome.isin(sorted(DONE_OUTCOMES)).to_numpy(dtype=bool),
             "failed": outcome.eq(Outcome.FAILED).fillna(False).to_numpy(dtype=bool),
@@ -349,7 +350,7 @@ def _student_engagement(
         _roster(dataset)
         .merge(sums, on=STUDENT, how="left")
         .merge(activity.groupby(STUDENT).size().rename("active_days"), on=STUDENT, how="left")
-        .merge(_streaks(activity, dataset.now), on=STUDENT, how="left")
+        .merge(_streaks(activity, today_in(dataset)), on=STUDENT, how="left")
         .merge(first_opened, on="classroom_id", how="left")
     )
     counts = [
@@ -367,10 +368,10 @@ def _student_engagement(
     # Weeks since the first assignment opened, at least one, so a new class is not inflated.
     weeks = ((dataset.now - students["opened"]) / pd.Timedelta(weeks=1)).fillna(1.0).clip(lower=1)
     never_started = students["last_active_at"].isna()
-    today = dataset.now.floor("D")
+    today = days_of(pd.Series([dataset.now]), dataset.zone)[0]
     # Calendar days, so an attempt yesterday evening is "1 day ago" this morning.
-    since = (today - students["last_active_at"].dt.floor("D")).dt.days
-    since_opened = (today - students["opened"].dt.floor("D")).dt.days.clip(lower=0)
+    since = (today - days_of(students["last_active_at"], dataset.zone)).dt.days
+    since_opened = (today - days_of(students["opened"], dataset.zone)).dt.days.clip(lower=0)
     students = _with_rates(students).assign(
         active_days_per_week=students["active_days"] / weeks,
         never_started=never_started,
@@ -379,7 +380,20 @@ def _student_engagement(
     return _shaped(students.sort_values(STUDENT), STUDENT_COLUMNS)
 
 
-def _streaks(activity: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+def today_in(dataset: Dataset) -> date:
+    """The date of ``now`` on the school's clock."""
+    today: date = dataset.now.tz_convert(dataset.zone).date()
+    return today
+
+
+def days_of(moments: pd.Series, zone: str) -> pd.Series:
+    """Each moment's date on the clock of ``zone``, as that date at 00:00 (typed as UTC, like
+    every moment here): 8 p.m. on Friday in California is Friday, not Saturday."""
+    local = moments.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+    return local.dt.tz_localize("UTC")
+
+
+def _streaks(activity: pd.DataFrame, today: date) -> pd.DataFrame:
     """Longest and current run of consecutive active school days per (classroom, student).
 
     School days are Monday to Friday: weekend activity neither extends nor breaks a run. The
@@ -405,8 +419,8 @@ def _streaks(activity: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     latest = by_student.last()
     # busday_count up to today counts the school days before it, so the latest school day
     # before today has that number minus one (on a weekend: the Friday just gone).
-    today = np.busday_count(epoch, np.datetime64(now.tz_convert(None).date(), "D"))
-    alive = latest["last_day"] >= today - 1
+    today_number = np.busday_count(epoch, np.datetime64(today, "D"))
+    alive = latest["last_day"] >= today_number - 1
     return pd.DataFrame(
         {
             "longest_streak": by_student["length"].max(),
@@ -552,7 +566,7 @@ def _shaped(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 WEEK_COLUMNS = {
     "classroom_id": "int64",
-    "week": "datetime64[us, UTC]",  # Monday 00:00 UTC
+    "week": "datetime64[us, UTC]",  # its Monday on the school's clock (that date, 00:00)
     "active_students": "int64",
     "attempts": "int64",
     "time_on_task_minutes": "Float64",
@@ -573,7 +587,8 @@ STAGE_STATES = ("done", "awaiting_review", "failed", "not_started")
 def weekly_engagement(
     dataset: Dataset, *, classroom_id: int | None = None, quest_id: int | None = None
 ) -> pd.DataFrame:
-    """Per classroom and week (Monday to Sunday, UTC), from the week the first quest opened to
+    """Per classroom and week (Monday to Sunday on the school's clock), from the week the first
+    quest opened to
     the week of ``now``: students active, attempts and capped time on task. Quiet weeks give 0.
     """
     scope = _scoped(dataset, classroom_id=classroom_id, quest_id=quest_id)
@@ -581,7 +596,7 @@ def weekly_engagement(
     attempts = _counted_attempts(scope).merge(memberships, on=["student_id", "quest_id"])
     if memberships.empty or scope.assignments.empty:
         return empty(WEEK_COLUMNS)
-    week = _week_start(attempts["submitted_at"])
+    week = _week_start(attempts["submitted_at"], scope.zone)
     counted = (
         attempts.assign(week=week)
         .groupby(["classroom_id", "week"])
@@ -593,12 +608,14 @@ def weekly_engagement(
     )
     # Every week of each classroom's sprint, quiet ones included, so a chart shows the gaps.
     opened = scope.assignments.groupby("classroom_id")["opens_at"].min()
-    last_week = _week_start(pd.Series([scope.now]))[0]
+    last_week = _week_start(pd.Series([scope.now]), scope.zone)[0]
     calendar = pd.DataFrame(
         [
             (classroom, week)
             for classroom, first in opened.items()
-            for week in pd.date_range(_week_start(pd.Series([first]))[0], last_week, freq="7D")
+            for week in pd.date_range(
+                _week_start(pd.Series([first]), scope.zone)[0], last_week, freq="7D"
+            )
         ],
         columns=["classroom_id", "week"],
     )
@@ -640,9 +657,9 @@ def stage_states(dataset: Dataset, *, classroom_id: int, quest_id: int) -> pd.Da
     return _shaped(ordered, STAGE_STATE_COLUMNS)
 
 
-def _week_start(moments: pd.Series) -> pd.Series:
-    """The Monday 00:00 UTC of the week of each moment."""
-    days = moments.dt.floor("D")
+def _week_start(moments: pd.Series, zone: str) -> pd.Series:
+    """The Monday of the week of each moment on the clock of ``zone`` (see ``days_of``)."""
+    days = days_of(moments, zone)
     return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
 
 

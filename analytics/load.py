@@ -77,8 +77,10 @@ def load_dataset(
     *,
     classroom_ids: Collection[int] | None = None,
     now: datetime | None = None,
+    zone: str = "UTC",
 ) -> Dataset:
-    """Read what the analyses need, one query per frame: every classroom, or ``classroom_ids``."""
+    """Read what the analyses need, one query per frame: every classroom, or ``classroom_ids``;
+    days and weeks are those of ``zone``, the school's time zone."""
     ids = None if classroom_ids is None else sorted(set(classroom_ids))
 
     def scoped(query: AnyQuery, column: SQLColumnExpression[int]) -> AnyQuery:
@@ -141,4 +143,6 @@ def load_dataset(
     with engine.connect() as connection:
         for name, (query, columns) in queries.items():
             frames[name] = typed(pd.read_sql(query, connection), columns)
-    return Dataset(**frames, now=pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC"))
+    return Dataset(
+        **frames, now=pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC"), zone=zone
+    )

@@ -550,7 +550,7 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
         refresh_analytics(classroom=classroom, now=min(now, utcnow()))
 
     path = write_logins(logins)
-    weeks = weekly_engagement(load_dataset(db.engine))
+    weeks = weekly_engagement(load_dataset(db.engine, zone=current_app.config["SCHOOL_TIME_ZONE"]))
     summary = weeks.assign(week=weeks["week"].dt.date).drop(columns="time_on_task_minutes")
     return "\n".join(
         [

@@ -77,7 +77,12 @@ class _Computed:
 
 def _compute(*, classroom_id: int, now: datetime | None, model: QuestModel) -> _Computed:
     """Read a classroom's records and compute its analytics, writing nothing."""
-    dataset = load_dataset(db.engine, classroom_ids=[classroom_id], now=now)
+    dataset = load_dataset(
+        db.engine,
+        classroom_ids=[classroom_id],
+        now=now,
+        zone=current_app.config["SCHOOL_TIME_ZONE"],
+    )
     at = dataset.now.to_pydatetime()
     report = engagement_report(dataset)
     predictions = predict_quests(dataset, model=model)

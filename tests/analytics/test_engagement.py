@@ -20,6 +20,7 @@ from analytics.engagement import (
     EngagementReport,
     engagement_report,
     stall_stages,
+    weekly_engagement,
 )
 
 NOW = pd.Timestamp("2025-09-17 12:00", tz="UTC")  # a Wednesday
@@ -58,8 +59,10 @@ def dataset(
     enrollments: Sequence[tuple[int, int]] = ((1, 1), (1, 2), (1, 3)),
     assignments: Sequence[tuple[object, ...]] = ASSIGNMENTS,
     now: pd.Timestamp = NOW,
+    zone: str = "UTC",
 ) -> Dataset:
-    """Two classrooms, three quests, this roster and these attempts (numbered in order)."""
+    """Two classrooms, three quests, this roster and these attempts (numbered in order), at a
+    school in ``zone``."""
     rows = [{"attempt_id": number, **row} for number, row in enumerate(attempts, start=1)]
     return Dataset.of(
         now=now,
@@ -89,6 +92,7 @@ def dataset(
         assignments=pd.DataFrame(
             assignments, columns=["classroom_id", "quest_id", "opens_at", "due_at"]
         ),
+        zone=zone,
     )
 
 
@@ -282,6 +286,40 @@ def test_streaks_count_consecutive_school_days(days, now, longest, current):
     figures = student(engagement_report(dataset(attempts, now=now)), 1)
     assert figures["active_days"] == len(days)
     assert (figures["longest_streak"], figures["current_streak"]) == (longest, current)
+
+
+@pytest.mark.parametrize(
+    ("zone", "longest", "current"),
+    [
+        # Thursday and Friday evenings in California: two school days in a row.
+        ("America/Los_Angeles", 2, 2),
+        # The same moments by UTC's calendar fall on Friday and Saturday.
+        ("UTC", 1, 1),
+    ],
+)
+def test_days_are_the_schools_calendar_days(zone, longest, current):
+    evenings = [attempt(1, 101, moment) for moment in ("2025-09-12 03:00", "2025-09-13 03:00")]
+    monday_morning = pd.Timestamp("2025-09-15 17:00", tz="UTC")  # 10 a.m. in California
+    figures = student(engagement_report(dataset(evenings, now=monday_morning, zone=zone)), 1)
+    assert (figures["longest_streak"], figures["current_streak"]) == (longest, current)
+
+
+def test_days_since_an_evening_attempt_count_on_the_schools_calendar():
+    tuesday_evening = attempt(1, 101, "2025-09-17 03:00")  # 8 p.m. Tuesday in California
+    wednesday_morning = pd.Timestamp("2025-09-17 15:00", tz="UTC")
+    report = engagement_report(
+        dataset([tuesday_evening], now=wednesday_morning, zone="America/Los_Angeles")
+    )
+    assert student(report, 1)["days_since_last_activity"] == 1
+
+
+def test_weeks_are_the_schools_weeks():
+    sunday_evening = attempt(1, 101, "2025-09-15 03:00")  # 8 p.m. Sunday in California
+    weeks = weekly_engagement(dataset([sunday_evening], zone="America/Los_Angeles"))
+    active = weeks[weeks["attempts"] > 0]
+    assert list(active["week"].dt.date.astype(str)) == ["2025-09-08"]
+    utc_weeks = weekly_engagement(dataset([sunday_evening]))
+    assert list(utc_weeks[utc_weeks["attempts"] > 0]["week"].dt.date.astype(str)) == ["2025-09-15"]
 
 
 # Classrooms and quests
