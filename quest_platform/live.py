@@ -36,9 +36,8 @@ def init_live(app: Flask) -> None:
         async_mode="threading",
         # The Flask session (server-side, Flask-Session) is read as it is, never written here.
         manage_session=False,
-        # Only the platform's own pages connect: a connection from a page of another origin
-        # is refused (Engine.IO checks the Origin against the request's own host).
-        cors_allowed_origins=None,
+        # No cors_allowed_origins: only the platform's own pages connect, as Engine.IO then
+        # checks a connection's Origin against the request's own host.
         logger=False,
         engineio_logger=False,
     )
