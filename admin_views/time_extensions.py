@@ -68,11 +68,11 @@ class TimeExtensionForm(BaseForm):
 
     student = SelectField(_l("Student"), validators=[InputRequired()])
     stage = SelectField(
-        _l("Timed stage or code challenge"),
+        _l("Stage"),
         validators=[InputRequired()],
         description=_l(
-            "Timed stages, and code challenges for their races, of the quests given to your "
-            "classes."
+            "Timed stages, code challenges (for races) and quizzes (for games) of the quests "
+            "given to your classes."
         ),
     )
     minutes = IntegerField(

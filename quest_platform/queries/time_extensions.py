@@ -18,8 +18,9 @@ from quest_platform.models import (
 )
 from quest_platform.queries.classrooms import classrooms_taught_by
 
-# The stages extra time applies to: a timed stage's limit, and a code stage's races.
-EXTENDED_KINDS = (StageKind.TIMED.value, StageKind.CODE.value)
+# The stages extra time applies to: a timed stage's limit, a code stage's races, and the timer
+# of a quiz's questions in a live game.
+EXTENDED_KINDS = (StageKind.TIMED.value, StageKind.CODE.value, StageKind.QUIZ.value)
 
 
 def given_to_students_of(teacher_id: int) -> ColumnElement[bool]:

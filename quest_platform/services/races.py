@@ -26,11 +26,11 @@ from quest_platform.models import (
     Stage,
     StageKind,
     User,
-    classroom_teacher,
     utcnow,
 )
 from quest_platform.queries.races import RaceState, RaceTable, race_table, races_running_on
 from quest_platform.services.audit import record_change, snapshot
+from quest_platform.services.classrooms import may_manage_classroom
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 from quest_platform.services.tallies import enter_bonus_points, lock_quest_tally
 
@@ -40,24 +40,6 @@ MAX_MINUTES = 180
 MAX_DAYS_AHEAD = 60
 PAST_START_ALLOWED = timedelta(minutes=5)
 MAX_POINTS = 500
-
-
-def may_start_race(*, staff: User, classroom: Classroom) -> bool:
-    """Whether ``staff`` may start a race for ``classroom``: its teachers, and administrators."""
-    if staff.is_admin:
-        return True
-    if not staff.is_staff:
-        return False
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    classroom_teacher.c.classroom_id == classroom.id,
-                    classroom_teacher.c.teacher_id == staff.id,
-                )
-            )
-        )
-    )
 
 
 @undone_on_error
@@ -80,7 +62,7 @@ def start_race(
     and the classroom has no race on the stage yet. Audited.
     """
     now = now or utcnow()
-    if not may_start_race(staff=by, classroom=classroom):
+    if not may_manage_classroom(staff=by, classroom=classroom):
         raise NotAllowed(_("You can start a race only for your own classes."), field="classroom")
     if stage.kind != StageKind.CODE:
         raise ServiceError(_("A race is run on a code challenge."), field="stage")

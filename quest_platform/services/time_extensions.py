@@ -1,5 +1,5 @@
-"""Extra time: a teacher gives a student more time on a timed stage or in a code race (on its
-code stage), with the reason on record."""
+"""Extra time: a teacher gives a student more time on a timed stage, in a code race (on its
+code stage) or in a live game (on a quiz it asks), with the reason on record."""
 
 from __future__ import annotations
 
@@ -41,9 +41,12 @@ def grant_time_extension(
             field="student",
         )
     timed = stage.kind == StageKind.TIMED and stage.time_limit_seconds
-    if not timed and stage.kind != StageKind.CODE:
+    if not timed and stage.kind not in (StageKind.CODE, StageKind.QUIZ):
         raise ServiceError(
-            _("Extra time is given on timed stages and code challenges (for races) only."),
+            _(
+                "Extra time is given on timed stages, code challenges (for races) and quizzes "
+                "(for games) only."
+            ),
             field="stage",
         )
     valid_number = isinstance(extra_seconds, int) and not isinstance(extra_seconds, bool)

@@ -120,16 +120,18 @@ def test_an_admin_sees_every_grant(client, school, login_as):
     assert "Other class reason" in page
 
 
-def test_the_form_offers_own_students_and_timed_stages_only(as_teacher, school):
+def test_the_form_offers_own_students_and_stages_with_a_clock_only(as_teacher, school):
     page = text_of(as_teacher.get(NEW))
     timed = stage_of(school.quest)
     quiz = stage_of(school.quest, StageKind.QUIZ)
+    lesson = stage_of(school.quest, StageKind.LESSON)
     assert set(options_of(page, "student")) == {"", str(school.student.id)}
     assert school.other_student.display_name not in page
     stages = options_of(page, "stage")
-    assert set(stages) == {"", str(timed.id)}
+    # Timed stages, and quizzes for their games (the quest has no code stage).
+    assert set(stages) == {"", str(timed.id), str(quiz.id)}
     assert stages[str(timed.id)] == f"{school.quest.title} — {timed.position}. {timed.title}"
-    assert str(quiz.id) not in stages
+    assert str(lesson.id) not in stages
     # Grants are append-only, and the form says so.
     assert "A grant cannot be changed or removed" in page
     assert 'min="1"' in page
@@ -194,9 +196,9 @@ def test_refused_input_comes_back_with_its_errors(as_teacher, db, school, fields
     assert extension_count(db) == 0
 
 
-def test_a_quiz_stage_or_another_teachers_student_is_refused(as_teacher, db, school):
-    quiz = stage_of(school.quest, StageKind.QUIZ)
-    for fields in ({"stage": str(quiz.id)}, {"student": str(school.other_student.id)}):
+def test_a_lesson_or_another_teachers_student_is_refused(as_teacher, db, school):
+    lesson = stage_of(school.quest, StageKind.LESSON)
+    for fields in ({"stage": str(lesson.id)}, {"student": str(school.other_student.id)}):
         response = post_form(as_teacher, NEW, form_for(school, **fields))
         assert response.status_code == 422
     assert extension_count(db) == 0

@@ -95,12 +95,18 @@ def test_the_amount_is_a_whole_number_of_seconds(db, school):
     assert extension_count(db) == 0
 
 
-def test_a_stage_that_is_not_timed_is_refused(db, school):
-    quiz = next(stage for stage in school.quest.stages if stage.kind == StageKind.QUIZ)
+def test_a_stage_without_a_clock_is_refused(db, school):
+    """A lesson has no timer: not timed, not raced, not played in a game."""
+    lesson = next(stage for stage in school.quest.stages if stage.kind == StageKind.LESSON)
     with pytest.raises(ServiceError) as refused:
-        grant(school, stage=quiz)
+        grant(school, stage=lesson)
     assert refused.value.field == "stage"
     assert extension_count(db) == 0
+
+
+def test_a_quiz_takes_extra_time_for_its_games(db, school):
+    quiz = next(stage for stage in school.quest.stages if stage.kind == StageKind.QUIZ)
+    assert grant(school, stage=quiz).extra_seconds == 600
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
