@@ -19,7 +19,8 @@ PASTE = """(content, text) => {
 
 def write_code(page: Page, source: str) -> None:
     """Replace the code in the editor with ``source``; the form's text area gets it too."""
-    editor = page.get_by_role("textbox", name="Your code")
+    # The editor that took the place of the form's text area, in whatever language the page is.
+    editor = page.locator("textarea#code + .code-editor [role=textbox]")
     editor.focus()
     page.keyboard.press("ControlOrMeta+a")
     editor.evaluate(PASTE, source)

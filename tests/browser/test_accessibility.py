@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from axe_checks import THEME_BACKGROUNDS, describe, violations
+from code_editor import write_code
 from flask import Flask
 from helpers import PASSWORD
 from PIL import Image
@@ -1036,7 +1037,7 @@ def code_challenge(page: Page, people: People) -> None:
 def code_challenge_examples_run(page: Page, people: People) -> None:
     # The examples run: one passed, one failed with what the code gave and printed.
     code_challenge(page, people)
-    page.fill("#code", "def add(a, b):\n    print(a, b)\n    return a + b if a > 0 else a * b\n")
+    write_code(page, "def add(a, b):\n    print(a, b)\n    return a + b if a > 0 else a * b\n")
     submit(page, page.locator("button[name=purpose][value=examples]"))
     assert page.locator("#code-run .test-list li.incorrect").count() == 1
 
@@ -1044,7 +1045,7 @@ def code_challenge_examples_run(page: Page, people: People) -> None:
 def code_challenge_submitted(page: Page, people: People) -> None:
     # A submission failing a hidden test: the result, the share of hidden tests, the editor.
     code_challenge(page, people)
-    page.fill("#code", "def add(a, b):\n    return int(a) + int(b)\n")
+    write_code(page, "def add(a, b):\n    return int(a) + int(b)\n")
     submit(page, page.locator("button[name=purpose][value=submission]"))
     assert page.locator("#result-banner.result-retry").count() == 1
 

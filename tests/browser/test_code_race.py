@@ -191,7 +191,7 @@ def test_before_the_start_racers_wait_and_the_problem_appears_at_the_start(
         first_points=30,
         min_points=5,
         by=teacher,
-        starts_at=utcnow() + timedelta(seconds=20),
+        starts_at=utcnow() + timedelta(hours=1),
     )
     projector = open_page(viewport={"width": 1280, "height": 800})
     sign_in(projector, teacher.username)
@@ -204,18 +204,31 @@ def test_before_the_start_racers_wait_and_the_problem_appears_at_the_start(
     expect(page.locator("#race-state-text")).to_have_text("The race has not started yet.")
     expect(page.get_by_role("textbox", name="Your code")).to_have_count(0)
     assert_accessible_in_every_theme(page, "a racer waiting for the start, on a phone")
-    # At the start the page shows the problem by itself.
+
+    # The start draws near (the teacher's hour is nearly up): the page, loaded while the race
+    # has not started, shows the problem by itself at the start.
+    starts_at = utcnow() + timedelta(seconds=10)
+    db.session.execute(
+        update(CodeRace)
+        .where(CodeRace.id == race.id)
+        .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=5))
+    )
+    db.session.commit()
+    projector.reload()
+    page.reload()
+    expect(page.locator("#race-state-text")).to_have_text("The race has not started yet.")
     expect(page.get_by_role("textbox", name="Your code")).to_be_visible(timeout=30_000)
     expect(page.locator("#race-state-text")).to_have_text("The race is on.")
-    expect(projector.locator("#race-state-text")).to_have_text("The race is on.")
+    expect(projector.locator("#race-state-text")).to_have_text("The race is on.", timeout=15_000)
 
     grant_time_extension(
         student=student, stage=quest.stages[0], extra_seconds=600, reason="Plan", by=teacher
     )
+    # The race's own time is up (it ended a moment after its start, which has passed).
     db.session.execute(
         update(CodeRace)
         .where(CodeRace.id == race.id)
-        .values(ends_at=utcnow() - timedelta(seconds=1))
+        .values(ends_at=starts_at + timedelta(milliseconds=1))
     )
     db.session.commit()
     projector.reload()
@@ -227,5 +240,6 @@ def test_before_the_start_racers_wait_and_the_problem_appears_at_the_start(
     expect(page.locator("#race-state-text")).to_have_text(
         "Time is up, except for students with extra time."
     )
-    expect(page.locator(".race-clock")).to_contain_text("Time left: 9:5")
+    # Ten minutes from the start, which was moments ago.
+    expect(page.locator(".race-clock")).to_have_text(re.compile(r"Time left: [89]:\d\d"))
     expect(page.locator("#race")).to_contain_text("This includes 10 minutes of extra time")
