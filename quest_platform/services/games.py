@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,10 +35,12 @@ from quest_platform.models import (
     QuestAssignment,
     QuestStatus,
     Stage,
+    StageKind,
     User,
     utcnow,
 )
 from quest_platform.queries.timing import extra_seconds_for
+from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.classrooms import may_manage_classroom
 from quest_platform.services.errors import (
@@ -229,15 +232,20 @@ def reveal_answers(*, game: Game, by: User) -> Game:
 
 @undone_on_error
 def finish_game(*, game: Game, by: User, now: datetime | None = None) -> Game:
-    """End the game (once: ending it again changes nothing)."""
+    """End the game and record its answers as attempts (once: ending it again changes
+    nothing, see ``record_game``)."""
     check_host(game, by)
+    now = now or utcnow()
     db.session.execute(
         update(Game)
         .where(Game.id == game.id, Game.finished_at.is_(None))
-        .values(status=GameStatus.FINISHED.value, finished_at=now or utcnow())
+        .values(status=GameStatus.FINISHED.value, finished_at=now)
     )
     db.session.commit()
     db.session.refresh(game)
+    if game.recorded_at is None:
+        record_game(game=game, now=now)
+        db.session.refresh(game)
     return game
 
 
@@ -321,3 +329,94 @@ def answer_question(
         db.session.rollback()
         raise Conflict(_("You already answered this question.")) from None
     return answer
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """What recording a finished game did for one player at one stage: the attempt it recorded
+    (or recorded before), or why the stage took none (its tries used up, say)."""
+
+    student_id: int
+    stage_id: int
+    attempt_id: int | None
+    refused: str | None
+
+
+def record_game(*, game: Game, now: datetime | None = None) -> list[GameRecord]:
+    """Record a finished game's answers as attempts: one per player and stage it asked.
+
+    Each player's answers to a stage's questions are their answer to that stage, recorded
+    through ``submit_attempt`` like any other (its points into the ledger, its rules on tries,
+    locked stages and due dates). A question a player did not answer counts as wrong. The game
+    timed each question, so a timed stage's own clock does not apply: its try is on time. The
+    try starts when the game first showed one of the stage's questions. Each attempt's key
+    names the game, the player and the stage, so recording again records nothing twice.
+    """
+    if game.finished_at is None:
+        raise Conflict(_("End the game before its answers are recorded."))
+    now = now or utcnow()
+    questions = {question.position: question for question in game.questions}
+    answers: dict[tuple[int, int], dict[str, Any]] = {}
+    shown_at: dict[int, datetime] = {}
+    for answer in db.session.scalars(select(GameAnswer).where(GameAnswer.game_id == game.id)):
+        question = questions[answer.position]
+        shown = answer.answered_at - timedelta(milliseconds=answer.elapsed_ms)
+        shown_at[question.stage_id] = min(shown, shown_at.get(question.stage_id, shown))
+        response = answer.response
+        if question.question.get("type") != "short" and isinstance(response, list):
+            response = [index for index in response if isinstance(index, int)]
+        answers.setdefault((answer.student_id, question.stage_id), {})[question.question_id] = (
+            response
+        )
+    records: list[GameRecord] = []
+    player_ids = list(
+        db.session.scalars(select(GamePlayer.student_id).where(GamePlayer.game_id == game.id))
+    )
+    stage_ids = list(dict.fromkeys(question.stage_id for question in game.questions))
+    for student_id in sorted(player_ids):
+        for stage_id in stage_ids:
+            records.append(
+                record_player_stage(
+                    game=game,
+                    student_id=student_id,
+                    stage_id=stage_id,
+                    responses=answers.get((student_id, stage_id), {}),
+                    started_at=shown_at.get(stage_id, game.created_at),
+                    now=now,
+                )
+            )
+    db.session.execute(
+        update(Game).where(Game.id == game.id, Game.recorded_at.is_(None)).values(recorded_at=now)
+    )
+    db.session.commit()
+    return records
+
+
+def record_player_stage(
+    *,
+    game: Game,
+    student_id: int,
+    stage_id: int,
+    responses: dict[str, Any],
+    started_at: datetime,
+    now: datetime,
+) -> GameRecord:
+    """Record one player's answers to one stage of the game (see ``record_game``)."""
+    student = db.session.get_one(User, student_id)
+    stage = db.session.get_one(Stage, stage_id)
+    try:
+        if stage.kind == StageKind.TIMED:
+            # The game timed each question; the stage's own clock starts as it is recorded.
+            start_timed_stage(student=student, quest=stage.quest, stage=stage, now=now)
+        attempt = submit_attempt(
+            student=student,
+            quest=stage.quest,
+            stage=stage,
+            answer={"responses": responses},
+            submission_key=f"game-{game.id}-{student_id}-{stage_id}",
+            opened_at=started_at,
+            now=now,
+        )
+    except ServiceError as error:
+        return GameRecord(student_id, stage_id, None, error.message)
+    return GameRecord(student_id, stage_id, attempt.id, None)

@@ -10,14 +10,16 @@ from sqlalchemy import func, select
 
 from quest_platform.extensions import db
 from quest_platform.game_scoring import ScoringRules, answer_points, streak_bonus
-from quest_platform.models import AuditEntry, Game, GameAnswer, GameStatus, utcnow
+from quest_platform.models import Attempt, AuditEntry, Game, GameAnswer, GameStatus, utcnow
 from quest_platform.queries.games import answer_count, choice_counts, standings
+from quest_platform.services.attempts import submit_attempt
 from quest_platform.services.errors import Conflict, NotAllowed, NotFound, ServiceError
 from quest_platform.services.games import (
     answer_question,
     finish_game,
     join_game,
     open_game,
+    record_game,
     reveal_answers,
     show_next_question,
 )
@@ -231,3 +233,51 @@ def test_the_host_moves_the_game_once_however_often_they_click(game_class, make)
     assert stale.position == game.position
     with pytest.raises(NotFound):
         join_game(code=game.code, student=ana)
+
+
+# Records
+
+
+def test_a_finished_game_becomes_attempts_once(game_class, make) -> None:
+    teacher, (ana, ben, cai), classroom, quest, _game = game_class
+    quiz = quest.stages[QUIZ]
+    game = open_game(classroom=classroom, stages=[quiz], by=teacher)
+    for student in (ana, ben, cai):
+        join_game(code=game.code, student=student)
+    # Ana and Ben have read the lesson before the quiz; Cai has not, so the quiz is locked.
+    for student in (ana, ben):
+        submit_attempt(
+            student=student,
+            quest=quest,
+            stage=quest.stages[0],
+            answer={"confirmed": True},
+            submission_key=f"lesson-{student.id}",
+        )
+    start = utcnow()
+    show_next_question(game=game, by=teacher, now=start)
+    answer_question(game_id=game.id, student=ana, position=1, response=[1], now=start)
+    answer_question(game_id=game.id, student=ben, position=1, response=[0], now=start)
+    reveal_answers(game=game, by=teacher)
+    finish_game(game=game, by=teacher)
+
+    records = record_game(game=game)
+    assert [(r.student_id, r.attempt_id is not None, r.refused is None) for r in records] == [
+        (ana.id, True, True),
+        (ben.id, True, True),
+        (cai.id, False, False),
+    ]
+    outcomes = {
+        attempt.student_id: attempt.outcome
+        for attempt in db.session.scalars(select(Attempt).where(Attempt.stage_id == quiz.id))
+    }
+    assert outcomes == {ana.id: "passed", ben.id: "failed"}
+    assert game.recorded_at is not None
+    finish_game(game=game, by=teacher)
+    count = select(func.count()).select_from(Attempt).where(Attempt.stage_id == quiz.id)
+    assert db.session.scalar(count) == 2
+
+
+def test_an_unfinished_game_is_not_recorded(game_class) -> None:
+    _teacher, _students, _classroom, _quest, game = game_class
+    with pytest.raises(Conflict, match="End the game"):
+        record_game(game=game)
