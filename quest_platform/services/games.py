@@ -342,6 +342,7 @@ class GameRecord:
     refused: str | None
 
 
+@undone_on_error
 def record_game(*, game: Game, now: datetime | None = None) -> list[GameRecord]:
     """Record a finished game's answers as attempts: one per player and stage it asked.
 
