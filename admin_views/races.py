@@ -28,11 +28,18 @@ from admin_views.lists import moment, newest_first, person, shown
 from admin_views.quests import unprocessable_if_refused
 from admin_views.time_extensions import with_prompt
 from quest_platform.extensions import db
-from quest_platform.models import POINTS_STEP, Classroom, CodeRace, Stage, User, utcnow
-from quest_platform.queries.classrooms import classroom_choices
+from quest_platform.models import (
+    POINTS_STEP,
+    Classroom,
+    CodeRace,
+    Stage,
+    StageKind,
+    User,
+    utcnow,
+)
+from quest_platform.queries.classrooms import classroom_choices, given_stage_choices
 from quest_platform.queries.races import (
     RaceState,
-    code_stage_choices,
     race_table,
     races_visible_to,
 )
@@ -199,7 +206,8 @@ class RaceView(ScopedModelView):
         form = RaceForm(get_form_data(), obj=obj)
         form.classroom.choices = with_prompt(_("Choose a class"), classroom_choices(current_user))
         form.stage.choices = with_prompt(
-            _("Choose a code challenge"), code_stage_choices(current_user)
+            _("Choose a code challenge"),
+            given_stage_choices(current_user, [StageKind.CODE.value], published_only=True),
         )
         return form
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, func, select
 
 from quest_platform.extensions import db
-from quest_platform.models import Classroom, Enrollment, QuestAssignment, User, classroom_teacher
+from quest_platform.models import (
+    Classroom,
+    Enrollment,
+    Quest,
+    QuestAssignment,
+    QuestStatus,
+    Stage,
+    User,
+    classroom_teacher,
+)
 
 
 def classrooms_taught_by(user_id: int) -> Select[int]:
@@ -18,6 +28,48 @@ def classrooms_taught_by(user_id: int) -> Select[int]:
 def enrolled_in(classroom_ids: Any) -> Select[int]:
     """The ids of the students enrolled in any of ``classroom_ids``, as a subquery."""
     return select(Enrollment.student_id).where(Enrollment.classroom_id.in_(classroom_ids))
+
+
+def classrooms_of_student(student_id: int) -> Select[int]:
+    """The ids of the classrooms a student is enrolled in, as a subquery."""
+    return select(Enrollment.classroom_id).where(Enrollment.student_id == student_id)
+
+
+def given_stage_choices(
+    staff: User, kinds: Sequence[str], *, published_only: bool = False
+) -> list[tuple[str, str]]:
+    """The stages of ``kinds`` of quests given to ``staff``'s classrooms (an admin's: to any
+    classroom), of published quests only if ``published_only``.
+
+    As choices of a select: id and "quest — position. title", by quest and position.
+    """
+    given = select(QuestAssignment.quest_id)
+    if not staff.is_admin:
+        given = given.where(QuestAssignment.classroom_id.in_(classrooms_taught_by(staff.id)))
+    query = (
+        select(Stage.id, Quest.title, Stage.position, Stage.title)
+        .join(Quest, Quest.id == Stage.quest_id)
+        .where(Stage.kind.in_(kinds), Stage.quest_id.in_(given))
+        .order_by(Quest.title, Quest.id, Stage.position)
+    )
+    if published_only:
+        query = query.where(Quest.status == QuestStatus.PUBLISHED.value)
+    return [
+        (str(stage_id), f"{quest} — {position}. {title}")
+        for stage_id, quest, position, title in db.session.execute(query)
+    ]
+
+
+def is_given(*, quest: Quest, classroom_id: int) -> bool:
+    """Whether ``quest`` is published and given to the classroom (a race or a game may use it)."""
+    if quest.status != QuestStatus.PUBLISHED:
+        return False
+    given = select(
+        exists().where(
+            QuestAssignment.classroom_id == classroom_id, QuestAssignment.quest_id == quest.id
+        )
+    )
+    return bool(db.session.scalar(given))
 
 
 def work_taught_by(

@@ -24,16 +24,15 @@ from quest_platform.models import (
     CodeRun,
     Enrollment,
     Outcome,
-    Quest,
-    QuestAssignment,
-    QuestStatus,
     Stage,
-    StageKind,
     TimeExtension,
     User,
-    classroom_teacher,
 )
-from quest_platform.queries.classrooms import classrooms_taught_by
+from quest_platform.queries.classrooms import (
+    classrooms_of_student,
+    classrooms_taught_by,
+    enrolled_in,
+)
 
 # A submission that counts as a solution: every hidden test passed (late counts too: the race
 # is the teacher's own schedule, whatever the quest's due time).
@@ -81,7 +80,7 @@ def extra_seconds_by_student(race: CodeRace) -> dict[int, int]:
         select(TimeExtension.student_id, func.sum(TimeExtension.extra_seconds))
         .where(
             TimeExtension.stage_id == race.stage_id,
-            TimeExtension.student_id.in_(racers_of(race)),
+            TimeExtension.student_id.in_(enrolled_in([race.classroom_id])),
         )
         .group_by(TimeExtension.student_id)
     )
@@ -125,7 +124,7 @@ def race_table(race: CodeRace, *, now: datetime) -> RaceTable:
         .where(
             CodeRun.stage_id == race.stage_id,
             CodeRun.purpose == CodePurpose.SUBMISSION.value,
-            CodeRun.student_id.in_(racers_of(race)),
+            CodeRun.student_id.in_(enrolled_in([race.classroom_id])),
             CodeRun.created_at >= race.starts_at,
             CodeRun.created_at <= last_end,
         )
@@ -168,9 +167,7 @@ def race_for(*, student: User, stage: Stage) -> CodeRace | None:
         select(CodeRace)
         .where(
             CodeRace.stage_id == stage.id,
-            CodeRace.classroom_id.in_(
-                select(Enrollment.classroom_id).where(Enrollment.student_id == student.id)
-            ),
+            CodeRace.classroom_id.in_(classrooms_of_student(student.id)),
         )
         .order_by(CodeRace.starts_at.desc())
         .limit(1)
@@ -184,9 +181,7 @@ def races_waiting(*, student_id: int, now: datetime) -> set[int]:
         db.session.scalars(
             select(CodeRace.stage_id).where(
                 CodeRace.starts_at > now,
-                CodeRace.classroom_id.in_(
-                    select(Enrollment.classroom_id).where(Enrollment.student_id == student_id)
-                ),
+                CodeRace.classroom_id.in_(classrooms_of_student(student_id)),
             )
         )
     )
@@ -195,17 +190,9 @@ def races_waiting(*, student_id: int, now: datetime) -> set[int]:
 def may_watch(user: User, race: CodeRace) -> bool:
     """Whether ``user`` may see the race's places: its classroom's students and teachers, and
     administrators."""
-    if user.is_admin:
+    if user.is_admin or user in race.classroom.teachers:
         return True
-    if user.is_staff:
-        teaches = select(classroom_teacher.c.teacher_id).where(
-            classroom_teacher.c.classroom_id == race.classroom_id,
-            classroom_teacher.c.teacher_id == user.id,
-        )
-        return db.session.scalar(teaches) is not None
-    enrolled = select(Enrollment.student_id).where(
-        Enrollment.classroom_id == race.classroom_id, Enrollment.student_id == user.id
-    )
+    enrolled = enrolled_in([race.classroom_id]).where(Enrollment.student_id == user.id)
     return db.session.scalar(enrolled) is not None
 
 
@@ -217,34 +204,10 @@ def races_running_on(*, stage_id: int, student_id: int, now: datetime) -> list[C
                 CodeRace.stage_id == stage_id,
                 CodeRace.starts_at <= now,
                 CodeRace.settled_at.is_(None),
-                CodeRace.classroom_id.in_(
-                    select(Enrollment.classroom_id).where(Enrollment.student_id == student_id)
-                ),
+                CodeRace.classroom_id.in_(classrooms_of_student(student_id)),
             )
         )
     )
-
-
-def code_stage_choices(staff: User) -> list[tuple[str, str]]:
-    """The code stages of published quests given to ``staff``'s classrooms (an admin's: to
-    any), as choices: id and "quest — position. title"."""
-    given = select(QuestAssignment.quest_id)
-    if not staff.is_admin:
-        given = given.where(QuestAssignment.classroom_id.in_(classrooms_taught_by(staff.id)))
-    rows = db.session.execute(
-        select(Stage.id, Quest.title, Stage.position, Stage.title)
-        .join(Quest, Quest.id == Stage.quest_id)
-        .where(
-            Stage.kind == StageKind.CODE.value,
-            Quest.status == QuestStatus.PUBLISHED.value,
-            Stage.quest_id.in_(given),
-        )
-        .order_by(Quest.title, Quest.id, Stage.position)
-    )
-    return [
-        (str(stage_id), f"{quest} — {position}. {title}")
-        for stage_id, quest, position, title in rows
-    ]
 
 
 def races_visible_to(user: User) -> ColumnElement[bool] | None:

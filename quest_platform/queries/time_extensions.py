@@ -16,7 +16,7 @@ from quest_platform.models import (
     User,
     classroom_teacher,
 )
-from quest_platform.queries.classrooms import classrooms_taught_by
+from quest_platform.queries.classrooms import classrooms_taught_by, given_stage_choices
 
 # The stages extra time applies to: a timed stage's limit, a code stage's races, and the timer
 # of a quiz's questions in a live game.
@@ -81,25 +81,9 @@ def student_choices(staff: User) -> list[tuple[str, str]]:
 
 
 def timed_stage_choices(staff: User) -> list[tuple[str, str]]:
-    """The timed and code stages (a code stage's races take extra time) of quests given to
-    ``staff``'s classrooms (an admin's: to any classroom).
-
-    As choices: id and "quest — position. title", by quest and position.
-    """
-    given = select(QuestAssignment.quest_id)
-    classrooms = _classrooms_of(staff)
-    if classrooms is not None:
-        given = given.where(QuestAssignment.classroom_id.in_(classrooms))
-    rows = db.session.execute(
-        select(Stage.id, Quest.title, Stage.position, Stage.title)
-        .join(Quest, Quest.id == Stage.quest_id)
-        .where(Stage.kind.in_(EXTENDED_KINDS), Stage.quest_id.in_(given))
-        .order_by(Quest.title, Quest.id, Stage.position)
-    )
-    return [
-        (str(stage_id), f"{quest} — {position}. {title}")
-        for stage_id, quest, position, title in rows
-    ]
+    """The stages with a clock (EXTENDED_KINDS) of quests given to ``staff``'s classrooms (an
+    admin's: to any classroom), as choices."""
+    return given_stage_choices(staff, EXTENDED_KINDS)
 
 
 def quest_choices(staff: User) -> list[tuple[str, str]]:

@@ -32,13 +32,12 @@ from quest_platform.models import (
     GamePlayer,
     GameQuestion,
     GameStatus,
-    QuestAssignment,
-    QuestStatus,
     Stage,
     StageKind,
     User,
     utcnow,
 )
+from quest_platform.queries.classrooms import is_given
 from quest_platform.queries.timing import extra_seconds_for
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.audit import record_change, snapshot
@@ -96,17 +95,12 @@ def open_game(
         raise NotAllowed(_("You can host a game only for your own classes."), field="classroom")
     if not stages:
         raise ServiceError(_("Choose at least one quiz for the game."), field="stages")
-    given = set(
-        db.session.scalars(
-            select(QuestAssignment.quest_id).where(QuestAssignment.classroom_id == classroom.id)
-        )
-    )
     for stage in stages:
         if stage.kind not in GAME_KINDS or not stage.questions:
             raise ServiceError(
                 _("A game asks the questions of quizzes and timed quizzes only."), field="stages"
             )
-        if stage.quest.status != QuestStatus.PUBLISHED or stage.quest_id not in given:
+        if not is_given(quest=stage.quest, classroom_id=classroom.id):
             raise ServiceError(
                 _("Give a quiz's quest to the class before you play it."), field="stages"
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from quest_platform.extensions import db
@@ -21,13 +21,12 @@ from quest_platform.models import (
     CodeRace,
     PointsEntry,
     PointsReason,
-    QuestAssignment,
-    QuestStatus,
     Stage,
     StageKind,
     User,
     utcnow,
 )
+from quest_platform.queries.classrooms import is_given
 from quest_platform.queries.races import RaceState, RaceTable, race_table, races_running_on
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.classrooms import may_manage_classroom
@@ -66,13 +65,7 @@ def start_race(
         raise NotAllowed(_("You can start a race only for your own classes."), field="classroom")
     if stage.kind != StageKind.CODE:
         raise ServiceError(_("A race is run on a code challenge."), field="stage")
-    given = select(
-        exists().where(
-            QuestAssignment.classroom_id == classroom.id,
-            QuestAssignment.quest_id == stage.quest_id,
-        )
-    )
-    if stage.quest.status != QuestStatus.PUBLISHED or not db.session.scalar(given):
+    if not is_given(quest=stage.quest, classroom_id=classroom.id):
         raise ServiceError(
             _("Give this stage's quest to the class before you race on it."), field="stage"
         )
