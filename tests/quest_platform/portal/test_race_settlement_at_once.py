@@ -1,7 +1,7 @@
 """A race's points are settled once however many pages ask for its places together.
 
-When a race is over, the first request that reads it settles it. Ten projector and racer pages
-asking at the same moment (a barrier releases ten threads, each with its own signed-in client)
+When a race is over, the first request that reads it settles it. Twenty projector and racer pages
+asking at the same moment (a barrier releases twenty threads, each with its own signed-in client)
 enter each racer's points once. The suite runs against SQLite and, in CI, PostgreSQL.
 """
 
@@ -19,7 +19,7 @@ from quest_platform.models import CodePurpose, CodeRace, PointsEntry, PointsReas
 from quest_platform.services.code_runs import request_code_run
 from quest_platform.services.races import start_race
 
-READERS = 10
+READERS = 20
 
 
 def test_pages_reading_an_over_race_at_once_settle_it_once(app, make) -> None:

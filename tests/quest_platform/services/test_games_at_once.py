@@ -1,5 +1,6 @@
 """A live game's rules hold however many requests arrive together: twenty answers from one
-player to one question count once, and twenty "next" clicks move the game one question.
+player to one question count once, twenty "next" clicks move the game one question, and twenty
+joins from one student make one player.
 
 Each thread has its own application context and database session, as each request has; a
 barrier releases them together. The suite runs against SQLite and, in CI, PostgreSQL.
@@ -16,7 +17,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from quest_platform.extensions import db
-from quest_platform.models import Game, GameAnswer, User
+from quest_platform.models import Game, GameAnswer, GamePlayer, User
 from quest_platform.services.errors import ServiceError
 from quest_platform.services.games import (
     answer_question,
@@ -94,3 +95,18 @@ def test_twenty_next_clicks_at_once_move_the_game_one_question(app, make) -> Non
     assert outcomes == Counter({"ok": 1, "Conflict": SENDERS - 1})
     db.session.expire_all()
     assert db.session.get(Game, game_id).position == 1
+
+
+def test_twenty_joins_at_once_from_one_student_make_one_player(app, make) -> None:
+    teacher, student = make.teacher(), make.student()
+    classroom = make.classroom(teachers=[teacher], students=[student])
+    quest = make.quest(author=teacher)
+    make.assignment(quest=quest, classroom=classroom)
+    game = open_game(classroom=classroom, stages=[quest.stages[1]], by=teacher)
+    code, student_id = game.code, student.id
+
+    outcomes = at_once(app, lambda: join_game(code=code, student=db.session.get(User, student_id)))
+
+    assert outcomes == Counter({"ok": SENDERS})
+    players = select(func.count()).select_from(GamePlayer).where(GamePlayer.game_id == game.id)
+    assert db.session.scalar(players) == 1
