@@ -15,6 +15,7 @@ from admin_views.attempts import AttemptView
 from admin_views.audit import AuditView
 from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
+from admin_views.games import GameView
 from admin_views.quests import QuestView
 from admin_views.races import RaceView
 from admin_views.roster_import import RosterImportView
@@ -27,6 +28,7 @@ from quest_platform.models import (
     AuditEntry,
     Classroom,
     CodeRace,
+    Game,
     Quest,
     QuestAssignment,
     TimeExtension,
@@ -65,6 +67,7 @@ def register_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(RaceView(CodeRace, name=_l("Code races"), endpoint="race", url="races"))
+    admin.add_view(GameView(Game, name=_l("Live games"), endpoint="game", url="games"))
     admin.add_view(AwardView(AchievementAward, name=_l("Achievements"), endpoint="award"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
     return admin

@@ -33,6 +33,7 @@ from pathlib import Path
 from bench.admin import run_admin
 from bench.analytics import run_analytics
 from bench.answers import run_answers
+from bench.games import run_games
 from bench.grading import run_grading
 from bench.harness import ROOT, bench_database, run_manage, seed_classroom
 from bench.portal import run_portal
@@ -48,6 +49,7 @@ SCENARIOS = {
     "admin": LOAD | SCHOOL,
     "analytics": LOAD | SCHOOL,
     "grading": LOAD | {"seconds": 5.0, "rounds": 3},
+    "games": {"rounds": 5, "players": [60, 200, 1000]},
 }
 
 
@@ -72,7 +74,8 @@ def arguments() -> argparse.Namespace:
         "--rounds",
         type=int,
         help="portal, answers: runs of each endpoint, each after a run of the baseline; "
-        "grading: of each figure, each after its baseline; costs: rounds of answers (3)",
+        "grading: of each figure, each after its baseline; costs: rounds of answers (3); "
+        "games: questions of each game (5)",
     )
     parser.add_argument("--classroom-size", type=int, help="students in the big classroom (200)")
     parser.add_argument("--answering", type=int, help="students answering in turn or at once (40)")
@@ -83,6 +86,9 @@ def arguments() -> argparse.Namespace:
         "--quests",
         type=int,
         help="quests' worth of attempts per student (admin, analytics 14; else 4)",
+    )
+    parser.add_argument(
+        "--players", type=int, nargs="+", help="games: players of each game (60 200 1000)"
     )
     args = parser.parse_args()
     takes = SCENARIOS[args.scenario]
@@ -139,6 +145,8 @@ def main() -> None:
             run_admin(args, **where, folder=Path(folder))
         elif args.scenario == "grading":
             run_grading(args, **where, folder=Path(folder))
+        elif args.scenario == "games":
+            run_games(args, **where, folder=Path(folder))
         else:
             run_analytics(args, **where, folder=Path(folder))
     print(f"\nthe scenario took {time.monotonic() - begun:.0f} s in all, seeding included")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -364,3 +365,14 @@ def code_quest(
         quest=quest, classroom=classroom, opens_at=opens, due_at=opens + timedelta(days=9), by=None
     )
     return quest
+
+
+def received(client: Any, name: str, namespace: str, seconds: float = 5.0) -> list[dict[str, Any]]:
+    """The ``name`` events a Socket.IO test client has received on ``namespace``, waiting a
+    little for them (through Redis they arrive from the message queue's listener)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        events = [e for e in client.get_received(namespace) if e["name"] == name]
+        if events or time.monotonic() > deadline:
+            return events
+        time.sleep(0.05)

@@ -22,6 +22,7 @@ from PIL import Image
 from quest_platform.extensions import db
 from quest_platform.models import CodeRace, StageKind, utcnow
 from quest_platform.services.evidence import Screenshot, check_screenshot, keep_screenshot
+from quest_platform.services.games import join_game, open_game
 from quest_platform.services.time_extensions import grant_time_extension
 
 ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "admin")
@@ -73,7 +74,8 @@ class Access:
     ``other_student`` and ``other_teacher`` get what ``student`` and ``teacher`` get unless
     given. ``ids`` is "own" (the first teacher's student, classroom and published quest, with
     its second stage; the first classroom's assignment, an attempt of its student, their
-    achievement, the extra time the teacher gave them and the teacher's audit entry) or
+    achievement, the extra time the teacher gave them, the teacher's audit entry, and the
+    classroom's code race and live game) or
     "missing"; they fill ``<int:student_id>``,
     ``<int:classroom_id>``, ``<int:quest_id>`` and ``<int:position>`` in the rule, and the same
     names in braces in ``query`` (Flask-Admin passes record ids in the query string) and
@@ -120,6 +122,8 @@ class Access:
             "extension_id": str(school.extension.id if own else MISSING_ID),
             "evidence_id": str(school.evidence.id if own else MISSING_ID),
             "race_id": str(school.race.id if own else MISSING_ID),
+            "game_id": str(school.game.id if own else MISSING_ID),
+            "game_code": school.game.code if own else "000000",
             "position": "2",
             "slug": school.quest.slug if own else "no-such-quest",
             "assigned_quest_id": str(school.quest.id if own else MISSING_ID),
@@ -136,6 +140,9 @@ class Access:
             .replace("<slug>", ids["slug"])
             .replace("<int:evidence_id>", ids["evidence_id"])
             .replace("<int:race_id>", ids["race_id"])
+            .replace("<int:game_id>", ids["game_id"])
+            .replace("<code>", ids["game_code"])
+            .replace("<fmt>", "csv")
             .replace("<export_type>", "csv")
         )
         return path + (f"?{self.query.format(**ids)}" if self.query else "")
@@ -222,8 +229,14 @@ QUEST_BOARD = f"{LEADERBOARD}/quests/<slug>"
 BOARDS = (LEADERBOARD, f"{LEADERBOARD}.json", QUEST_BOARD, f"{QUEST_BOARD}.json")
 RACE_PAGES = ("/races/<int:race_id>", "/races/<int:race_id>.json")
 RACES = "/admin/races/"
+GAME_JOIN = "/games/join/<code>"
+GAME_PLAY = "/games/<int:game_id>/play"
+GAME_HOST_PAGES = ("/games/<int:game_id>/host", "/games/<int:game_id>/report.<fmt>")
 RACE = "id={race_id}"
 TO_RACES = Expect(302, RACES)
+GAMES = "/admin/games/"
+GAME = "id={game_id}"
+TO_GAMES = Expect(302, GAMES)
 # A student in one classroom goes straight to its board (locations are filled with the ids).
 TO_OWN_BOARD = Expect(302, "/leaderboards/classrooms/{classroom_id}")
 TO_OTHER_BOARD = Expect(302, "/leaderboards/classrooms/{other_classroom_id}")
@@ -463,6 +476,59 @@ ACCESS = [
     staff_only("POST", f"{RACES}ajax/update/", NOT_FOUND),
     everyone("GET", f"{RACES}delete/", NOT_ALLOWED),
     everyone("GET", f"{RACES}action/", NOT_ALLOWED),
+    # Live games: a teacher's classes' games, opened (never edited or deleted) in the admin
+    staff_only("GET", GAMES, OK),
+    staff_only("GET", f"{GAMES}new/", OK),
+    staff_only("POST", f"{GAMES}new/", INVALID),
+    staff_only("GET", f"{GAMES}details/", OK, other_teacher=NOT_FOUND, query=GAME),
+    staff_only("GET", f"{GAMES}details/", NOT_FOUND, query=GAME, ids="missing"),
+    staff_only("GET", f"{GAMES}edit/", TO_GAMES, query=GAME),
+    staff_only("POST", f"{GAMES}edit/", TO_GAMES, query=GAME),
+    staff_only("POST", f"{GAMES}delete/", TO_GAMES, data={"id": "{game_id}"}),
+    staff_only("POST", f"{GAMES}action/", TO_GAMES, data={"action": "delete"}),
+    staff_only("GET", f"{GAMES}export/<export_type>/", OK),
+    staff_only("GET", f"{GAMES}ajax/lookup/", NOT_FOUND),
+    staff_only("POST", f"{GAMES}ajax/update/", NOT_FOUND),
+    everyone("GET", f"{GAMES}delete/", NOT_ALLOWED),
+    everyone("GET", f"{GAMES}action/", NOT_ALLOWED),
+    # Live games' pages: students join their classes' games and play the ones they joined; the
+    # host (or an admin) runs a game and downloads its report; to others a game does not exist
+    Access("GET", "/games/", TO_LOGIN, OK, OK, OK),
+    Access("GET", GAME_JOIN, TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
+    Access(
+        "POST",
+        "/games/join",
+        TO_LOGIN,
+        Expect(302, "/games/{game_id}/play"),
+        FORBIDDEN,
+        FORBIDDEN,
+        other_student=FORBIDDEN,
+        data={"code": "{game_code}"},
+    ),
+    Access(
+        "POST",
+        "/games/join",
+        TO_LOGIN,
+        NOT_FOUND,
+        FORBIDDEN,
+        FORBIDDEN,
+        ids="missing",
+        data={"code": "{game_code}"},
+    ),
+    Access("GET", GAME_PLAY, TO_LOGIN, OK, FORBIDDEN, FORBIDDEN, other_student=NOT_FOUND),
+    Access("GET", GAME_PLAY, TO_LOGIN, NOT_FOUND, FORBIDDEN, FORBIDDEN, ids="missing"),
+    *(
+        Access("GET", rule, TO_LOGIN, NOT_FOUND, OK, OK, other_teacher=NOT_FOUND)
+        for rule in GAME_HOST_PAGES
+    ),
+    *(
+        Access("GET", rule, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing")
+        for rule in GAME_HOST_PAGES
+    ),
+    *(
+        everyone("POST", rule, NOT_ALLOWED)
+        for rule in ("/games/", GAME_JOIN, GAME_PLAY, *GAME_HOST_PAGES)
+    ),
     # A race's projector view and places: its classroom's students and teachers (and admins)
     *(
         Access("GET", rule, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND)
@@ -622,6 +688,11 @@ def school(school, make):
         started_by_id=school.teacher.id,
     )
     db.session.add(school.race)
+    # A game of the assigned quest's quiz, hosted by the first teacher.
+    school.game = open_game(
+        classroom=school.classroom, stages=[school.quest.stages[1]], by=school.teacher
+    )
+    join_game(code=school.game.code, student=school.student)
     school.evidence = keep_screenshot(
         attempt=school.attempt,
         screenshot=check_screenshot(Screenshot(data=tiny_png(), alt_text="A login form")),

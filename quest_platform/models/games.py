@@ -84,7 +84,7 @@ class Game(Model):
     speed_scoring: Mapped[bool] = mapped_column(Boolean, default=True)
     streak_bonus: Mapped[bool] = mapped_column(Boolean, default=True)
     # None: untimed questions (each closes when the host moves on).
-    seconds_per_question: Mapped[int | None] = mapped_column(Integer, default=20)
+    seconds_per_question: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default=GameStatus.LOBBY.value)
     position: Mapped[int] = mapped_column(Integer, default=0)
     question_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from quest_platform.extensions import db
-from quest_platform.models import Game, GameAnswer, GamePlayer, User
+from quest_platform.models import (
+    Game,
+    GameAnswer,
+    GamePlayer,
+    GameQuestion,
+    GameStatus,
+    TimeExtension,
+    User,
+)
+from quest_platform.queries.classrooms import classrooms_of_student
 
 
 @dataclass(frozen=True)
@@ -86,3 +97,173 @@ def choice_counts(game: Game, position: int) -> Counter[int]:
         if isinstance(response, list):
             counts.update(index for index in response if isinstance(index, int))
     return counts
+
+
+# What live pages are sent. A question's right answer leaves the server only with the reveal.
+
+PODIUM_PLACES = 3
+LEADERBOARD_PLACES = 5
+
+
+def public_question(question: GameQuestion) -> dict[str, Any]:
+    """What players see of a question: its prompt, its type and its choices (no answers)."""
+    asked = question.question
+    return {
+        "prompt": str(asked.get("prompt", "")),
+        "type": str(asked.get("type", "single")),
+        "choices": [str(choice) for choice in asked.get("choices", [])],
+        "stage": question.stage_id,
+    }
+
+
+def right_answer(question: GameQuestion) -> dict[str, Any]:
+    """A question's right answer: its correct choices' indexes, or the accepted texts."""
+    asked = question.question
+    if asked.get("type") == "short":
+        return {"accepted": [str(text) for text in asked.get("accepted", [])]}
+    return {"choices": sorted(int(index) for index in asked.get("answer", []))}
+
+
+def current_question(game: Game) -> GameQuestion | None:
+    """The question on screen (asked or revealed), or None in the lobby."""
+    if game.position == 0:
+        return None
+    return db.session.get(GameQuestion, (game.id, game.position))
+
+
+def player_count(game: Game) -> int:
+    return int(db.session.scalar(select(func.count()).where(GamePlayer.game_id == game.id)) or 0)
+
+
+def player_names(game: Game) -> list[str]:
+    """The joined players' leaderboard names, by name."""
+    return list(
+        db.session.scalars(
+            select(User.pseudonym)
+            .join(GamePlayer, GamePlayer.student_id == User.id)
+            .where(GamePlayer.game_id == game.id)
+            .order_by(User.pseudonym)
+        )
+    )
+
+
+def longest_extra_seconds(game: Game, stage_id: int) -> int:
+    """The most extra time any player of ``game`` has on ``stage_id``: the question stays open
+    for them."""
+    per_player = (
+        select(func.coalesce(func.sum(TimeExtension.extra_seconds), 0).label("extra"))
+        .join(GamePlayer, GamePlayer.student_id == TimeExtension.student_id)
+        .where(GamePlayer.game_id == game.id, TimeExtension.stage_id == stage_id)
+        .group_by(TimeExtension.student_id)
+        .subquery()
+    )
+    return int(db.session.scalar(select(func.max(per_player.c.extra))) or 0)
+
+
+def extra_seconds_by_stage(game: Game, student_id: int) -> dict[int, int]:
+    """A player's extra time on each of ``game``'s stages that has some, in seconds."""
+    stage_ids = select(GameQuestion.stage_id).where(GameQuestion.game_id == game.id)
+    rows = db.session.execute(
+        select(TimeExtension.stage_id, func.sum(TimeExtension.extra_seconds))
+        .where(TimeExtension.student_id == student_id, TimeExtension.stage_id.in_(stage_ids))
+        .group_by(TimeExtension.stage_id)
+    )
+    return {int(stage_id): int(extra) for stage_id, extra in rows}
+
+
+def game_document(game: Game, *, now: datetime) -> dict[str, Any]:
+    """The game as every page in it sees it: where it is, the question on screen (with its
+    right answer, the answers' distribution and the leading places once revealed) and the
+    podium at the end. Times are durations measured here, never a client's clock."""
+    document: dict[str, Any] = {
+        "game": game.id,
+        "status": str(game.status),
+        "position": game.position,
+        "total": len(game.questions),
+        "seconds": game.seconds_per_question,
+        "players": player_count(game),
+    }
+    if game.status == GameStatus.LOBBY:
+        document["names"] = player_names(game)
+    question = current_question(game)
+    if question is not None and game.status in (GameStatus.QUESTION, GameStatus.REVEAL):
+        document["question"] = public_question(question)
+        started = game.question_started_at or now
+        document["elapsed_ms"] = max(int((now - started).total_seconds() * 1000), 0)
+        document["answered"] = answer_count(game, game.position)
+        if game.seconds_per_question is not None:
+            longest = game.seconds_per_question + longest_extra_seconds(game, question.stage_id)
+            document["closes_in_ms"] = max(longest * 1000 - document["elapsed_ms"], 0)
+    if game.status == GameStatus.REVEAL and question is not None:
+        counts = choice_counts(game, game.position)
+        document["answer"] = right_answer(question)
+        document["counts"] = [
+            counts.get(index, 0) for index in range(len(question.question.get("choices", [])))
+        ]
+        document["leaders"] = [place_document(s) for s in standings(game)[:LEADERBOARD_PLACES]]
+    if game.status == GameStatus.FINISHED:
+        document["podium"] = [
+            place_document(s) for s in standings(game) if s.place <= PODIUM_PLACES
+        ]
+    return document
+
+
+def place_document(standing: Standing) -> dict[str, Any]:
+    return {
+        "place": standing.place,
+        "name": standing.name,
+        "points": standing.points,
+        "correct": standing.correct,
+    }
+
+
+def player_document(
+    game: Game, student_id: int, places: list[Standing] | None = None
+) -> dict[str, Any]:
+    """What one player is told of their own game: their name, score, place and streak, their
+    answer to the question on screen (and, once revealed, whether it was right), and their
+    extra time by stage."""
+    places = standings(game) if places is None else places
+    mine = next((s for s in places if s.student_id == student_id), None)
+    answer = (
+        db.session.get(GameAnswer, (game.id, game.position, student_id)) if game.position else None
+    )
+    document: dict[str, Any] = {
+        "name": mine.name if mine else "",
+        "points": mine.points if mine else 0,
+        "place": mine.place if mine else None,
+        "streak": mine.streak if mine else 0,
+        "answered": answer is not None,
+        "extra": {
+            str(stage): extra for stage, extra in extra_seconds_by_stage(game, student_id).items()
+        },
+    }
+    if answer is not None and game.status != GameStatus.QUESTION:
+        document["correct"] = answer.correct
+        document["earned"] = answer.points
+    return document
+
+
+def games_for_student(student: User) -> list[Game]:
+    """The open games of a student's classrooms, newest first."""
+    return list(
+        db.session.scalars(
+            select(Game)
+            .where(
+                Game.classroom_id.in_(classrooms_of_student(student.id)),
+                Game.finished_at.is_(None),
+            )
+            .order_by(Game.created_at.desc(), Game.id.desc())
+        )
+    )
+
+
+def games_hosted_by(host: User) -> list[Game]:
+    """The open games ``host`` hosts, newest first."""
+    return list(
+        db.session.scalars(
+            select(Game)
+            .where(Game.host_id == host.id, Game.finished_at.is_(None))
+            .order_by(Game.created_at.desc(), Game.id.desc())
+        )
+    )

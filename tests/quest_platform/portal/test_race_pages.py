@@ -3,11 +3,10 @@ projector view, the places as JSON by leaderboard names, and the live room's acc
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
-from helpers import SOLUTION, code_quest, require_sandbox
+from helpers import SOLUTION, code_quest, received, require_sandbox
 
 from quest_platform.live import NAMESPACE, socketio
 from quest_platform.models import CodePurpose, utcnow
@@ -118,17 +117,6 @@ def watch(app, socket, data):
         return socket.emit("watch", data, namespace=NAMESPACE, callback=True)
 
 
-def received(client, name: str, seconds: float = 5.0) -> list[dict]:
-    """The ``name`` events the Socket.IO test client has received, waiting a little for them
-    (through Redis they arrive from the message queue's listener)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        events = [e for e in client.get_received(NAMESPACE) if e["name"] == name]
-        if events or time.monotonic() > deadline:
-            return events
-        time.sleep(0.05)
-
-
 def test_the_race_room_hears_when_a_racers_submission_is_graded(app, race_class, login_as) -> None:
     require_sandbox()
     teacher, (ana, _ben), _classroom, quest = race_class
@@ -144,7 +132,7 @@ def test_the_race_room_hears_when_a_racers_submission_is_graded(app, race_class,
         purpose=CodePurpose.SUBMISSION,
         submission_key="ana-1",
     )
-    events = received(watcher, "changed")
+    events = received(watcher, "changed", NAMESPACE)
     assert events
     assert events[0]["args"] == [{"race": race.id}]
     watcher.disconnect(namespace=NAMESPACE)
