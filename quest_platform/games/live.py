@@ -15,7 +15,7 @@ Pages send, each answered with ``{"ok": true, ...}`` or ``{"ok": false, "error":
 
 The server sends ``game`` (the game as every page sees it: ``game_document``) to the game's
 room after every move and every join, ``answered`` {position, count} to the host's room as
-answers come in, and ``you`` (``player_document``) to each player after a reveal and at the end.
+answers come in, and ``you`` (``player_documents``) to each player after a reveal and at the end.
 With Redis as the message queue these reach the pages of every web process.
 
 Every event costs its connection part of a budget (``budgeted``); a message over 16 KB closes
@@ -24,6 +24,7 @@ the connection unread.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_security import current_user
 from flask_socketio import join_room
+from sqlalchemy.exc import SQLAlchemyError
 
 from quest_platform.extensions import db
 from quest_platform.live import budgeted, forget_budget, socketio
@@ -38,8 +40,7 @@ from quest_platform.models import Game, GamePlayer, GameStatus, User, utcnow
 from quest_platform.queries.games import (
     answer_count,
     game_document,
-    player_document,
-    standings,
+    player_documents,
 )
 from quest_platform.services.errors import ServiceError
 from quest_platform.services.games import (
@@ -51,6 +52,8 @@ from quest_platform.services.games import (
 )
 
 NAMESPACE = "/games"
+
+logger = logging.getLogger(__name__)
 
 
 def room_of(game_id: int) -> str:
@@ -97,6 +100,12 @@ def answered_plainly(handler: Callable[[Any], dict[str, Any]]) -> Callable[[Any]
         except ServiceError as error:
             db.session.rollback()
             return {"ok": False, "error": error.message}
+        except SQLAlchemyError:
+            # The database is out of reach or every connection is busy (a class of a thousand
+            # answering at once): the page is told to try again rather than left waiting.
+            db.session.rollback()
+            logger.exception("A live game's event failed in the database")
+            return {"ok": False, "error": _("The game is busy. Try again in a moment.")}
 
     return answering
 
@@ -108,14 +117,8 @@ def announce_game(game: Game) -> None:
     document = game_document(game, now=utcnow())
     socketio.emit("game", document, to=room_of(game.id), namespace=NAMESPACE)
     if game.status in (GameStatus.REVEAL, GameStatus.FINISHED):
-        places = standings(game)
-        for standing in places:
-            socketio.emit(
-                "you",
-                player_document(game, standing.student_id, places),
-                to=player_room_of(game.id, standing.student_id),
-                namespace=NAMESPACE,
-            )
+        for student_id, mine in player_documents(game).items():
+            socketio.emit("you", mine, to=player_room_of(game.id, student_id), namespace=NAMESPACE)
 
 
 @socketio.on("connect", namespace=NAMESPACE)
@@ -152,7 +155,8 @@ def play(data: Any) -> dict[str, Any]:
         raise ServiceError(_("Join the game with its code first."))
     join_room(room_of(game.id))
     join_room(player_room_of(game.id, student.id))
-    return {"game": game_document(game, now=utcnow()), "you": player_document(game, student.id)}
+    mine = player_documents(game, only=student.id)[student.id]
+    return {"game": game_document(game, now=utcnow()), "you": mine}
 
 
 @socketio.on("answer", namespace=NAMESPACE)

@@ -160,17 +160,6 @@ def longest_extra_seconds(game: Game, stage_id: int) -> int:
     return int(db.session.scalar(select(func.max(per_player.c.extra))) or 0)
 
 
-def extra_seconds_by_stage(game: Game, student_id: int) -> dict[int, int]:
-    """A player's extra time on each of ``game``'s stages that has some, in seconds."""
-    stage_ids = select(GameQuestion.stage_id).where(GameQuestion.game_id == game.id)
-    rows = db.session.execute(
-        select(TimeExtension.stage_id, func.sum(TimeExtension.extra_seconds))
-        .where(TimeExtension.student_id == student_id, TimeExtension.stage_id.in_(stage_ids))
-        .group_by(TimeExtension.stage_id)
-    )
-    return {int(stage_id): int(extra) for stage_id, extra in rows}
-
-
 def game_document(game: Game, *, now: datetime) -> dict[str, Any]:
     """The game as every page in it sees it: where it is, the question on screen (with its
     right answer, the answers' distribution and the leading places once revealed) and the
@@ -217,31 +206,55 @@ def place_document(standing: Standing) -> dict[str, Any]:
     }
 
 
-def player_document(
-    game: Game, student_id: int, places: list[Standing] | None = None
-) -> dict[str, Any]:
-    """What one player is told of their own game: their name, score, place and streak, their
-    answer to the question on screen (and, once revealed, whether it was right), and their
-    extra time by stage."""
-    places = standings(game) if places is None else places
-    mine = next((s for s in places if s.student_id == student_id), None)
-    answer = (
-        db.session.get(GameAnswer, (game.id, game.position, student_id)) if game.position else None
+def player_documents(game: Game, *, only: int | None = None) -> dict[int, dict[str, Any]]:
+    """What each player (or only the player ``only``) is told of their own game, by student id:
+    their name, score, place and streak, whether they answered the question on screen (and,
+    once revealed, whether rightly and for how many points), and their extra time by stage.
+
+    A few queries for the whole class, however many players: a reveal tells each of them.
+    """
+    answers = select(GameAnswer).where(
+        GameAnswer.game_id == game.id, GameAnswer.position == game.position
     )
-    document: dict[str, Any] = {
-        "name": mine.name if mine else "",
-        "points": mine.points if mine else 0,
-        "place": mine.place if mine else None,
-        "streak": mine.streak if mine else 0,
-        "answered": answer is not None,
-        "extra": {
-            str(stage): extra for stage, extra in extra_seconds_by_stage(game, student_id).items()
-        },
-    }
-    if answer is not None and game.status != GameStatus.QUESTION:
-        document["correct"] = answer.correct
-        document["earned"] = answer.points
-    return document
+    extras = (
+        select(
+            TimeExtension.student_id, TimeExtension.stage_id, func.sum(TimeExtension.extra_seconds)
+        )
+        .where(
+            TimeExtension.student_id.in_(
+                select(GamePlayer.student_id).where(GamePlayer.game_id == game.id)
+            ),
+            TimeExtension.stage_id.in_(
+                select(GameQuestion.stage_id).where(GameQuestion.game_id == game.id)
+            ),
+        )
+        .group_by(TimeExtension.student_id, TimeExtension.stage_id)
+    )
+    if only is not None:
+        answers = answers.where(GameAnswer.student_id == only)
+        extras = extras.where(TimeExtension.student_id == only)
+    answered = {answer.student_id: answer for answer in db.session.scalars(answers)}
+    extra: dict[int, dict[str, int]] = {}
+    for student_id, stage_id, seconds in db.session.execute(extras):
+        extra.setdefault(student_id, {})[str(stage_id)] = int(seconds)
+    documents: dict[int, dict[str, Any]] = {}
+    for standing in standings(game):
+        if only is not None and standing.student_id != only:
+            continue
+        answer = answered.get(standing.student_id)
+        document: dict[str, Any] = {
+            "name": standing.name,
+            "points": standing.points,
+            "place": standing.place,
+            "streak": standing.streak,
+            "answered": answer is not None,
+            "extra": extra.get(standing.student_id, {}),
+        }
+        if answer is not None and game.status != GameStatus.QUESTION:
+            document["correct"] = answer.correct
+            document["earned"] = answer.points
+        documents[standing.student_id] = document
+    return documents
 
 
 def games_for_student(student: User) -> list[Game]:

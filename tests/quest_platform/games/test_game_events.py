@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from quest_platform.extensions import db
 from quest_platform.games.live import NAMESPACE
@@ -283,3 +284,23 @@ def test_a_flood_of_events_from_one_page_is_refused_past_its_budget(app, game_cl
 def test_an_oversized_message_is_refused_before_it_is_read(app):
     # Engine.IO closes a connection whose message is over this size before reading it.
     assert socketio.server.eio.max_http_buffer_size == MAX_MESSAGE_BYTES == 16 * 1024
+
+
+@pytest.mark.provokes_server_error
+def test_a_busy_database_is_answered_with_try_again_not_silence(
+    app, game_class, login_as, monkeypatch
+):
+    teacher, (ana, _ben, _cai), game = game_class
+    send(app, socket_as(app, login_as, teacher), "next", {"game": game.id, "position": 0})
+
+    def busy(**kwargs):
+        raise OperationalError("INSERT", {}, Exception("QueuePool limit reached"))
+
+    monkeypatch.setattr("quest_platform.games.live.answer_question", busy)
+    reply = send(
+        app,
+        socket_as(app, login_as, ana),
+        "answer",
+        {"game": game.id, "position": 1, "response": [1]},
+    )
+    assert reply == {"ok": False, "error": "The game is busy. Try again in a moment."}
