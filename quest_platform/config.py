@@ -61,6 +61,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     # Socket.IO's message queue, shared by web processes and graders (live.py): Redis if any.
     LIVE_MESSAGE_QUEUE = REDIS_URL
+    # The queue's Redis channel: Redis's channels ignore database numbers, so two platforms
+    # (or test runs) sharing one Redis need channels of their own.
+    LIVE_CHANNEL = os.environ.get("LIVE_CHANNEL", "flask-socketio")
     # Background jobs (grading code) run in the caller at once: for tests only (jobs.py).
     JOBS_INLINE = False
 

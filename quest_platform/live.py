@@ -47,6 +47,7 @@ def init_live(app: Flask) -> None:
     socketio.init_app(
         app,
         message_queue=app.config.get("LIVE_MESSAGE_QUEUE"),
+        channel=app.config.get("LIVE_CHANNEL", "flask-socketio"),
         async_mode="threading",
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         # The Flask session (server-side, Flask-Session) is read as it is, never written here.
