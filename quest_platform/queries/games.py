@@ -35,14 +35,19 @@ class Standing:
 
 
 def standings(game: Game) -> list[Standing]:
-    """Every player of ``game`` by points so far; ties share the place, listed by name."""
+    """Every player of ``game`` by points so far; ties share the place, listed by name.
+
+    While a question is open its answers do not count yet: a player's score, place or streak
+    must not tell them (or a neighbour) whether they were right before the reveal.
+    """
+    counted = game.position - 1 if game.status == GameStatus.QUESTION else game.position
     totals = (
         select(
             GameAnswer.student_id,
             func.coalesce(func.sum(GameAnswer.points), 0).label("points"),
             func.count().filter(GameAnswer.correct).label("correct"),
         )
-        .where(GameAnswer.game_id == game.id)
+        .where(GameAnswer.game_id == game.id, GameAnswer.position <= counted)
         .group_by(GameAnswer.student_id)
         .subquery()
     )
@@ -58,10 +63,10 @@ def standings(game: Game) -> list[Standing]:
         .where(GamePlayer.game_id == game.id)
         .order_by(func.coalesce(totals.c.points, 0).desc(), User.pseudonym)
     ).all()
-    # A streak is alive only if the player answered the latest question asked, and rightly.
+    # A streak is alive only if the player answered the latest question counted, and rightly.
     rows_now = db.session.execute(
         select(GameAnswer.student_id, GameAnswer.streak).where(
-            GameAnswer.game_id == game.id, GameAnswer.position == game.position
+            GameAnswer.game_id == game.id, GameAnswer.position == counted
         )
     )
     latest = {row.student_id: row.streak for row in rows_now}

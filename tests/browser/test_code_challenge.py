@@ -13,19 +13,12 @@ from axe_checks import assert_accessible_in_every_theme
 from code_editor import write_code
 from helpers import PASSWORD, code_quest, require_sandbox
 from playwright.sync_api import Page, expect
+from sign_in import sign_in
 
 
 @pytest.fixture(autouse=True)
 def sandbox() -> None:
     require_sandbox()
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_student_writes_runs_and_submits_code_by_keyboard(

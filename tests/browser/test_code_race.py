@@ -18,6 +18,7 @@ from code_editor import write_code
 from helpers import PASSWORD, SOLUTION, code_quest, require_sandbox
 from playwright.sync_api import Page, expect
 from quest_editor import fill_stage
+from sign_in import sign_in
 from sqlalchemy import select, update
 
 from analytics.load import load_dataset
@@ -32,14 +33,6 @@ WRONG = "def add(a, b):\n    return a * b\n"
 @pytest.fixture(autouse=True)
 def sandbox() -> None:
     require_sandbox()
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
 
 
 def send_code(page: Page, source: str) -> None:

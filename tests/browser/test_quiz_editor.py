@@ -10,6 +10,7 @@ from typing import Any
 
 from helpers import PASSWORD
 from playwright.sync_api import Page, expect
+from sign_in import sign_in
 from sqlalchemy import select
 
 from quest_platform.extensions import db
@@ -29,14 +30,6 @@ QUIZ = {
         }
     ],
 }
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
 
 
 def press_tab_until(page: Page, locator: Any, *, limit: int = 60) -> None:

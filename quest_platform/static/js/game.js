@@ -60,6 +60,13 @@
     return letter;
   }
 
+  function wordsOf(choice) {
+    const words = document.createElement("span");
+    words.className = "game-words";
+    words.textContent = choice;
+    return words;
+  }
+
   // The player's controls for the question: a button per choice (one answer), boxes to tick and
   // a send button (several answers), or a text box and a send button (a short answer).
   function playerChoices(question) {
@@ -84,8 +91,7 @@
           tick.type = "checkbox";
           tick.name = "response";
           tick.value = String(index);
-          const words = document.createElement("span");
-          words.textContent = choice;
+          const words = wordsOf(choice);
           label.append(tick, shapeOf(index), letterOf(index), words);
           parts.push(label);
         } else {
@@ -93,8 +99,7 @@
           button.type = "button";
           button.className = `game-choice game-choice-${index % SHAPES.length}`;
           button.dataset.index = String(index);
-          const words = document.createElement("span");
-          words.textContent = choice;
+          const words = wordsOf(choice);
           button.append(shapeOf(index), letterOf(index), words);
           button.addEventListener("click", () => send([index]));
           parts.push(button);
@@ -120,8 +125,7 @@
     const items = question.choices.map((choice, index) => {
       const item = document.createElement("li");
       item.className = `game-choice game-choice-${index % SHAPES.length}`;
-      const words = document.createElement("span");
-      words.textContent = choice;
+      const words = wordsOf(choice);
       item.append(shapeOf(index), letterOf(index), words);
       return item;
     });
@@ -144,6 +148,7 @@
     socket.emit("answer", { game: gameId, position, response }, (reply) => {
       if (reply && reply.ok) {
         $("game-feedback").textContent = text("textSent", {});
+        markChosen(response);
       } else {
         $("game-feedback").textContent = (reply && reply.error) || text("textOffline", {});
         if (!reply || !/answered/.test(reply.error || "")) {
@@ -153,6 +158,24 @@
         }
       }
     });
+  }
+
+  // The player's own choices stay marked (by words, not colour alone) until the next question.
+  function markChosen(response) {
+    if (!Array.isArray(response)) {
+      return;
+    }
+    const choices = $("game-choices").querySelectorAll(".game-choice");
+    for (const index of response) {
+      const choice = choices[index];
+      if (choice && !choice.querySelector(".game-yours")) {
+        const mark = document.createElement("em");
+        mark.className = "game-yours";
+        mark.textContent = text("textYourAnswer", {});
+        choice.classList.add("game-choice-chosen");
+        choice.append(mark);
+      }
+    }
   }
 
   $("game-answer")?.addEventListener("submit", (event) => {
@@ -206,7 +229,10 @@
       return;
     }
     const parts = [you.name, counted("textPoints", you.points, {})];
-    if (you.place) {
+    // Before the first reveal every player is in first place: nothing to tell yet.
+    const revealed =
+      game && (game.position > 1 || game.status === "reveal" || game.status === "finished");
+    if (you.place && revealed) {
       parts.push(text("textPlace", { place: you.place, total: game ? game.players : "" }));
     }
     if (you.streak > 1) {
@@ -253,6 +279,8 @@
       return row;
     });
     $("game-counts").replaceChildren(...rows);
+    // A short answer has no choices to count: its accepted answers are shown instead.
+    $("game-counts").closest(".table-scroll").hidden = rows.length === 0;
     const accepted = state.answer && state.answer.accepted;
     $("game-accepted").textContent = accepted ? text("textAccepted", { answers: accepted.join(", ") }) : "";
     $("game-reveal").hidden = state.question.type === "short" && !accepted;
@@ -262,7 +290,7 @@
     const row = document.createElement("tr");
     const name = document.createElement("th");
     name.scope = "row";
-    name.append(shapeOf(index), letterOf(index), ` ${choice}`);
+    name.append(shapeOf(index), " ", letterOf(index), ` ${choice}`);
     if ((game.answer.choices || []).includes(index)) {
       const mark = document.createElement("strong");
       mark.textContent = ` ✓ ${text("textRightAnswer", {})}`;
@@ -318,6 +346,8 @@
     }
     move.disabled = state.status === "lobby" && state.players === 0;
     $("game-players").textContent = counted("textPlayers", state.players, {});
+    // Past the lobby, the count of answers says how many play.
+    $("game-players").hidden = state.status !== "lobby";
     $("game-join").hidden = state.status !== "lobby";
     const lobby = $("game-lobby");
     lobby.hidden = state.status !== "lobby";

@@ -148,6 +148,10 @@ def test_answers_are_timed_and_scored_on_the_server_with_streaks(game_class) -> 
     )
     # 1000 at once, and 100 for the second right answer in a row.
     assert (streak.correct, streak.points, streak.streak) == (True, 1100, 2)
+    # Until the reveal, the open question's answers do not count: nobody learns from a score
+    # whether they were right.
+    assert next((p.points, p.streak) for p in standings(game) if p.student_id == ana.id) == (875, 1)
+    reveal_answers(game=game, by=teacher)
     places = standings(game)
     assert next((p.place, p.student_id, p.points, p.streak) for p in places) == (
         1,
