@@ -423,7 +423,8 @@
         showAnswered(state.answered || 0);
       } else {
         deadline = null;
-        $("game-clock").textContent = text("textUp", {});
+        // The question is closed: the clock has nothing more to say (all may have answered early).
+        $("game-clock").textContent = "";
         if (!hosting) {
           setAnswerable(false);
         }
