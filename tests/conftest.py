@@ -26,6 +26,7 @@ from sqlalchemy import select
 from quest_platform import create_app
 from quest_platform.config import TestingConfig
 from quest_platform.extensions import db as _db
+from quest_platform.live import socketio
 from quest_platform.models import (
     AchievementAward,
     Attempt,
@@ -68,6 +69,10 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+# The suite's app's Socket.IO server, once the app is made.
+SUITE_SOCKET_SERVERS: list[Any] = []
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _worker_redis(worker_id: str) -> Iterator[None]:
     """Point every app this worker makes at the worker's own Redis database.
@@ -103,6 +108,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, _worker_redis: None) -> Iterat
         application.test_client_class = IsolatedClient
         with application.app_context():
             _db.create_all()
+        # The Socket.IO server this app's pages talk to (see _live_events_on_the_suites_app).
+        SUITE_SOCKET_SERVERS.append(socketio.server)
         yield application
         with application.app_context():
             _db.session.remove()
@@ -160,6 +167,18 @@ def _no_traceback_from_a_request(
             + request_tracebacks.report(),
             pytrace=False,
         )
+
+
+@pytest.fixture(autouse=True)
+def _live_events_on_the_suites_app(app: Flask) -> Iterator[None]:
+    """Keep Socket.IO on the suite's app after a test that makes an app of its own.
+
+    ``create_app`` binds the one SocketIO object to the new app's Socket.IO server. The suite's
+    app still takes its pages' connections on its own server, but its event handlers (joining a
+    room, emitting) would then act on the other server, which knows none of those pages.
+    """
+    yield
+    socketio.server = SUITE_SOCKET_SERVERS[-1]
 
 
 @pytest.fixture(autouse=True)
