@@ -165,20 +165,8 @@ class GameView(ScopedModelView):
         "finished_at",
         "links",
     ]
-    column_export_list = [
-        "created_at",
-        "classroom",
-        "code",
-        "questions",
-        "players",
-        "status",
-        "points_per_question",
-        "speed_scoring",
-        "streak_bonus",
-        "seconds_per_question",
-        "host",
-        "finished_at",
-    ]
+    # The export holds what the details page shows, less the links to pages.
+    column_export_list = [name for name in column_details_list if name != "links"]
     column_labels = {
         "created_at": in_zone(_l("Created")),
         "classroom": _l("Class"),

@@ -36,7 +36,6 @@ import json
 import logging
 import random
 import re
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -52,10 +51,8 @@ import socketio
 from sqlalchemy import select
 
 from bench.harness import (
-    ROOT,
-    free_port,
-    get,
     gunicorn,
+    gunicorn_process,
     run_json,
     run_manage,
     scalar,
@@ -173,44 +170,14 @@ def threaded_gunicorn(
     """Serve ``app`` with one gunicorn gthread worker of ``threads`` threads on loopback (a
     WebSocket holds its thread for as long as it is open), its output in ``log``; yield the port
     and the worker's pid once it answers."""
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn"),
-                *("--workers", "1", "--worker-class", "gthread", "--threads", str(threads)),
-                # gthread takes no more connections than this at once (1,000 unless told).
-                *("--worker-connections", str(threads)),
-                *("--bind", f"127.0.0.1:{port}"),
-                *("--log-level", "warning"),
-                app,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"{app} stopped with {process.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{app} did not start")
-            try:
-                get(port, "/")
-                break
-            except OSError:
-                time.sleep(0.2)
+    options = (
+        *("--workers", "1", "--worker-class", "gthread", "--threads", str(threads)),
+        # gthread takes no more connections than this at once (1,000 unless told).
+        *("--worker-connections", str(threads)),
+    )
+    with gunicorn_process(app, env=env, options=options, log=log) as (port, process):
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         yield port, int(children[0])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def tracebacks(log: str) -> list[str]:

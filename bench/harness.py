@@ -114,23 +114,42 @@ def free_port() -> int:
 def gunicorn(app: str, *, env: dict[str, str], workers: int, up: str = "/") -> Iterator[int]:
     """Serve ``app`` with gunicorn (sync workers) on loopback for the block; yield its port once
     it answers ``up``."""
+    with gunicorn_process(app, env=env, options=("--workers", str(workers)), up=up) as served:
+        yield served[0]
+
+
+@contextmanager
+def gunicorn_process(
+    app: str,
+    *,
+    env: dict[str, str],
+    options: tuple[str, ...],
+    up: str = "/",
+    log: Path | None = None,
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Serve ``app`` with gunicorn and its ``options`` on loopback for the block, its output in
+    ``log`` if given; yield its port and its master process once it answers ``up``."""
     port = free_port()
+    output = log.open("w") if log is not None else None
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn"),
-            *("--workers", str(workers)),
+            *options,
             *("--bind", f"127.0.0.1:{port}"),
             *("--log-level", "warning"),
             app,
         ],
         cwd=ROOT,
         env=env,
+        stdout=output,
+        stderr=output,
     )
     try:
         deadline = time.monotonic() + 300
         while True:
             if process.poll() is not None:
-                raise SystemExit(f"{app} stopped with {process.returncode}")
+                printed = f":\n{log.read_text()}" if log is not None else ""
+                raise SystemExit(f"{app} stopped with {process.returncode}{printed}")
             if time.monotonic() > deadline:
                 raise SystemExit(f"{app} did not start")
             try:
@@ -138,7 +157,7 @@ def gunicorn(app: str, *, env: dict[str, str], workers: int, up: str = "/") -> I
                 break
             except OSError:
                 time.sleep(0.2)
-        yield port
+        yield port, process
     finally:
         process.terminate()
         try:
@@ -146,6 +165,8 @@ def gunicorn(app: str, *, env: dict[str, str], workers: int, up: str = "/") -> I
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if output is not None:
+            output.close()
 
 
 def get(port: int, path: str, cookie: str | None = None) -> tuple[int, str]:
