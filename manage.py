@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -18,15 +19,17 @@ from flask_babel import force_locale
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from analytics.evaluate import evaluate_predictions, format_quality_report
+from analytics.evaluate import backtest, format_quality_report
+from analytics.history import SETTLE_DAYS, database_examples
 from analytics.load import load_dataset
 from analytics.model import shipped_model
+from analytics.prediction import examples_frame
 from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
 from quest_platform.i18n import format_locale
 from quest_platform.jobs import job_queue
-from quest_platform.models import Classroom, RoleName
+from quest_platform.models import Classroom, RoleName, utcnow
 from quest_platform.reports.document import Report
 from quest_platform.reports.engagement import classrooms_in, engagement
 from quest_platform.reports.files import ReportFormat, render_report
@@ -37,6 +40,7 @@ from quest_platform.sandbox import sandbox_refused
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import create_user, generate_password
 from quest_platform.services.analytics import refresh_analytics
+from quest_platform.services.prediction_models import fit_prediction_model, model_in_use
 from quest_platform.services.roster_import import (
     ROSTER_MAX_BYTES,
     RosterPreview,
@@ -44,8 +48,10 @@ from quest_platform.services.roster_import import (
     import_roster,
     preview_roster,
 )
-from seeds.cohorts import training_examples
+from quest_platform.time_zones import SkippedLocalTime, local_to_utc
+from seeds.cohorts import SIMULATED_WEEKS, training_examples
 from seeds.load import DemoCalendar, SeedRefused, database_is_empty, seed_demo, seed_students
+from seeds.second_world import world_examples
 
 
 def load_app() -> Flask:
@@ -245,6 +251,35 @@ def refresh_analytics_command(classroom_ids: tuple[int, ...]) -> None:
     click.echo(f"Refreshed the analytics of {count}.")
 
 
+@analytics.command("fit")
+def fit_prediction_model_command() -> None:
+    """Fit the quest model on this deployment's own records and use it from now on.
+
+    Learns from every classroom's quests past their due dates, starting from the model the
+    platform ships; run it from cron once a week (docs/analytics.md), then refresh.
+    """
+    try:
+        fitted = fit_prediction_model()
+    except ServiceError as refusal:
+        raise click.ClickException(refusal.message) from None
+    click.echo(
+        f"Fitted quest model {fitted.version} on {fitted.examples} examples from "
+        f"{fitted.classrooms} classrooms and {fitted.quests} quests "
+        f"({fitted.data_from:%Y-%m-%d} to {fitted.data_to:%Y-%m-%d})."
+    )
+    for week in fitted.evaluation["weeks"]:
+        if not week["enough_data"]:
+            click.echo(f"Week {week['week']}: too little data to judge.")
+            continue
+        click.echo(
+            f"Week {week['week']}, on classrooms it did not learn from: AUC {week['auc']:.3f} "
+            f"(share of stages done {week['share_done_auc']:.3f}), Brier {week['brier']:.3f} "
+            f"(completion rate {week['constant_brier']:.3f}), calibration error "
+            f"{week['calibration_error']:.3f}."
+        )
+    click.echo("Refresh the analytics (manage.py analytics refresh) to predict with it.")
+
+
 @cli.group("report")
 def report() -> None:
     """Print reports on the platform's records and its predictions."""
@@ -338,23 +373,70 @@ def engagement_command(
     _write_report(build, form=form, out=out, lang=lang)
 
 
+def as_of_moment(value: str, *, zone: str, now: datetime) -> datetime:
+    """The moment ``value`` names, in UTC: an ISO date is the end of that day in ``zone`` (``now``
+    on the day itself); a date and time without an offset is on ``zone``'s clock.
+
+    Raises click.BadParameter for anything else, and for a moment after ``now``.
+    """
+    school = ZoneInfo(zone)
+    try:
+        day: date | None = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None:
+        if day > now.astimezone(school).date():
+            raise click.BadParameter(f"{value} is in the future.", param_hint="'--as-of'")
+        return min(datetime.combine(day, datetime.max.time(), school).astimezone(UTC), now)
+    try:
+        given = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date or a date and time: write e.g. 2026-11-30 or "
+            "2026-11-30T15:00.",
+            param_hint="'--as-of'",
+        ) from None
+    try:
+        moment = given.astimezone(UTC) if given.tzinfo else local_to_utc(given, school)
+    except SkippedLocalTime:
+        raise click.BadParameter(
+            f"{value} does not exist in {zone}: the clocks skip it.", param_hint="'--as-of'"
+        ) from None
+    if moment > now:
+        raise click.BadParameter(f"{value} is in the future.", param_hint="'--as-of'")
+    return moment
+
+
 @report.command("predictions")
 @_report_options
+@click.option(
+    "--as-of",
+    metavar="MOMENT",
+    help="Predict as of this past moment, from the records of then: a date (the end of that day "
+    "in the school's time zone) or a date and time, e.g. 2026-11-30 or 2026-11-30T15:00 "
+    "(default: now).",
+)
 def predictions_command(
-    classroom_id: int | None, quest: str | None, form: str | None, out: Path | None, lang: str
+    classroom_id: int | None,
+    quest: str | None,
+    form: str | None,
+    out: Path | None,
+    lang: str,
+    as_of: str | None,
 ) -> None:
     """Quest predictions: each student's chance of finishing on time, when, the risk and why."""
+    zone = current_app.config["SCHOOL_TIME_ZONE"]
+    now = None if as_of is None else as_of_moment(as_of, zone=zone, now=utcnow())
 
     def build() -> Report:
         scope = report_scope(classroom_id=classroom_id, quest=quest)
-        dataset = load_dataset(
-            db.engine,
-            classroom_ids=scope.classroom_ids,
-            zone=current_app.config["SCHOOL_TIME_ZONE"],
-        )
+        dataset = load_dataset(db.engine, classroom_ids=scope.classroom_ids, now=now, zone=zone)
+        # As of a past moment, the model in use then: one fitted later knew what came after.
+        model, fitted = model_in_use(as_of=now)
         return predictions(
             dataset,
-            model=shipped_model(),
+            model=model,
+            fitted=fitted,
             classroom_id=classroom_id,
             quest_id=scope.quest.id if scope.quest else None,
         )
@@ -376,26 +458,60 @@ def gradebook_command(classroom_id: int, form: str | None, out: Path | None, lan
 
 @report.command("prediction-quality")
 @click.option(
+    "--from-database",
+    is_flag=True,
+    help="Backtest on this deployment's own records (quests past their due dates) instead of "
+    "simulated classes.",
+)
+@click.option(
+    "--world",
+    type=click.Choice(["first", "second"]),
+    default="first",
+    show_default=True,
+    help="Which simulated world: the first (seeds/cohorts.py) or the second, held out of all "
+    "fitting (seeds/second_world.py).",
+)
+@click.option(
+    "--classes",
+    type=click.IntRange(min=2),
+    default=24,
+    show_default=True,
+    help="Simulated classes to backtest on.",
+)
+@click.option(
     "--seed",
     "seed_number",
     type=int,
     default=2026,
     show_default=True,
-    help="First class seed; the same seed gives the same report.",
+    help="First simulated class's seed; the same seed gives the same report.",
 )
 @click.option(
-    "--train-classes",
-    type=click.IntRange(min=1),
-    default=12,
-    show_default=True,
-    help="Simulated classes the model and the baseline learn from.",
+    "--classroom",
+    "classroom_ids",
+    type=int,
+    multiple=True,
+    help="With --from-database: one classroom (its id; repeat for several). Every classroom "
+    "without it.",
 )
 @click.option(
-    "--test-classes",
-    type=click.IntRange(min=1),
-    default=12,
+    "--quest",
+    "quests",
+    multiple=True,
+    help="With --from-database: one quest (its slug or id; repeat for several).",
+)
+@click.option(
+    "--weeks",
+    default="1,2,3",
     show_default=True,
-    help="Other simulated classes they are tested on (more give narrower intervals).",
+    help="The cuts to judge: whole weeks after each quest opened, separated by commas.",
+)
+@click.option(
+    "--leave-out",
+    type=click.Choice(["classroom", "quest"]),
+    default="classroom",
+    show_default=True,
+    help="What each fold of the backtest holds out whole.",
 )
 @click.option(
     "--replicates",
@@ -405,36 +521,78 @@ def gradebook_command(classroom_id: int, form: str | None, out: Path | None, lan
     help="Bootstrap resamples behind each interval.",
 )
 def prediction_quality(
-    seed_number: int, train_classes: int, test_classes: int, replicates: int
+    from_database: bool,
+    world: str,
+    classes: int,
+    seed_number: int,
+    classroom_ids: tuple[int, ...],
+    quests: tuple[str, ...],
+    weeks: str,
+    leave_out: str,
+    replicates: int,
 ) -> None:
-    """Test the quest prediction on simulated classes it never saw, against a naive baseline."""
-    train_seeds = range(seed_number, seed_number + train_classes)
-    test_seeds = range(train_seeds.stop, train_seeds.stop + test_classes)
-    quality = evaluate_predictions(
-        train=training_examples(train_seeds),
-        test=training_examples(test_seeds),
+    """Backtest the quest predictions: each held-out classroom (or quest) predicted by a model
+    that never learned from it, against the completion rate and the share of stages done."""
+    judged = _weeks_option(weeks)
+    if from_database:
+        try:
+            for classroom_id in classroom_ids:
+                classroom_to_report(classroom_id)
+            quest_ids = [report_scope(classroom_id=None, quest=quest).quest for quest in quests]
+        except ReportRefused as refusal:
+            raise click.ClickException(str(refusal)) from None
+        frame = database_examples(
+            db.engine,
+            now=utcnow(),
+            zone=current_app.config["SCHOOL_TIME_ZONE"],
+            classroom_ids=classroom_ids or None,
+            quest_ids=[quest.id for quest in quest_ids if quest is not None] or None,
+        )
+        source = (
+            f"Quest prediction quality, on this deployment's records (quests due {SETTLE_DAYS} "
+            "or more days ago)"
+        )
+    else:
+        seeds = range(seed_number, seed_number + classes)
+        examples = (
+            training_examples(seeds, weeks=SIMULATED_WEEKS)
+            if world == "first"
+            else world_examples(seeds, weeks=SIMULATED_WEEKS)
+        )
+        frame = examples_frame(examples)
+        source = (
+            f"Quest prediction quality, on the {world} simulated world "
+            f"(classes {seeds.start}–{seeds.stop - 1})"
+        )
+    quality = backtest(
+        frame,
+        prior=shipped_model(),
+        leave_out=leave_out,
+        weeks=judged,
         seed=seed_number,
         replicates=replicates,
     )
-    click.echo("Quest prediction quality, on simulated classes")
+    click.echo(source)
     click.echo(
-        f"Trained on {train_classes} classes (seeds {train_seeds.start}–{train_seeds.stop - 1}; "
-        f"{quality.training_students} students' quests in progress at the cuts)."
-    )
-    click.echo(
-        f"Tested on {test_classes} other classes (seeds {test_seeds.start}–{test_seeds.stop - 1}): "
-        "no student is in both."
-    )
-    click.echo(
-        "Scored: each student's quests still in progress 1, 2 and 3 weeks after they opened, "
-        "against whether they were finished by the due date."
-    )
-    click.echo(
-        "Baseline: the share of training students who finished, that week, with and without "
-        "the quest's first checkpoint handed in."
+        "Each example: a student's quest still in progress at a cut, a whole number of weeks "
+        "after it opened, against whether it was finished by the due date. The model starts "
+        "from the one the platform ships and learns from the other folds."
     )
     click.echo("")
     click.echo(format_quality_report(quality))
+
+
+def _weeks_option(value: str) -> tuple[int, ...]:
+    """The --weeks option's whole weeks, or a usage error."""
+    try:
+        weeks = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+    except ValueError:
+        weeks = ()
+    if not weeks or weeks[0] < 1:
+        raise click.BadParameter(
+            f"{value!r} is not a list of whole weeks, such as 1,2,3.", param_hint="'--weeks'"
+        )
+    return weeks
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

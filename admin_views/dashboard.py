@@ -25,8 +25,12 @@ from quest_platform.queries.activity import (
 )
 from quest_platform.queries.analytics import (
     AssignedQuest,
+    PredictionBasis,
     analytics_computed_at,
     dashboard_charts,
+    latest_prediction_model,
+    prediction_basis,
+    prediction_models_by_id,
     quest_titles,
     quests_assigned_to,
     student_analytics,
@@ -36,7 +40,14 @@ from quest_platform.queries.classrooms import classrooms_visible_to, roster_of
 from quest_platform.queries.gradebook import gradebook_of, gradebook_rows
 from quest_platform.reports.dashboard import class_dashboard
 from quest_platform.reports.document import Report, chart_from_document
-from quest_platform.reports.predictions import reasons_text, risk_label
+from quest_platform.reports.predictions import (
+    chance_text,
+    confidence_summary,
+    model_sentence,
+    newer_model_sentence,
+    reasons_text,
+    risk_label,
+)
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import may_manage_student, reset_student_password
 from quest_platform.services.analytics import refresh_analytics
@@ -78,6 +89,9 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
             quests=quests,
             quest=quest,
             dashboard=dashboard,
+            about_predictions=about_predictions(
+                prediction_basis([shown.id]) if shown is not None else {}, with_confidence=True
+            ),
             age=age_of,
             student_link=student_insights_url,
         )
@@ -98,11 +112,13 @@ class TeacherHomeView(StaffOnlyMixin, AdminIndexView):
             student=student,
             classrooms={classroom.id: classroom for classroom in shared},
             computed={classroom.id: analytics_computed_at(classroom.id) for classroom in shared},
+            about_predictions=about_predictions(prediction_basis(ids), with_confidence=False),
             age=age_of,
             records=student_analytics(student.id, ids),
             predictions=predictions,
             quests=quest_titles([prediction.quest_id for prediction in predictions]),
             risk_label=risk_label,
+            chance=chance_text,
             describe=describe_reasons,
         )
 
@@ -232,6 +248,28 @@ def dashboard_of(classroom: Classroom, quest: AssignedQuest | None) -> Report | 
         charts=[chart_from_document(chart.chart) for chart in stored],
         notes=notes,
     )
+
+
+def about_predictions(
+    basis: dict[int, PredictionBasis], *, with_confidence: bool
+) -> dict[int, list[str]]:
+    """What stands behind each classroom's predictions, in sentences, by classroom: the model
+    that made them, a newer one if there is, and (``with_confidence``) how sure they are."""
+    if not basis:
+        return {}
+    fitted_ids = {made.model_id for made in basis.values() if made.model_id is not None}
+    fitted = prediction_models_by_id(fitted_ids)
+    latest = latest_prediction_model()
+    about = {}
+    for classroom_id, made in basis.items():
+        model = fitted.get(made.model_id) if made.model_id is not None else None
+        sentences = [model_sentence(model)]
+        if latest is not None and (model is None or latest.version > model.version):
+            sentences.append(newer_model_sentence(latest))
+        if with_confidence:
+            sentences.append(confidence_summary(made.confidence))
+        about[classroom_id] = sentences
+    return about
 
 
 def age_of(moment: datetime) -> timedelta:

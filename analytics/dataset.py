@@ -6,7 +6,7 @@ cohort; engagement, prediction and charts read only these frames, so they run th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -37,7 +37,8 @@ STAGES = {
 }
 QUESTS = {"quest_id": "int64", "slug": "string", "title": "string"}
 CLASSROOMS = {"classroom_id": "int64", "name": "string"}
-# Active students only; ``name`` is what a teacher reads (the display name).
+# Students enrolled and active as of the dataset's moment; ``name`` is what a teacher reads
+# (the display name).
 STUDENTS = {"student_id": "int64", "name": "string", "pseudonym": "string"}
 ENROLLMENTS = {"classroom_id": "int64", "student_id": "int64"}
 ASSIGNMENTS = {
@@ -45,6 +46,13 @@ ASSIGNMENTS = {
     "quest_id": "int64",
     "opens_at": UTC_TIME,
     "due_at": UTC_TIME,
+}
+# Extra time a teacher gave a student on a timed stage (one row per grant).
+EXTENSIONS = {
+    "student_id": "int64",
+    "stage_id": "int64",
+    "extra_seconds": "int64",
+    "granted_at": UTC_TIME,
 }
 
 # An attempt with one of these outcomes completes its stage.
@@ -85,6 +93,7 @@ class Dataset:
     assignments: pd.DataFrame
     now: pd.Timestamp
     zone: str = "UTC"
+    extensions: pd.DataFrame = field(default_factory=lambda: empty(EXTENSIONS))
 
     @classmethod
     def of(
@@ -98,6 +107,7 @@ class Dataset:
         students: pd.DataFrame | None = None,
         enrollments: pd.DataFrame | None = None,
         assignments: pd.DataFrame | None = None,
+        extensions: pd.DataFrame | None = None,
         zone: str = "UTC",
     ) -> Dataset:
         """A Dataset from plain frames (missing ones empty), every frame typed."""
@@ -113,6 +123,7 @@ class Dataset:
             students=frame(students, STUDENTS),
             enrollments=frame(enrollments, ENROLLMENTS),
             assignments=frame(assignments, ASSIGNMENTS),
+            extensions=frame(extensions, EXTENSIONS),
             now=pd.Timestamp(now).tz_convert("UTC")
             if pd.Timestamp(now).tzinfo
             else pd.Timestamp(now, tz="UTC"),

@@ -1,4 +1,8 @@
-"""Reading the platform's tables into typed pandas DataFrames: the only module that uses SQL."""
+"""Reading the platform's tables into typed pandas DataFrames: the only module that uses SQL.
+
+A dataset is as of a moment: it holds only the records that existed then, so a dataset of a past
+moment reads the same whatever was recorded since.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import pandas as pd
-from sqlalchemy import Engine, Select, SQLColumnExpression, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Engine, Select, SQLColumnExpression, func, or_, select
 
 from analytics.dataset import (
     ASSIGNMENTS,
     ATTEMPTS,
     CLASSROOMS,
     ENROLLMENTS,
+    EXTENSIONS,
     QUESTS,
     STAGES,
     STUDENTS,
@@ -29,6 +33,7 @@ from quest_platform.models import (
     QuestAssignment,
     Review,
     Stage,
+    TimeExtension,
     User,
 )
 
@@ -36,18 +41,41 @@ from quest_platform.models import (
 AnyQuery: TypeAlias = Select[*tuple[Any, ...]]
 
 
-def attempts_query(classroom_ids: Collection[int] | None = None) -> AnyQuery:
-    """Every attempt with its score and outcome as they count now: the latest review's, if any.
+def counted_at(moment: datetime) -> ColumnElement[bool]:
+    """Whether a user's account was active at ``moment``: active now, or deactivated after it.
 
-    The latest review is found by one grouped subquery (not one lookup per attempt). With
-    ``classroom_ids``, only the attempts of their students at the quests assigned to them.
+    An account deactivated before its deactivation was dated (``deactivated_at`` empty) counts
+    as gone at every moment.
     """
-    latest = (
-        select(Review.attempt_id, func.max(Review.id).label("review_id"))
-        .group_by(Review.attempt_id)
+    return or_(User.active.is_(True), User.deactivated_at > moment)
+
+
+def attempts_query(
+    classroom_ids: Collection[int] | None = None, *, now: datetime | None = None
+) -> AnyQuery:
+    """Every attempt submitted by ``now`` (by default the present), with its score and outcome as
+    they counted then: the latest review given by ``now``, if any, else the attempt's own.
+
+    The latest review is found by one ranking subquery (not one lookup per attempt). With
+    ``classroom_ids``, only the attempts of their students at the quests assigned to them, both
+    as of ``now``.
+    """
+    moment = now or datetime.now(UTC)
+    ranked = (
+        select(
+            Review.attempt_id,
+            Review.score,
+            Review.outcome,
+            func.row_number()
+            .over(
+                partition_by=Review.attempt_id,
+                order_by=(Review.created_at.desc(), Review.id.desc()),
+            )
+            .label("recency"),
+        )
+        .where(Review.created_at <= moment)
         .subquery()
     )
-    review = aliased(Review)
     query = (
         select(
             Attempt.id.label("attempt_id"),
@@ -56,17 +84,21 @@ def attempts_query(classroom_ids: Collection[int] | None = None) -> AnyQuery:
             Attempt.stage_id,
             Attempt.started_at,
             Attempt.submitted_at,
-            func.coalesce(review.score, Attempt.score).label("score"),
+            func.coalesce(ranked.c.score, Attempt.score).label("score"),
             Attempt.max_score,
-            func.coalesce(review.outcome, Attempt.outcome).label("outcome"),
+            func.coalesce(ranked.c.outcome, Attempt.outcome).label("outcome"),
         )
-        .outerjoin(latest, latest.c.attempt_id == Attempt.id)
-        .outerjoin(review, review.id == latest.c.review_id)
+        .outerjoin(ranked, (ranked.c.attempt_id == Attempt.id) & (ranked.c.recency == 1))
+        # An attempt starts before it is submitted (a check constraint): this bounds both.
+        .where(Attempt.submitted_at <= moment)
+        .order_by(Attempt.id)
     )
     if classroom_ids is not None:
-        enrolled = select(Enrollment.student_id).where(Enrollment.classroom_id.in_(classroom_ids))
+        enrolled = select(Enrollment.student_id).where(
+            Enrollment.classroom_id.in_(classroom_ids), Enrollment.enrolled_at <= moment
+        )
         assigned = select(QuestAssignment.quest_id).where(
-            QuestAssignment.classroom_id.in_(classroom_ids)
+            QuestAssignment.classroom_id.in_(classroom_ids), QuestAssignment.assigned_at <= moment
         )
         query = query.where(Attempt.student_id.in_(enrolled), Attempt.quest_id.in_(assigned))
     return query
@@ -79,17 +111,32 @@ def load_dataset(
     now: datetime | None = None,
     zone: str = "UTC",
 ) -> Dataset:
-    """Read what the analyses need, one query per frame: every classroom, or ``classroom_ids``;
-    days and weeks are those of ``zone``, the school's time zone."""
+    """Read what the analyses need as of ``now`` (by default the present), one query per frame:
+    every classroom, or ``classroom_ids``; days and weeks are those of ``zone``, the school's
+    time zone.
+
+    As of ``now``: attempts submitted by then, scored by the reviews given by then; students
+    enrolled by then whose accounts were still active; quests given by then; time extensions
+    granted by then. Rows come in a fixed order, so the same records give the same frames.
+    """
+    moment = _utc(now or datetime.now(UTC))
     ids = None if classroom_ids is None else sorted(set(classroom_ids))
 
     def scoped(query: AnyQuery, column: SQLColumnExpression[int]) -> AnyQuery:
         return query if ids is None else query.where(column.in_(ids))
 
-    assigned_quests = scoped(select(QuestAssignment.quest_id), QuestAssignment.classroom_id)
-    enrolled_students = scoped(select(Enrollment.student_id), Enrollment.classroom_id)
+    quests_given = scoped(
+        select(QuestAssignment.quest_id).where(QuestAssignment.assigned_at <= moment),
+        QuestAssignment.classroom_id,
+    )
+    enrolled = scoped(
+        select(Enrollment.student_id).where(Enrollment.enrolled_at <= moment),
+        Enrollment.classroom_id,
+    )
+    students_then = select(User.id).where(User.id.in_(enrolled), counted_at(moment))
+    stages_given = select(Stage.id).where(Stage.quest_id.in_(quests_given))
     queries: dict[str, tuple[AnyQuery, dict[str, str]]] = {
-        "attempts": (attempts_query(ids), ATTEMPTS),
+        "attempts": (attempts_query(ids, now=moment), ATTEMPTS),
         "stages": (
             select(
                 Stage.id.label("stage_id"),
@@ -98,30 +145,36 @@ def load_dataset(
                 Stage.kind,
                 Stage.title,
                 Stage.points,
-            ).where(Stage.quest_id.in_(assigned_quests)),
+            )
+            .where(Stage.quest_id.in_(quests_given))
+            .order_by(Stage.id),
             STAGES,
         ),
         "quests": (
-            select(Quest.id.label("quest_id"), Quest.slug, Quest.title).where(
-                Quest.id.in_(assigned_quests)
-            ),
+            select(Quest.id.label("quest_id"), Quest.slug, Quest.title)
+            .where(Quest.id.in_(quests_given))
+            .order_by(Quest.id),
             QUESTS,
         ),
         "classrooms": (
-            scoped(select(Classroom.id.label("classroom_id"), Classroom.name), Classroom.id),
+            scoped(
+                select(Classroom.id.label("classroom_id"), Classroom.name).order_by(Classroom.id),
+                Classroom.id,
+            ),
             CLASSROOMS,
         ),
         "students": (
-            select(
-                User.id.label("student_id"), User.display_name.label("name"), User.pseudonym
-            ).where(User.id.in_(enrolled_students), User.active.is_(True)),
+            select(User.id.label("student_id"), User.display_name.label("name"), User.pseudonym)
+            .where(User.id.in_(enrolled), counted_at(moment))
+            .order_by(User.id),
             STUDENTS,
         ),
         "enrollments": (
             scoped(
                 select(Enrollment.classroom_id, Enrollment.student_id)
                 .join(User, User.id == Enrollment.student_id)
-                .where(User.active.is_(True)),
+                .where(Enrollment.enrolled_at <= moment, counted_at(moment))
+                .order_by(Enrollment.classroom_id, Enrollment.student_id),
                 Enrollment.classroom_id,
             ),
             ENROLLMENTS,
@@ -133,16 +186,36 @@ def load_dataset(
                     QuestAssignment.quest_id,
                     QuestAssignment.opens_at,
                     QuestAssignment.due_at,
-                ),
+                )
+                .where(QuestAssignment.assigned_at <= moment)
+                .order_by(QuestAssignment.classroom_id, QuestAssignment.quest_id),
                 QuestAssignment.classroom_id,
             ),
             ASSIGNMENTS,
+        ),
+        "extensions": (
+            select(
+                TimeExtension.student_id,
+                TimeExtension.stage_id,
+                TimeExtension.extra_seconds,
+                TimeExtension.granted_at,
+            )
+            .where(
+                TimeExtension.granted_at <= moment,
+                TimeExtension.student_id.in_(students_then),
+                TimeExtension.stage_id.in_(stages_given),
+            )
+            .order_by(TimeExtension.id),
+            EXTENSIONS,
         ),
     }
     frames = {}
     with engine.connect() as connection:
         for name, (query, columns) in queries.items():
             frames[name] = typed(pd.read_sql(query, connection), columns)
-    return Dataset(
-        **frames, now=pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC"), zone=zone
-    )
+    return Dataset(**frames, now=pd.Timestamp(moment).tz_convert("UTC"), zone=zone)
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken to be UTC already (as the database does)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

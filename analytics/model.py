@@ -1,9 +1,10 @@
 """The quest model the platform ships: its fitted numbers, kept in a file beside this module.
 
-Real classes have no labelled history yet, so the model is fitted on simulated classes
-(``seeds.cohorts.fit_default_model``; ``python -m seeds.cohorts`` writes the file again) and
-shipped with the code. A process reads the file once: the model is a constant of the release,
-like the code, and changes only with a new release and a restart.
+A new school has no labelled history, so the model it starts with is fitted on simulated
+classes (``seeds.cohorts.fit_default_model``; ``python -m seeds.cohorts`` writes the file again)
+and shipped with the code. A process reads the file once: the shipped model is a constant of the
+release. Once the school has history, models learned from it are stored in the database and
+used instead (``quest_platform/services/prediction_models.py``), each starting from this one.
 """
 
 from __future__ import annotations

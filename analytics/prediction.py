@@ -3,27 +3,29 @@
 Two small, explainable models work together. A pace model says when: it projects a finish date
 from how fast the student has moved through the stages, leaning on the class's pace, with an
 interval from the spread of paces in the class. A regularized logistic regression says whether:
-from a few standardized features (share of stages handed in, stages left on earlier quests,
-days without activity, share of failed tries, a missing first checkpoint, share of the quest's
-time gone) it gives the probability of finishing by the due date, and each feature's push on it
-becomes a reason a teacher reads. Demographics are never features. Everything is a pure
-function of a Dataset, vectorized over attempts.
+from standardized inputs (the quest so far, the calendar, the class, and the student's record on
+earlier quests; INPUT_REASONS) it gives the probability of finishing by the due date, and each
+input's push on it becomes a reason a teacher reads. The model ships fitted on simulated classes
+and learns from a school's own records (``fit_local``), calibrated on classrooms it left out.
+Demographics are never inputs. Everything is a pure function of a Dataset, vectorized over
+attempts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from analytics.dataset import DONE_OUTCOMES, UTC_TIME, Dataset, empty, typed
-from quest_platform.models.analytics import RiskLevel
+from quest_platform.models.analytics import Confidence, RiskLevel
 from quest_platform.models.attempts import Outcome
 
 # A probability of finishing by the due date at or above ON_TRACK_FROM is on track; below
@@ -34,6 +36,18 @@ MAX_REASONS = 3
 
 # The logistic regression's inverse regularization strength (scikit-learn's C, L2 penalty).
 REGULARIZATION = 0.5
+# Stages reached in the last this many days are recent progress.
+RECENT_DAYS = 7
+# How many examples' worth of weight the prior model keeps when a school's own records are
+# fitted (fit_local), and into how many folds of classrooms they are split for calibration.
+PRIOR_STRENGTH = 5.0
+CALIBRATION_FOLDS = 5
+# Newton's method for those fits: at most this many steps, done when none moves a weight more
+# than the tolerance.
+NEWTON_STEPS = 50
+NEWTON_TOLERANCE = 1e-8
+NEWTON_RIDGE = 1e-6
+NEWTON_HALVINGS = 30
 # A reason is named only if it lowers the log-odds of finishing by at least this much.
 REASON_MIN_EFFECT = 0.1
 # The pace model lends every student this many stages at the class's pace, so that one quick
@@ -41,6 +55,14 @@ REASON_MIN_EFFECT = 0.1
 PRIOR_STAGES = 1.0
 # The interval around a projected finish spans these quantiles of the class's paces.
 PACE_QUANTILES = (0.2, 0.8)
+# Confidence in a prediction (confidence_levels): a model needs this many examples of the
+# school's own records to speak with fair confidence, and this many for good; in a quest's
+# first days a student's work says too little.
+LOCAL_EXAMPLES_FOR_FAIR = 300
+LOCAL_EXAMPLES_FOR_GOOD = 2000
+FIRST_DAYS = 3.0
+# The likely-finish range reaches at least this many days either side of the projection.
+MIN_SPREAD_DAYS = 1.0
 # A projection further out than this is no estimate at all.
 FORECAST_HORIZON_DAYS = 365.0
 
@@ -60,22 +82,48 @@ PREDICTIONS = {
     "reasons": "object",
     "stages_done": "int64",
     "stages_total": "int64",
+    "confidence": "string",
     "computed_at": UTC_TIME,
 }
 
-# The model's inputs, each tied to the reason it explains.
+# The model's inputs, each tied to the reason it explains (None: it never is one, as when it
+# only ever raises the chance, or speaks of the class rather than the student).
 # The pace model's projection is not one: next to progress and time it added no skill on
 # simulated classes, and its weight turned negative, which no teacher could read as a reason.
-INPUT_REASONS: dict[str, str] = {
+PLAIN_REASONS: dict[str, str | None] = {
     "progress": "behind_class",
+    "relative_pace": "behind_class",
     "earlier_stages_left": "earlier_stages_left",
     "inactive_days": "inactive_days",
     "failed_share": "failed_tries",
     "checkpoint_missing": "checkpoint_missing",
     "time_used": "time_left",
+    "days_left": "time_left",
+    "stages_left": "time_left",
+    "behind_schedule": "time_left",
+    "class_progress": None,
+    "awaiting_review": None,
+    "recent_progress": "inactive_days",
+    "extra_time": None,
+    "earlier_finished": "earlier_finished",
+    "earlier_last_minute": None,
+    "earlier_known": None,
+}
+# Each input also enters multiplied by the share of the quest's time gone ("..._late"), so
+# its weight can change as the due date nears: a stage left weighs little in a quest's first
+# week and much in its last. Both halves explain the same reason.
+INPUT_REASONS: dict[str, str | None] = {
+    **PLAIN_REASONS,
+    **{f"{name}_late": code for name, code in PLAIN_REASONS.items() if name != "time_used"},
 }
 INPUTS = tuple(INPUT_REASONS)
-REASON_CODES = tuple(INPUT_REASONS.values())
+REASON_CODES = tuple(dict.fromkeys(code for code in INPUT_REASONS.values() if code))
+# Before a student has any earlier quest behind them, their record counts as this share of
+# quests finished by the due date, weighing as much as EARLIER_PRIOR_WEIGHT quests.
+EARLIER_PRIOR = 0.6
+EARLIER_PRIOR_WEIGHT = 1.0
+# A quest finished this close to its due date was finished at the last minute.
+LAST_MINUTE = pd.Timedelta(days=2)
 
 _DAY = pd.Timedelta(days=1)
 _PAIR = ["classroom_id", "student_id", "quest_id"]
@@ -102,11 +150,26 @@ class QuestModel:
     """A fitted model: standardized inputs into an L2-regularized logistic regression."""
 
     pipeline: Pipeline
+    # The (student, quest, cut) examples of this deployment's own records it learned from:
+    # none for the model shipped with the platform.
+    local_examples: int = 0
 
     @property
     def coefficients(self) -> pd.Series:
         """The change in log-odds of finishing for one standard deviation of each input."""
         return pd.Series(self.pipeline[-1].coef_[0], index=list(INPUTS))
+
+    def standardized(self, features: pd.DataFrame) -> np.ndarray:
+        """The model's inputs of each row of quest_features, standardized as in fitting."""
+        scaler: StandardScaler = self.pipeline[0]
+        standardized: np.ndarray = scaler.transform(model_inputs(features).to_numpy())
+        return standardized
+
+    def log_odds(self, features: pd.DataFrame) -> np.ndarray:
+        """The log-odds of finishing by the due date of each row of quest_features."""
+        regression: LogisticRegression = self.pipeline[-1]
+        log_odds: np.ndarray = regression.decision_function(self.standardized(features))
+        return log_odds
 
     def probabilities(self, features: pd.DataFrame) -> np.ndarray:
         """P(finish by the due date) for each row of quest_features, ignoring whether it is done."""
@@ -123,6 +186,7 @@ class QuestModel:
             "scale": scaler.scale_.tolist(),
             "coefficients": regression.coef_[0].tolist(),
             "intercept": float(regression.intercept_[0]),
+            "local_examples": self.local_examples,
         }
 
     @classmethod
@@ -140,7 +204,10 @@ class QuestModel:
         regression.intercept_ = np.asarray([parameters["intercept"]], dtype=float)
         regression.classes_ = np.array([False, True])
         regression.n_features_in_ = len(INPUTS)
-        return cls(pipeline=make_pipeline(scaler, regression))
+        return cls(
+            pipeline=make_pipeline(scaler, regression),
+            local_examples=int(parameters.get("local_examples", 0)),
+        )
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Each input's push on the log-odds, against a typical student of the training classes."""
@@ -152,17 +219,22 @@ class QuestModel:
 
 
 def quest_features(dataset: Dataset) -> pd.DataFrame:
-    """One row per enrolled student and assigned quest: progress, engagement and pace at ``now``.
+    """One row per enrolled student and assigned quest: progress, engagement, pace and the
+    student's record on earlier quests at ``now``.
 
     Only attempts submitted by ``dataset.now`` count. Days are fractional. A stage is done when
     it has a passed (or late) attempt and reached when it is done or awaiting review; the
     current stage is the first one not done. Besides the assignment's columns: stages_total,
     stages_done, stages_reached, done, completed_at, attempts, failed_total, current_position,
     failed_tries (on the current stage), failed_share, checkpoint_position, checkpoint_missing
-    (the first checkpoint not yet reached), started, ever_active (anywhere), last_active,
-    inactive_days, days_open, days_left, time_used, progress, class_median_reached,
-    earlier_stages_left, and the pace model's class_pace, pace (stages a day), days_needed,
-    predicted_finish, finish_low and finish_high.
+    (the first checkpoint not yet reached), stages_awaiting (handed in, awaiting review),
+    stages_recent (reached in the last RECENT_DAYS),
+    started, ever_active (anywhere), last_active, inactive_days, days_open, days_left,
+    time_used, progress, class_median_reached, earlier_stages_left, extra_seconds (on the
+    quest's stages), the pace model's class_pace, pace (stages a day), days_needed,
+    predicted_finish, finish_low and finish_high, and the earlier record: earlier_known
+    (earlier quests of the class already due), earlier_finished (of those, finished by the due
+    date) and earlier_last_minute (of those, finished in the last LAST_MINUTE).
     """
     now = dataset.now
     attempts = dataset.attempts[dataset.attempts["submitted_at"] <= now]
@@ -171,10 +243,20 @@ def quest_features(dataset: Dataset) -> pd.DataFrame:
     pairs = pairs.merge(totals, left_on="quest_id", right_index=True, how="left")
     pairs["stages_total"] = pairs["stages_total"].fillna(0).astype("int64")
 
-    features = pairs.merge(_progress(pairs, dataset.stages, attempts), on=_PAIR, how="left")
+    features = pairs.merge(
+        _progress(pairs, dataset.stages, attempts, now=now), on=_PAIR, how="left"
+    )
     last_active = attempts.groupby("student_id")["submitted_at"].max().rename("last_active")
     features = features.merge(last_active, left_on="student_id", right_index=True, how="left")
-    counts = ["stages_done", "stages_reached", "attempts", "failed_total", "failed_tries"]
+    counts = [
+        "stages_done",
+        "stages_reached",
+        "stages_awaiting",
+        "stages_recent",
+        "attempts",
+        "failed_total",
+        "failed_tries",
+    ]
     features[counts] = features[counts].fillna(0).astype("int64")
     features["checkpoint_missing"] = features["checkpoint_missing"].fillna(False).astype(bool)
 
@@ -193,20 +275,27 @@ def quest_features(dataset: Dataset) -> pd.DataFrame:
         "median"
     )
     features["earlier_stages_left"] = _earlier_stages_left(features)
-    return _with_pace(features, window, now)
+    features["extra_seconds"] = _extra_seconds(features, dataset)
+    features = _with_pace(features, window, now)
+    return _with_earlier_record(features, now)
 
 
-def _progress(pairs: pd.DataFrame, stages: pd.DataFrame, attempts: pd.DataFrame) -> pd.DataFrame:
-    """Per pair: stages done and reached, attempts and failed ones, when the last stage was
-    done, the current stage and its failed tries, and the first checkpoint if still missing."""
+def _progress(
+    pairs: pd.DataFrame, stages: pd.DataFrame, attempts: pd.DataFrame, *, now: pd.Timestamp
+) -> pd.DataFrame:
+    """Per pair: stages done and reached (in all, and in the last RECENT_DAYS), attempts and
+    failed ones, when the last stage was done, the current stage and its failed tries, and the
+    first checkpoint if still missing."""
     outcome = attempts["outcome"]
     done = outcome.isin(list(DONE_OUTCOMES))
+    reached = done | outcome.eq(Outcome.PENDING_REVIEW)
     per_stage = (
         attempts.assign(
             done=done,
-            reached=done | outcome.eq(Outcome.PENDING_REVIEW),
+            reached=reached,
             failed=outcome.eq(Outcome.FAILED),
             done_at=attempts["submitted_at"].where(done),
+            reached_at=attempts["submitted_at"].where(reached),
         )
         .groupby(["student_id", "stage_id"])
         .agg(
@@ -215,6 +304,7 @@ def _progress(pairs: pd.DataFrame, stages: pd.DataFrame, attempts: pd.DataFrame)
             tries=("done", "size"),
             failed=("failed", "sum"),
             done_at=("done_at", "min"),
+            reached_at=("reached_at", "min"),
         )
     )
     # One row per pair and stage of its quest.
@@ -223,9 +313,13 @@ def _progress(pairs: pd.DataFrame, stages: pd.DataFrame, attempts: pd.DataFrame)
     grid[["done", "reached"]] = grid[["done", "reached"]].fillna(False).astype(bool)
     grid[["tries", "failed"]] = grid[["tries", "failed"]].fillna(0).astype("int64")
 
+    grid["awaiting"] = grid["reached"] & ~grid["done"]
+    grid["recent"] = grid["reached_at"] > now - pd.Timedelta(days=RECENT_DAYS)
     progress = grid.groupby(_PAIR).agg(
+        stages_recent=("recent", "sum"),
         stages_done=("done", "sum"),
         stages_reached=("reached", "sum"),
+        stages_awaiting=("awaiting", "sum"),
         attempts=("tries", "sum"),
         failed_total=("failed", "sum"),
         last_done=("done_at", "max"),
@@ -254,6 +348,42 @@ def _earlier_stages_left(features: pd.DataFrame) -> pd.Series:
     per_pair = earlier.groupby(_PAIR)["left"].sum()
     index = pd.MultiIndex.from_frame(features[_PAIR])
     return pd.Series(per_pair.reindex(index, fill_value=0).to_numpy(), index=features.index)
+
+
+def _extra_seconds(features: pd.DataFrame, dataset: Dataset) -> pd.Series:
+    """Per row: the extra time (seconds) the student was given on the quest's stages."""
+    extensions = dataset.extensions[dataset.extensions["granted_at"] <= dataset.now].merge(
+        dataset.stages[["stage_id", "quest_id"]], on="stage_id"
+    )
+    per_pair = extensions.groupby(["student_id", "quest_id"])["extra_seconds"].sum()
+    index = pd.MultiIndex.from_frame(features[["student_id", "quest_id"]])
+    return pd.Series(per_pair.reindex(index, fill_value=0).to_numpy(), index=features.index)
+
+
+def _with_earlier_record(features: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """Add the student's record on the class's earlier quests whose due date has passed: how
+    many, how many finished by the due date, and how many of those in its last days."""
+    features = features.copy()
+    finished = features["done"] & (features["completed_at"] <= features["due_at"])
+    record = features.loc[
+        features["due_at"] <= now, ["classroom_id", "student_id", "opens_at"]
+    ].assign(
+        finished=finished,
+        last_minute=finished & (features["due_at"] - features["completed_at"] <= LAST_MINUTE),
+    )
+    earlier = features[[*_PAIR, "opens_at"]].merge(
+        record, on=["classroom_id", "student_id"], suffixes=("", "_other")
+    )
+    earlier = earlier[earlier["opens_at_other"] < earlier["opens_at"]]
+    per_pair = earlier.groupby(_PAIR).agg(
+        earlier_known=("finished", "size"),
+        earlier_finished=("finished", "sum"),
+        earlier_last_minute=("last_minute", "sum"),
+    )
+    index = pd.MultiIndex.from_frame(features[_PAIR])
+    for column in per_pair.columns:
+        features[column] = per_pair[column].reindex(index, fill_value=0).to_numpy(dtype="int64")
+    return features
 
 
 def _with_pace(features: pd.DataFrame, window: pd.Series, now: pd.Timestamp) -> pd.DataFrame:
@@ -287,12 +417,15 @@ def _with_pace(features: pd.DataFrame, window: pd.Series, now: pd.Timestamp) -> 
     days_needed = (features["stages_total"] - reached).clip(lower=0.0) / pace
     features["days_needed"] = days_needed
     start = features["opens_at"].where(features["opens_at"] > now, now)
+    # However alike the class's paces, a projection is never sure to the day: the range
+    # spans at least MIN_SPREAD_DAYS either side (never before the start).
+    spread = (days_needed - MIN_SPREAD_DAYS).clip(lower=0.0)
     for column, days in (
         ("predicted_finish", days_needed),
-        ("finish_low", days_needed / faster),
-        ("finish_high", days_needed / slower),
+        ("finish_low", np.minimum(days_needed / faster, spread)),
+        ("finish_high", np.maximum(days_needed / slower, days_needed + MIN_SPREAD_DAYS)),
     ):
-        within = days <= FORECAST_HORIZON_DAYS
+        within = days_needed <= FORECAST_HORIZON_DAYS
         projected = start + pd.to_timedelta(days.where(within), unit="D").dt.round("s")
         features[column] = projected.where(~done, features["completed_at"])
     return features
@@ -300,18 +433,41 @@ def _with_pace(features: pd.DataFrame, window: pd.Series, now: pd.Timestamp) -> 
 
 def model_inputs(features: pd.DataFrame) -> pd.DataFrame:
     """The model's inputs (INPUTS, in order, as floats) from quest_features; counts of days and
-    stages enter on a log scale, so the tenth idle day weighs less than the second."""
-    return pd.DataFrame(
+    stages enter on a log scale, so the tenth idle day weighs less than the second.
+
+    The earlier record enters as shares shrunk towards EARLIER_PRIOR, so one earlier quest
+    moves a student less than five. Every input but time_used comes twice: as it is, and
+    times time_used (INPUT_REASONS).
+    """
+    known = features["earlier_known"].astype(float) + EARLIER_PRIOR_WEIGHT
+    class_progress = features["class_median_reached"] / features["stages_total"].clip(lower=1)
+    plain = pd.DataFrame(
         {
             "progress": features["progress"],
+            "relative_pace": np.log(features["pace"] / features["class_pace"]),
             "earlier_stages_left": np.log1p(features["earlier_stages_left"]),
             "inactive_days": np.log1p(features["inactive_days"]),
             "failed_share": features["failed_share"],
             "checkpoint_missing": features["checkpoint_missing"].astype(float),
             "time_used": features["time_used"],
+            "days_left": np.log1p(features["days_left"].clip(lower=0.0)),
+            "stages_left": np.log1p(features["stages_total"] - features["stages_reached"]),
+            "behind_schedule": (features["time_used"] - features["progress"]).clip(lower=0.0),
+            "class_progress": class_progress,
+            "awaiting_review": np.log1p(features["stages_awaiting"]),
+            "recent_progress": features["stages_recent"] / features["stages_total"].clip(lower=1),
+            "extra_time": np.log1p(features["extra_seconds"] / 60),
+            "earlier_finished": (
+                features["earlier_finished"] + EARLIER_PRIOR * EARLIER_PRIOR_WEIGHT
+            )
+            / known,
+            "earlier_last_minute": features["earlier_last_minute"] / known,
+            "earlier_known": np.log1p(features["earlier_known"]),
         },
         index=features.index,
     ).astype(float)
+    late = plain.drop(columns="time_used").mul(plain["time_used"], axis=0).add_suffix("_late")
+    return pd.concat([plain, late], axis=1)[list(INPUTS)]
 
 
 def open_rows(features: pd.DataFrame, now: pd.Timestamp) -> pd.Series:
@@ -353,6 +509,120 @@ def fit_examples(frame: pd.DataFrame, *, regularization: float = REGULARIZATION)
     return QuestModel(pipeline=pipeline)
 
 
+def fit_local(
+    frame: pd.DataFrame,
+    *,
+    prior: QuestModel,
+    prior_strength: float = PRIOR_STRENGTH,
+    groups: pd.Series | None = None,
+) -> QuestModel:
+    """Fit the model on a deployment's own examples (an examples_frame), starting from ``prior``.
+
+    The coefficients are pulled towards the prior's by a penalty worth about ``prior_strength``
+    examples, so a school with little history keeps the prior and one with much learns its own;
+    the intercept is free, so the school's own completion rate is learned at once. The inputs
+    keep the prior's standardization, so coefficients stay comparable. The result is then
+    calibrated (``calibrate``) on out-of-fold predictions over ``groups`` (classrooms, say).
+    """
+    finished = frame["finished"].to_numpy(float)
+    if finished.all() or not finished.any():
+        raise ValueError("fitting needs examples of students who finished and who did not")
+    inputs = prior.standardized(frame)
+    fitted = replace(
+        _penalized_fit(inputs, finished, prior, prior_strength), local_examples=len(frame)
+    )
+    if groups is None:
+        return fitted
+    folds = fold_indices(np.asarray(groups))
+    if len(folds) < 2:
+        return fitted
+    held_out = np.empty(len(frame))
+    for test in folds:
+        train = np.ones(len(frame), dtype=bool)
+        train[test] = False
+        if finished[train].all() or not finished[train].any():
+            return fitted
+        model = _penalized_fit(inputs[train], finished[train], prior, prior_strength)
+        held_out[test] = model.log_odds(frame.iloc[test])
+    return calibrate(fitted, held_out, finished)
+
+
+def calibrate(model: QuestModel, log_odds: np.ndarray, finished: np.ndarray) -> QuestModel:
+    """``model`` rescaled so that its held-out ``log_odds`` match what happened (Platt scaling).
+
+    A logistic curve on the log-odds is fitted; as it is linear in them, it folds into the
+    model's own coefficients and intercept, so reasons still read from one set of weights.
+    """
+    slope, shift = _logistic_fit(log_odds[:, None], np.asarray(finished, dtype=float), 0.0)
+    parameters = model.parameters()
+    parameters["coefficients"] = (np.asarray(parameters["coefficients"]) * slope[0]).tolist()
+    parameters["intercept"] = float(parameters["intercept"] * slope[0] + shift)
+    return QuestModel.from_parameters(parameters)
+
+
+def _penalized_fit(
+    inputs: np.ndarray, finished: np.ndarray, prior: QuestModel, strength: float
+) -> QuestModel:
+    """The logistic regression on standardized ``inputs``, pulled towards ``prior``."""
+    start = prior.coefficients.to_numpy()
+    weights, intercept = _logistic_fit(inputs, finished, strength, centre=start)
+    parameters = prior.parameters()
+    parameters["coefficients"] = weights.tolist()
+    parameters["intercept"] = float(intercept)
+    return QuestModel.from_parameters(parameters)
+
+
+def _logistic_fit(
+    inputs: np.ndarray,
+    finished: np.ndarray,
+    strength: float,
+    *,
+    centre: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """Weights and intercept minimizing the log loss plus strength/2 · |weights − centre|²,
+    by Newton's method (a handful of steps for a convex loss this smooth)."""
+    count, width = inputs.shape
+    centre = np.zeros(width) if centre is None else centre
+    design = np.hstack([inputs, np.ones((count, 1))])
+    target = np.append(centre, 0.0)
+    # The intercept is not pulled anywhere; the tiny ridge keeps every step solvable.
+    penalty = np.append(np.full(width, strength), 0.0) + NEWTON_RIDGE
+
+    def loss(theta: np.ndarray) -> float:
+        log_odds = design @ theta
+        # log(1 + e^z) − y·z, without overflow.
+        fit = np.sum(np.logaddexp(0.0, log_odds) - finished * log_odds)
+        return float(fit + 0.5 * np.sum(penalty * (theta - target) ** 2))
+
+    theta = target.copy()
+    current = loss(theta)
+    for _ in range(NEWTON_STEPS):
+        chance = expit(design @ theta)
+        gradient = design.T @ (chance - finished) + penalty * (theta - target)
+        curvature = (design * (chance * (1 - chance))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(curvature, gradient)
+        # A full step can overshoot far from the optimum: halve it until the loss falls.
+        for _ in range(NEWTON_HALVINGS):
+            trial = loss(theta - step)
+            if trial <= current:
+                break
+            step = step / 2
+        theta, current = theta - step, min(trial, current)
+        if np.abs(step).max() < NEWTON_TOLERANCE:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def fold_indices(groups: np.ndarray, count: int = CALIBRATION_FOLDS) -> list[np.ndarray]:
+    """Row indices split into up to ``count`` folds, each group (a classroom) in one fold."""
+    labels, codes = np.unique(groups, return_inverse=True)
+    if len(labels) < 2:
+        return []
+    fold_of_group = np.arange(len(labels)) % min(count, len(labels))
+    fold = fold_of_group[codes.reshape(-1)]
+    return [np.flatnonzero(fold == number) for number in np.unique(fold)]
+
+
 def predict_quests(dataset: Dataset, *, model: QuestModel) -> pd.DataFrame:
     """Predict, for every enrolled student and assigned quest, whether and when they finish.
 
@@ -369,6 +639,7 @@ def predict_quests(dataset: Dataset, *, model: QuestModel) -> pd.DataFrame:
     probability = np.where(done, 1.0, np.where(past_due, 0.0, model.probabilities(features)))
     risk = risk_levels(probability)
     reasons = _reasons(features, model.contributions(features), risk, past_due, now)
+    confidence = confidence_levels(features, model=model, now=now)
     frame = pd.DataFrame(
         {
             "student_id": features["student_id"],
@@ -382,11 +653,44 @@ def predict_quests(dataset: Dataset, *, model: QuestModel) -> pd.DataFrame:
             "reasons": reasons,
             "stages_done": features["stages_done"],
             "stages_total": features["stages_total"],
+            "confidence": confidence,
             "computed_at": now,
         },
         index=features.index,
     )
     return typed(frame, PREDICTIONS)
+
+
+def confidence_levels(
+    features: pd.DataFrame, *, model: QuestModel, now: pd.Timestamp
+) -> np.ndarray:
+    """How much data stands behind each row's prediction (a Confidence value).
+
+    Little data: the model has not yet learned from this school's own records (fewer than
+    LOCAL_EXAMPLES_FOR_FAIR examples), or it knows nothing of the student yet (nothing handed
+    in on the quest, no earlier quest behind them, or a quest open less than a few days).
+    Good: a model of this school's records with LOCAL_EXAMPLES_FOR_GOOD examples or more, for
+    a student with an earlier quest behind them, a quarter of the way or more to the due date.
+    A finished quest, or one past its due date, is known: good.
+    """
+    known = features["done"] | (features["due_at"] <= now)
+    unknown_student = (~features["started"] & (features["earlier_known"] == 0)) | (
+        features["days_open"] < FIRST_DAYS
+    )
+    if model.local_examples < LOCAL_EXAMPLES_FOR_FAIR:
+        little = np.ones(len(features), dtype=bool)
+    else:
+        little = unknown_student.to_numpy()
+    good = (
+        (model.local_examples >= LOCAL_EXAMPLES_FOR_GOOD)
+        & (features["earlier_known"] >= 1)
+        & (features["time_used"] >= 0.25)
+    ).to_numpy()
+    return np.select(
+        [known.to_numpy(), little, good],
+        [Confidence.GOOD.value, Confidence.LITTLE_DATA.value, Confidence.GOOD.value],
+        Confidence.FAIR.value,
+    )
 
 
 def risk_levels(probability: np.ndarray) -> np.ndarray:
@@ -411,13 +715,21 @@ def _reasons(
     A reason is named when its inputs lower the log-odds by REASON_MIN_EFFECT or more against a
     typical student and it is plainly true of the student (see _true_reasons).
     """
-    strength = pd.DataFrame({code: contributions[name] for name, code in INPUT_REASONS.items()})
+    strength = pd.DataFrame(
+        {
+            code: contributions[[name for name, its in INPUT_REASONS.items() if its == code]].sum(
+                axis=1
+            )
+            for code in REASON_CODES
+        }
+    )
     named = strength.where(_true_reasons(features) & (strength <= -REASON_MIN_EFFECT))
     ranked = named.to_numpy()
     order = np.argsort(np.nan_to_num(ranked, nan=np.inf), axis=1, kind="stable")
     available = ~np.isnan(np.take_along_axis(ranked, order, axis=1))
     tuples = _reason_tuples(features)
     overdue = np.floor((now - features["due_at"]) / _DAY).to_numpy()
+    habits = _habits(features)
     explain = risk != RiskLevel.ON_TRACK
     reasons: list[tuple[Reason, ...]] = []
     for row in range(len(features)):
@@ -428,8 +740,27 @@ def _reasons(
         if past_due[row]:
             chosen.insert(0, ("past_due", int(overdue[row])))
         # Two inputs can come to the same reason (not started, say): name it once.
-        reasons.append(tuple(dict.fromkeys(chosen))[:MAX_REASONS])
+        chosen = list(dict.fromkeys(chosen))
+        # A habit of finishing at the last minute is no cause for worry but tells the teacher
+        # how to read the rest: it always finds room.
+        habit = habits[row]
+        if habit is not None:
+            chosen = [*chosen[: MAX_REASONS - 1], habit]
+        reasons.append(tuple(chosen[:MAX_REASONS]))
     return reasons
+
+
+def _habits(features: pd.DataFrame) -> list[Reason | None]:
+    """Per row, the student's habit of finishing in a quest's last days, when it is theirs:
+    at least half of their earlier quests (one or more) finished in the last LAST_MINUTE."""
+    return [
+        ("last_minute", last, known) if known >= 1 and 2 * last >= known else None
+        for last, known in zip(
+            features["earlier_last_minute"].astype(int),
+            features["earlier_known"].astype(int),
+            strict=True,
+        )
+    ]
 
 
 def _true_reasons(features: pd.DataFrame) -> pd.DataFrame:
@@ -449,6 +780,7 @@ def _true_reasons(features: pd.DataFrame) -> pd.DataFrame:
             & (features["class_median_reached"] >= features["checkpoint_position"].fillna(0)),
             "time_left": (features["days_left"] >= 0)
             & (features["stages_reached"] < features["stages_total"]),
+            "earlier_finished": features["earlier_finished"] < features["earlier_known"],
         }
     )[list(REASON_CODES)]
 
@@ -500,6 +832,12 @@ def _reason_tuples(features: pd.DataFrame) -> dict[str, list[Reason]]:
             ("time_left", days, total - reached, total)
             for days, reached, total in zip(
                 whole("days_left"), whole("stages_reached"), whole("stages_total"), strict=True
+            )
+        ],
+        "earlier_finished": [
+            ("earlier_finished", finished, known)
+            for finished, known in zip(
+                whole("earlier_finished"), whole("earlier_known"), strict=True
             )
         ],
     }
@@ -569,6 +907,20 @@ def describe_reason(
                 days,
                 left=left,
                 total=total,
+            )
+        case ("earlier_finished", finished, known):
+            return ngettext(
+                "%(finished)d of %(num)d earlier quest finished by its due date",
+                "%(finished)d of %(num)d earlier quests finished by their due dates",
+                known,
+                finished=finished,
+            )
+        case ("last_minute", last, known):
+            return ngettext(
+                "usually finishes in the last two days (%(last)d of %(num)d earlier quest)",
+                "usually finishes in the last two days (%(last)d of %(num)d earlier quests)",
+                known,
+                last=last,
             )
         case ("past_due", days):
             return ngettext("%(num)d day past the due date", "%(num)d days past the due date", days)

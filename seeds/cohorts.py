@@ -28,6 +28,8 @@ DEFAULT_START = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 MIN_CLASS_SIZE = 30
 MAX_CLASS_SIZE = 180
 CUTOFF_WEEKS = (1, 2, 3)
+# Cuts to learn from: every week a simulated quest is open (they last three to five weeks).
+SIMULATED_WEEKS = (1, 2, 3, 4, 5)
 
 # Stage kinds in the order a quest presents them, after the demo quests in seeds/data/quests.
 QUEST_LAYOUTS = (
@@ -249,9 +251,17 @@ def labelled_snapshots(
     return snapshots
 
 
-def training_examples(seeds: Iterable[int]) -> list[LabelledDataset]:
-    """The labelled snapshots of the classes made by ``seeds``, in order."""
-    return [snapshot for seed in seeds for snapshot in labelled_snapshots(simulated_class(seed))]
+def training_examples(
+    seeds: Iterable[int], *, weeks: Iterable[int] = CUTOFF_WEEKS
+) -> list[LabelledDataset]:
+    """The labelled snapshots of the classes made by ``seeds``, cut ``weeks`` after each quest
+    opened, in order."""
+    weeks = tuple(weeks)
+    return [
+        snapshot
+        for seed in seeds
+        for snapshot in labelled_snapshots(simulated_class(seed), weeks=weeks)
+    ]
 
 
 # Simulated classes the shipped model (analytics/model.py) is fitted on.
@@ -260,7 +270,7 @@ DEFAULT_TRAINING_SEEDS = tuple(range(1, 9))
 
 def fit_default_model() -> QuestModel:
     """The quest model the platform ships, fitted afresh on DEFAULT_TRAINING_SEEDS classes."""
-    return fit_model(training_examples(DEFAULT_TRAINING_SEEDS))
+    return fit_model(training_examples(DEFAULT_TRAINING_SEEDS, weeks=SIMULATED_WEEKS))
 
 
 if __name__ == "__main__":

@@ -116,6 +116,11 @@ DEMO_NOON = time(12, 0)
 DEMO_WINDOWS = ((-17, -4), (-3, 3), (7, 24))
 OPENS_AT = time(8, 0)
 DUE_AT = time(23, 59)
+# Students join their classroom a week before its first quest opens, and a teacher gives each
+# quest a few days before it opens: analytics as of a past moment of the seeded term see the
+# roster and the quests that were there then.
+ENROLLED_BEFORE = timedelta(days=7)
+ASSIGNED_BEFORE = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -471,6 +476,10 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
     opening next week (DEMO_WINDOWS).
     """
     now = calendar.now
+    # Enrollments and assignments are never dated after the present, the demo's or the real
+    # one, whichever is earlier: one dated ahead of the clock (the demo seeded before its noon,
+    # or as of a later day) would be missing from analytics of the real present.
+    present = min(now, utcnow())
     evidence = load_evidence()
     ensure_roles()
     ensure_achievements()
@@ -506,13 +515,15 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
         classrooms.append(classroom)
         for number, slug in enumerate(plan.quests):
             opens_at, due_at = calendar.window(number)
-            assign_quest(
+            assignment = assign_quest(
                 quest=quests[slug],
                 classroom=classroom,
                 opens_at=opens_at,
                 due_at=due_at,
                 by=teacher,
             )
+            assignment.assigned_at = min(opens_at - ASSIGNED_BEFORE, present)
+        enrolled_at = min(calendar.window(0)[0] - ENROLLED_BEFORE, present)
         student_ids = {}
         for person in people[index * per_classroom : (index + 1) * per_classroom]:
             password = generate_password()
@@ -524,7 +535,9 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
                 pseudonym_language=plan.language,
                 commit=False,
             )
-            db.session.add(Enrollment(classroom=classroom, student=student))
+            db.session.add(
+                Enrollment(classroom=classroom, student=student, enrolled_at=enrolled_at)
+            )
             db.session.flush()
             student_ids[person.username] = student.id
             logins.append(f"student  {person.username:<24} {password}   ({plan.name})")
@@ -550,7 +563,8 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
         refresh_analytics(classroom=classroom, now=min(now, utcnow()))
 
     path = write_logins(logins)
-    weeks = weekly_engagement(load_dataset(db.engine, zone=current_app.config["SCHOOL_TIME_ZONE"]))
+    zone = current_app.config["SCHOOL_TIME_ZONE"]
+    weeks = weekly_engagement(load_dataset(db.engine, now=now, zone=zone))
     summary = weeks.assign(week=weeks["week"].dt.date).drop(columns="time_on_task_minutes")
     return "\n".join(
         [
@@ -614,6 +628,8 @@ def seed_students(
     weeks as it takes to open one quest a week.
     """
     now = now or utcnow()
+    # As in the demo: nothing is dated after the present (``now``, or the clock if earlier).
+    present = min(now, utcnow())
     teacher = db.session.scalar(
         select(User).join(User.roles).where(Role.name == RoleName.TEACHER.value).order_by(User.id)
     )
@@ -628,6 +644,7 @@ def seed_students(
     people = make_students(seed=seed, count=count)
     weeks = max(DEMO_WEEKS, quest_count + 2)
     start = sprint_start(now, weeks=weeks)
+    enrolled_at = min(start - ENROLLED_BEFORE, present)
     slugs = sorted(quests)[:quest_count]
     total_attempts = 0
     classroom_count = 0
@@ -648,6 +665,7 @@ def seed_students(
                         classroom=classroom,
                         opens_at=opens_at,
                         due_at=opens_at + timedelta(days=16 + 17 * number),
+                        assigned_at=min(opens_at - ASSIGNED_BEFORE, present),
                     )
                 )
             rows = [
@@ -667,7 +685,11 @@ def seed_students(
                 insert(roles_users), [{"user_id": i, "role_id": student_role.id} for i in ids]
             )
             db.session.execute(
-                insert(Enrollment), [{"classroom_id": classroom.id, "student_id": i} for i in ids]
+                insert(Enrollment),
+                [
+                    {"classroom_id": classroom.id, "student_id": i, "enrolled_at": enrolled_at}
+                    for i in ids
+                ],
             )
             db.session.commit()
             student_ids = {row["username"]: i for row, i in zip(rows, ids, strict=True)}

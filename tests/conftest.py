@@ -13,7 +13,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from helpers import PASSWORD, fresh_database, post_form, redis_url_for
 from sqlalchemy import select
 
+from analytics.model import shipped_model
 from quest_platform import create_app
 from quest_platform.config import TestingConfig
 from quest_platform.extensions import db as _db
@@ -36,6 +37,7 @@ from quest_platform.models import (
     Outcome,
     PointsEntry,
     PointsReason,
+    PredictionModel,
     Quest,
     QuestAssignment,
     QuestPrediction,
@@ -472,8 +474,11 @@ class Builders:
         probability: float = 0.4,
         risk: str = "watch",
         reasons: list[list[Any]] | None = None,
+        confidence: str = "fair",
+        model: PredictionModel | None = None,
     ) -> QuestPrediction:
-        """Record a quest prediction, as the analytics refresh would."""
+        """Record a quest prediction, as the analytics refresh would (with the shipped model
+        unless a fitted ``model`` is given)."""
         prediction = QuestPrediction(
             student_id=student.id,
             classroom_id=classroom.id,
@@ -484,10 +489,40 @@ class Builders:
             reasons=reasons if reasons is not None else [["inactive_days", 4]],
             stages_done=1,
             stages_total=len(quest.stages),
+            confidence=confidence,
+            model_id=model.id if model is not None else None,
         )
         _db.session.add(prediction)
         _db.session.commit()
         return prediction
+
+    def prediction_model(
+        self,
+        *,
+        version: int = 3,
+        fitted_at: datetime = datetime(2026, 12, 3, 15, 0, tzinfo=UTC),
+        data_from: datetime = datetime(2026, 9, 1, 12, 0, tzinfo=UTC),
+        data_to: datetime = datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
+        examples: int = 2310,
+        classrooms: int = 12,
+        quests: int = 40,
+    ) -> PredictionModel:
+        """Store a quest model as if fitted on the school's records: the shipped model's
+        numbers, with what it learned from."""
+        model = PredictionModel(
+            version=version,
+            fitted_at=fitted_at,
+            data_from=data_from,
+            data_to=data_to,
+            examples=examples,
+            classrooms=classrooms,
+            quests=quests,
+            parameters={**shipped_model().parameters(), "local_examples": examples},
+            evaluation={"weeks": []},
+        )
+        _db.session.add(model)
+        _db.session.commit()
+        return model
 
 
 @pytest.fixture

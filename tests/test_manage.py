@@ -570,20 +570,22 @@ def test_import_roster_refuses_an_existing_credentials_file(app, make, roster_fi
     assert table_counts() == before
 
 
-# report prediction-quality
+# report prediction-quality, analytics fit
 
 # A row of the AUC table: predictor, AUC [low, high], Brier score.
-AUC_ROW = re.compile(r"^(Model|Baseline)\s+(0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\]\s+(0\.\d{3})$")
+AUC_ROW = re.compile(
+    r"^(Model|Share of stages done)\s+(0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\]\s+(0\.\d{3}|–)$"
+)
 
 
-def test_report_prediction_quality_puts_the_model_against_the_baseline(app):
+def test_report_prediction_quality_backtests_a_simulated_world(app):
     result = run_cli(
         app,
         "report",
         "prediction-quality",
-        "--train-classes",
-        "3",
-        "--test-classes",
+        "--world",
+        "second",
+        "--classes",
         "3",
         "--replicates",
         "200",
@@ -591,28 +593,60 @@ def test_report_prediction_quality_puts_the_model_against_the_baseline(app):
 
     assert result.exit_code == 0, result.output
     output = result.output
-    assert "Trained on 3 classes (seeds 2026–2028;" in output
-    assert "Tested on 3 other classes (seeds 2029–2031): no student is in both." in output
+    assert output.startswith(
+        "Quest prediction quality, on the second simulated world (classes 2026–2028)"
+    )
+    assert "examples from 3 classrooms" in output
     blocks = output.split("\nWeek ")[1:]
     assert [block.split()[0] for block in blocks] == ["1", "2", "3"]
-    aucs = []
     for block in blocks:
         rows = {
-            match.group(1): [float(number) for number in match.groups()[1:]]
+            match.group(1): match.groups()[1:]
             for match in map(AUC_ROW.match, block.splitlines())
             if match
         }
-        assert set(rows) == {"Model", "Baseline"}
-        for auc, low, high, _brier in rows.values():
-            assert low <= auc <= high
-        assert "Calibration, model:" in block
-        assert "Calibration, baseline:" in block
+        assert set(rows) == {"Model", "Share of stages done"}
+        for name, (auc, low, high, _brier) in rows.items():
+            assert float(low) <= float(auc) <= float(high), name
+        assert re.search(r"^Always the completion rate\s+0\.500\s+0\.\d{3}$", block, re.M)
+        assert re.search(r"AUC gain over the share of stages done: \[-?0\.\d{3}, ", block)
+        assert re.search(r"Expected calibration error: 0\.\d{3}", block)
         assert "Predicted  Students  Mean prediction  Finished" in block
-        aucs.append(rows)
-    assert "Verdict, week 1: the model beats the baseline" in blocks[0]
-    _, model_low, _, _ = aucs[0]["Model"]
-    _, _, baseline_high, _ = aucs[0]["Baseline"]
-    assert model_low > baseline_high
+        assert re.search(r"Verdict, week \d: its probabilities (beat|do no better)", block)
+
+
+def test_report_prediction_quality_from_an_empty_database_says_there_is_too_little(app):
+    result = run_cli(app, "report", "prediction-quality", "--from-database")
+
+    assert result.exit_code == 0, result.output
+    assert "on this deployment's records" in result.output
+    assert "0 examples from 0 classrooms" in result.output
+    for week in (1, 2, 3):
+        assert f"Too little data to judge week {week}" in result.output
+    assert "Verdict" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--weeks", "one,two"], "is not a list of whole weeks"),
+        (["--weeks", "0,1"], "is not a list of whole weeks"),
+        (["--from-database", "--classroom", "9999"], "9999"),
+        (["--from-database", "--quest", "no-such-quest"], "There is no quest"),
+    ],
+)
+def test_report_prediction_quality_refuses_bad_options(app, arguments, message):
+    result = run_cli(app, "report", "prediction-quality", *arguments)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_analytics_fit_with_too_little_history_says_how_much_there_is(app, make):
+    make.classroom()
+    result = run_cli(app, "analytics", "fit")
+    assert result.exit_code == 1
+    assert "Too little history to learn from yet: 0 examples" in result.output
 
 
 # report engagement, predictions and gradebook
@@ -715,6 +749,11 @@ def test_report_predictions_gives_every_students_quests_with_risk_and_reasons(de
     assert result.exit_code == 0, result.output
     assert f"# Quest predictions: {classroom.name}" in result.output
     assert "## Risk of not finishing on time:" in result.output
+    # The report names the model that predicted, and says how sure each chance is.
+    assert "Predictions by " in result.output
+    assert re.search(
+        r"\| (about )?\d+% — (little data yet|fair confidence|good confidence) \|", result.output
+    )
     lines = result.output.splitlines()
     heading = lines.index(
         "| Student | Quest | Stages done | Chance of finishing by the due date | Likely finish "

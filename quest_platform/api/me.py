@@ -10,11 +10,16 @@ from marshmallow import Schema, fields, validate
 
 from analytics.prediction import describe_reason
 from quest_platform.api.access import caller, refuse, signed_in
-from quest_platform.models import Language, QuestPrediction, Theme
-from quest_platform.models.analytics import RiskLevel
+from quest_platform.models import Language, PredictionModel, QuestPrediction, Theme
+from quest_platform.models.analytics import Confidence, RiskLevel
 from quest_platform.queries.accounts import classrooms_of
 from quest_platform.queries.achievements import achievements_of
-from quest_platform.queries.analytics import quest_titles, student_analytics, student_predictions
+from quest_platform.queries.analytics import (
+    prediction_models_by_id,
+    quest_titles,
+    student_analytics,
+    student_predictions,
+)
 from quest_platform.queries.progress import points_of
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import update_preferences
@@ -85,6 +90,22 @@ class PredictionOut(Schema):
     reasons = fields.List(fields.String(), required=True)
     stages_done = fields.Integer(required=True)
     stages_total = fields.Integer(required=True)
+    confidence = fields.String(
+        required=True,
+        validate=validate.OneOf([level.value for level in Confidence]),
+        metadata={
+            "description": "How much data stands behind it: little_data (a first guess), fair "
+            "or good."
+        },
+    )
+    model_version = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The model that made it, learned from this school's records. Null: "
+            "the starting model, learned from simulated classes."
+        },
+    )
 
 
 class AnalyticsOut(Schema):
@@ -130,13 +151,19 @@ def profile_of(user: Any) -> dict[str, Any]:
     return {name: getattr(user, name) for name in PROFILE_FIELDS}
 
 
-def prediction_out(prediction: QuestPrediction, titles: dict[int, str]) -> dict[str, Any]:
+def prediction_out(
+    prediction: QuestPrediction, titles: dict[int, str], models: dict[int, PredictionModel]
+) -> dict[str, Any]:
+    """A prediction as PredictionOut gives it, with ``titles`` of quests and fitted ``models``
+    by id (``prediction_models_by_id``)."""
     data = {
         name: getattr(prediction, name)
         for name in PredictionOut().fields
-        if name not in ("quest_title", "reasons")
+        if name not in ("quest_title", "reasons", "model_version")
     }
     data["quest_title"] = titles.get(prediction.quest_id, "")
+    fitted = models.get(prediction.model_id) if prediction.model_id is not None else None
+    data["model_version"] = fitted.version if fitted is not None else None
     data["reasons"] = [
         describe_reason(tuple(reason), gettext=gettext, ngettext=ngettext)
         for reason in prediction.reasons
@@ -179,9 +206,12 @@ def my_analytics() -> Any:
     classroom_ids = [classroom.id for classroom in classrooms_of(user)] if user.is_student else []
     predictions = student_predictions(user.id, classroom_ids)
     titles = quest_titles([prediction.quest_id for prediction in predictions])
+    models = prediction_models_by_id(
+        {prediction.model_id for prediction in predictions if prediction.model_id is not None}
+    )
     return {
         "engagement": student_analytics(user.id, classroom_ids),
-        "predictions": [prediction_out(prediction, titles) for prediction in predictions],
+        "predictions": [prediction_out(prediction, titles, models) for prediction in predictions],
     }
 
 

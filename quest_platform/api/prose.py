@@ -44,6 +44,11 @@ PROSE = (
     N_("The token's first letters."),
     N_("Neither expired nor revoked."),
     N_("Of finishing on time."),
+    N_("How much data stands behind it: little_data (a first guess), fair or good."),
+    N_(
+        "The model that made it, learned from this school's records. Null: the starting model, "
+        "learned from simulated classes."
+    ),
     N_("The position to do next."),
     N_("Markdown."),
     N_("Sanitized HTML."),

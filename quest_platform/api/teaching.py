@@ -11,7 +11,11 @@ from marshmallow import Schema, fields
 from quest_platform.api.access import caller, signed_in
 from quest_platform.api.me import PredictionOut, prediction_out
 from quest_platform.models import Classroom
-from quest_platform.queries.analytics import classroom_predictions, quest_titles
+from quest_platform.queries.analytics import (
+    classroom_predictions,
+    prediction_models_by_id,
+    quest_titles,
+)
 from quest_platform.queries.classrooms import classrooms_visible_to, roster_of
 from quest_platform.queries.progress import quest_map_for
 
@@ -111,9 +115,12 @@ def predictions(classroom_id: int) -> Any:
     students = {student.id: student for student in roster_of(classroom)}
     found = classroom_predictions(classroom.id)
     titles = quest_titles(sorted({prediction.quest_id for prediction in found}))
+    models = prediction_models_by_id(
+        {prediction.model_id for prediction in found if prediction.model_id is not None}
+    )
     return [
         {
-            **prediction_out(prediction, titles),
+            **prediction_out(prediction, titles, models),
             "student_id": prediction.student_id,
             "display_name": students[prediction.student_id].display_name
             if prediction.student_id in students

@@ -3,7 +3,9 @@
 from quest_platform.models.accounts import Language, Role, RoleName, Theme, User, roles_users
 from quest_platform.models.achievements import Achievement, AchievementAward
 from quest_platform.models.analytics import (
+    Confidence,
     DashboardChart,
+    PredictionModel,
     QuestPrediction,
     RiskLevel,
     StudentAnalytics,
@@ -79,6 +81,7 @@ __all__ = [
     "CodeRace",
     "CodeRun",
     "CodeRunStatus",
+    "Confidence",
     "DashboardChart",
     "Enrollment",
     "EvidenceFile",
@@ -91,6 +94,7 @@ __all__ = [
     "Outcome",
     "PointsEntry",
     "PointsReason",
+    "PredictionModel",
     "Quest",
     "QuestAssignment",
     "QuestPrediction",

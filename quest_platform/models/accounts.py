@@ -103,6 +103,9 @@ class User(Model, UserMixin):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # An IANA time zone (America/Chicago); unset: the browser's, else the school's.
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # When the account was last deactivated; None while active (analytics "as of" a past
+    # moment count a student deactivated later as still there).
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The mixin declares list[RoleMixin]; a list of Role is one, but lists are invariant.
     roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="selectin")  # type: ignore[assignment]

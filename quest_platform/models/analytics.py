@@ -26,6 +26,45 @@ class RiskLevel(enum.StrEnum):
     AT_RISK = "at_risk"
 
 
+class Confidence(enum.StrEnum):
+    """How much data stands behind a quest prediction."""
+
+    LITTLE_DATA = "little_data"  # the student's own record or the model's data is thin
+    FAIR = "fair"
+    GOOD = "good"
+
+
+class PredictionModel(Model):
+    """A quest model fitted on this deployment's own records, with what it was fitted on and
+    how well it did on records it was not fitted on. Never changed; the newest one is used."""
+
+    __tablename__ = "prediction_model"
+    __table_args__ = (
+        CheckConstraint("examples > 0", name="examples_positive"),
+        CheckConstraint("classrooms > 0", name="classrooms_positive"),
+        CheckConstraint("data_to >= data_from", name="span_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The version teachers read ("model 3"): one more than the previous one.
+    version: Mapped[int] = mapped_column(unique=True)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The earliest quest opening and the latest due date of the records it learned from.
+    data_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    data_to: Mapped[datetime] = mapped_column(UTCDateTime)
+    # (student, quest, cut) examples, and the classrooms and quests they came from.
+    examples: Mapped[int]
+    classrooms: Mapped[int]
+    quests: Mapped[int]
+    # The fitted numbers (analytics.prediction.QuestModel.parameters).
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # Held-out scores (analytics.evaluate.Scores per week, as plain numbers).
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+    def __repr__(self) -> str:
+        return f"<PredictionModel version {self.version}>"
+
+
 class StudentAnalytics(Model):
     """A student's engagement in one classroom, as computed at ``computed_at``."""
 
@@ -79,6 +118,7 @@ class QuestPrediction(Model):
         CheckConstraint(
             "stages_done >= 0 AND stages_done <= stages_total", name="stages_done_in_range"
         ),
+        CheckConstraint(check_in("confidence", Confidence), name="confidence_is_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +139,11 @@ class QuestPrediction(Model):
     reasons: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
     stages_done: Mapped[int]
     stages_total: Mapped[int]
+    confidence: Mapped[str] = mapped_column(String(12), default=Confidence.FAIR.value)
+    # The fitted model that made it; None for the model shipped with the platform.
+    model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prediction_model.id", ondelete="SET NULL"), index=True
+    )
 
     def __repr__(self) -> str:
         return f"<QuestPrediction student={self.student_id} quest={self.quest_id} {self.risk}>"

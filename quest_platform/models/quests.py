@@ -210,6 +210,9 @@ class QuestAssignment(Model):
     )
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the teacher gave the quest (not when it opens): analytics "as of" a moment see
+    # only the quests given by then.
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     quest: Mapped[Quest] = relationship(back_populates="assignments")
     classroom: Mapped[Classroom] = relationship(back_populates="assignments")

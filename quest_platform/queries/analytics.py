@@ -3,6 +3,7 @@ figures and predictions."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, or_, select
 from quest_platform.extensions import db
 from quest_platform.models import (
     DashboardChart,
+    PredictionModel,
     Quest,
     QuestAssignment,
     QuestPrediction,
@@ -114,3 +116,57 @@ def quest_titles(quest_ids: list[int]) -> dict[int, str]:
     """The titles of the given quests, by id."""
     rows = db.session.execute(select(Quest.id, Quest.title).where(Quest.id.in_(quest_ids)))
     return dict(rows.all())
+
+
+def latest_prediction_model(*, as_of: datetime | None = None) -> PredictionModel | None:
+    """The newest quest model fitted on this deployment's records (by ``as_of``, if given);
+    None before the first."""
+    query = select(PredictionModel).order_by(PredictionModel.version.desc()).limit(1)
+    if as_of is not None:
+        query = query.where(PredictionModel.fitted_at <= as_of)
+    return db.session.scalar(query)
+
+
+def prediction_models_by_id(model_ids: Collection[int]) -> dict[int, PredictionModel]:
+    """The fitted models of the given ids, by id."""
+    if not model_ids:
+        return {}
+    found = db.session.scalars(select(PredictionModel).where(PredictionModel.id.in_(model_ids)))
+    return {model.id: model for model in found}
+
+
+@dataclass(frozen=True)
+class PredictionBasis:
+    """What stands behind a classroom's stored predictions: the fitted model that made them
+    (None: the one shipped with the platform) and how many there are of each confidence."""
+
+    model_id: int | None
+    confidence: dict[str, int]
+
+
+def prediction_basis(classroom_ids: Collection[int]) -> dict[int, PredictionBasis]:
+    """For each of the given classrooms that has stored predictions, what stands behind them."""
+    if not classroom_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            QuestPrediction.classroom_id,
+            QuestPrediction.model_id,
+            QuestPrediction.confidence,
+            func.count(),
+        )
+        .where(QuestPrediction.classroom_id.in_(classroom_ids))
+        .group_by(
+            QuestPrediction.classroom_id, QuestPrediction.model_id, QuestPrediction.confidence
+        )
+    )
+    models: dict[int, int | None] = {}
+    confidence: dict[int, dict[str, int]] = {}
+    for classroom_id, model_id, level, count in rows:
+        # A refresh makes every prediction of a classroom with one model.
+        models[classroom_id] = model_id
+        confidence.setdefault(classroom_id, {})[level] = count
+    return {
+        classroom_id: PredictionBasis(model_id=models[classroom_id], confidence=counts)
+        for classroom_id, counts in confidence.items()
+    }

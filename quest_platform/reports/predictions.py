@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from flask_babel import format_date, format_decimal, format_percent, gettext, ngettext, pgettext
+from babel.lists import format_list
+from flask_babel import (
+    format_date,
+    format_decimal,
+    format_percent,
+    get_locale,
+    gettext,
+    ngettext,
+    pgettext,
+)
 
 from analytics.charts import Series, bar_chart
 from analytics.dataset import Dataset
 from analytics.prediction import QuestModel, Reason, describe_reason
 from analytics.prediction import predict_quests as predict
-from quest_platform.models.analytics import RiskLevel
+from quest_platform.models.analytics import Confidence, PredictionModel, RiskLevel
 from quest_platform.reports.document import Chart, Report, Table
 
 # A risk level reads as a symbol and words, never as a colour alone.
@@ -34,6 +44,102 @@ def risk_words() -> dict[str, str]:
 def risk_label(risk: str) -> str:
     """A risk level as its symbol and words: "⚠ At risk"."""
     return f"{RISK_SYMBOLS[risk]} {risk_words()[risk]}"
+
+
+def chance_text(probability: float, confidence: str) -> str:
+    """A chance of finishing with how much data stands behind it: "72% — good confidence".
+
+    On little data the chance reads as a first guess, to the nearest ten:
+    "about 60% — little data yet".
+    """
+    if confidence == Confidence.LITTLE_DATA:
+        # Never "about 0%" or "about 100%": with little data nothing is that sure.
+        rough = min(max(round(probability, 1), 0.1), 0.9)
+        return gettext("about %(chance)s — little data yet", chance=format_percent(rough))
+    chance = format_percent(probability)
+    if confidence == Confidence.GOOD:
+        return gettext("%(chance)s — good confidence", chance=chance)
+    return gettext("%(chance)s — fair confidence", chance=chance)
+
+
+def confidence_summary(counts: Mapping[str, int]) -> str:
+    """How many predictions have each confidence, in a sentence: "How sure these predictions
+    are: 12 with good confidence, 5 with fair confidence and 3 with little data yet."."""
+    good, fair, little = (
+        counts.get(level, 0) for level in (Confidence.GOOD, Confidence.FAIR, Confidence.LITTLE_DATA)
+    )
+    phrases = (
+        (
+            good,
+            ngettext(
+                "%(count)s with good confidence",
+                "%(count)s with good confidence",
+                good,
+                count=format_decimal(good),
+            ),
+        ),
+        (
+            fair,
+            ngettext(
+                "%(count)s with fair confidence",
+                "%(count)s with fair confidence",
+                fair,
+                count=format_decimal(fair),
+            ),
+        ),
+        (
+            little,
+            ngettext(
+                "%(count)s with little data yet",
+                "%(count)s with little data yet",
+                little,
+                count=format_decimal(little),
+            ),
+        ),
+    )
+    parts = [phrase for count, phrase in phrases if count]
+    return gettext(
+        "How sure these predictions are: %(counts)s.",
+        counts=format_list(parts, locale=get_locale() or "en"),
+    )
+
+
+def model_sentence(fitted: PredictionModel | None) -> str:
+    """Which model made the predictions, in a sentence: one fitted on this school's records
+    (its version, when, and on what), or the starting one shipped with the platform (None)."""
+    if fitted is None:
+        return gettext(
+            "Predictions by the starting model, learned from simulated classes and not yet "
+            "from this school's records: take them as a first guess."
+        )
+    return gettext(
+        "Predictions by model %(version)d, learned from this school's records on %(date)s: "
+        "%(examples)s from %(classrooms)s, on quests from %(start)s to %(end)s.",
+        version=fitted.version,
+        date=format_date(fitted.fitted_at, "medium"),
+        examples=ngettext(
+            "%(count)s example",
+            "%(count)s examples",
+            fitted.examples,
+            count=format_decimal(fitted.examples),
+        ),
+        classrooms=ngettext(
+            "%(count)s classroom",
+            "%(count)s classrooms",
+            fitted.classrooms,
+            count=format_decimal(fitted.classrooms),
+        ),
+        start=format_date(fitted.data_from, "medium"),
+        end=format_date(fitted.data_to, "medium"),
+    )
+
+
+def newer_model_sentence(latest: PredictionModel) -> str:
+    """That a model newer than the one behind the predictions shown has been learned since."""
+    return gettext(
+        "Model %(version)d has been learned since: refresh the figures to predict with it.",
+        version=latest.version,
+    )
 
 
 def reasons_text(reasons: tuple[Reason, ...]) -> str:
@@ -64,10 +170,15 @@ def predictions(
     dataset: Dataset,
     *,
     model: QuestModel,
+    fitted: PredictionModel | None = None,
     classroom_id: int | None = None,
     quest_id: int | None = None,
 ) -> Report:
-    """The prediction report: the risk distribution per classroom, then every student's quests."""
+    """The prediction report: the risk distribution per classroom, then every student's quests.
+
+    ``fitted`` is the stored model ``model`` was read from, which the report names (None: the
+    one shipped with the platform); ``services.prediction_models.model_in_use`` gives both.
+    """
     frame = quest_predictions(dataset, model=model, classroom_id=classroom_id, quest_id=quest_id)
     names = dict(zip(dataset.classrooms["classroom_id"], dataset.classrooms["name"], strict=True))
     charts = tuple(
@@ -86,6 +197,7 @@ def predictions(
         charts=charts,
         tables=(prediction_table(dataset, frame, with_classroom=classroom_id is None),),
         notes=(
+            model_sentence(fitted),
             gettext(
                 "The chance of finishing comes from a model that weighs progress, recent "
                 "activity, failed tries and the time left; the finish date follows the class's "
@@ -149,7 +261,7 @@ def prediction_table(dataset: Dataset, frame: pd.DataFrame, *, with_classroom: b
             *((str(classrooms.get(row.classroom_id, "")),) if with_classroom else ()),
             str(quests.get(row.quest_id, "")),
             gettext("%(done)d of %(total)d", done=row.stages_done, total=row.stages_total),
-            format_percent(row.probability),
+            chance_text(row.probability, row.confidence),
             finish_text(row),
             risk_label(row.risk),
             reasons_text(row.reasons) or "—",

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from quest_platform.extensions import db, security
 from quest_platform.models import Classroom, Enrollment, Language, Role, RoleName, Theme, User
+from quest_platform.models.base import utcnow
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 from quest_platform.services.tokens import revoke_api_tokens
@@ -287,6 +288,9 @@ def update_account(
     user.display_name, user.pseudonym = display_name, pseudonym
     if user.active and not active:
         sign_out_everywhere(user=user)
+        user.deactivated_at = utcnow()
+    elif active:
+        user.deactivated_at = None
     user.active = active
     record_change(actor=by, action="update", record=user, before=before)
     db.session.commit()

@@ -18,7 +18,6 @@ from sqlalchemy import delete, insert, select
 
 from analytics.engagement import engagement_report
 from analytics.load import load_dataset
-from analytics.model import shipped_model
 from analytics.prediction import QuestModel, predict_quests
 from quest_platform.extensions import db
 from quest_platform.i18n import format_locale
@@ -27,6 +26,7 @@ from quest_platform.queries.analytics import analytics_computed_at
 from quest_platform.reports.dashboard import dashboard_charts
 from quest_platform.reports.document import chart_document
 from quest_platform.services.errors import undone_on_error
+from quest_platform.services.prediction_models import model_in_use
 
 
 @undone_on_error
@@ -42,9 +42,15 @@ def refresh_analytics(
     dashboard in every language of the platform. The classroom's records are replaced as a
     whole in one transaction: a reader sees the old set or the new one, never a mix. A refresh
     that finds fresher records stored (another one, begun later, finished first) keeps them and
-    returns their time. ``model`` defaults to the shipped quest model.
+    returns their time. ``model`` defaults to the model in use (the newest fitted on this
+    deployment's records, else the shipped one), and each prediction names it.
     """
-    computed = _compute(classroom_id=classroom.id, now=now, model=model or shipped_model())
+    fitted = None
+    if model is None:
+        model, fitted = model_in_use()
+    computed = _compute(
+        classroom_id=classroom.id, now=now, model=model, model_id=fitted.id if fitted else None
+    )
     # One refresh of a classroom writes at a time: a second waits here for the first to commit,
     # then finds its records (SQLite lets one writer in at a time anyway).
     db.session.execute(select(Classroom.id).where(Classroom.id == classroom.id).with_for_update())
@@ -75,7 +81,9 @@ class _Computed:
     charts: list[dict[str, Any]]
 
 
-def _compute(*, classroom_id: int, now: datetime | None, model: QuestModel) -> _Computed:
+def _compute(
+    *, classroom_id: int, now: datetime | None, model: QuestModel, model_id: int | None
+) -> _Computed:
     """Read a classroom's records and compute its analytics, writing nothing."""
     dataset = load_dataset(
         db.engine,
@@ -137,6 +145,8 @@ def _compute(*, classroom_id: int, now: datetime | None, model: QuestModel) -> _
             "reasons": [list(reason) for reason in row.reasons],
             "stages_done": int(row.stages_done),
             "stages_total": int(row.stages_total),
+            "confidence": str(row.confidence),
+            "model_id": model_id,
         }
         for row in predictions.itertuples()
     ]

@@ -1,14 +1,15 @@
 """The dashboard on the teacher home: four charts with text alternatives, own classrooms only,
 a page per student with their engagement and predictions, and the figures computed only when a
-teacher asks (pages read them and say when they were computed)."""
+teacher asks (pages read them and say when they were computed, and which model predicted)."""
 
 from __future__ import annotations
 
+import html
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from helpers import post_form
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from quest_platform.models import DashboardChart, QuestPrediction, StudentAnalytics, utcnow
 from quest_platform.queries.analytics import analytics_computed_at
@@ -198,3 +199,125 @@ def test_the_dashboard_reads_in_spanish(client, school, login_as):
     assert f"Participación semanal: {school.classroom.name}" in page
     assert f"Riesgo de no terminar a tiempo: {school.classroom.name}" in page
     assert "Progreso por estudiante y etapa" in page
+
+
+STARTING_MODEL = (
+    "Predictions by the starting model, learned from simulated classes and not yet from this "
+    "school's records: take them as a first guess."
+)
+# make.prediction_model's: fitted on Dec 3, 2026 at 15:00 UTC, on quests from Sep 1 to Nov 28.
+MODEL_3 = (
+    "Predictions by model 3, learned from this school's records on Dec 3, 2026: 2,310 examples "
+    "from 12 classrooms, on quests from Sep 1, 2026 to Nov 28, 2026."
+)
+
+
+def read(client, url: str) -> str:
+    """A page's text, its HTML entities read back ("school&#39;s" is "school's")."""
+    return html.unescape(client.get(url).get_data(as_text=True))
+
+
+def set_prediction(db, classroom, **values) -> None:
+    """Give the classroom's stored predictions these values (a chance, a confidence)."""
+    db.session.execute(
+        update(QuestPrediction).where(QuestPrediction.classroom_id == classroom.id).values(values)
+    )
+    db.session.commit()
+
+
+def test_the_dashboard_names_the_starting_model_and_how_sure_its_predictions_are(
+    client, school, login_as, db
+):
+    refresh_analytics(classroom=school.classroom)
+    login_as(school.teacher)
+    page = read(client, "/admin/")
+    assert STARTING_MODEL in page
+    assert page.index(f"Figures of {school.classroom.name} computed") < page.index(STARTING_MODEL)
+    set_prediction(db, school.classroom, confidence="little_data")
+    page = read(client, "/admin/")
+    assert "How sure these predictions are: 1 with little data yet." in page
+    set_prediction(db, school.classroom, confidence="good")
+    page = read(client, "/admin/")
+    assert "How sure these predictions are: 1 with good confidence." in page
+
+
+def test_the_dashboard_counts_the_predictions_of_each_confidence(
+    client, school, login_as, db, make
+):
+    refresh_analytics(classroom=school.classroom)
+    set_prediction(db, school.classroom, confidence="good")
+    for confidence in ("fair", "little_data", "little_data"):
+        make.prediction(
+            student=make.student(),
+            classroom=school.classroom,
+            quest=school.quest,
+            confidence=confidence,
+        )
+    login_as(school.teacher)
+    page = read(client, "/admin/")
+    assert (
+        "How sure these predictions are: 1 with good confidence, 1 with fair confidence, and "
+        "2 with little data yet." in page
+    )
+
+
+def test_a_students_page_gives_each_chance_with_how_sure_it_is(client, school, login_as, db):
+    refresh_analytics(classroom=school.classroom)
+    login_as(school.teacher)
+    link = f"/admin/students/{school.student.id}/insights"
+    page = read(client, link)
+    assert STARTING_MODEL in page
+    # On little data the chance is a first guess, to the nearest ten.
+    set_prediction(db, school.classroom, probability=0.63, confidence="little_data")
+    assert "about 60% — little data yet" in read(client, link)
+    set_prediction(db, school.classroom, probability=0.72, confidence="fair")
+    assert "72% — fair confidence" in read(client, link)
+    set_prediction(db, school.classroom, probability=0.72, confidence="good")
+    assert "72% — good confidence" in read(client, link)
+
+
+def test_the_pages_name_the_fitted_model_that_predicted(client, school, login_as, make):
+    make.prediction_model(version=3)
+    refresh_analytics(classroom=school.classroom)
+    login_as(school.teacher)
+    home = read(client, "/admin/")
+    student = read(client, f"/admin/students/{school.student.id}/insights")
+    for page in (home, student):
+        assert MODEL_3 in page
+        assert "starting model" not in page
+        assert "has been learned since" not in page
+
+
+def test_the_pages_say_when_a_newer_model_has_been_learned(client, school, login_as, make):
+    refresh_analytics(classroom=school.classroom)
+    make.prediction_model(version=1)
+    login_as(school.teacher)
+    for url in ("/admin/", f"/admin/students/{school.student.id}/insights"):
+        page = read(client, url)
+        assert STARTING_MODEL in page
+        assert "Model 1 has been learned since: refresh the figures to predict with it." in page
+
+
+def test_the_models_date_is_on_the_readers_clock(client, school, login_as, make, db):
+    make.prediction_model(fitted_at=datetime(2026, 12, 3, 15, 0, tzinfo=UTC))
+    refresh_analytics(classroom=school.classroom)
+    # 15:00 UTC is already the next day in Kiribati (UTC+14).
+    school.teacher.time_zone = "Pacific/Kiritimati"
+    db.session.commit()
+    login_as(school.teacher)
+    page = read(client, "/admin/")
+    assert "learned from this school's records on Dec 4, 2026:" in page
+
+
+def test_the_model_and_confidence_read_in_spanish(client, school, login_as, make, db):
+    make.prediction_model(version=3)
+    refresh_analytics(classroom=school.classroom)
+    set_prediction(db, school.classroom, probability=0.63, confidence="little_data")
+    set_language(user=school.teacher, language="es")
+    login_as(school.teacher)
+    home = read(client, "/admin/")
+    assert "Predicciones del modelo 3, aprendido de los registros de esta escuela" in home
+    assert "2,310 ejemplos de 12 clases" in home
+    assert "1 con pocos datos aún" in home
+    page = read(client, f"/admin/students/{school.student.id}/insights")
+    assert "cerca del 60% — aún hay pocos datos" in page

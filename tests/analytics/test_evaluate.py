@@ -1,4 +1,5 @@
-"""Judging quest predictions: AUC and its bootstrap interval, Brier score, calibration, baseline."""
+"""Judging quest predictions: AUC and its bootstrap intervals, Brier score, calibration, and the
+backtest against the completion rate and the share of stages done."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from analytics.evaluate import (
+    backtest,
     bootstrap_auc_interval,
     brier_score,
     calibration_table,
-    checkpoint_baseline,
-    evaluate_predictions,
     format_quality_report,
+    held_out_probabilities,
+    paired_auc_gain_interval,
+    quality_summary,
     roc_auc,
+    score,
 )
+from analytics.model import shipped_model
+from analytics.prediction import examples_frame, fit_local
 from seeds.cohorts import training_examples
 
 
@@ -96,52 +102,101 @@ def test_the_bootstrap_resamples_whole_students():
     assert rows[1] - rows[0] < alone[1] - alone[0], "resampling rows would overstate certainty"
 
 
-def test_the_baseline_is_the_training_share_who_finished_by_week_and_checkpoint():
-    train = pd.DataFrame(
-        {
-            "week": [1, 1, 1, 1, 1, 2, 2],
-            "checkpoint_missing": [True, True, True, False, False, True, False],
-            "finished": [False, False, True, True, True, False, True],
-        }
+def test_the_paired_gain_is_zero_against_itself_and_positive_against_noise():
+    finished, scores = sample()
+    rng = np.random.default_rng(2)
+    same = paired_auc_gain_interval(finished, scores, scores, seed=3, replicates=300)
+    assert same == (0.0, 0.0)
+    noise = paired_auc_gain_interval(
+        finished, scores, rng.random(len(scores)), seed=3, replicates=300
     )
-    test = pd.DataFrame({"week": [1, 1, 2, 3], "checkpoint_missing": [True, False, True, False]})
-    assert checkpoint_baseline(train, test).tolist() == pytest.approx([1 / 3, 1.0, 0.0, 4 / 7])
+    assert 0 < noise[0] < noise[1]
+    worse = paired_auc_gain_interval(
+        finished, rng.random(len(scores)), scores, seed=3, replicates=300
+    )
+    assert worse[0] < worse[1] < 0
+
+
+def test_the_calibration_error_weighs_each_bin_by_its_students():
+    # Bin 0.1–0.2: 2 students predicted 0.15, none finished; bin 0.9–1.0: 2 at 0.95, both did.
+    finished = np.array([False, False, True, True])
+    scores = score(finished, np.array([0.15, 0.15, 0.95, 0.95]), seed=0, replicates=100)
+    assert scores.calibration_error == pytest.approx(0.1)
+
+
+def examples(classrooms: int, *, seed: int = 0) -> pd.DataFrame:
+    """An examples_frame of simulated classes at weeks 1-3 (and 4, to learn from)."""
+    return examples_frame(training_examples(range(seed, seed + classrooms), weeks=(1, 2, 3, 4)))
 
 
 @pytest.fixture(scope="module")
-def report():
-    return evaluate_predictions(
-        train=training_examples([1, 2]), test=training_examples([3]), seed=0, replicates=200
-    )
+def frame() -> pd.DataFrame:
+    return examples(4, seed=40)
 
 
-def test_evaluation_scores_both_predictors_at_each_week(report):
+@pytest.fixture(scope="module")
+def report(frame):
+    return backtest(frame, prior=shipped_model(), replicates=200)
+
+
+def test_held_out_probabilities_come_from_models_that_never_saw_the_classroom(frame):
+    prior = shipped_model()
+    held_out = held_out_probabilities(frame, prior=prior)
+    # The first classroom alone: its fold's model learned from the other three only.
+    first = frame["classroom_id"] == frame["classroom_id"].min()
+    others = frame[~first]
+    alone = fit_local(others, prior=prior, groups=others["classroom_id"])
+    assert held_out[first.to_numpy()] == pytest.approx(alone.probabilities(frame[first]))
+
+
+def test_leaving_out_quests_keeps_each_quest_in_one_fold(frame):
+    prior = shipped_model()
+    by_quest = held_out_probabilities(frame, prior=prior, leave_out="quest")
+    assert by_quest.shape == (len(frame),)
+    assert np.all((by_quest > 0) & (by_quest < 1))
+    with pytest.raises(ValueError, match="classroom or a quest"):
+        held_out_probabilities(frame, prior=prior, leave_out="student")
+
+
+def test_the_backtest_scores_the_model_and_its_rivals_at_each_week(report, frame):
     assert [week.week for week in report.weeks] == [1, 2, 3]
-    assert report.training_students > 0
+    assert report.examples == len(frame)
+    assert report.classrooms == 4
     for week in report.weeks:
+        assert week.students == (frame["week"] == week.week).sum()
         assert 0 < week.finished < week.students
-        for scores in (week.model, week.baseline):
+        for scores in (week.model, week.share_done):
             assert 0 <= scores.auc_low <= scores.auc <= scores.auc_high <= 1
-            assert 0 <= scores.brier <= 1
             assert scores.calibration["students"].sum() == week.students
-            assert list(scores.calibration.columns) == ["bin", "students", "predicted", "observed"]
+        rate = week.finished / week.students
+        assert week.constant_brier == pytest.approx(rate * (1 - rate))
+        assert week.gain_low <= week.model.auc - week.share_done.auc <= week.gain_high
 
 
-def test_evaluation_refuses_to_test_on_training_classes():
-    examples = training_examples([4])
-    with pytest.raises(ValueError, match="share classes"):
-        evaluate_predictions(train=examples, test=examples)
-
-
-def test_the_report_reads_as_a_table_per_week(report):
+def test_the_report_reads_as_a_table_per_week_with_a_verdict(report):
     text = format_quality_report(report)
+    assert text.startswith(f"{report.examples} examples from 4 classrooms")
     for week in report.weeks:
         assert f"Week {week.week} after a quest opened: {week.students} students' quests" in text
-        assert f"Verdict, week {week.week}: the model" in text
+        assert f"Verdict, week {week.week}: its probabilities" in text
     model = report.weeks[0].model
-    assert (
-        f"Model     {model.auc:.3f} [{model.auc_low:.3f}, {model.auc_high:.3f}]  "
-        f"{model.brier:.3f}" in text
-    )
-    assert text.count("Calibration, model:") == 3
-    assert text.count("Calibration, baseline:") == 3
+    assert f"Model                       {model.auc:.3f} [{model.auc_low:.3f}," in text
+    assert text.count("Expected calibration error:") == 3
+
+
+def test_too_little_data_is_said_plainly_not_judged(frame):
+    few = frame[frame["student_id"] <= 4]
+    report = backtest(few, prior=shipped_model(), replicates=100)
+    text = format_quality_report(report)
+    assert "Too little data to judge week 1" in text
+    assert "Verdict" not in text
+    summary = quality_summary(report)
+    assert summary["weeks"][0]["enough_data"] is False
+
+
+def test_the_summary_holds_plain_numbers(report):
+    summary = quality_summary(report)
+    assert summary["examples"] == report.examples
+    week = summary["weeks"][0]
+    assert week["auc"] == round(report.weeks[0].model.auc, 4)
+    assert isinstance(week["calibration_error"], float)

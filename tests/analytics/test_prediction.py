@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from analytics.dataset import Dataset
+from analytics.model import shipped_model
 from analytics.prediction import (
     AT_RISK_BELOW,
     INPUTS,
+    LOCAL_EXAMPLES_FOR_FAIR,
+    LOCAL_EXAMPLES_FOR_GOOD,
     ON_TRACK_FROM,
     PREDICTIONS,
     LabelledDataset,
     QuestModel,
+    calibrate,
     describe_reason,
+    examples_frame,
+    fit_local,
     fit_model,
     predict_quests,
     quest_features,
     risk_levels,
 )
 from quest_platform.models.analytics import RiskLevel
+from seeds.cohorts import training_examples
 
 DAY = pd.Timedelta(days=1)
 NOW = pd.Timestamp("2025-09-15 12:00", tz="UTC")
 # Quest 1 opened two weeks ago and is due in two; quest 2 opened a week ago, due in three.
 QUESTS = {1: (NOW - 14 * DAY, NOW + 14 * DAY), 2: (NOW - 7 * DAY, NOW + 21 * DAY)}
 KINDS = ("lesson", "quiz", "quiz", "checkpoint", "code", "reflection")
-# The weight of each input (in INPUTS order) in the model the reason tests use.
+# The weights of the model the reason tests use (none on the other inputs).
 KNOWN_WEIGHTS = {
     "progress": 2.0,
     "earlier_stages_left": -1.0,
@@ -114,13 +120,16 @@ def features() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def known_model() -> QuestModel:
-    """A model whose weights are KNOWN_WEIGHTS on inputs that are already standard."""
-    rng = np.random.default_rng(7)
-    inputs = rng.normal(size=(40_000, len(INPUTS)))
-    weights = np.array([KNOWN_WEIGHTS[name] for name in INPUTS])
-    finished = rng.random(len(inputs)) < 1 / (1 + np.exp(-(inputs @ weights)))
-    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=100.0))
-    return QuestModel(pipeline=pipeline.fit(inputs, finished))
+    """A model whose weights are KNOWN_WEIGHTS (none on the other inputs), unstandardized."""
+    return QuestModel.from_parameters(
+        {
+            "inputs": list(INPUTS),
+            "mean": [0.0] * len(INPUTS),
+            "scale": [1.0] * len(INPUTS),
+            "coefficients": [KNOWN_WEIGHTS.get(name, 0.0) for name in INPUTS],
+            "intercept": 0.0,
+        }
+    )
 
 
 def test_features_of_a_student_stalled_on_a_stage(features):
@@ -354,3 +363,155 @@ def test_reasons_go_through_the_translation_functions_given():
 def test_an_unknown_reason_is_refused():
     with pytest.raises(ValueError, match="unknown reason"):
         describe_reason(("gremlins", 1))
+
+
+# Quest 0 opened five weeks ago and was due a week ago; quest 1 is the one in progress.
+EARLIER = {0: (NOW - 35 * DAY, NOW - 7 * DAY), **QUESTS}
+
+
+def earlier_dataset() -> Dataset:
+    """Student 1 finished quest 0 half a day before its due date, student 2 two weeks before it,
+    student 3 never; student 4 enrolled with nothing. Student 1 has 20 minutes' extra time."""
+    due = EARLIER[0][1]
+    days_before_now = (NOW - due) / DAY
+    rows = [
+        *(attempt(1, 0, position, "passed", days_before_now + 0.5) for position in range(1, 7)),
+        *(attempt(2, 0, position, "passed", days_before_now + 14) for position in range(1, 7)),
+        attempt(3, 0, 1, "failed", days_before_now + 20),
+        attempt(1, 1, 1, "passed", 2),
+    ]
+    dataset = make_dataset(rows, quests=EARLIER)
+    extensions = pd.DataFrame(
+        {
+            "student_id": [1, 1],
+            "stage_id": [stage_id(1, 5), stage_id(1, 5)],
+            "extra_seconds": [600, 600],
+            "granted_at": [NOW - DAY, NOW + DAY],  # the second is not granted yet
+        }
+    )
+    return Dataset.of(
+        now=NOW,
+        attempts=dataset.attempts,
+        stages=dataset.stages,
+        quests=dataset.quests,
+        classrooms=dataset.classrooms,
+        students=dataset.students,
+        enrollments=dataset.enrollments,
+        assignments=dataset.assignments,
+        extensions=extensions,
+    )
+
+
+def test_the_earlier_record_counts_quests_already_due_and_how_they_ended():
+    features = quest_features(earlier_dataset()).set_index(["student_id", "quest_id"])
+    first, second, third, fourth = (features.loc[(student, 1)] for student in (1, 2, 3, 4))
+    assert first["earlier_known"] == second["earlier_known"] == third["earlier_known"] == 1
+    assert (first["earlier_finished"], first["earlier_last_minute"]) == (1, 1)
+    assert (second["earlier_finished"], second["earlier_last_minute"]) == (1, 0)
+    assert (third["earlier_finished"], third["earlier_last_minute"]) == (0, 0)
+    assert fourth["earlier_known"] == 1
+    assert fourth["earlier_finished"] == 0
+    # Quest 0 itself has no earlier quest; quest 2 opened after quest 1, not yet due.
+    assert (features.xs(0, level="quest_id")["earlier_known"] == 0).all()
+    assert first["extra_seconds"] == 600
+    assert second["extra_seconds"] == 0
+
+
+def test_habit_and_record_reasons_are_true_of_the_student(known_model):
+    predictions = predict_quests(earlier_dataset(), model=known_model)
+    by_pair = predictions.set_index(["student_id", "quest_id"])["reasons"]
+    assert ("last_minute", 1, 1) in by_pair[(1, 1)]
+    for student in (2, 3, 4):
+        assert not any(reason[0] == "last_minute" for reason in by_pair[(student, 1)])
+    assert describe_reason(("last_minute", 2, 3)) == (
+        "usually finishes in the last two days (2 of 3 earlier quests)"
+    )
+    assert describe_reason(("earlier_finished", 0, 1)) == (
+        "0 of 1 earlier quest finished by its due date"
+    )
+
+
+def test_a_likely_finish_range_never_collapses_to_one_day(known_model):
+    predictions = predict_quests(make_dataset(class_attempts()), model=known_model)
+    open_rows = predictions[predictions["predicted_finish"].notna()]
+    open_rows = open_rows[open_rows["stages_done"] < open_rows["stages_total"]]
+    assert len(open_rows) > 0
+    assert (open_rows["finish_high"] - open_rows["predicted_finish"] >= DAY).all()
+    assert (open_rows["finish_low"] <= open_rows["predicted_finish"]).all()
+    assert (open_rows["finish_high"] - open_rows["finish_low"] >= DAY).all()
+    assert (open_rows["finish_low"] >= NOW).all()
+
+
+def test_confidence_is_little_until_the_model_knows_the_school(known_model):
+    shipped = predict_quests(earlier_dataset(), model=known_model)
+    open_now = shipped["stages_done"] < shipped["stages_total"]
+    assert (shipped.loc[open_now & (shipped["quest_id"] == 1), "confidence"] == "little_data").all()
+    assert (shipped.loc[~open_now, "confidence"] == "good").all()
+
+    local = replace(known_model, local_examples=LOCAL_EXAMPLES_FOR_GOOD)
+    predictions = predict_quests(earlier_dataset(), model=local).set_index(
+        ["student_id", "quest_id"]
+    )
+    # Halfway through quest 1 with quest 0 behind them: good, started or not.
+    assert predictions.loc[(1, 1), "confidence"] == "good"
+    assert predictions.loc[(4, 1), "confidence"] == "good"
+    fair = replace(known_model, local_examples=LOCAL_EXAMPLES_FOR_FAIR)
+    assert (
+        predict_quests(earlier_dataset(), model=fair)
+        .set_index(["student_id", "quest_id"])
+        .loc[(1, 1), "confidence"]
+        == "fair"
+    )
+
+
+def test_a_quest_in_its_first_days_has_little_data_whatever_the_model(known_model):
+    quests = {1: (NOW - 2 * DAY, NOW + 26 * DAY)}
+    dataset = make_dataset([attempt(1, 1, 1, "passed", 1)], quests=quests)
+    local = replace(known_model, local_examples=LOCAL_EXAMPLES_FOR_GOOD)
+    assert (predict_quests(dataset, model=local)["confidence"] == "little_data").all()
+    later = make_dataset([attempt(1, 1, 1, "passed", 1)], quests=quests, now=NOW + 5 * DAY)
+    confidence = predict_quests(later, model=local).set_index("student_id")["confidence"]
+    assert confidence[1] == "fair"  # started, nothing earlier to go on
+    assert confidence[2] == "little_data"  # nothing at all from them yet
+
+
+def simulated_frame(seeds: range) -> pd.DataFrame:
+    return examples_frame(training_examples(seeds, weeks=(1, 2, 3, 4)))
+
+
+def test_a_school_with_little_history_keeps_close_to_the_prior():
+    prior = shipped_model()
+    frame = simulated_frame(range(60, 61))
+    few = frame.sample(n=60, random_state=1)
+    little = fit_local(few, prior=prior)
+    much = fit_local(frame, prior=prior)
+    distance = np.abs(little.coefficients - prior.coefficients).sum()
+    assert distance < np.abs(much.coefficients - prior.coefficients).sum()
+    assert little.local_examples == 60
+    assert much.local_examples == len(frame)
+
+
+def test_a_local_fit_learns_the_school_completion_rate():
+    prior = shipped_model()
+    frame = simulated_frame(range(61, 63))
+    # A school where nobody finishes a quest in its first weeks... a third of the examples
+    # flipped to unfinished: the fitted model's mean probability follows the school.
+    school = frame.assign(finished=frame["finished"] & (frame.index % 3 != 0))
+    fitted = fit_local(school, prior=prior, groups=school["classroom_id"])
+    mean = fitted.probabilities(school).mean()
+    assert mean == pytest.approx(school["finished"].mean(), abs=0.02)
+    assert prior.probabilities(school).mean() > mean + 0.1
+
+
+def test_calibration_folds_into_the_coefficients():
+    prior = shipped_model()
+    frame = simulated_frame(range(63, 64))
+    log_odds = prior.log_odds(frame)
+    # Outcomes drawn from half the prior's log-odds: calibration halves the weights.
+    rng = np.random.default_rng(4)
+    finished = rng.random(len(frame)) < 1 / (1 + np.exp(-0.5 * log_odds))
+    calibrated = calibrate(prior, log_odds, finished)
+    weighed = prior.coefficients != 0  # inputs the simulated classes never vary weigh nothing
+    ratio = (calibrated.coefficients / prior.coefficients)[weighed]
+    assert ratio.to_numpy() == pytest.approx(np.full(len(ratio), ratio.iloc[0]))
+    assert 0.3 < ratio.iloc[0] < 0.7

@@ -52,6 +52,20 @@ def test_my_analytics_record_gives_the_reasons_in_words(client, school, make):
     assert other["predictions"] == []
 
 
+def test_my_prediction_says_how_sure_it_is_and_which_model_made_it(client, school, make):
+    make.prediction(
+        student=school.student,
+        classroom=school.classroom,
+        quest=school.quest,
+        confidence="little_data",
+    )
+    record = client.get("/api/v1/me/analytics", headers=bearer(school.student)).get_json()
+    [prediction] = record["predictions"]
+    assert prediction["confidence"] == "little_data"
+    # Made by the starting model, shipped with the platform.
+    assert prediction["model_version"] is None
+
+
 def test_my_profile_changes_only_what_is_sent(client, school, db):
     headers = bearer(school.student)
     before = client.get("/api/v1/me/profile", headers=headers).get_json()
@@ -140,3 +154,26 @@ def test_a_teacher_reads_the_predictions_of_their_class(client, school, make):
     assert prediction["student_id"] == school.student.id
     assert prediction["display_name"] == school.student.display_name
     assert client.get(url, headers=bearer(school.other_teacher)).status_code == 404
+
+
+def test_a_teachers_predictions_say_how_sure_and_which_fitted_model(client, school, make):
+    model = make.prediction_model(version=3)
+    make.prediction(
+        student=school.student,
+        classroom=school.classroom,
+        quest=school.quest,
+        confidence="good",
+        model=model,
+    )
+    url = f"/api/v1/classrooms/{school.classroom.id}/predictions"
+    [prediction] = client.get(url, headers=bearer(school.teacher)).get_json()
+    assert prediction["confidence"] == "good"
+    assert prediction["model_version"] == 3
+
+
+def test_the_api_document_explains_confidence_and_model(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    fields = document["components"]["schemas"]["PredictionOut"]["properties"]
+    assert fields["confidence"]["enum"] == ["little_data", "fair", "good"]
+    assert "first guess" in fields["confidence"]["description"]
+    assert "Null: the starting model" in fields["model_version"]["description"]
