@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from analytics.dataset import DONE_OUTCOMES, Dataset
+from analytics.dataset import Dataset
+from analytics.history import finished_by_due as finished_in_time
 from analytics.model import MODEL_FILE, write_model
 from analytics.prediction import LABELS, LabelledDataset, QuestModel, fit_model
 from seeds.simulate import PERSONA_MIX, Cohort, QuestSpec, StageSpec, simulate_cohort
@@ -210,21 +211,13 @@ def cohort_dataset(
 
 def finished_by_due(dataset: Dataset) -> pd.DataFrame:
     """For every enrolled student and assigned quest, whether every stage had a passed (or late)
-    attempt submitted by the due date: columns student_id, quest_id, finished."""
-    pairs = dataset.assignments.merge(dataset.enrollments, on="classroom_id")
-    attempts = dataset.attempts.merge(
-        dataset.assignments[["quest_id", "due_at"]].drop_duplicates("quest_id"), on="quest_id"
-    )
-    in_time = attempts["outcome"].isin(list(DONE_OUTCOMES)) & (
-        attempts["submitted_at"] <= attempts["due_at"]
-    )
-    done = attempts[in_time].groupby(["student_id", "quest_id"])["stage_id"].nunique()
-    totals = dataset.stages.groupby("quest_id").size()
-    pairs["finished"] = (
-        pd.MultiIndex.from_frame(pairs[["student_id", "quest_id"]]).map(done).fillna(0).to_numpy()
-        >= pairs["quest_id"].map(totals).fillna(0).to_numpy()
-    )
-    return pairs[["student_id", "quest_id", "finished"]].reset_index(drop=True)
+    attempt submitted by the due date (``analytics.history.finished_by_due``'s rule): columns
+    student_id, quest_id, finished."""
+    keys = ["classroom_id", "student_id", "quest_id"]
+    pairs = dataset.assignments.merge(dataset.enrollments, on="classroom_id")[keys]
+    labels = pairs.merge(finished_in_time(dataset), on=keys, how="left")
+    labels["finished"] = labels["finished"].fillna(False).astype(bool)
+    return labels[["student_id", "quest_id", "finished"]].reset_index(drop=True)
 
 
 def labelled_snapshots(
