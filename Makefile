@@ -44,8 +44,8 @@ run: install compile-translations
 test: install-dev compile-translations
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on $${TEST_DATABASE_URL%%@*}@… and $${TEST_REDIS_URL:-no Redis} (browser tests ran above) =="; \
-		$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS); \
+		echo "== again on $${TEST_DATABASE_URL%%@*}@… and $${TEST_REDIS_URL:-no Redis} (browser tests and pure functions ran above) =="; \
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser and not engine_independent" $(PYTEST_ARGS); \
 	else \
 		echo "PostgreSQL and Redis runs skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to include them."; \
 	fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """The Quest Platform command line: run, db, seed, report, create-admin/-teacher, import-roster,
-grader."""
+grader, slack."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ from quest_platform.services.roster_import import (
     import_roster,
     preview_roster,
 )
+from quest_platform.services.slack import announce_due_assignments, resend_slack_posts
 from quest_platform.time_zones import SkippedLocalTime, local_to_utc
 from seeds.cohorts import SIMULATED_WEEKS, training_examples
 from seeds.load import DemoCalendar, SeedRefused, database_is_empty, seed_demo, seed_students
@@ -201,7 +202,8 @@ def grader_command(burst: bool) -> None:
     """Grade students' code from the queue in Redis (REDIS_URL): an RQ worker.
 
     Start as many as the class needs, on this machine or any other that reaches Redis and the
-    database. Without Redis there is no queue: the web process grades code itself.
+    database. Without Redis there is no queue: the web process grades code itself. Graders
+    also send the Slack announcements, and try a failed one again when it is due.
     """
     redis_url = current_app.config.get("REDIS_URL")
     if not redis_url:
@@ -213,8 +215,32 @@ def grader_command(burst: bool) -> None:
     queue = job_queue(redis_url)
     click.echo(f"Grading code from the queue {queue.name!r}; stop with Ctrl-C.")
     # A worker that runs each job itself (no fork per job): the app and its database
-    # connections are made once; every job's code runs in a sandbox of its own anyway.
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    # connections are made once; every job's code runs in a sandbox of its own anyway. Its
+    # scheduler queues the jobs due to be tried again later (a Slack post that failed).
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+
+
+@cli.group("slack")
+def slack() -> None:
+    """Announcements in the classes' Slack channels (docs/slack.md)."""
+
+
+@slack.command("due-tomorrow")
+def slack_due_tomorrow_command() -> None:
+    """Remind each class with Slack of its quests due in the next 24 hours, once each.
+
+    Run it hourly from cron (docs/slack.md); a quest already announced is not announced again.
+    """
+    posts = announce_due_assignments()
+    click.echo("Queued 1 reminder." if posts == 1 else f"Queued {posts} reminders.")
+
+
+@slack.command("retry-failed")
+@click.option("--classroom", "classroom_id", type=int, help="One classroom (its id); all without.")
+def slack_retry_failed_command(classroom_id: int | None) -> None:
+    """Send again the posts that failed (once Slack is back), and any lost while queued."""
+    posts = resend_slack_posts(classroom_id=classroom_id)
+    click.echo("Queued 1 post again." if posts == 1 else f"Queued {posts} posts again.")
 
 
 @cli.group("analytics")

@@ -19,6 +19,7 @@ from admin_views.games import GameView
 from admin_views.quests import QuestView
 from admin_views.races import RaceView
 from admin_views.roster_import import RosterImportView
+from admin_views.teams import TeamView
 from admin_views.time_extensions import TimeExtensionView
 from admin_views.users import UserView
 from quest_platform.http_headers import csp_nonce
@@ -31,6 +32,7 @@ from quest_platform.models import (
     Game,
     Quest,
     QuestAssignment,
+    Team,
     TimeExtension,
     User,
 )
@@ -56,6 +58,7 @@ def register_admin(app: Flask) -> Admin:
     admin.add_view(
         RosterImportView(name=_l("Import roster"), endpoint="roster_import", url="roster-import")
     )
+    admin.add_view(TeamView(Team, name=_l("Teams"), endpoint="team", url="teams"))
     admin.add_view(QuestView(Quest, name=_l("Quests"), endpoint="quest"))
     admin.add_view(
         AssignmentView(QuestAssignment, name=_l("Quest assignments"), endpoint="assignment")

@@ -28,7 +28,7 @@ from flask_security import current_user
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Query, joinedload, lazyload, load_only, selectinload
 from werkzeug.wrappers import Response
-from wtforms import FloatField, RadioField, SelectChoice, TextAreaField
+from wtforms import BooleanField, FloatField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.widgets import NumberInput
 
@@ -47,6 +47,7 @@ from admin_views.lists import (
 )
 from quest_platform.content import highlighted
 from quest_platform.extensions import db
+from quest_platform.feedback.panels import opened_thread
 from quest_platform.labels import KIND_LABELS, OUTCOME_LABELS, short_duration
 from quest_platform.models import (
     Attempt,
@@ -209,9 +210,11 @@ def describe_answer(attempt: Attempt) -> list[AnswerPart]:
     parts: list[AnswerPart] = []
     if isinstance(answer.get("answers"), dict):
         parts += quiz_parts(attempt.stage, answer.pop("answers"))
-    if "evidence" in answer:
+    # No written evidence when a screenshot or links came alone: nothing to show for it.
+    if answer.get("evidence", "") != "":
         asks_for_code = "code" in attempt.stage.evidence_kinds
         parts += evidence_parts(answer.pop("evidence"), code=asks_for_code)
+    answer.pop("evidence", None)
     for key, label in (("text", _l("Text")), ("code", _l("Code"))):
         if key in answer:
             parts.append(AnswerPart(str(label), as_text(answer.pop(key)), code=key == "code"))
@@ -236,8 +239,10 @@ def describe_answer(attempt: Attempt) -> list[AnswerPart]:
         if isinstance(length, int):
             length = ngettext("%(num)d character", "%(num)d characters", length)
         parts.append(AnswerPart(_("Length"), as_text(length)))
-    # Whether a screenshot came with the answer: the image itself is shown beside it.
+    # Whether a screenshot came with the answer: the image itself is shown beside it, and so
+    # are the links to GitHub (templates/_evidence_links.html).
     answer.pop("screenshot", None)
+    answer.pop("links", None)
     parts += [AnswerPart(str(key), as_text(value)) for key, value in answer.items()]
     return parts
 
@@ -257,6 +262,10 @@ class ReviewForm(BaseForm):
         validators=[InputRequired()],
     )
     reason = TextAreaField(_l("Reason"), render_kw={"rows": 4, "maxlength": MAX_REASON_LENGTH})
+    resubmit = BooleanField(
+        _l("Ask for a resubmission"),
+        description=_l("Only with “Not passed”: the student is asked to hand the work in again."),
+    )
 
 
 class AttemptView(ScopedModelView):
@@ -481,6 +490,8 @@ class AttemptView(ScopedModelView):
             return_url=get_redirect_target() or self.get_url(".index_view"),
             review_form=form,
             is_mark=review_kind(attempt) == ReviewKind.MARK,
+            # The conversation with the student (docs/feedback.md), read as it is shown.
+            thread=opened_thread(attempt, viewer=current_user),
         )
 
     @expose("/details/")
@@ -501,6 +512,7 @@ class AttemptView(ScopedModelView):
                     outcome=form.outcome.data or "",
                     reason=form.reason.data or "",
                     by=current_user,
+                    resubmit=bool(form.resubmit.data),
                 )
             except ServiceError as error:
                 if not error.field or error.field not in form:

@@ -133,7 +133,15 @@ class ScopedModelView(StaffOnlyMixin, ModelView):
     named_filter_urls = True
     page_size = 50
     # Secrets never leave a view, whatever a subclass lists.
-    never_shown: frozenset[str] = frozenset({"password", "fs_uniquifier", "fs_token_uniquifier"})
+    never_shown: frozenset[str] = frozenset(
+        {
+            "password",
+            "fs_uniquifier",
+            "fs_token_uniquifier",
+            "slack_webhook_url",
+            "github_webhook_secret",
+        }
+    )
     # Flask-Admin's column lists (None until a view names its columns).
     column_list: list[str] | None
     column_details_list: list[str] | None

@@ -14,10 +14,13 @@ from flask_babel import ngettext
 from flask_security import current_user
 
 from admin_views.base import Scope, ScopedModelView
+from admin_views.classroom_github import ClassroomGithubViews
+from admin_views.classroom_slack import ClassroomSlackViews
 from admin_views.lists import labelled
-from quest_platform.models import Classroom, User
+from quest_platform.models import Classroom, Team, User
 from quest_platform.queries.activity import last_seen
 from quest_platform.queries.classrooms import classrooms_taught_by, enrollment_counts, roster_of
+from quest_platform.queries.teams import teams_of
 from quest_platform.services import ServiceError
 from quest_platform.services.classrooms import (
     create_classroom,
@@ -28,8 +31,10 @@ from quest_platform.services.classrooms import (
 from quest_platform.time_zones import in_zone
 
 
-class ClassroomView(ScopedModelView):
-    """A teacher's classrooms (an admin's: all of them), with join codes and enrollment counts."""
+class ClassroomView(ClassroomSlackViews, ClassroomGithubViews, ScopedModelView):
+    """A teacher's classrooms (an admin's: all of them), with join codes and enrollment counts,
+    their Slack announcements (``classroom_slack.py``) and GitHub webhook
+    (``classroom_github.py``)."""
 
     details_template = "admin_views/classroom_details.html"
     title_column = "name"
@@ -85,6 +90,10 @@ class ClassroomView(ScopedModelView):
     def roster(self, classroom: Classroom) -> list[User]:
         """The students enrolled in ``classroom``, for its details page (found in scope)."""
         return roster_of(classroom)
+
+    def teams(self, classroom: Classroom) -> list[Team]:
+        """The teams of ``classroom``, by name, for its details page."""
+        return teams_of(classroom.id)
 
     def last_seen(self, roster: list[User]) -> dict[int, datetime | None]:
         """When each student of ``roster`` was last seen (a sign-in, an API token, an attempt)."""

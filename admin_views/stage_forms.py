@@ -89,6 +89,7 @@ REVEAL_CHOICES = [
 EVIDENCE_CHOICES = [
     SelectChoice("code", _l("A code snippet")),
     SelectChoice("screenshot", _l("A screenshot (with alternative text)")),
+    SelectChoice("link", _l("Links to GitHub: pull requests, commits or issues")),
 ]
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import flash, g, request
+from flask import flash, g, redirect, request
+from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +23,9 @@ from flask_babel import ngettext
 from flask_security import current_user
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Query, selectinload
+from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import Length
 
 from admin_views.base import ActionField, Scope, ScopedModelView
 from admin_views.lists import (
@@ -41,6 +46,7 @@ from quest_platform.queries.classrooms import (
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import reset_student_password, update_account
 from quest_platform.services.classrooms import enroll_student, move_student
+from quest_platform.services.github import link_github_username
 from quest_platform.time_zones import format_moment, in_zone
 
 Result = TypeVar("Result")
@@ -89,11 +95,26 @@ def last_seen_in(period: str) -> ColumnElement[bool]:
     return conditions[period]
 
 
+class GithubUsernameForm(BaseForm):
+    """A student's GitHub login, set by their teacher (empty: unlinked)."""
+
+    github_username = StringField(
+        _l("GitHub username"),
+        validators=[Length(max=100)],
+        description=_l(
+            "The student's login on github.com: their pull requests that name a checkpoint are"
+            " handed in for them. Leave it empty to unlink it."
+        ),
+        render_kw={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"},
+    )
+
+
 class UserView(ScopedModelView):
     """A teacher's students (an admin's: everyone), never with a password or uniquifier."""
 
     can_create = False
     can_delete = False
+    details_template = "admin_views/user/details.html"
 
     title_column = "display_name"
     column_list = [
@@ -110,6 +131,7 @@ class UserView(ScopedModelView):
         "username",
         "email",
         "pseudonym",
+        "github_username",
         "roles",
         "classrooms",
         "active",
@@ -123,6 +145,7 @@ class UserView(ScopedModelView):
         "username": _l("Username"),
         "email": _l("Email"),
         "pseudonym": _l("Leaderboard name"),
+        "github_username": _l("GitHub username"),
         "roles": _l("Roles"),
         "classrooms": _l("Classrooms"),
         "active": _l("Active"),
@@ -215,6 +238,48 @@ class UserView(ScopedModelView):
         except ServiceError as error:
             return self.report(error, form)
         return True
+
+    # A student's GitHub username, on their details page (a form of its own, as it is audited
+    # and checked apart from the names).
+
+    def github_form(self, user: User, formdata: Any = None) -> GithubUsernameForm:
+        """The GitHub username form for ``user``, showing the login they linked."""
+        return GithubUsernameForm(formdata, data={"github_username": user.github_username or ""})
+
+    def render_details(self, user: User, form: GithubUsernameForm) -> str:
+        return self.render(
+            self.details_template,
+            model=user,
+            details_columns=self._details_columns,
+            get_value=self.get_detail_value,
+            return_url=get_redirect_target() or self.get_url(".index_view"),
+            github_form=form,
+        )
+
+    @expose("/details/")
+    def details_view(self) -> str:
+        user = self.get_one(request.args.get("id", ""))
+        return self.render_details(user, self.github_form(user))
+
+    @expose("/github/", methods=["POST"])
+    def github_username(self) -> Response | tuple[str, int]:
+        """Link a student's GitHub username (or unlink it); a refused one comes back (422)."""
+        user = self.get_one(request.args.get("id", ""))
+        form = self.github_form(user, request.form)
+        if form.validate():
+            try:
+                link_github_username(
+                    user=user,
+                    github_username=form.github_username.data or "",
+                    by=current_user,
+                )
+            except ServiceError as error:
+                form.github_username.errors = [*form.github_username.errors, error.message]
+            else:
+                flash(_("The GitHub username is saved."), "success")
+                details = self.get_url(".details_view", id=user.id, url=get_redirect_target())
+                return redirect(f"{details}#github-title")
+        return self.render_details(user, form), 422
 
     # Bulk actions: each selected account in scope goes through a service on its own, so one
     # refusal (a teacher's account among students) leaves the others done.

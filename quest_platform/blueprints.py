@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from quest_platform.extensions import csrf
+
 
 def register_blueprints(app: Flask) -> None:
     """Register the public pages, the account pages, the student portal, the leaderboards,
-    the code races and the live games."""
+    the code races, the live games, feedback conversations and GitHub's webhook."""
     from quest_platform.accounts.routes import bp as accounts_bp
+    from quest_platform.feedback.routes import bp as feedback_bp
     from quest_platform.games.routes import bp as games_bp
+    from quest_platform.github.routes import bp as github_bp
     from quest_platform.leaderboards.routes import bp as leaderboards_bp
     from quest_platform.pages.routes import bp as pages_bp
     from quest_platform.portal.routes import bp as portal_bp
@@ -21,3 +25,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(leaderboards_bp)
     app.register_blueprint(races_bp)
     app.register_blueprint(games_bp)
+    app.register_blueprint(feedback_bp)
+    # GitHub's webhook: its deliveries are signed by GitHub instead of carrying a CSRF token.
+    csrf.exempt(github_bp)
+    app.register_blueprint(github_bp)

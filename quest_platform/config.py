@@ -146,6 +146,18 @@ class Config:
     # the allowed origins are other sites (github.io), not only other ports of this host.
     API_CROSS_SITE_COOKIES = os.environ.get("API_CROSS_SITE_COOKIES", "") == "1"
 
+    # The platform's address as its students reach it (https://quest.example.org), for links
+    # in messages sent outside a request, such as Slack announcements (docs/slack.md).
+    EXTERNAL_URL = os.environ.get("EXTERNAL_URL", "").rstrip("/") or None
+    # Slack announcements (services/slack.py): the origins a classroom's incoming-webhook URL
+    # may point at, how long a send may take (to connect, then to read), and the seconds
+    # between tries of a failed send (a post is tried once more than there are delays).
+    SLACK_WEBHOOK_ORIGINS = origins(
+        os.environ.get("SLACK_WEBHOOK_ORIGINS", "https://hooks.slack.com")
+    )
+    SLACK_TIMEOUT_SECONDS = 5.0
+    SLACK_RETRY_DELAYS: tuple[float, ...] = (30, 120, 600)
+
     @classmethod
     def prepare(cls, settings: dict[str, Any]) -> None:
         """Check and complete the loaded settings before the app starts."""
@@ -202,6 +214,8 @@ class TestingConfig(Config):
     # proves the queue in a process of its own.
     LIVE_MESSAGE_QUEUE = None
     JOBS_INLINE = True
+    # Failed Slack sends are tried again at once: the tests' own Slack answers in milliseconds.
+    SLACK_RETRY_DELAYS = (0, 0)
     # The course front end's development server.
     API_ALLOWED_ORIGINS = ["http://localhost:4000"]
     # Argon2 at full cost makes a suite of hundreds of logins slow; the algorithm is the same.

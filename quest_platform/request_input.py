@@ -9,6 +9,10 @@ fail on: hostile input is a 400, 413, 415 or 422 with its reason, and nothing is
   not Unicode (a lone surrogate), which no database column could store.
 - The site's pages take forms: a JSON body outside /api is refused (415).
 - No address, argument, form field or JSON text may hold the NUL character.
+
+Webhooks from other services (under HOOKS_PREFIX: GitHub's, quest_platform/github) are left to
+their view, which checks the sender's signature on the raw body before it reads the JSON by
+these same rules (:func:`read_json`), within a limit of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ MAX_JSON_DEPTH = 32
 # Ids, counts and choice numbers: none is beyond a signed 64-bit integer.
 LARGEST_NUMBER = 2**63 - 1
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+HOOKS_PREFIX = "/hooks/"
 
 
 class UnusableJSON(ValueError):
@@ -150,7 +155,7 @@ class CheckedRequest(Request):
     def max_content_length(self) -> int | None:
         """MAX_CONTENT_LENGTH, or MAX_JSON_BYTES for a JSON body, whoever reads it first."""
         limit = super().max_content_length
-        if not self.is_json:
+        if not self.is_json or self.path.startswith(HOOKS_PREFIX):
             return limit
         return min(limit or MAX_JSON_BYTES, MAX_JSON_BYTES)
 
@@ -187,6 +192,8 @@ def check_request_input() -> tuple[str | Response, int] | None:
     """
     if "\x00" in request.path:
         return problem(404) if is_api_request() else render_error(404)
+    if request.path.startswith(HOOKS_PREFIX):
+        return None
     texts: list[str] = [text for pair in request.args.items(multi=True) for text in pair]
     if request.is_json and has_body():
         if not is_api_request():

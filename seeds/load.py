@@ -22,6 +22,7 @@ from analytics.engagement import weekly_engagement
 from analytics.load import load_dataset
 from quest_platform.extensions import db
 from quest_platform.models import (
+    TEAM_SIZE,
     Attempt,
     Classroom,
     Enrollment,
@@ -48,6 +49,7 @@ from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.grading import grade_quiz, parse_quiz
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.services.tallies import points_after, stronger
+from quest_platform.services.teams import Forming, form_teams, set_scrum_master
 from seeds.roster import make_students
 from seeds.simulate import QuestSpec, SimulatedAttempt, StageSpec, simulate_cohort
 
@@ -458,6 +460,18 @@ def quiz_response(question: dict[str, Any], *, correct: bool) -> list[int] | str
     )
 
 
+def form_demo_teams(*, classroom: Classroom, teacher: User, seed: int) -> None:
+    """Form the classroom's teams as its teacher would (balanced by progress), each with a
+    scrum master among its members."""
+    rng = random.Random(seed)
+    teams = form_teams(
+        classroom=classroom, method=Forming.BALANCED, size=TEAM_SIZE, by=teacher, rng=rng
+    )
+    for team in teams:
+        members = sorted(membership.student_id for membership in team.memberships)
+        set_scrum_master(team=team, student_id=rng.choice(members), by=teacher)
+
+
 def write_logins(lines: list[str]) -> Path:
     """Write demo sign-in details to the instance folder, readable by the owner only."""
     path = Path(current_app.config["DEMO_LOGINS_FILE"])
@@ -554,6 +568,7 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
             attempts, student_ids=student_ids, quests=quests, label=f"Attempts, {plan.name}"
         )
         db.session.commit()
+        form_demo_teams(classroom=classroom, teacher=teacher, seed=seed + index)
 
     # The teachers' dashboards show figures from their first visit. Never dated after the real
     # present (seeded in the morning, the demo's noon is still ahead): a refresh keeps figures

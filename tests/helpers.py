@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -30,8 +31,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import WSGIRequestHandler
 
+from quest_platform.extensions import db
 from quest_platform.models import utcnow
 from quest_platform.sandbox import sandbox_refused
+from quest_platform.services.errors import ServiceError
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.time_zones import moment_pattern
 
@@ -376,3 +379,32 @@ def received(client: Any, name: str, namespace: str, seconds: float = 5.0) -> li
         if events or time.monotonic() > deadline:
             return events
         time.sleep(0.05)
+
+
+def at_once(app: Flask, call: Callable[[], Any], *, senders: int = 20) -> Counter[str]:
+    """Run ``call`` in ``senders`` threads released together, each with its own application
+    context and session (as each request has); count what each got back: "ok" or the name of
+    the service error it raised."""
+    barrier = threading.Barrier(senders)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                call()
+                outcome = "ok"
+            except ServiceError as error:
+                outcome = type(error).__name__
+            finally:
+                db.session.remove()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Counter(outcomes)

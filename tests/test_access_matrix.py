@@ -22,7 +22,9 @@ from PIL import Image
 from quest_platform.extensions import db
 from quest_platform.models import CodeRace, StageKind, utcnow
 from quest_platform.services.evidence import Screenshot, check_screenshot, keep_screenshot
+from quest_platform.services.feedback import post_message
 from quest_platform.services.games import join_game, open_game
+from quest_platform.services.teams import create_team
 from quest_platform.services.time_extensions import grant_time_extension
 
 ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "admin")
@@ -128,6 +130,8 @@ class Access:
             "slug": school.quest.slug if own else "no-such-quest",
             "assigned_quest_id": str(school.quest.id if own else MISSING_ID),
             "other_classroom_id": str(school.other_classroom.id),
+            "team_id": str(school.team.id if own else MISSING_ID),
+            "message_id": str(school.message.id if own else MISSING_ID),
         }
 
     def url(self, school: Any) -> str:
@@ -141,6 +145,8 @@ class Access:
             .replace("<int:evidence_id>", ids["evidence_id"])
             .replace("<int:race_id>", ids["race_id"])
             .replace("<int:game_id>", ids["game_id"])
+            .replace("<int:attempt_id>", ids["attempt_id"])
+            .replace("<int:message_id>", ids["message_id"])
             .replace("<code>", ids["game_code"])
             .replace("<fmt>", "csv")
             .replace("<export_type>", "csv")
@@ -211,7 +217,32 @@ EXTENSIONS = "time-extension"
 EXTRA_TIME = f"/admin/{EXTENSIONS}/"
 EXTENSION = "id={extension_id}"
 EXTENSION_DATA = {"id": "{extension_id}"}
+TEAMS = "/admin/teams/"
+TEAM = "id={team_id}"
+TEAM_ID = {"id": "{team_id}"}
+TO_TEAMS = Expect(302, TEAMS)
+TO_TEAM = Expect(302, "/admin/teams/details/")
+NEW_TEAM = {"classroom": "{classroom_id}", "name": "Second team"}
+RENAME = {"name": "Renamed team", "scrum_master": "{student_id}"}
+ADD_TO_TEAM = {"team": "{team_id}", "student": "{student_id}"}
+OUT_OF_TEAM = {"team": "{team_id}", "student": "{student_id}", "to": ""}
+FORM_TEAMS = {"classroom": "{classroom_id}", "method": "random", "size": "6"}
+GITHUB_LINK = "/accounts/profile/github"
+USER_GITHUB = "/admin/user/github/"
+CLASSROOM_GITHUB = "/admin/classroom/github/"
+GITHUB_HOOK = "/hooks/github/<int:classroom_id>"
+GITHUB_LOGIN = {"github_username": "octocat"}
+BAD_LOGIN = {"github_username": "-not-a-login-"}
+HOOK_ON = {"change": "on"}
+HOOK_OFF = {"change": "off"}
+TO_USER = Expect(302, "/admin/user/details/")
+TO_CLASSROOM = Expect(302, "/admin/classroom/details/")
+UNSIGNED = Expect(401)
 GRADEBOOK = "/admin/classroom/<int:classroom_id>/gradebook.csv"
+SLACK_SETTINGS = "/admin/classroom/slack/"
+SLACK_TEST = "/admin/classroom/slack/test/"
+SLACK_LANGUAGE = {"language": "es"}
+TO_SLACK_SECTION = Expect(302, "/admin/classroom/details/")
 PORTAL_QUEST = "/quests/<slug>"
 PORTAL_STAGE = f"{PORTAL_QUEST}/<int:position>"
 PORTAL_COMPLETE = f"{PORTAL_QUEST}/complete"
@@ -237,6 +268,11 @@ TO_RACES = Expect(302, RACES)
 GAMES = "/admin/games/"
 GAME = "id={game_id}"
 TO_GAMES = Expect(302, GAMES)
+# Feedback conversations: an attempt's conversation, and a message's hide and show buttons.
+THREAD = "/attempts/<int:attempt_id>/messages"
+TO_THREAD = Expect(302, "/attempts/{attempt_id}/messages")
+MESSAGE_MODERATION = ("/messages/<int:message_id>/hide", "/messages/<int:message_id>/show")
+A_MESSAGE = {"body": "A question about my answer"}
 # A student in one classroom goes straight to its board (locations are filled with the ids).
 TO_OWN_BOARD = Expect(302, "/leaderboards/classrooms/{classroom_id}")
 TO_OTHER_BOARD = Expect(302, "/leaderboards/classrooms/{other_classroom_id}")
@@ -339,6 +375,27 @@ ACCESS = [
     # No relationship field is looked up by ajax yet, and no column is edited in the list.
     staff_only("GET", "/admin/classroom/ajax/lookup/", NOT_FOUND),
     staff_only("POST", "/admin/classroom/ajax/update/", NOT_FOUND),
+    # Slack announcements (docs/slack.md): a classroom's teacher sets them and sends a test
+    # message; another teacher's classroom is missing. Saved settings, and a test message
+    # refused for want of a webhook URL, lead back to the classroom page; a form without a
+    # language comes back (422).
+    staff_only("GET", SLACK_SETTINGS, OK, other_teacher=NOT_FOUND, query=CLASSROOM),
+    staff_only("GET", SLACK_SETTINGS, NOT_FOUND, query=CLASSROOM, ids="missing"),
+    staff_only(
+        "POST",
+        SLACK_SETTINGS,
+        TO_SLACK_SECTION,
+        other_teacher=NOT_FOUND,
+        query=CLASSROOM,
+        data=SLACK_LANGUAGE,
+    ),
+    staff_only("POST", SLACK_SETTINGS, INVALID, other_teacher=NOT_FOUND, query=CLASSROOM),
+    staff_only(
+        "POST", SLACK_SETTINGS, NOT_FOUND, query=CLASSROOM, data=SLACK_LANGUAGE, ids="missing"
+    ),
+    staff_only("POST", SLACK_TEST, TO_SLACK_SECTION, other_teacher=NOT_FOUND, query=CLASSROOM),
+    staff_only("POST", SLACK_TEST, NOT_FOUND, query=CLASSROOM, ids="missing"),
+    everyone("GET", SLACK_TEST, NOT_ALLOWED),
     # Admin users: a teacher reaches their own students; accounts are not created or deleted here
     staff_only("GET", "/admin/user/", OK),
     staff_only("GET", "/admin/user/new/", TO_USERS),
@@ -461,6 +518,33 @@ ACCESS = [
     staff_only("GET", f"{EXTRA_TIME}export/<export_type>/", OK),
     staff_only("GET", f"{EXTRA_TIME}ajax/lookup/", NOT_FOUND),
     staff_only("POST", f"{EXTRA_TIME}ajax/update/", NOT_FOUND),
+    # Teams: formed and changed by the classroom's teachers (an empty form comes back with
+    # errors, 422); a student sees their own team on /team
+    staff_only("GET", TEAMS, OK),
+    staff_only("GET", f"{TEAMS}new/", OK),
+    staff_only("POST", f"{TEAMS}new/", INVALID),
+    staff_only("POST", f"{TEAMS}new/", TO_TEAM, other_teacher=INVALID, data=NEW_TEAM),
+    staff_only("GET", DETAILS.format("teams"), OK, other_teacher=NOT_FOUND, query=TEAM),
+    staff_only("GET", DETAILS.format("teams"), NOT_FOUND, query=TEAM, ids="missing"),
+    staff_only("GET", EDIT.format("teams"), OK, other_teacher=NOT_FOUND, query=TEAM),
+    staff_only("GET", EDIT.format("teams"), NOT_FOUND, query=TEAM, ids="missing"),
+    staff_only(
+        "POST", EDIT.format("teams"), TO_TEAM, other_teacher=NOT_FOUND, query=TEAM, data=RENAME
+    ),
+    staff_only("POST", f"{TEAMS}delete/", TO_TEAMS, other_teacher=NOT_FOUND, data=TEAM_ID),
+    staff_only("POST", f"{TEAMS}delete/", NOT_FOUND, data=TEAM_ID, ids="missing"),
+    staff_only("POST", f"{TEAMS}action/", TO_TEAMS, data={"action": "delete"}),
+    staff_only("GET", f"{TEAMS}export/<export_type>/", OK),
+    staff_only("GET", f"{TEAMS}ajax/lookup/", NOT_FOUND),
+    staff_only("POST", f"{TEAMS}ajax/update/", NOT_FOUND),
+    staff_only("POST", f"{TEAMS}add/", TO_TEAM, other_teacher=NOT_FOUND, data=ADD_TO_TEAM),
+    staff_only("POST", f"{TEAMS}add/", NOT_FOUND, data=ADD_TO_TEAM, ids="missing"),
+    staff_only("POST", f"{TEAMS}move/", TO_TEAM, other_teacher=NOT_FOUND, data=OUT_OF_TEAM),
+    staff_only("POST", f"{TEAMS}move/", NOT_FOUND, data=OUT_OF_TEAM, ids="missing"),
+    staff_only("GET", f"{TEAMS}form/", OK),
+    staff_only("POST", f"{TEAMS}form/", INVALID),
+    staff_only("POST", f"{TEAMS}form/", TO_TEAMS, other_teacher=INVALID, data=FORM_TEAMS),
+    Access("GET", "/team", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
     # Code races: a teacher's own, started (never edited or deleted) in the admin
     staff_only("GET", RACES, OK),
     staff_only("GET", f"{RACES}new/", OK),
@@ -595,6 +679,85 @@ ACCESS = [
     # A checkpoint screenshot: its student, their teacher and admins; missing for anyone else
     Access("GET", EVIDENCE, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND),
     Access("GET", EVIDENCE, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing"),
+    # GitHub evidence (docs/github.md): a student links their GitHub username on their profile
+    # (staff have none to link); a teacher links their students' on the user's page (422 for a
+    # login of the wrong shape) and turns their classroom's webhook on (the new secret, shown
+    # once: 200) or off. GitHub's deliveries carry no session: without a valid signature every
+    # classroom, known or not, answers 401.
+    Access("POST", GITHUB_LINK, TO_LOGIN, TO_PROFILE, FORBIDDEN, FORBIDDEN),
+    staff_only(
+        "POST", USER_GITHUB, TO_USER, other_teacher=NOT_FOUND, query=STUDENT, data=GITHUB_LOGIN
+    ),
+    staff_only(
+        "POST", USER_GITHUB, INVALID, other_teacher=NOT_FOUND, query=STUDENT, data=BAD_LOGIN
+    ),
+    staff_only("POST", USER_GITHUB, NOT_FOUND, query=STUDENT, data=GITHUB_LOGIN, ids="missing"),
+    staff_only(
+        "POST", CLASSROOM_GITHUB, OK, other_teacher=NOT_FOUND, query=CLASSROOM, data=HOOK_ON
+    ),
+    staff_only(
+        "POST",
+        CLASSROOM_GITHUB,
+        TO_CLASSROOM,
+        other_teacher=NOT_FOUND,
+        query=CLASSROOM,
+        data=HOOK_OFF,
+    ),
+    staff_only("POST", CLASSROOM_GITHUB, NOT_FOUND, query=CLASSROOM, data=HOOK_ON, ids="missing"),
+    everyone("POST", GITHUB_HOOK, UNSIGNED),
+    everyone("POST", GITHUB_HOOK, UNSIGNED, ids="missing"),
+    *(everyone("GET", rule, NOT_ALLOWED) for rule in (GITHUB_LINK, USER_GITHUB, CLASSROOM_GITHUB)),
+    everyone("GET", GITHUB_HOOK, NOT_ALLOWED),
+    # Feedback conversations (docs/feedback.md): the Messages page for everyone signed in; an
+    # attempt's conversation for its student, their teacher and admins, missing for anyone
+    # else. A message written leads back to the conversation (an empty one comes back, 422);
+    # only teachers and admins hide and show messages (a student taking part: 403).
+    Access("GET", "/messages", TO_LOGIN, OK, OK, OK),
+    Access("GET", THREAD, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND),
+    Access("GET", THREAD, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing"),
+    Access(
+        "POST",
+        THREAD,
+        TO_LOGIN,
+        TO_THREAD,
+        TO_THREAD,
+        TO_THREAD,
+        other_student=NOT_FOUND,
+        other_teacher=NOT_FOUND,
+        data=A_MESSAGE,
+    ),
+    Access(
+        "POST",
+        THREAD,
+        TO_LOGIN,
+        INVALID,
+        INVALID,
+        INVALID,
+        other_student=NOT_FOUND,
+        other_teacher=NOT_FOUND,
+    ),
+    Access(
+        "POST", THREAD, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing", data=A_MESSAGE
+    ),
+    *(
+        Access(
+            "POST",
+            rule,
+            TO_LOGIN,
+            FORBIDDEN,
+            TO_THREAD,
+            TO_THREAD,
+            other_student=NOT_FOUND,
+            other_teacher=NOT_FOUND,
+        )
+        for rule in MESSAGE_MODERATION
+    ),
+    *(
+        Access("POST", rule, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing")
+        for rule in MESSAGE_MODERATION
+    ),
+    *(everyone("GET", rule, NOT_ALLOWED) for rule in MESSAGE_MODERATION),
+    everyone("POST", "/messages", NOT_ALLOWED),
     # Wrong methods: state changes are never a GET, pages never accept a POST
     everyone("POST", "/", NOT_ALLOWED),
     everyone("POST", "/start", NOT_ALLOWED),
@@ -630,6 +793,11 @@ ACCESS = [
     everyone("GET", f"{PORTAL_STAGE}/start", NOT_ALLOWED),
     everyone("GET", f"{PORTAL_STAGE}/code", NOT_ALLOWED),
     everyone("POST", f"{PORTAL_STAGE}/code-run", NOT_ALLOWED),
+    everyone("POST", "/team", NOT_ALLOWED),
+    everyone("GET", f"{TEAMS}add/", NOT_ALLOWED),
+    everyone("GET", f"{TEAMS}move/", NOT_ALLOWED),
+    everyone("GET", f"{TEAMS}delete/", NOT_ALLOWED),
+    everyone("GET", f"{TEAMS}action/", NOT_ALLOWED),
 ]
 
 
@@ -693,6 +861,16 @@ def school(school, make):
         classroom=school.classroom, stages=[school.quest.stages[1]], by=school.teacher
     )
     join_game(code=school.game.code, student=school.student)
+    school.team = create_team(
+        classroom=school.classroom,
+        name="Matrix team",
+        member_ids=[school.student.id],
+        by=school.teacher,
+    )
+    # A message in the conversation about the student's checkpoint attempt.
+    school.message = post_message(
+        attempt=school.attempt, author=school.student, body="Is my evidence enough?"
+    )
     school.evidence = keep_screenshot(
         attempt=school.attempt,
         screenshot=check_screenshot(Screenshot(data=tiny_png(), alt_text="A login form")),
@@ -707,37 +885,65 @@ def tiny_png() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("access", ACCESS, ids=str)
-def test_route_access(access, role, school, client, login_as):
+# Who asks together on one school. A GET changes nothing another person's answer depends on,
+# so all six ask on one school. A POST may change the school: the people it refuses ask first on
+# one (the other teacher last: their own changes touch only their own class), then the teacher
+# and the administrator each on a school of their own.
+GET_ROLES = (ROLES,)
+POST_ROLES = (("anonymous", "student", "other_student", "other_teacher"), ("teacher",), ("admin",))
+
+
+def requests_of(access: Access) -> list[tuple[Access, tuple[str, ...]]]:
+    """The (row, roles) pairs to test for ``access``: one per school it needs."""
+    groups = GET_ROLES if access.method == "GET" else POST_ROLES
+    return [(access, roles) for roles in groups]
+
+
+def mismatch(access: Access, role: str, school: Any, client: Any, login_as: Any) -> str | None:
+    """What ``role`` got from ``access`` that the table does not say, or None if all is as said."""
     person = school.person(role)
     if person is not None:
-        login_as(person)
+        login_as(person, on=client)
     url = access.url(school)
     if access.method == "GET":
         response = client.get(url)
     else:
         data = {**access.form_data(school), "csrf_token": csrf_token(client, "/")}
         response = client.open(url, method=access.method, data=data)
-
-    expected = access.expected(role)
-    assert response.status_code == expected.status, f"{access} as {role}"
-    if expected.location is not None:
-        location = urlsplit(response.headers["Location"])
-        assert location.path == expected.location.format(**access.ids_of(school)), (
-            f"{access} as {role}"
-        )
-        if expected is TO_LOGIN:
-            # A page comes back after signing in; a refused form leads to a page, never
-            # to a URL that only accepts POST.
-            targets = (url,) if access.method == "GET" else (url, "/admin/")
-            query = unquote(location.query)
-            assert any(query.startswith(f"next={target}") for target in targets), (
-                "sign-in leads back to a page"
-            )
-    assert b"Traceback" not in response.get_data()
+    body = response.get_data()
     # A file (a screenshot) is streamed from disk: close it as a browser would.
     response.close()
+    expected = access.expected(role)
+    if b"Traceback" in body:
+        return f"{role}: a traceback"
+    if response.status_code != expected.status:
+        return f"{role}: {response.status_code}, not {expected}"
+    if expected.location is None:
+        return None
+    location = urlsplit(response.headers["Location"])
+    if location.path != expected.location.format(**access.ids_of(school)):
+        return f"{role}: to {location.path}, not {expected}"
+    if expected is TO_LOGIN:
+        # A page comes back after signing in; a refused form leads to a page, never to a URL
+        # that only accepts POST.
+        targets = (url,) if access.method == "GET" else (url, "/admin/")
+        if not any(unquote(location.query).startswith(f"next={t}") for t in targets):
+            return f"{role}: sign-in does not lead back to a page"
+    return None
+
+
+@pytest.mark.parametrize(
+    ("access", "roles"),
+    [pair for access in ACCESS for pair in requests_of(access)],
+    ids=lambda value: str(value) if isinstance(value, Access) else "+".join(value),
+)
+def test_route_access(access, roles, school, client_factory, login_as):
+    found = [
+        problem
+        for role in roles
+        if (problem := mismatch(access, role, school, client_factory(), login_as)) is not None
+    ]
+    assert not found, f"{access}: " + "; ".join(found)
 
 
 @pytest.mark.parametrize("url", ["/static/css/site.css", "/static/favicon.svg"])

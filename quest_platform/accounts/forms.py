@@ -98,3 +98,18 @@ class ProfileForm(FlaskForm):
     reduced_motion = BooleanField(_l("Reduce motion and animations"))
     leaderboard_opt_in = BooleanField(_l("Show me on leaderboards"))
     submit = SubmitField(_l("Save my profile"))
+
+
+class GithubUsernameForm(FlaskForm):
+    """A student's GitHub login, linked so that their pull requests count as evidence."""
+
+    github_username = StringField(
+        _l("GitHub username"),
+        validators=[Length(max=100)],
+        description=_l(
+            "Your login on github.com, such as octocat. With it, the pull requests you open for a"
+            " checkpoint are handed in for you. Leave it empty to unlink it."
+        ),
+        render_kw={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Save my GitHub username"))

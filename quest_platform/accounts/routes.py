@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required, current_user, login_user
 from werkzeug.wrappers import Response
 
-from quest_platform.accounts.forms import JoinForm, ProfileForm
+from quest_platform.accounts.forms import GithubUsernameForm, JoinForm, ProfileForm
 from quest_platform.extensions import db
 from quest_platform.labels import PROGRESS_LABELS
 from quest_platform.queries.accounts import classrooms_of
@@ -15,6 +15,7 @@ from quest_platform.queries.achievements import achievements_of
 from quest_platform.queries.progress import points_of, quest_map_for
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import register_student, update_preferences
+from quest_platform.services.github import link_github_username
 from quest_platform.throttles import throttled_join
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -71,11 +72,45 @@ def profile() -> Response | str | tuple[str, int]:
         else:
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
-    status = 422 if form.errors else 200
+    return render_profile(form=form, github_form=github_username_form())
+
+
+@bp.post("/profile/github")
+@auth_required("session")
+def github_username() -> Response | tuple[str, int]:
+    """A student links their GitHub login (or removes it, sent empty)."""
+    if not current_user.is_student:
+        abort(403)
+    form = GithubUsernameForm()
+    if form.validate_on_submit():
+        try:
+            link_github_username(
+                user=current_user, github_username=form.github_username.data or "", by=current_user
+            )
+        except ServiceError as error:
+            form.github_username.errors.append(error.message)
+        else:
+            flash(_("Your GitHub username is saved."), "success")
+            return redirect(url_for("accounts.profile", _anchor="github-title"))
+    # The profile form shows what is saved, not this form's fields.
+    return render_profile(form=ProfileForm(formdata=None, obj=current_user), github_form=form)
+
+
+def github_username_form() -> GithubUsernameForm:
+    """The GitHub username form, showing the login the user linked."""
+    return GithubUsernameForm(
+        formdata=None, data={"github_username": current_user.github_username or ""}
+    )
+
+
+def render_profile(*, form: ProfileForm, github_form: GithubUsernameForm) -> tuple[str, int]:
+    """The profile page with its two forms (422 when either comes back with errors)."""
+    status = 422 if form.errors or github_form.errors else 200
     student = current_user.is_student
     return render_template(
         "accounts/profile.html",
         form=form,
+        github_form=github_form,
         classrooms=classrooms_of(current_user),
         quests=quest_map_for(student=current_user) if student else [],
         points=points_of(student=current_user) if student else 0,

@@ -30,6 +30,7 @@ def register_api(app: Flask) -> None:
     from quest_platform.api import (
         classrooms,
         course,
+        feedback,
         leaderboards,
         me,
         quests,
@@ -46,7 +47,8 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = QuestApi(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
     api.register_converter(RecordId, integerconverter2paramschema)
-    for module in (session, tokens, me, classrooms, teaching, quests, leaderboards, course):
+    resources = (session, tokens, me, classrooms, teaching, quests, leaderboards, feedback, course)
+    for module in resources:
         # The API checks its own CSRF rule (access.py): a token, or a header forms cannot send.
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)

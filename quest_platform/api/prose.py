@@ -136,4 +136,22 @@ PROSE = (
         " code that is empty or too long, 503 when this server cannot run code."
     ),
     N_("One of your runs of code at a stage, as far as a grader has got with it."),
+    # Feedback conversations (api/feedback.py).
+    N_("Feedback"),
+    N_("The conversation about an attempt: its student, their teachers and admins."),
+    N_(
+        "The messages about an attempt, oldest first; a hidden one without its text unless you"
+        " are a teacher (or an administrator) of its student."
+    ),
+    N_("Write a message about an attempt (Markdown; it comes back rendered and sanitized)."),
+    N_(
+        "Refused with 422 for an empty message or one over 4,000 characters, 429 past the"
+        " budget of messages (MESSAGE_RATE_LIMIT)."
+    ),
+    N_("Null: a deleted account."),
+    N_("`student` or `teacher` (of the attempt)."),
+    N_("You wrote it."),
+    N_("A teacher hid it."),
+    N_("Markdown as written; null when hidden from you."),
+    N_("Sanitized HTML; null when hidden from you."),
 )

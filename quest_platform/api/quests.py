@@ -151,8 +151,9 @@ class AnswerIn(Schema):
     ``answer`` by kind: lesson ``{"confirmed": true}``; quiz and timed ``{"responses": {"q1":
     [1], "q4": "text"}}`` (choice numbers from 0, or the text of a short answer); reflection
     ``{"text": "..."}``; self-check ``{"ticked": [0, 1, 2]}``; checkpoint ``{"evidence":
-    "..."}`` (screenshots are handed in on the platform). ``submission_key``: the same key sent
-    twice records one attempt.
+    "...", "links": ["https://github.com/owner/repo/pull/12"]}`` (``links``, where the stage
+    asks for them: up to 5 addresses of GitHub pull requests, commits or issues; screenshots are
+    handed in on the platform). ``submission_key``: the same key sent twice records one attempt.
     """
 
     answer = fields.Dict(required=True)

@@ -32,6 +32,7 @@ from quest_platform.models.code_runs import (
     CodeRun,
     CodeRunStatus,
 )
+from quest_platform.models.feedback import MAX_MESSAGE_LENGTH, AttemptMessage, ThreadRead
 from quest_platform.models.games import (
     GAME_CODE_LENGTH,
     MAX_QUESTION_SECONDS,
@@ -42,6 +43,7 @@ from quest_platform.models.games import (
     GameQuestion,
     GameStatus,
 )
+from quest_platform.models.integrations import GithubDelivery, SlackPost, SlackPostStatus
 from quest_platform.models.quests import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
@@ -57,6 +59,7 @@ from quest_platform.models.quests import (
 )
 from quest_platform.models.races import POINTS_STEP, CodeRace
 from quest_platform.models.tallies import QuestTally, StageTally
+from quest_platform.models.teams import MAX_TEAM_SIZE, TEAM_SIZE, Team, TeamMembership
 from quest_platform.models.tokens import ApiToken
 
 __all__ = [
@@ -64,17 +67,21 @@ __all__ = [
     "DEFAULT_PASS_PERCENT",
     "FINISHED_STATUSES",
     "GAME_CODE_LENGTH",
+    "MAX_MESSAGE_LENGTH",
     "MAX_QUESTION_SECONDS",
     "MAX_STAGES",
+    "MAX_TEAM_SIZE",
     "MIN_QUESTION_SECONDS",
     "MIN_STAGES",
     "POINTS_STEP",
     "QUIZ_KINDS",
+    "TEAM_SIZE",
     "Achievement",
     "AchievementAward",
     "ApiToken",
     "AppendOnlyError",
     "Attempt",
+    "AttemptMessage",
     "AuditEntry",
     "Classroom",
     "CodePurpose",
@@ -90,6 +97,7 @@ __all__ = [
     "GamePlayer",
     "GameQuestion",
     "GameStatus",
+    "GithubDelivery",
     "Language",
     "Outcome",
     "PointsEntry",
@@ -107,12 +115,17 @@ __all__ = [
     "RiskLevel",
     "Role",
     "RoleName",
+    "SlackPost",
+    "SlackPostStatus",
     "Stage",
     "StageKind",
     "StageStart",
     "StageTally",
     "StudentAnalytics",
+    "Team",
+    "TeamMembership",
     "Theme",
+    "ThreadRead",
     "TimeExtension",
     "User",
     "classroom_teacher",

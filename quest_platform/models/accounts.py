@@ -106,6 +106,8 @@ class User(Model, UserMixin):
     # When the account was last deactivated; None while active (analytics "as of" a past
     # moment count a student deactivated later as still there).
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The student's GitHub login, linked so that their pull requests count as evidence.
+    github_username: Mapped[str | None] = mapped_column(String(39), unique=True)
 
     # The mixin declares list[RoleMixin]; a list of Role is one, but lists are invariant.
     roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="selectin")  # type: ignore[assignment]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -122,6 +123,9 @@ class Review(Model):
         CheckConstraint(
             "kind <> 'override' OR length(trim(reason)) > 0", name="override_has_reason"
         ),
+        CheckConstraint(
+            "NOT resubmit_requested OR outcome = 'failed'", name="resubmit_only_when_failed"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +139,8 @@ class Review(Model):
     # The reason for an override, or feedback for the student on a marked checkpoint.
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A failed mark that asks the student to hand the work in again (after the feedback).
+    resubmit_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
     attempt: Mapped[Attempt] = relationship()
     reviewer: Mapped[User | None] = relationship()

@@ -19,7 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quest_platform.extensions import Model, db
-from quest_platform.models.base import UTCDateTime, utcnow
+from quest_platform.models.accounts import Language
+from quest_platform.models.base import UTCDateTime, check_in, utcnow
 
 if TYPE_CHECKING:
     from quest_platform.models.accounts import User
@@ -44,6 +45,7 @@ class Classroom(Model):
         CheckConstraint("period >= 0 AND period <= 12", name="period_in_school_day"),
         # Classrooms are listed (and offered in every filter) in this order.
         Index("ix_classroom_listing", "term", "period", "name"),
+        CheckConstraint(check_in("language", Language), name="language_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +55,12 @@ class Classroom(Model):
     join_code: Mapped[str] = mapped_column(String(8), unique=True)
     leaderboard_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The language of the class's announcements (Slack): the students' own pages follow each one.
+    language: Mapped[str] = mapped_column(String(5), default=Language.EN.value)
+    # Secrets, never shown back, exported or logged: Slack's incoming-webhook URL (anyone who
+    # has it can post to the channel) and the secret GitHub signs its deliveries with.
+    slack_webhook_url: Mapped[str | None] = mapped_column(String(255))
+    github_webhook_secret: Mapped[str | None] = mapped_column(String(128))
 
     teachers: Mapped[list[User]] = relationship(
         secondary=classroom_teacher, back_populates="taught_classrooms"

@@ -188,7 +188,8 @@ class Stage(Model):
 
     @property
     def evidence_kinds(self) -> list[str]:
-        """What a checkpoint asks students to hand in: "code" (text), "screenshot", or both."""
+        """What a checkpoint asks students to hand in: any of "code" (text), "screenshot" and
+        "link" (links to GitHub, github_links.py)."""
         if self.kind != StageKind.CHECKPOINT:
             return []
         return list((self.settings or {}).get("evidence", ["code"]))

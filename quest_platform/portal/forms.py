@@ -38,7 +38,11 @@ def answer_from(stage: Stage, form: MultiDict[str, str]) -> dict[str, Any]:
         case StageKind.SELF_CHECK:
             return {"ticked": [number(value) for value in form.getlist("ticked")]}
         case StageKind.CHECKPOINT:
-            return {"evidence": form.get("evidence", "")}
+            answer: dict[str, Any] = {"evidence": form.get("evidence", "")}
+            if "links" in form:
+                # One address a line (blank lines left out by the service).
+                answer["links"] = form.get("links", "").splitlines()
+            return answer
     return {}
 
 

@@ -11,6 +11,8 @@ from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
 
 from quest_platform.code_challenges import Challenge
+from quest_platform.feedback.panels import stage_conversation
+from quest_platform.github_links import MAX_LINKS
 from quest_platform.labels import (
     KIND_LABELS,
     OUTCOME_LABELS,
@@ -36,6 +38,7 @@ from quest_platform.portal.forms import (
 from quest_platform.portal.results import result_of
 from quest_platform.queries.attempts import attempts_at, evidence_for
 from quest_platform.queries.code_runs import latest_code_run, own_code_run
+from quest_platform.queries.feedback import resubmissions_asked
 from quest_platform.queries.progress import (
     QuestProgress,
     StageProgress,
@@ -45,6 +48,7 @@ from quest_platform.queries.progress import (
 )
 from quest_platform.queries.races import race_for, race_view
 from quest_platform.queries.rewards import next_quest, quest_rewards, unseen_reviews
+from quest_platform.queries.teams import team_board, teams_of_student
 from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
@@ -73,18 +77,27 @@ def student_only(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.get("/quests")
 @student_only
 def quest_map() -> str:
-    """The quests given to the student's classrooms, each with its path of stages, and the
-    teachers' reviews the student has not read yet."""
+    """The quests given to the student's classrooms, each with its path of stages, the
+    teachers' reviews the student has not read yet, and the work teachers asked for again."""
     return render_template(
         "portal/quest_map.html",
         quests=quest_map_for(student=current_user),
         reviews=unseen_reviews(student=current_user),
+        resubmissions=resubmissions_asked(student=current_user),
         progress_labels=PROGRESS_LABELS,
         state_labels=STAGE_STATE_LABELS,
         outcome_labels=OUTCOME_LABELS,
         kind_labels=KIND_LABELS,
         now=utcnow(),
     )
+
+
+@bp.get("/team")
+@student_only
+def team() -> str:
+    """The student's team in each of their classrooms: its members and how far each is."""
+    boards = [team_board(team) for team in teams_of_student(current_user.id)]
+    return render_template("portal/team.html", boards=boards)
 
 
 @bp.get("/quests/<slug>")
@@ -325,9 +338,12 @@ def render_stage(
         else None,
         duration=duration,
         points_step=POINTS_STEP,
+        max_links=MAX_LINKS,
         kind_labels=KIND_LABELS,
         state_labels=STAGE_STATE_LABELS,
         outcome_labels=OUTCOME_LABELS,
+        # The conversation about the latest answer (docs/feedback.md), read as it is shown.
+        **stage_conversation(attempts, viewer=current_user),
         **code,
     ), status
 

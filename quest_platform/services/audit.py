@@ -10,8 +10,17 @@ from sqlalchemy import inspect
 from quest_platform.extensions import db
 from quest_platform.models import AuditEntry, User
 
-# Columns whose values never enter the audit log.
-SECRET_COLUMNS = frozenset({"password", "fs_uniquifier", "fs_token_uniquifier"})
+# Columns whose values never enter the audit log (a classroom's webhook URL and secret too:
+# whoever holds them can post to its Slack channel or forge GitHub deliveries).
+SECRET_COLUMNS = frozenset(
+    {
+        "password",
+        "fs_uniquifier",
+        "fs_token_uniquifier",
+        "slack_webhook_url",
+        "github_webhook_secret",
+    }
+)
 
 
 def snapshot(record: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from quest_platform.models import (
 )
 from quest_platform.queries.classrooms import is_given
 from quest_platform.queries.timing import extra_seconds_for
+from quest_platform.services import slack
 from quest_platform.services.attempts import start_timed_stage, submit_attempt
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.classrooms import may_manage_classroom
@@ -141,6 +142,7 @@ def open_game(
         )
     record_change(actor=by, action="create", record=game, after=snapshot(game))
     db.session.commit()
+    slack.announce_game(game=game)
     return game
 
 

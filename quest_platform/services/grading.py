@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from quest_platform.github_links import EvidenceLink, evidence_links
 from quest_platform.models import Outcome, Stage, StageKind
 from quest_platform.services.errors import ServiceError
 
@@ -58,13 +59,15 @@ class SelfCheckAnswer:
 
 @dataclass(frozen=True)
 class CheckpointAnswer:
-    """Evidence for a teacher to review: a text such as a code snippet, and/or a screenshot.
+    """Evidence for a teacher to review: a text such as a code snippet, a screenshot, and links
+    to the student's work on GitHub (github_links.py), any of them.
 
     The screenshot itself is kept apart (services/evidence.py); ``screenshot`` says there is one.
     """
 
     evidence: str
     screenshot: bool = False
+    links: tuple[EvidenceLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,9 +175,10 @@ def parse_answer(
             return SelfCheckAnswer(ticked)
         case StageKind.CHECKPOINT:
             evidence = text_field(raw.get("evidence", ""), field="evidence")
-            if not evidence and not has_screenshot:
+            links = checkpoint_links(stage, raw.get("links", []))
+            if not evidence and not has_screenshot and not links:
                 raise ServiceError(_("Add your evidence before you submit."), field="evidence")
-            return CheckpointAnswer(evidence, screenshot=has_screenshot)
+            return CheckpointAnswer(evidence, screenshot=has_screenshot, links=links)
         case StageKind.CODE if code is not None:
             return code
         case StageKind.CODE:
@@ -207,6 +211,18 @@ def parse_quiz(stage: Stage, responses: Any) -> QuizAnswer:
             )
         parsed[str(question_id)] = tuple(sorted(chosen))
     return QuizAnswer(parsed)
+
+
+def checkpoint_links(stage: Stage, value: Any) -> tuple[EvidenceLink, ...]:
+    """A checkpoint's evidence links (github_links.py); refused, naming the address at fault,
+    unless they are links the stage asks for."""
+    try:
+        links = evidence_links(value)
+    except ValueError as error:
+        raise ServiceError(str(error), field="links") from error
+    if links and "link" not in stage.evidence_kinds:
+        raise ServiceError(_("This stage does not take links."), field="links")
+    return links
 
 
 def text_field(value: Any, *, field: str, limit: int = MAX_TEXT_LENGTH) -> str:
@@ -435,7 +451,13 @@ def answer_document(answer: StageAnswer) -> dict[str, Any]:
         case SelfCheckAnswer():
             return {"ticked": sorted(answer.ticked)}
         case CheckpointAnswer():
-            return {"evidence": answer.evidence, "screenshot": answer.screenshot}
+            document: dict[str, Any] = {
+                "evidence": answer.evidence,
+                "screenshot": answer.screenshot,
+            }
+            if answer.links:
+                document["links"] = [link.document() for link in answer.links]
+            return document
         case CodeAnswer():
             return {
                 "code": answer.source,

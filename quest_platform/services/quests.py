@@ -30,10 +30,14 @@ from quest_platform.models import (
     utcnow,
 )
 from quest_platform.sandbox import SandboxUnavailable
+from quest_platform.services import slack
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.code_runs import run_challenge
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
 
+# What a checkpoint may ask students to hand in (its settings' "evidence"): a text such as a
+# code snippet, a screenshot (services/evidence.py), links to GitHub (github_links.py).
+EVIDENCE = frozenset({"code", "screenshot", "link"})
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 80
 # A made-up slug is cut to this length, so that "-2", "-copy-12" and the like still fit.
@@ -134,6 +138,14 @@ def stage_problems(stage: Stage | StageDraft) -> list[str]:
                 problems.append(_("the checkpoint has no prompt"))
             if not settings.get("rubric"):
                 problems.append(_("the checkpoint has no rubric"))
+            evidence = settings.get("evidence", ["code"])
+            known = isinstance(evidence, list) and all(
+                isinstance(kind, str) and kind in EVIDENCE for kind in evidence
+            )
+            if not evidence or not known:
+                problems.append(
+                    _("the checkpoint must ask for code, a screenshot or links (or several)")
+                )
         case StageKind.REFLECTION:
             if not str(settings.get("prompt", "")).strip():
                 problems.append(_("the reflection has no prompt"))
@@ -561,6 +573,7 @@ def assign_quest(
     db.session.add(assignment)
     record_change(actor=by, action="create", record=assignment)
     db.session.commit()
+    slack.announce_assignment(assignment=assignment)
     return assignment
 
 

@@ -28,6 +28,7 @@ from quest_platform.models import (
 )
 from quest_platform.queries.classrooms import is_given
 from quest_platform.queries.races import RaceState, RaceTable, race_table, races_running_on
+from quest_platform.services import slack
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.services.classrooms import may_manage_classroom
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError, undone_on_error
@@ -103,6 +104,7 @@ def start_race(
         raise Conflict(_("This class already has a race on this stage."), field="stage") from None
     record_change(actor=by, action="create", record=race, after=snapshot(race))
     db.session.commit()
+    slack.announce_race(race=race, now=now)
     return race
 
 

@@ -21,9 +21,11 @@ from quest_platform.models import (
     utcnow,
 )
 from quest_platform.queries.attempts import may_see_attempt
+from quest_platform.services import slack
 from quest_platform.services.achievements import award_review_achievements
 from quest_platform.services.audit import record_change
 from quest_platform.services.errors import NotAllowed, ServiceError, undone_on_error
+from quest_platform.services.feedback import add_message
 from quest_platform.services.tallies import lock_quest_tally, recount_stage
 
 MAX_REASON_LENGTH = 2000
@@ -77,7 +79,13 @@ def review_kind(attempt: Attempt) -> ReviewKind:
 
 @undone_on_error
 def review_attempt(
-    *, attempt: Attempt, score: float | None, outcome: str, reason: str, by: User
+    *,
+    attempt: Attempt,
+    score: float | None,
+    outcome: str,
+    reason: str,
+    by: User,
+    resubmit: bool = False,
 ) -> Review:
     """Record a teacher's score and outcome for ``attempt``; the attempt itself never changes.
 
@@ -87,12 +95,24 @@ def review_attempt(
     student's points follow it, with the bonus of any achievement the new result earns (a
     checkpoint passed on the first try, a quest finished, every reflection written); a later
     review never takes a badge back.
+
+    A failed mark may ask the student to hand the work in again (``resubmit``). The feedback
+    or reason, when given, is also posted in the conversation about the attempt, where the
+    student can answer it (docs/feedback.md).
     """
-    return record_review(attempt=attempt, score=score, outcome=outcome, reason=reason, by=by)
+    return record_review(
+        attempt=attempt, score=score, outcome=outcome, reason=reason, by=by, resubmit=resubmit
+    )
 
 
 def record_review(
-    *, attempt: Attempt, score: float | None, outcome: str, reason: str, by: User
+    *,
+    attempt: Attempt,
+    score: float | None,
+    outcome: str,
+    reason: str,
+    by: User,
+    resubmit: bool = False,
 ) -> Review:
     """Check and record a review under the student's lock on the quest, and commit."""
     if not may_see_attempt(staff=by, attempt=attempt):
@@ -112,6 +132,11 @@ def record_review(
     problem = contradiction(attempt=attempt, score=score, outcome=outcome)
     if problem:
         raise ServiceError(problem, field="outcome")
+    if resubmit and outcome != Outcome.FAILED:
+        raise ServiceError(
+            _("Ask for a resubmission only with “Not passed”: passed work is done."),
+            field="resubmit",
+        )
     if kind == ReviewKind.OVERRIDE and not reason:
         raise ServiceError(_("Say why the score changes: the reason is kept."), field="reason")
     if len(reason) > MAX_REASON_LENGTH:
@@ -132,6 +157,7 @@ def record_review(
         outcome=outcome,
         reason=reason,
         created_at=now,
+        resubmit_requested=resubmit,
     )
     db.session.add(review)
     previous_score, previous_outcome = attempt.result
@@ -145,7 +171,13 @@ def record_review(
     # The student's standing and points follow the result that counts now.
     recount_stage(quest_tally=quest_tally, stage=attempt.stage, attempt=attempt, at=now)
     award_review_achievements(review=review, attempt=attempt, quest_tally=quest_tally)
+    if reason:
+        # The feedback opens (or goes on with) the conversation about the attempt.
+        add_message(attempt=attempt, author=by, body=reason, at=now)
     db.session.commit()
+    if kind == ReviewKind.MARK:
+        # Marking is news to the class; an override corrects one student's result.
+        slack.announce_reviews_posted(attempt=attempt, by=by, now=now)
     return review
 
 

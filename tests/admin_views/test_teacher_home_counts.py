@@ -76,7 +76,8 @@ def test_the_home_counts_cost_the_same_for_more_classrooms(client, db, make, sch
             assert client.get(home).status_code == 200
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
-        return len([s for s in statements if " attempt" in s])
+        # The navigation's count of unread messages (docs/feedback.md) is not one of the home's.
+        return len([s for s in statements if " attempt" in s and "attempt_message" not in s])
 
     login_as(school.teacher)
     # The dashboard reads its stored charts, not the attempts: what is left is the counts

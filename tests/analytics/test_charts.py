@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from analytics.charts import Series, bar_chart, progress_grid
+
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
 
 LEGEND = {
     "done": ("✓", "done"),

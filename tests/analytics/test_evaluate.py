@@ -26,6 +26,9 @@ from analytics.model import shipped_model
 from analytics.prediction import examples_frame, fit_local
 from seeds.cohorts import training_examples
 
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
+
 
 def test_auc_counts_the_pairs_ranked_right():
     # Finished: 0.9 and 0.4; not: 0.8 and 0.1. Of the four pairs, 0.4 < 0.8 is the one wrong.

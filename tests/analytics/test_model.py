@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from analytics.model import read_model, shipped_model, write_model
+
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
 
 
 def test_the_shipped_model_is_read_once_and_reads_sensibly():

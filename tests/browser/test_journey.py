@@ -93,7 +93,7 @@ def test_student_joins_sets_preferences_signs_out_and_in(
     tab_to(page, "input[name=theme]:checked")
     page.keyboard.press("ArrowDown")
     expect(page.get_by_label("Dark", exact=True)).to_be_checked()
-    tab_to(page, "main button[type=submit]")
+    tab_to(page, "main form:not([action$=github]) button[type=submit]")
     with page.expect_navigation():
         page.keyboard.press("Enter")
 

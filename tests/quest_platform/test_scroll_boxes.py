@@ -11,6 +11,9 @@ import pytest
 
 import quest_platform
 
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
+
 TEMPLATES = Path(quest_platform.__file__).parent / "templates"
 TABLE_BOXES = re.compile(r'<div class="table-scroll"[^>]*>')
 CODE_BOXES = re.compile(r'<pre class="(?:answer-code|starter-code)"[^>]*>')

@@ -25,6 +25,9 @@ from seeds.cohorts import (
     training_examples,
 )
 
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
+
 SEEDS = range(1, 13)
 NOW = pd.Timestamp("2025-09-29 12:00", tz="UTC")
 OPENS = NOW - pd.Timedelta(days=21)

@@ -11,6 +11,9 @@ from quest_platform.services.quests import StageDraft, stage_problems
 from seeds.load import DEMO_WEEKS, batched, load_quest_files, sprint_start
 from seeds.roster import make_students
 
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
+
 THEMES = {"West Coast Travel", "Digital Famine"}
 
 

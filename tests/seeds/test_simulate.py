@@ -27,6 +27,9 @@ from seeds.simulate import (
     simulate_cohort,
 )
 
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
+
 # A Monday, started mid-morning so the first day is clipped at `start`, not at 08:00.
 START = datetime(2025, 9, 1, 9, 30, tzinfo=UTC)
 WEEKS = 4

@@ -76,6 +76,8 @@ NO_CLASSROOM = {"classroom_id": "999999"}
 STAGE = f"{QUEST}/stages/<int:position>"
 LESSON_DONE = {"answer": {"confirmed": True}, "submission_key": "matrix-lesson-1"}
 CODE = {"code": "print(1)", "purpose": "examples"}
+MESSAGES = "/api/v1/attempts/<int:attempt_id>/messages"
+NO_ATTEMPT = {"attempt_id": "999999"}
 
 RULES = [
     everyone("GET", "/api/v1/openapi.json", 200),
@@ -111,6 +113,35 @@ RULES = [
     # Stage 1 is a lesson: it runs no code; there is no run 999999.
     own_quest("POST", f"{STAGE}/code-runs", 422, body=CODE),
     own_quest("GET", f"{STAGE}/code-runs/<int:run_id>", 404, path={"run_id": "999999"}),
+    # Feedback conversations: the student's checkpoint attempt's, for them, their teacher and
+    # admins; to anyone else (and for an attempt that does not exist) it is missing.
+    Rule("GET", MESSAGES, 401, 200, 200, 200, other_student=404, other_teacher=404),
+    Rule("GET", MESSAGES, 401, 404, 404, 404, path=NO_ATTEMPT),
+    Rule(
+        "POST",
+        MESSAGES,
+        401,
+        201,
+        201,
+        201,
+        other_student=404,
+        other_teacher=404,
+        body={"body": "A question about my answer"},
+    ),
+    # A message without its body is malformed whoever sends it (checked before anything else).
+    everyone("POST", MESSAGES, 422, body={}),
+    Rule(
+        "POST",
+        MESSAGES,
+        401,
+        422,
+        422,
+        422,
+        other_student=404,
+        other_teacher=404,
+        body={"body": " "},
+    ),
+    Rule("POST", MESSAGES, 401, 404, 404, 404, path=NO_ATTEMPT, body={"body": "Hello"}),
     everyone("POST", "/api/authenticate", 401, body={"uid": "nobody", "password": "wrong"}),
     signed_in("GET", "/api/id", 200),
     signed_in("DELETE", "/api/authenticate", 200),
@@ -145,6 +176,7 @@ def test_api_access(rule, role, school, client, login_as):
         "position": "1",
         "token_id": str(token.token.id),
         "classroom_id": str(school.classroom.id),
+        "attempt_id": str(school.attempt.id),
         **rule.path,
     }
     url = rule.rule

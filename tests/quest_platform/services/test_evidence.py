@@ -18,6 +18,9 @@ from quest_platform.services.evidence import (
     check_screenshot,
 )
 
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
+
 SECRET = "secret-marker-8f3a"
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 PILLOW_FORMAT = {"image/png": "PNG", "image/jpeg": "JPEG"}

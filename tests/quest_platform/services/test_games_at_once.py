@@ -8,17 +8,13 @@ barrier releases them together. The suite runs against SQLite and, in CI, Postgr
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
-from flask import Flask
+from helpers import at_once
 from sqlalchemy import func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import Game, GameAnswer, GamePlayer, User
-from quest_platform.services.errors import ServiceError
 from quest_platform.services.games import (
     answer_question,
     join_game,
@@ -27,33 +23,6 @@ from quest_platform.services.games import (
 )
 
 SENDERS = 20
-
-
-def at_once(app: Flask, call: Callable[[], Any]) -> Counter:
-    """Run ``call`` in SENDERS threads released together; count what each got back."""
-    barrier = threading.Barrier(SENDERS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                call()
-                outcome = "ok"
-            except ServiceError as error:
-                outcome = type(error).__name__
-            finally:
-                db.session.remove()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(SENDERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return Counter(outcomes)
 
 
 def a_game(make) -> tuple[User, User, Game]:

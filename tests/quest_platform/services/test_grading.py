@@ -24,6 +24,9 @@ from quest_platform.services.grading import (
     right_responses,
 )
 
+# Pure functions: the database engine plays no part, so the PostgreSQL run leaves them out.
+pytestmark = pytest.mark.engine_independent
+
 QUESTIONS = [
     {
         "id": "q1",

@@ -1,0 +1,1 @@
+"""GitHub's webhook deliveries to a classroom (see routes.py and services/github.py)."""
