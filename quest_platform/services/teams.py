@@ -7,6 +7,7 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
@@ -135,10 +136,10 @@ def join(*, student: User, team: Team, by: User | None) -> TeamMembership:
     return membership
 
 
-def leave(*, membership: TeamMembership, by: User | None, at: object = None) -> None:
+def leave(*, membership: TeamMembership, by: User | None, at: datetime | None = None) -> None:
     """Close a current membership (kept as history); a leaving scrum master is unnamed."""
     before = snapshot(membership)
-    membership.left_at = at or utcnow()  # type: ignore[assignment]
+    membership.left_at = at or utcnow()
     record_change(actor=by, action="update", record=membership, before=before)
     team = membership.team
     if team.scrum_master_id == membership.student_id:
