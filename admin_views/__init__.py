@@ -16,6 +16,8 @@ from admin_views.audit import AuditView
 from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
 from admin_views.games import GameView
+from admin_views.office_hours import OfficeHoursView
+from admin_views.peer_reviews import PeerReviewView
 from admin_views.quests import QuestView
 from admin_views.races import RaceView
 from admin_views.roster_import import RosterImportView
@@ -59,11 +61,17 @@ def register_admin(app: Flask) -> Admin:
         RosterImportView(name=_l("Import roster"), endpoint="roster_import", url="roster-import")
     )
     admin.add_view(TeamView(Team, name=_l("Teams"), endpoint="team", url="teams"))
+    admin.add_view(
+        OfficeHoursView(name=_l("Office hours"), endpoint="office_hour_slots", url="office-hours")
+    )
     admin.add_view(QuestView(Quest, name=_l("Quests"), endpoint="quest"))
     admin.add_view(
         AssignmentView(QuestAssignment, name=_l("Quest assignments"), endpoint="assignment")
     )
     admin.add_view(AttemptView(Attempt, name=_l("Attempts"), endpoint="attempt"))
+    admin.add_view(
+        PeerReviewView(name=_l("Peer reviews"), endpoint="peer_reviews", url="peer-reviews")
+    )
     admin.add_view(
         TimeExtensionView(
             TimeExtension, name=_l("Extra time"), endpoint="time_extension", url="time-extension"

@@ -63,6 +63,7 @@ from quest_platform.models import (
 from quest_platform.queries.activity import awaiting_review
 from quest_platform.queries.attempts import next_awaiting_review, taught_by
 from quest_platform.queries.classrooms import classrooms_taught_by, enrolled_in
+from quest_platform.queries.team_hand_ins import HandInView, hand_in_view
 from quest_platform.queries.timing import extra_seconds_for
 from quest_platform.services import ServiceError
 from quest_platform.services.reviews import (
@@ -451,6 +452,12 @@ class AttemptView(ScopedModelView):
 
     def kind_label(self, kind: str) -> str:
         return str(KIND_LABELS.get(kind, kind))
+
+    def team_hand_in(self, attempt: Attempt) -> HandInView | None:
+        """The team hand-in ``attempt`` belongs to, if any: who handed in, whom it credits."""
+        if attempt.team_hand_in_id is None:
+            return None
+        return hand_in_view(attempt.team_hand_in_id)
 
     outcome_label = staticmethod(outcome_label)
 

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -50,6 +51,10 @@ from quest_platform.code_challenges import (
 from quest_platform.models import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
+    DEFAULT_PEER_REVIEW_DAYS,
+    MAX_PEER_REVIEWS,
+    MAX_RUBRIC_LEVELS,
+    MIN_RUBRIC_LEVELS,
     RevealAnswers,
     Stage,
     StageKind,
@@ -443,7 +448,19 @@ class PromptedForm(StageForm):
 
 class CheckpointForm(PromptedForm):
     kind = StageKind.CHECKPOINT
-    edited_settings = frozenset({"prompt", "evidence", "rubric"})
+    edited_settings = frozenset(
+        {
+            "prompt",
+            "evidence",
+            "rubric",
+            "rubric_levels",
+            "team",
+            "peer_reviews",
+            "peer_review_days",
+            "peer_review_own_team",
+            "peer_review_anonymous",
+        }
+    )
 
     evidence = CheckboxListField(
         _l("Evidence students submit"),
@@ -457,6 +474,31 @@ class CheckpointForm(PromptedForm):
         description=_l("One criterion per line; you mark the checkpoint against these."),
         render_kw={"rows": 5},
     )
+    rubric_levels = MultilineField(
+        _l("Rubric levels"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l(
+            "One level per line, lowest first; peer reviewers give each criterion one of them."
+            " Leave empty for: Not yet, Getting there, Meets it, Goes beyond."
+        ),
+        render_kw={"rows": 4},
+    )
+    team = BooleanField(
+        _l("Team checkpoint: one member hands in for the whole team, and every member is credited")
+    )
+    peer_reviews = IntegerField(
+        _l("Peer reviews of each submission"),
+        default=0,
+        description=_l("0 for none. Students who hand in are given others' work to review."),
+        validators=[Optional(), NumberRange(min=0, max=MAX_PEER_REVIEWS)],
+    )
+    peer_review_days = IntegerField(
+        _l("Days a reviewer has to review"),
+        default=DEFAULT_PEER_REVIEW_DAYS,
+        validators=[Optional(), NumberRange(min=1, max=14)],
+    )
+    peer_review_own_team = BooleanField(_l("Students may review work of their own team"))
+    peer_review_anonymous = BooleanField(_l("Reviewers stay anonymous to the author"), default=True)
 
     def validate_rubric(self, field: TextAreaField) -> None:
         if len(lines_of(field.data)) > MAX_LINES:
@@ -464,12 +506,37 @@ class CheckpointForm(PromptedForm):
                 ngettext("Keep it to %(num)d line.", "Keep it to %(num)d lines.", MAX_LINES)
             )
 
+    def validate_rubric_levels(self, field: TextAreaField) -> None:
+        levels = lines_of(field.data)
+        if levels and not MIN_RUBRIC_LEVELS <= len(levels) <= MAX_RUBRIC_LEVELS:
+            raise ValidationError(
+                ngettext(
+                    "Give between %(least)d and %(num)d level, one per line.",
+                    "Give between %(least)d and %(num)d levels, one per line.",
+                    MAX_RUBRIC_LEVELS,
+                    least=MIN_RUBRIC_LEVELS,
+                )
+            )
+
     def settings(self) -> dict[str, Any]:
-        return {
+        # Only what differs from a plain checkpoint is kept, so a stage saved unchanged stays so.
+        settings: dict[str, Any] = {
             **super().settings(),
             "evidence": list(self.evidence.data or []),
             "rubric": lines_of(self.rubric.data),
         }
+        if levels := lines_of(self.rubric_levels.data):
+            settings["rubric_levels"] = levels
+        if self.team.data:
+            settings["team"] = True
+        if self.peer_reviews.data:
+            settings |= {
+                "peer_reviews": self.peer_reviews.data,
+                "peer_review_days": self.peer_review_days.data or DEFAULT_PEER_REVIEW_DAYS,
+                "peer_review_own_team": bool(self.peer_review_own_team.data),
+                "peer_review_anonymous": bool(self.peer_review_anonymous.data),
+            }
+        return settings
 
     @classmethod
     def data_of(cls, stage: Stage) -> dict[str, Any]:
@@ -478,6 +545,12 @@ class CheckpointForm(PromptedForm):
             **super().data_of(stage),
             "evidence": settings.get("evidence", ["code"]),
             "rubric": "\n".join(settings.get("rubric", [])),
+            "rubric_levels": "\n".join(stage.rubric_levels),
+            "team": stage.is_team,
+            "peer_reviews": stage.peer_reviews_wanted,
+            "peer_review_days": stage.peer_review_days,
+            "peer_review_own_team": stage.peer_review_own_team,
+            "peer_review_anonymous": stage.peer_review_anonymous,
         }
 
 

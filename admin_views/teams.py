@@ -38,12 +38,13 @@ from quest_platform.queries.teams import (
     team_board,
     teams_managed_by,
     teams_of,
-    unplaced_students,
+    unplaced_counts,
 )
 from quest_platform.services import ServiceError
 from quest_platform.services.teams import (
     MIN_TEAM_SIZE,
     Forming,
+    add_students,
     create_team,
     delete_team,
     form_teams,
@@ -294,29 +295,17 @@ class TeamView(ScopedModelView):
     def add_view(self) -> Response | tuple[str, int]:
         """Add the chosen students to a team (each leaves the team they were in)."""
         team = self.team_from_form()
-        chosen = [value for value in request.form.getlist("student") if value.isdigit()]
-        if not chosen:
-            flash(_("Choose at least one student to add."), "error")
-            return redirect(self.get_url(".details_view", id=team.id))
-        students = {student.id: student for student in roster_of(team.classroom)}
-        added = 0
-        for value in chosen:
-            student = students.get(int(value))
-            if student is None:
-                flash(_("Choose students of this classroom."), "error")
-                break
-            try:
-                place_student(student=student, classroom=team.classroom, team=team, by=current_user)
-            except ServiceError as error:
-                flash(error.message, "error")
-                break
-            added += 1
-        if added:
+        chosen = {int(value) for value in request.form.getlist("student") if value.isdigit()}
+        try:
+            added = add_students(team=team, student_ids=sorted(chosen), by=current_user)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
             flash(
                 ngettext(
                     "%(num)d student added to %(team)s.",
                     "%(num)d students added to %(team)s.",
-                    added,
+                    len(added),
                     team=team.name,
                 ),
                 "success",
@@ -360,11 +349,8 @@ class TeamView(ScopedModelView):
             prefill = {"classroom": request.args["classroom"]}
         form = FormTeamsForm(formdata, data=prefill)
         form.classroom.choices = with_prompt(_("Choose a classroom"), choices)
-        waiting = {
-            key: len(unplaced_students(classroom))
-            for key, _label in choices
-            if (classroom := db.session.get(Classroom, int(key))) is not None
-        }
+        counts = unplaced_counts([int(key) for key, _label in choices])
+        waiting = {str(classroom_id): count for classroom_id, count in counts.items()}
         if request.method == "POST" and form.validate():
             classroom = self.classroom_in_scope(form.classroom.data)
             if classroom is None:

@@ -54,6 +54,17 @@ EXTENSIONS = {
     "extra_seconds": "int64",
     "granted_at": UTC_TIME,
 }
+# A peer review written, one row per student whose work it reviews (each member of a team's
+# hand-in): which review, who wrote it, whose work it is, at which stage, and whether a teacher
+# hid it (then it does not count as received).
+PEER_REVIEWS = {
+    "review_id": "int64",
+    "reviewer_id": "int64",
+    "author_id": "int64",
+    "stage_id": "int64",
+    "submitted_at": UTC_TIME,
+    "hidden": "bool",
+}
 
 # An attempt with one of these outcomes completes its stage.
 DONE_OUTCOMES = frozenset({Outcome.PASSED, Outcome.LATE})
@@ -94,6 +105,7 @@ class Dataset:
     now: pd.Timestamp
     zone: str = "UTC"
     extensions: pd.DataFrame = field(default_factory=lambda: empty(EXTENSIONS))
+    peer_reviews: pd.DataFrame = field(default_factory=lambda: empty(PEER_REVIEWS))
 
     @classmethod
     def of(
@@ -108,6 +120,7 @@ class Dataset:
         enrollments: pd.DataFrame | None = None,
         assignments: pd.DataFrame | None = None,
         extensions: pd.DataFrame | None = None,
+        peer_reviews: pd.DataFrame | None = None,
         zone: str = "UTC",
     ) -> Dataset:
         """A Dataset from plain frames (missing ones empty), every frame typed."""
@@ -124,6 +137,7 @@ class Dataset:
             enrollments=frame(enrollments, ENROLLMENTS),
             assignments=frame(assignments, ASSIGNMENTS),
             extensions=frame(extensions, EXTENSIONS),
+            peer_reviews=frame(peer_reviews, PEER_REVIEWS),
             now=pd.Timestamp(now).tz_convert("UTC")
             if pd.Timestamp(now).tzinfo
             else pd.Timestamp(now, tz="UTC"),

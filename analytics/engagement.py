@@ -50,6 +50,9 @@ STUDENT_COLUMNS = {
     "last_active_at": UTC_TIME,  # NaT when never started
     "days_since_last_activity": "Int64",  # since the first assignment opened if never started
     "never_started": "bool",
+    # Peer reviews the student wrote, and received (those a teacher hid left out).
+    "peer_reviews_given": "int64",
+    "peer_reviews_received": "int64",
 }
 CLASSROOM_COLUMNS = {
     "classroom_id": "int64",
@@ -352,8 +355,11 @@ def _student_engagement(
         .merge(activity.groupby(STUDENT).size().rename("active_days"), on=STUDENT, how="left")
         .merge(_streaks(activity, today_in(dataset)), on=STUDENT, how="left")
         .merge(first_opened, on="classroom_id", how="left")
+        .merge(_peer_review_counts(dataset), on=STUDENT, how="left")
     )
     counts = [
+        "peer_reviews_given",
+        "peer_reviews_received",
         "attempts",
         "active_days",
         "stages_done",
@@ -378,6 +384,26 @@ def _student_engagement(
         days_since_last_activity=since.where(~never_started, since_opened),
     )
     return _shaped(students.sort_values(STUDENT), STUDENT_COLUMNS)
+
+
+def _peer_review_counts(dataset: Dataset) -> pd.DataFrame:
+    """Per (classroom, student): the peer reviews they wrote, and those of their work (their
+    team's, for a team checkpoint) they received (not hidden), at the stages of the quests
+    given to the classroom."""
+    reviews = dataset.peer_reviews.merge(dataset.stages[["stage_id", "quest_id"]], on="stage_id")
+    given_to = dataset.assignments[["classroom_id", "quest_id"]].drop_duplicates()
+    reviews = reviews.merge(given_to, on="quest_id")
+    # A review of a team's work has a row per member: its reviewer wrote it once.
+    written = reviews.drop_duplicates(["review_id", "classroom_id"])
+    written = written.rename(columns={"reviewer_id": "student_id"}).groupby(STUDENT).size()
+    received = reviews[~reviews["hidden"]].rename(columns={"author_id": "student_id"})
+    return pd.concat(
+        [
+            written.rename("peer_reviews_given"),
+            received.groupby(STUDENT).size().rename("peer_reviews_received"),
+        ],
+        axis=1,
+    ).reset_index()
 
 
 def today_in(dataset: Dataset) -> date:

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, SQLColumnExpression, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, SQLColumnExpression, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from analytics.dataset import (
     ASSIGNMENTS,
@@ -19,6 +20,7 @@ from analytics.dataset import (
     CLASSROOMS,
     ENROLLMENTS,
     EXTENSIONS,
+    PEER_REVIEWS,
     QUESTS,
     STAGES,
     STUDENTS,
@@ -29,6 +31,8 @@ from quest_platform.models import (
     Attempt,
     Classroom,
     Enrollment,
+    PeerReview,
+    PeerReviewAssignment,
     Quest,
     QuestAssignment,
     Review,
@@ -208,12 +212,50 @@ def load_dataset(
             .order_by(TimeExtension.id),
             EXTENSIONS,
         ),
+        "peer_reviews": (peer_reviews_query(moment, students_then, stages_given), PEER_REVIEWS),
     }
     frames = {}
     with engine.connect() as connection:
         for name, (query, columns) in queries.items():
             frames[name] = typed(pd.read_sql(query, connection), columns)
     return Dataset(**frames, now=pd.Timestamp(moment).tz_convert("UTC"), zone=zone)
+
+
+def peer_reviews_query(moment: datetime, students: AnyQuery, stages: AnyQuery) -> AnyQuery:
+    """The peer reviews written by ``moment`` at ``stages``, by or about ``students``: who
+    wrote each, whose work it is (every member a team's hand-in credits), and whether a teacher
+    had hidden it by then."""
+    hidden = and_(PeerReview.hidden_at.is_not(None), PeerReview.hidden_at <= moment)
+    reviewed, credited = aliased(Attempt), aliased(Attempt)
+    same_work = or_(
+        credited.id == reviewed.id,
+        and_(
+            reviewed.team_hand_in_id.is_not(None),
+            credited.team_hand_in_id == reviewed.team_hand_in_id,
+        ),
+    )
+    return (
+        select(
+            PeerReview.id.label("review_id"),
+            PeerReviewAssignment.reviewer_id,
+            credited.student_id.label("author_id"),
+            reviewed.stage_id,
+            PeerReview.submitted_at,
+            hidden.label("hidden"),
+        )
+        .join(PeerReviewAssignment, PeerReviewAssignment.id == PeerReview.assignment_id)
+        .join(reviewed, reviewed.id == PeerReviewAssignment.attempt_id)
+        .join(credited, same_work)
+        .where(
+            PeerReview.submitted_at <= moment,
+            reviewed.stage_id.in_(stages),
+            or_(
+                PeerReviewAssignment.reviewer_id.in_(students),
+                credited.student_id.in_(students),
+            ),
+        )
+        .order_by(PeerReview.id, credited.student_id)
+    )
 
 
 def _utc(moment: datetime) -> datetime:

@@ -9,13 +9,16 @@ from quest_platform.extensions import csrf
 
 def register_blueprints(app: Flask) -> None:
     """Register the public pages, the account pages, the student portal, the leaderboards,
-    the code races, the live games, feedback conversations and GitHub's webhook."""
+    the code races, the live games, feedback conversations, peer reviews, office hours and
+    GitHub's webhook."""
     from quest_platform.accounts.routes import bp as accounts_bp
     from quest_platform.feedback.routes import bp as feedback_bp
     from quest_platform.games.routes import bp as games_bp
     from quest_platform.github.routes import bp as github_bp
     from quest_platform.leaderboards.routes import bp as leaderboards_bp
+    from quest_platform.office_hours.routes import bp as office_hours_bp
     from quest_platform.pages.routes import bp as pages_bp
+    from quest_platform.peer_review.routes import bp as peer_review_bp
     from quest_platform.portal.routes import bp as portal_bp
     from quest_platform.races.routes import bp as races_bp
 
@@ -26,6 +29,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(races_bp)
     app.register_blueprint(games_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(peer_review_bp)
+    app.register_blueprint(office_hours_bp)
     # GitHub's webhook: its deliveries are signed by GitHub instead of carrying a CSRF token.
     csrf.exempt(github_bp)
     app.register_blueprint(github_bp)

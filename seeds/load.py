@@ -42,11 +42,15 @@ from quest_platform.models import (
     roles_users,
     utcnow,
 )
+from quest_platform.queries.peer_review import levels_of
+from quest_platform.queries.teams import teams_of
 from quest_platform.services.accounts import create_user, ensure_roles, generate_password
 from quest_platform.services.achievements import ensure_achievements
 from quest_platform.services.analytics import refresh_analytics
 from quest_platform.services.classrooms import create_classroom
 from quest_platform.services.grading import grade_quiz, parse_quiz
+from quest_platform.services.office_hours import book_slot, offer_slots
+from quest_platform.services.peer_review import assign_peer_reviews, submit_peer_review
 from quest_platform.services.quests import StageDraft, assign_quest, create_quest, publish_quest
 from quest_platform.services.tallies import points_after, stronger
 from quest_platform.services.teams import Forming, form_teams, set_scrum_master
@@ -472,6 +476,93 @@ def form_demo_teams(*, classroom: Classroom, teacher: User, seed: int) -> None:
         set_scrum_master(team=team, student_id=rng.choice(members), by=teacher)
 
 
+# The first demo classroom's office hours: four 15-minute check-ins from 15:00, school time.
+DEMO_OFFICE_HOURS = time(15, 0)
+
+
+def offer_demo_office_hours(*, classroom: Classroom, teacher: User, calendar: DemoCalendar) -> None:
+    """Offer the classroom four check-ins the day after the seed day (or, for a demo seeded as
+    of a past day, the real tomorrow: slots are offered for times to come), the first booked
+    by a team's scrum master for the team."""
+    days = 1
+    if calendar.at(days, DEMO_OFFICE_HOURS) <= utcnow():
+        days = (utcnow().astimezone(calendar.time_zone).date() - calendar.day).days + 1
+    slots = offer_slots(
+        classroom=classroom,
+        starts_at=calendar.at(days, DEMO_OFFICE_HOURS),
+        minutes=15,
+        count=4,
+        location="Room 214",
+        by=teacher,
+    )
+    team = next((team for team in teams_of(classroom.id) if team.scrum_master), None)
+    if team is not None and team.scrum_master is not None:
+        book_slot(
+            slot=slots[0],
+            by=team.scrum_master,
+            team=team,
+            topic="Our sprint board and the login quest's checkpoint.",
+        )
+
+
+# What the demo's reviewers write: kind and specific, as the review form asks.
+DEMO_REVIEW_COMMENTS = (
+    "Your register route hashes the password before it is stored: exactly right. Say so in the"
+    " pull request description so a reviewer finds it fast.",
+    "Logging in works. After logging out, the profile page still showed your name until I"
+    " refreshed: clear the session, then redirect.",
+    "The alt text says what the screenshot shows, stop by stop. Nice! One idea: label the"
+    " password field, not just its placeholder.",
+    "Clear code. The error for a wrong password says which part was wrong; say only that the"
+    " username or password is not right.",
+    "The profile shows only your own stops, read from the database. Maybe link the issue in"
+    " your pull request too.",
+)
+# The share of the reviews given that their reviewer wrote (the rest still to do, or missed).
+DEMO_REVIEWS_WRITTEN = 0.8
+
+
+def seed_demo_peer_reviews(*, classroom: Classroom, calendar: DemoCalendar, seed: int) -> int:
+    """Peer reviews at the classroom's checkpoints that ask for them, as its students would
+    have given and written them: each submission, in the order handed in, is given reviewers
+    as it was then (services/peer_review.py), and most reviewers wrote theirs within a few
+    days. Returns how many reviews were written."""
+    rng = random.Random(seed)
+    stages = [
+        stage
+        for assignment in classroom.assignments
+        for stage in assignment.quest.stages
+        if stage.peer_reviews_wanted
+    ]
+    written = 0
+    for stage in stages:
+        in_class = select(Enrollment.student_id).where(Enrollment.classroom_id == classroom.id)
+        handed_in = db.session.scalars(
+            select(Attempt)
+            .where(Attempt.stage_id == stage.id, Attempt.student_id.in_(in_class))
+            .order_by(Attempt.submitted_at, Attempt.id)
+        ).all()
+        given = [
+            assignment
+            for attempt in handed_in
+            for assignment in assign_peer_reviews(attempt=attempt, now=attempt.submitted_at)
+        ]
+        levels = len(levels_of(stage))
+        for assignment in given:
+            at = assignment.assigned_at + timedelta(hours=rng.uniform(2, 60))
+            if at >= calendar.now or rng.random() > DEMO_REVIEWS_WRITTEN:
+                continue
+            submit_peer_review(
+                assignment=assignment,
+                reviewer=assignment.reviewer,
+                levels=[rng.randint(1, levels - 1) for _ in stage.rubric],
+                comment=rng.choice(DEMO_REVIEW_COMMENTS),
+                now=at,
+            )
+            written += 1
+    return written
+
+
 def write_logins(lines: list[str]) -> Path:
     """Write demo sign-in details to the instance folder, readable by the owner only."""
     path = Path(current_app.config["DEMO_LOGINS_FILE"])
@@ -569,6 +660,9 @@ def seed_demo(*, seed: int, calendar: DemoCalendar, echo: Echo = print) -> str:
         )
         db.session.commit()
         form_demo_teams(classroom=classroom, teacher=teacher, seed=seed + index)
+        seed_demo_peer_reviews(classroom=classroom, calendar=calendar, seed=seed + index)
+        if index == 0:
+            offer_demo_office_hours(classroom=classroom, teacher=teacher, calendar=calendar)
 
     # The teachers' dashboards show figures from their first visit. Never dated after the real
     # present (seeded in the morning, the demo's noon is still ahead): a refresh keeps figures

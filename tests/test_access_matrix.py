@@ -1,10 +1,11 @@
 """Every route has an access rule, proven for every kind of person (flaw 5 of SEED_SYSTEM.md).
 
-The table below names, for each route and method, what each of six people gets: a visitor, a
-student, a student of another class, the teacher of that student's class, a teacher of another
-class and an administrator. Routes with ids are exercised on the student, the classroom and a
-published quest (and its second stage) of the first teacher, and on ids that do not exist. A
-route added to the app without a line in the table fails ``test_every_route_has_an_access_rule``.
+The table below names, for each route and method, what each of seven people gets: a visitor, a
+student, their classmate in another team, a student of another class, the teacher of that student's
+class, a teacher of another class and an administrator. Routes with ids are exercised on the
+student, the classroom and a published quest (and its second stage) of the first teacher, and on
+ids that do not exist. A route added to the app without a line in the table fails
+``test_every_route_has_an_access_rule``.
 """
 
 from __future__ import annotations
@@ -20,14 +21,30 @@ from helpers import csrf_token
 from PIL import Image
 
 from quest_platform.extensions import db
-from quest_platform.models import CodeRace, StageKind, utcnow
+from quest_platform.models import (
+    CodeRace,
+    Enrollment,
+    PeerReview,
+    PeerReviewAssignment,
+    StageKind,
+    utcnow,
+)
 from quest_platform.services.evidence import Screenshot, check_screenshot, keep_screenshot
 from quest_platform.services.feedback import post_message
 from quest_platform.services.games import join_game, open_game
+from quest_platform.services.office_hours import book_slot, offer_slots
 from quest_platform.services.teams import create_team
 from quest_platform.services.time_extensions import grant_time_extension
 
-ROLES = ("anonymous", "student", "other_student", "teacher", "other_teacher", "admin")
+ROLES = (
+    "anonymous",
+    "student",
+    "other_team_student",
+    "other_student",
+    "teacher",
+    "other_teacher",
+    "admin",
+)
 # Static files are public by design; every other rule must be in the table.
 STATIC_ENDPOINTS = frozenset({"static", "admin.static", "security.static"})
 MISSING_ID = 999_999
@@ -67,22 +84,29 @@ TO_QUEST = Expect(302, "/admin/quest/details/")
 FORBIDDEN = Expect(403)
 NOT_FOUND = Expect(404)
 NOT_ALLOWED = Expect(405)
+# A record of the student's own (their attempt, its evidence and conversation), for them, their
+# teacher and admins: missing for a classmate in another team, a student or teacher of another
+# class.
+ONLY_THE_STUDENTS_CLASS = {
+    "other_student": NOT_FOUND,
+    "other_team_student": NOT_FOUND,
+    "other_teacher": NOT_FOUND,
+}
 
 
 @dataclass(frozen=True)
 class Access:
     """What each person gets from one request to a route.
 
-    ``other_student`` and ``other_teacher`` get what ``student`` and ``teacher`` get unless
-    given. ``ids`` is "own" (the first teacher's student, classroom and published quest, with
-    its second stage; the first classroom's assignment, an attempt of its student, their
-    achievement, the extra time the teacher gave them, the teacher's audit entry, and the
-    classroom's code race and live game) or
-    "missing"; they fill ``<int:student_id>``,
+    ``other_student``, ``other_team_student`` and ``other_teacher`` get what ``student`` and
+    ``teacher`` get unless given. ``ids`` is "own" (the first teacher's student, classroom and
+    published quest, with its second stage; the first classroom's assignment, an attempt of its
+    student, their achievement, the extra time the teacher gave them, the teacher's audit entry,
+    and the classroom's code race and live game) or "missing"; they fill ``<int:student_id>``,
     ``<int:classroom_id>``, ``<int:quest_id>`` and ``<int:position>`` in the rule, and the same
-    names in braces in ``query`` (Flask-Admin passes record ids in the query string) and
-    ``data``. ``<slug>`` is the slug of the quest assigned to the first classroom (or one that
-    does not exist), and a redirect's location may name the ids in braces too.
+    names in braces in ``query`` (Flask-Admin passes record ids in the query string) and ``data``.
+    ``<slug>`` is the slug of the quest assigned to the first classroom (or one that does not
+    exist), and a redirect's location may name the ids in braces too.
     """
 
     method: str
@@ -93,6 +117,7 @@ class Access:
     admin: Expect
     other_student: Expect | None = None
     other_teacher: Expect | None = None
+    other_team_student: Expect | None = None
     ids: str = "own"
     data: dict[str, str] = field(default_factory=dict)
     query: str = ""
@@ -107,6 +132,8 @@ class Access:
     def expected(self, role: str) -> Expect:
         if role == "other_student":
             return self.other_student or self.student
+        if role == "other_team_student":
+            return self.other_team_student or self.student
         if role == "other_teacher":
             return self.other_teacher or self.teacher
         return getattr(self, role)
@@ -132,6 +159,9 @@ class Access:
             "other_classroom_id": str(school.other_classroom.id),
             "team_id": str(school.team.id if own else MISSING_ID),
             "message_id": str(school.message.id if own else MISSING_ID),
+            **peer_review_ids(school, own=own),
+            "slot_id": str(school.slot.id if own else MISSING_ID),
+            "booking_id": str(school.booking.id if own else MISSING_ID),
         }
 
     def url(self, school: Any) -> str:
@@ -147,6 +177,10 @@ class Access:
             .replace("<int:game_id>", ids["game_id"])
             .replace("<int:attempt_id>", ids["attempt_id"])
             .replace("<int:message_id>", ids["message_id"])
+            .replace("<int:peer_assignment_id>", ids["peer_assignment_id"])
+            .replace("<int:review_id>", ids["peer_review_id"])
+            .replace("<int:slot_id>", ids["slot_id"])
+            .replace("<int:booking_id>", ids["booking_id"])
             .replace("<code>", ids["game_code"])
             .replace("<fmt>", "csv")
             .replace("<export_type>", "csv")
@@ -273,6 +307,17 @@ THREAD = "/attempts/<int:attempt_id>/messages"
 TO_THREAD = Expect(302, "/attempts/{attempt_id}/messages")
 MESSAGE_MODERATION = ("/messages/<int:message_id>/hide", "/messages/<int:message_id>/show")
 A_MESSAGE = {"body": "A question about my answer"}
+# Peer review: a submission given to review, the admin's pages and a review's changes.
+PEER_ASSIGNMENT = "/reviews/<int:peer_assignment_id>"
+A_REVIEW = {"criterion-0": "2", "comment": "Clear and kind."}
+PEER_REVIEWS = "/admin/peer-reviews/"
+CLASSROOM_ARG = "classroom={classroom_id}"
+PEER_STAGE = "classroom={classroom_id}&stage={peer_stage_id}"
+PEER_ATTEMPT = {"attempt": "{peer_attempt_id}"}
+PEER_REVIEW_CHANGES = tuple(
+    f"{PEER_REVIEWS}<int:review_id>/{change}" for change in ("hide", "show", "grade")
+)
+PEER_REVIEW_DATA = ({"reason": "Unkind"}, {}, {"grade": "2"})
 # A student in one classroom goes straight to its board (locations are filled with the ids).
 TO_OWN_BOARD = Expect(302, "/leaderboards/classrooms/{classroom_id}")
 TO_OTHER_BOARD = Expect(302, "/leaderboards/classrooms/{other_classroom_id}")
@@ -599,7 +644,16 @@ ACCESS = [
         ids="missing",
         data={"code": "{game_code}"},
     ),
-    Access("GET", GAME_PLAY, TO_LOGIN, OK, FORBIDDEN, FORBIDDEN, other_student=NOT_FOUND),
+    Access(
+        "GET",
+        GAME_PLAY,
+        TO_LOGIN,
+        OK,
+        FORBIDDEN,
+        FORBIDDEN,
+        other_student=NOT_FOUND,
+        other_team_student=NOT_FOUND,
+    ),
     Access("GET", GAME_PLAY, TO_LOGIN, NOT_FOUND, FORBIDDEN, FORBIDDEN, ids="missing"),
     *(
         Access("GET", rule, TO_LOGIN, NOT_FOUND, OK, OK, other_teacher=NOT_FOUND)
@@ -677,7 +731,7 @@ ACCESS = [
         for method, rule in PORTAL_STAGE_ROUTES
     ),
     # A checkpoint screenshot: its student, their teacher and admins; missing for anyone else
-    Access("GET", EVIDENCE, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND),
+    Access("GET", EVIDENCE, TO_LOGIN, OK, OK, OK, **ONLY_THE_STUDENTS_CLASS),
     Access("GET", EVIDENCE, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing"),
     # GitHub evidence (docs/github.md): a student links their GitHub username on their profile
     # (staff have none to link); a teacher links their students' on the user's page (422 for a
@@ -713,7 +767,7 @@ ACCESS = [
     # else. A message written leads back to the conversation (an empty one comes back, 422);
     # only teachers and admins hide and show messages (a student taking part: 403).
     Access("GET", "/messages", TO_LOGIN, OK, OK, OK),
-    Access("GET", THREAD, TO_LOGIN, OK, OK, OK, other_student=NOT_FOUND, other_teacher=NOT_FOUND),
+    Access("GET", THREAD, TO_LOGIN, OK, OK, OK, **ONLY_THE_STUDENTS_CLASS),
     Access("GET", THREAD, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing"),
     Access(
         "POST",
@@ -722,8 +776,7 @@ ACCESS = [
         TO_THREAD,
         TO_THREAD,
         TO_THREAD,
-        other_student=NOT_FOUND,
-        other_teacher=NOT_FOUND,
+        **ONLY_THE_STUDENTS_CLASS,
         data=A_MESSAGE,
     ),
     Access(
@@ -733,8 +786,7 @@ ACCESS = [
         INVALID,
         INVALID,
         INVALID,
-        other_student=NOT_FOUND,
-        other_teacher=NOT_FOUND,
+        **ONLY_THE_STUDENTS_CLASS,
     ),
     Access(
         "POST", THREAD, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing", data=A_MESSAGE
@@ -747,8 +799,7 @@ ACCESS = [
             FORBIDDEN,
             TO_THREAD,
             TO_THREAD,
-            other_student=NOT_FOUND,
-            other_teacher=NOT_FOUND,
+            **ONLY_THE_STUDENTS_CLASS,
         )
         for rule in MESSAGE_MODERATION
     ),
@@ -758,6 +809,157 @@ ACCESS = [
     ),
     *(everyone("GET", rule, NOT_ALLOWED) for rule in MESSAGE_MODERATION),
     everyone("POST", "/messages", NOT_ALLOWED),
+    # Office hours (docs/office-hours.md): students book their classes' slots on /office-hours
+    # (staff: 403). The student has a check-in to come already (409); a classmate in another
+    # team may not book for the student's team (403); another class's slot is missing (404).
+    # Only the student comes to the booking: they cancel it, for others it is missing. Teachers
+    # offer and cancel their classrooms' slots in the admin (another teacher's are missing).
+    Access("GET", "/office-hours", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
+    Access(
+        "POST",
+        "/office-hours/<int:slot_id>/book",
+        TO_LOGIN,
+        Expect(409),
+        FORBIDDEN,
+        FORBIDDEN,
+        other_team_student=FORBIDDEN,
+        other_student=NOT_FOUND,
+        data={"team": "{team_id}"},
+    ),
+    Access(
+        "POST",
+        "/office-hours/<int:slot_id>/book",
+        TO_LOGIN,
+        NOT_FOUND,
+        FORBIDDEN,
+        FORBIDDEN,
+        ids="missing",
+        data={"team": "{team_id}"},
+    ),
+    Access(
+        "POST",
+        "/office-hours/bookings/<int:booking_id>/cancel",
+        TO_LOGIN,
+        Expect(302, "/office-hours"),
+        FORBIDDEN,
+        FORBIDDEN,
+        other_team_student=NOT_FOUND,
+        other_student=NOT_FOUND,
+    ),
+    Access(
+        "POST",
+        "/office-hours/bookings/<int:booking_id>/cancel",
+        TO_LOGIN,
+        NOT_FOUND,
+        FORBIDDEN,
+        FORBIDDEN,
+        ids="missing",
+    ),
+    staff_only("GET", "/admin/office-hours/", OK),
+    staff_only(
+        "GET", "/admin/office-hours/", OK, other_teacher=NOT_FOUND, query="classroom={classroom_id}"
+    ),
+    staff_only(
+        "GET", "/admin/office-hours/", NOT_FOUND, query="classroom={classroom_id}", ids="missing"
+    ),
+    staff_only("GET", "/admin/office-hours/offer", OK),
+    staff_only("POST", "/admin/office-hours/offer", INVALID),  # an empty form comes back
+    staff_only(
+        "POST",
+        "/admin/office-hours/offer",
+        Expect(302, "/admin/office-hours/"),
+        other_teacher=INVALID,
+        data={
+            "classroom": "{classroom_id}",
+            "date": "2099-01-15",
+            "start": "14:00",
+            "minutes": "15",
+            "count": "4",
+            "location": "Room 12",
+        },
+    ),
+    # Cancelling a slot asks first (200), then cancels it.
+    staff_only(
+        "POST",
+        "/admin/office-hours/cancel",
+        OK,
+        other_teacher=NOT_FOUND,
+        data={"slot": "{slot_id}"},
+    ),
+    staff_only(
+        "POST",
+        "/admin/office-hours/cancel",
+        Expect(302, "/admin/office-hours/"),
+        other_teacher=NOT_FOUND,
+        data={"slot": "{slot_id}", "confirmed": "yes"},
+    ),
+    staff_only(
+        "POST",
+        "/admin/office-hours/cancel",
+        NOT_FOUND,
+        data={"slot": "{slot_id}", "confirmed": "yes"},
+        ids="missing",
+    ),
+    everyone("POST", "/office-hours", NOT_ALLOWED),
+    everyone("GET", "/office-hours/<int:slot_id>/book", NOT_ALLOWED),
+    everyone("GET", "/office-hours/bookings/<int:booking_id>/cancel", NOT_ALLOWED),
+    everyone("POST", "/admin/office-hours/", NOT_ALLOWED),
+    everyone("GET", "/admin/office-hours/cancel", NOT_ALLOWED),
+    # Peer review (docs/peer-review.md): the Reviews page for everyone signed in; a submission
+    # given to review (the classmate's, given to the student) for its reviewer alone, missing for
+    # anyone else, its author too. A review sent leads back to the Reviews page (an empty form
+    # comes back, 422). The admin's pages: a teacher's classrooms (another's are missing); a
+    # teacher takes a submission to review (on to their review form), and hides, shows and
+    # grades its reviews (back to the attempt's page); another teacher finds none of them.
+    Access("GET", "/reviews", TO_LOGIN, OK, OK, OK),
+    everyone("POST", "/reviews", NOT_ALLOWED),
+    *(
+        Access(
+            method,
+            rule,
+            TO_LOGIN,
+            expect,
+            NOT_FOUND,
+            NOT_FOUND,
+            other_team_student=NOT_FOUND,
+            other_student=NOT_FOUND,
+            data=data,
+        )
+        for method, rule, expect, data in (
+            ("GET", PEER_ASSIGNMENT, OK, {}),
+            ("POST", PEER_ASSIGNMENT, INVALID, {}),
+            ("POST", PEER_ASSIGNMENT, Expect(302, "/reviews"), A_REVIEW),
+        )
+    ),
+    *(
+        Access(method, rule, TO_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, ids="missing")
+        for method, rule in (
+            ("GET", PEER_ASSIGNMENT),
+            ("POST", PEER_ASSIGNMENT),
+        )
+    ),
+    staff_only("GET", PEER_REVIEWS, OK),
+    staff_only("GET", PEER_REVIEWS, OK, other_teacher=NOT_FOUND, query=CLASSROOM_ARG),
+    staff_only("GET", PEER_REVIEWS, NOT_FOUND, query=CLASSROOM_ARG, ids="missing"),
+    staff_only("GET", f"{PEER_REVIEWS}stage", OK, other_teacher=NOT_FOUND, query=PEER_STAGE),
+    staff_only("GET", f"{PEER_REVIEWS}stage", NOT_FOUND, query=PEER_STAGE, ids="missing"),
+    Access(
+        "POST",
+        f"{PEER_REVIEWS}take",
+        TO_LOGIN,
+        FORBIDDEN,
+        Expect(302, "/reviews/{teacher_peer_assignment_id}"),
+        Expect(302, "/reviews/{admin_peer_assignment_id}"),
+        other_teacher=NOT_FOUND,
+        data=PEER_ATTEMPT,
+    ),
+    staff_only("POST", f"{PEER_REVIEWS}take", NOT_FOUND, data=PEER_ATTEMPT, ids="missing"),
+    *(
+        staff_only("POST", rule, TO_ATTEMPT, other_teacher=NOT_FOUND, data=data)
+        for rule, data in zip(PEER_REVIEW_CHANGES, PEER_REVIEW_DATA, strict=True)
+    ),
+    *(staff_only("POST", rule, NOT_FOUND, ids="missing") for rule in PEER_REVIEW_CHANGES),
+    *(everyone("GET", rule, NOT_ALLOWED) for rule in (f"{PEER_REVIEWS}take", *PEER_REVIEW_CHANGES)),
     # Wrong methods: state changes are never a GET, pages never accept a POST
     everyone("POST", "/", NOT_ALLOWED),
     everyone("POST", "/start", NOT_ALLOWED),
@@ -867,6 +1069,26 @@ def school(school, make):
         member_ids=[school.student.id],
         by=school.teacher,
     )
+    # A classmate of the student in another team of the same classroom.
+    school.other_team_student = make.student()
+    db.session.add(Enrollment(classroom=school.classroom, student=school.other_team_student))
+    db.session.commit()
+    school.other_team = create_team(
+        classroom=school.classroom,
+        name="Other matrix team",
+        member_ids=[school.other_team_student.id],
+        by=school.teacher,
+    )
+    # Office hours: two slots of the first teacher, the first booked by the student's team.
+    booked, school.slot = offer_slots(
+        classroom=school.classroom,
+        starts_at=utcnow() + timedelta(days=2),
+        minutes=15,
+        count=2,
+        location="Room 12",
+        by=school.teacher,
+    )
+    school.booking = book_slot(slot=booked, by=school.student, team=school.team)
     # A message in the conversation about the student's checkpoint attempt.
     school.message = post_message(
         attempt=school.attempt, author=school.student, body="Is my evidence enough?"
@@ -875,8 +1097,54 @@ def school(school, make):
         attempt=school.attempt,
         screenshot=check_screenshot(Screenshot(data=tiny_png(), alt_text="A login form")),
     )
+    add_peer_reviews(school, make)
     db.session.commit()
     return school
+
+
+def add_peer_reviews(school: Any, make: Any) -> None:
+    """Peer reviews (docs/peer-review.md) of the classmate's checkpoint, with a screenshot: the
+    student was given it to review (``peer_assignment``); another classmate reviewed it
+    (``peer_review``); the teacher and the admin each took it to review in place of a peer."""
+    stage = school.quest.stages[2]
+    stage.settings = {**stage.settings, "peer_reviews": 2}
+    attempt = make.attempt(student=school.other_team_student, quest=school.quest)
+    keep_screenshot(
+        attempt=attempt,
+        screenshot=check_screenshot(Screenshot(data=tiny_png(), alt_text="Their login form")),
+    )
+    peer = make.student()
+    db.session.add(Enrollment(classroom=school.classroom, student=peer))
+    due = utcnow() + timedelta(days=3)
+    given = {
+        name: PeerReviewAssignment(
+            attempt_id=attempt.id, reviewer_id=reviewer.id, due_at=due, by_teacher=by_teacher
+        )
+        for name, reviewer, by_teacher in (
+            ("student", school.student, False),
+            ("peer", peer, False),
+            ("teacher", school.teacher, True),
+            ("admin", school.admin, True),
+        )
+    }
+    db.session.add_all(given.values())
+    db.session.flush()
+    review = PeerReview(assignment_id=given["peer"].id, levels=[2], comment="Clear.")
+    db.session.add(review)
+    db.session.flush()
+    school.peer = {
+        "peer_assignment_id": given["student"].id,
+        "peer_attempt_id": attempt.id,
+        "peer_review_id": review.id,
+        "peer_stage_id": stage.id,
+        "teacher_peer_assignment_id": given["teacher"].id,
+        "admin_peer_assignment_id": given["admin"].id,
+    }
+
+
+def peer_review_ids(school: Any, *, own: bool) -> dict[str, str]:
+    """The ids of the school's peer-review records (see :func:`add_peer_reviews`)."""
+    return {name: str(value if own else MISSING_ID) for name, value in school.peer.items()}
 
 
 def tiny_png() -> bytes:
@@ -886,11 +1154,15 @@ def tiny_png() -> bytes:
 
 
 # Who asks together on one school. A GET changes nothing another person's answer depends on,
-# so all six ask on one school. A POST may change the school: the people it refuses ask first on
+# so all seven ask on one school. A POST may change the school: the people it refuses ask first on
 # one (the other teacher last: their own changes touch only their own class), then the teacher
 # and the administrator each on a school of their own.
 GET_ROLES = (ROLES,)
-POST_ROLES = (("anonymous", "student", "other_student", "other_teacher"), ("teacher",), ("admin",))
+POST_ROLES = (
+    ("anonymous", "student", "other_team_student", "other_student", "other_teacher"),
+    ("teacher",),
+    ("admin",),
+)
 
 
 def requests_of(access: Access) -> list[tuple[Access, tuple[str, ...]]]:

@@ -284,12 +284,13 @@ def post_routes(app, school) -> list[str]:
         "slug": school.quest.slug,
         # Feedback conversations: the student's attempt, and a message number.
         "attempt_id": school.attempt.id,
-        "message_id": 1,
     }
     urls = []
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods:
-            urls.append(rule.build({name: ids[name] for name in rule.arguments})[1])
+            # Any other record (a message, a slot, a review) need not exist: the token is
+            # checked before the record is looked up.
+            urls.append(rule.build({name: ids.get(name, 1) for name in rule.arguments})[1])
     return sorted(urls)
 
 

@@ -35,6 +35,7 @@ def register_api(app: Flask) -> None:
         me,
         quests,
         reference,
+        reviews,
         session,
         teaching,
         tokens,
@@ -47,7 +48,18 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = QuestApi(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
     api.register_converter(RecordId, integerconverter2paramschema)
-    resources = (session, tokens, me, classrooms, teaching, quests, leaderboards, feedback, course)
+    resources = (
+        session,
+        tokens,
+        me,
+        classrooms,
+        teaching,
+        quests,
+        leaderboards,
+        feedback,
+        reviews,
+        course,
+    )
     for module in resources:
         # The API checks its own CSRF rule (access.py): a token, or a header forms cannot send.
         csrf.exempt(module.bp)

@@ -42,7 +42,8 @@ class ThreadMessageOut(Schema):
         required=True, allow_none=True, metadata={"description": "Null: a deleted account."}
     )
     author_role = fields.String(
-        required=True, metadata={"description": "`student` or `teacher` (of the attempt)."}
+        required=True,
+        metadata={"description": "`student`, `teacher` or `peer_reviewer` (of the attempt)."},
     )
     own = fields.Boolean(required=True, metadata={"description": "You wrote it."})
     created_at = fields.DateTime(required=True)

@@ -149,9 +149,20 @@ PROSE = (
         " budget of messages (MESSAGE_RATE_LIMIT)."
     ),
     N_("Null: a deleted account."),
-    N_("`student` or `teacher` (of the attempt)."),
+    N_("`student`, `teacher` or `peer_reviewer` (of the attempt)."),
     N_("You wrote it."),
     N_("A teacher hid it."),
     N_("Markdown as written; null when hidden from you."),
     N_("Sanitized HTML; null when hidden from you."),
+    # Peer reviews (api/reviews.py).
+    N_("Reviews"),
+    N_("Peer reviews: the submissions given to the caller to review."),
+    N_("Your reviews to do, missed and done."),
+    N_("Review a submission given to you, once."),
+    N_(
+        "Refused with 409 for a second review, 422 after the deadline, for levels that are not"
+        " one per criterion within the rubric's levels, or for an empty or too long comment."
+    ),
+    N_("The quest's title."),
+    N_("Null: not reviewed yet."),
 )

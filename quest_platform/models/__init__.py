@@ -44,10 +44,26 @@ from quest_platform.models.games import (
     GameStatus,
 )
 from quest_platform.models.integrations import GithubDelivery, SlackPost, SlackPostStatus
+from quest_platform.models.office_hours import (
+    MAX_GROUP_SIZE,
+    OfficeHourAttendee,
+    OfficeHourBooking,
+    OfficeHourSlot,
+)
+from quest_platform.models.peer_review import (
+    MAX_PEER_COMMENT_LENGTH,
+    MAX_REVIEWER_GRADE,
+    PeerReview,
+    PeerReviewAssignment,
+)
 from quest_platform.models.quests import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
+    DEFAULT_PEER_REVIEW_DAYS,
+    MAX_PEER_REVIEWS,
+    MAX_RUBRIC_LEVELS,
     MAX_STAGES,
+    MIN_RUBRIC_LEVELS,
     MIN_STAGES,
     QUIZ_KINDS,
     Quest,
@@ -59,19 +75,32 @@ from quest_platform.models.quests import (
 )
 from quest_platform.models.races import POINTS_STEP, CodeRace
 from quest_platform.models.tallies import QuestTally, StageTally
-from quest_platform.models.teams import MAX_TEAM_SIZE, TEAM_SIZE, Team, TeamMembership
+from quest_platform.models.teams import (
+    MAX_TEAM_SIZE,
+    TEAM_SIZE,
+    Team,
+    TeamHandIn,
+    TeamMembership,
+)
 from quest_platform.models.tokens import ApiToken
 
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "DEFAULT_PASS_PERCENT",
+    "DEFAULT_PEER_REVIEW_DAYS",
     "FINISHED_STATUSES",
     "GAME_CODE_LENGTH",
+    "MAX_GROUP_SIZE",
     "MAX_MESSAGE_LENGTH",
+    "MAX_PEER_COMMENT_LENGTH",
+    "MAX_PEER_REVIEWS",
     "MAX_QUESTION_SECONDS",
+    "MAX_REVIEWER_GRADE",
+    "MAX_RUBRIC_LEVELS",
     "MAX_STAGES",
     "MAX_TEAM_SIZE",
     "MIN_QUESTION_SECONDS",
+    "MIN_RUBRIC_LEVELS",
     "MIN_STAGES",
     "POINTS_STEP",
     "QUIZ_KINDS",
@@ -99,7 +128,12 @@ __all__ = [
     "GameStatus",
     "GithubDelivery",
     "Language",
+    "OfficeHourAttendee",
+    "OfficeHourBooking",
+    "OfficeHourSlot",
     "Outcome",
+    "PeerReview",
+    "PeerReviewAssignment",
     "PointsEntry",
     "PointsReason",
     "PredictionModel",
@@ -123,6 +157,7 @@ __all__ = [
     "StageTally",
     "StudentAnalytics",
     "Team",
+    "TeamHandIn",
     "TeamMembership",
     "Theme",
     "ThreadRead",

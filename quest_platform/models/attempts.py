@@ -77,6 +77,10 @@ class Attempt(Model):
     outcome: Mapped[str] = mapped_column(String(20))
     # A client-chosen key that makes a resent submission a no-op instead of a second attempt.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A team checkpoint's hand-in this attempt credits the student with (models/teams.py).
+    team_hand_in_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team_hand_in.id", ondelete="RESTRICT"), index=True
+    )
 
     student: Mapped[User] = relationship()
     quest: Mapped[Quest] = relationship()

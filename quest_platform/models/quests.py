@@ -24,6 +24,12 @@ MAX_STAGES = 8
 DEFAULT_GRACE_SECONDS = 5
 # The share of a quiz's questions, in percent, a student answers correctly to pass it.
 DEFAULT_PASS_PERCENT = 70
+# A checkpoint asks for at most this many peer reviews of each submission.
+MAX_PEER_REVIEWS = 5
+DEFAULT_PEER_REVIEW_DAYS = 3
+# A rubric's criteria are scored on 2 to 6 levels.
+MIN_RUBRIC_LEVELS = 2
+MAX_RUBRIC_LEVELS = 6
 
 
 class RevealAnswers(enum.StrEnum):
@@ -193,6 +199,49 @@ class Stage(Model):
         if self.kind != StageKind.CHECKPOINT:
             return []
         return list((self.settings or {}).get("evidence", ["code"]))
+
+    @property
+    def rubric(self) -> list[str]:
+        """A checkpoint's criteria in order: the teacher marks on them, peers review on them."""
+        rubric = (self.settings or {}).get("rubric")
+        return [str(line) for line in rubric] if isinstance(rubric, list) else []
+
+    @property
+    def rubric_levels(self) -> list[str]:
+        """The levels each rubric criterion is scored on, lowest first (index 0 is the lowest);
+        empty when the stage names none and the platform's own levels apply (see peer_review)."""
+        levels = (self.settings or {}).get("rubric_levels")
+        return [str(level) for level in levels] if isinstance(levels, list) else []
+
+    @property
+    def is_team(self) -> bool:
+        """A team checkpoint: one member hands in for the team, and every member is credited."""
+        return self.kind == StageKind.CHECKPOINT and bool((self.settings or {}).get("team"))
+
+    @property
+    def peer_reviews_wanted(self) -> int:
+        """How many peer reviews each submission of this checkpoint is given (0: none)."""
+        wanted = (self.settings or {}).get("peer_reviews", 0)
+        if self.kind != StageKind.CHECKPOINT or isinstance(wanted, bool):
+            return 0
+        return wanted if isinstance(wanted, int) and 0 < wanted <= MAX_PEER_REVIEWS else 0
+
+    @property
+    def peer_review_days(self) -> int:
+        """Days a reviewer has to review a submission they are given."""
+        days = (self.settings or {}).get("peer_review_days", DEFAULT_PEER_REVIEW_DAYS)
+        valid = isinstance(days, int) and not isinstance(days, bool) and 0 < days <= 14
+        return days if valid else DEFAULT_PEER_REVIEW_DAYS
+
+    @property
+    def peer_review_own_team(self) -> bool:
+        """Whether a student may be given submissions of their own team to review."""
+        return bool((self.settings or {}).get("peer_review_own_team", False))
+
+    @property
+    def peer_review_anonymous(self) -> bool:
+        """Whether the author sees their reviewers' names (not by default)."""
+        return bool((self.settings or {}).get("peer_review_anonymous", True))
 
 
 class QuestAssignment(Model):

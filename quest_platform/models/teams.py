@@ -116,3 +116,31 @@ class TeamMembership(Model):
     def is_current(self) -> bool:
         """Whether the student is still in the team."""
         return self.left_at is None
+
+
+class TeamHandIn(Model):
+    """A team checkpoint handed in once for a whole team. Never changed.
+
+    The member who handed in has the attempt that holds the evidence (text, links, screenshot);
+    every other current member gets an attempt of their own with the same answer, pointing here,
+    so each is credited. A teacher's review of any of them is recorded on all of them.
+    """
+
+    __tablename__ = "team_hand_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None once the team is deleted: the members' attempts and this record stay.
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team.id", ondelete="SET NULL"), index=True
+    )
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id", ondelete="RESTRICT"), index=True)
+    handed_in_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    # The team's name when it handed in, kept for when the team is renamed or deleted.
+    team_name: Mapped[str] = mapped_column(String(MAX_TEAM_NAME_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+    handed_in_by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<TeamHandIn {self.id} team={self.team_id} stage={self.stage_id}>"

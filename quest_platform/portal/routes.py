@@ -39,6 +39,7 @@ from quest_platform.portal.results import result_of
 from quest_platform.queries.attempts import attempts_at, evidence_for
 from quest_platform.queries.code_runs import latest_code_run, own_code_run
 from quest_platform.queries.feedback import resubmissions_asked
+from quest_platform.queries.peer_review import reviews_received
 from quest_platform.queries.progress import (
     QuestProgress,
     StageProgress,
@@ -48,6 +49,7 @@ from quest_platform.queries.progress import (
 )
 from quest_platform.queries.races import race_for, race_view
 from quest_platform.queries.rewards import next_quest, quest_rewards, unseen_reviews
+from quest_platform.queries.team_hand_ins import team_checkpoint_for
 from quest_platform.queries.teams import team_board, teams_of_student
 from quest_platform.queries.timing import countdown_of, start_of
 from quest_platform.services import ServiceError
@@ -326,6 +328,10 @@ def render_stage(
             feedback_of(stage, latest.answer, reveal=standing.answers_revealed) if latest else ()
         ),
         countdown=countdown,
+        # A team checkpoint: the student's team and who handed it in for them (docs/teams.md).
+        team_checkpoint=team_checkpoint_for(student=current_user, stage=stage, latest=latest)
+        if standing.unlocked
+        else None,
         error=error,
         screenshot_dropped=screenshot_dropped,
         entered=entered,
@@ -342,6 +348,8 @@ def render_stage(
         kind_labels=KIND_LABELS,
         state_labels=STAGE_STATE_LABELS,
         outcome_labels=OUTCOME_LABELS,
+        # The peer reviews of the latest answer (docs/peer-review.md), hidden ones left out.
+        peer_reviews=reviews_received(latest) if latest and stage.peer_reviews_wanted else [],
         # The conversation about the latest answer (docs/feedback.md), read as it is shown.
         **stage_conversation(attempts, viewer=current_user),
         **code,

@@ -16,15 +16,24 @@ from quest_platform.models import (
     Outcome,
     QuestAssignment,
     Review,
+    TeamHandIn,
     User,
 )
 
 
 def awaiting_review() -> ColumnElement[bool]:
-    """Attempts that wait for a teacher: submitted for review and not reviewed yet."""
+    """Attempts that wait for a teacher: submitted for review and not reviewed yet.
+
+    A team checkpoint's hand-in waits once, as the attempt of the member who handed it in: one
+    review marks every member (services/reviews.py), so their copies are not counted again.
+    """
+    lead = exists().where(
+        TeamHandIn.id == Attempt.team_hand_in_id, TeamHandIn.handed_in_by_id == Attempt.student_id
+    )
     return and_(
         Attempt.outcome == Outcome.PENDING_REVIEW.value,
         ~exists().where(Review.attempt_id == Attempt.id),
+        or_(Attempt.team_hand_in_id.is_(None), lead),
     )
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from quest_platform.extensions import db
-from quest_platform.models import Attempt, EvidenceFile, Review, Stage, User
+from quest_platform.models import (
+    Attempt,
+    EvidenceFile,
+    PeerReviewAssignment,
+    Review,
+    Stage,
+    User,
+)
 from quest_platform.queries.activity import awaiting_review
 from quest_platform.queries.classrooms import work_taught_by
 
@@ -86,8 +93,10 @@ def attempts_at(*, student: User, stage: Stage) -> list[Attempt]:
 def evidence_for(*, viewer: User, evidence_id: int) -> EvidenceFile | None:
     """The screenshot ``evidence_id`` if ``viewer`` may see it: its student, their teachers, admins.
 
-    A teacher sees the screenshots of attempts they may see (see :func:`taught_by`); nobody else
-    learns whether the file exists.
+    A teacher sees the screenshots of attempts they may see (see :func:`taught_by`); a team
+    hand-in's screenshot (on the attempt of the member who handed in) is seen by every member it
+    credited, and a submission's by the classmates given it to review; nobody else learns
+    whether the file exists.
     """
     query = select(EvidenceFile).join(Attempt, Attempt.id == EvidenceFile.attempt_id)
     query = query.where(EvidenceFile.id == evidence_id)
@@ -95,7 +104,21 @@ def evidence_for(*, viewer: User, evidence_id: int) -> EvidenceFile | None:
         return db.session.scalar(query)
     if viewer.is_staff:
         return db.session.scalar(query.where(taught_by(viewer.id)))
-    return db.session.scalar(query.where(EvidenceFile.student_id == viewer.id))
+    credited = select(Attempt.team_hand_in_id).where(
+        Attempt.student_id == viewer.id, Attempt.team_hand_in_id.is_not(None)
+    )
+    reviewing = exists().where(
+        PeerReviewAssignment.attempt_id == Attempt.id, PeerReviewAssignment.reviewer_id == viewer.id
+    )
+    return db.session.scalar(
+        query.where(
+            or_(
+                EvidenceFile.student_id == viewer.id,
+                Attempt.team_hand_in_id.in_(credited),
+                reviewing,
+            )
+        )
+    )
 
 
 def next_awaiting_review(*, staff: User) -> Attempt | None:

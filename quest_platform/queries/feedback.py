@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
@@ -34,6 +35,7 @@ from quest_platform.models import (
     Attempt,
     AttemptMessage,
     Enrollment,
+    PeerReviewAssignment,
     Quest,
     QuestAssignment,
     QuestStatus,
@@ -53,6 +55,8 @@ class AuthorRole(enum.StrEnum):
 
     STUDENT = "student"
     TEACHER = "teacher"
+    # A student given the attempt to review (services/peer_review.py).
+    PEER_REVIEWER = "peer_reviewer"
 
 
 @dataclass(frozen=True)
@@ -132,13 +136,17 @@ def participant_rule(user: User) -> ColumnElement[bool] | None:
     on :class:`Attempt` (None: every attempt, for an administrator).
 
     The attempt's student; a teacher of a classroom the student is enrolled in that was given
-    the attempt's quest (as the admin's attempts list scopes them); any administrator.
+    the attempt's quest (as the admin's attempts list scopes them); any administrator; a
+    student given the attempt to review (a peer reviewer, docs/peer-review.md).
     """
     if user.is_admin:
         return None
     if user.is_staff:
         return taught_by(user.id)
-    return Attempt.student_id == user.id
+    reviewing = select(PeerReviewAssignment.attempt_id).where(
+        PeerReviewAssignment.reviewer_id == user.id
+    )
+    return or_(Attempt.student_id == user.id, Attempt.id.in_(reviewing))
 
 
 def may_take_part(user: User, attempt: Attempt) -> bool:
@@ -191,29 +199,67 @@ def read_mark(*, user: User, attempt_id: int) -> int:
     return db.session.scalar(query) or 0
 
 
-def author_role(message: AttemptMessage, attempt: Attempt) -> str:
-    """What the author of ``message`` is to the student of ``attempt`` ("" when unknown)."""
+def peer_reviewers_of(attempt: Attempt) -> frozenset[int]:
+    """The ids of the students given ``attempt`` to review."""
+    query = select(PeerReviewAssignment.reviewer_id).where(
+        PeerReviewAssignment.attempt_id == attempt.id, PeerReviewAssignment.by_teacher.is_(False)
+    )
+    return frozenset(db.session.scalars(query))
+
+
+def author_role(
+    message: AttemptMessage, attempt: Attempt, reviewers: frozenset[int] = frozenset()
+) -> str:
+    """What the author of ``message`` is to the student of ``attempt`` ("" when unknown);
+    ``reviewers``: the ids of its peer reviewers."""
     if message.author is None:
         return ""
     if message.author_id == attempt.student_id:
         return AuthorRole.STUDENT.value
-    return AuthorRole.TEACHER.value if message.author.is_staff else ""
+    if message.author.is_staff:
+        return AuthorRole.TEACHER.value
+    return AuthorRole.PEER_REVIEWER.value if message.author_id in reviewers else ""
+
+
+def author_name_seen(
+    message: AttemptMessage, *, attempt: Attempt, viewer: User, reviewers: frozenset[int]
+) -> str | None:
+    """The author's name as ``viewer`` reads it: on a stage whose peer reviews are anonymous,
+    a student reads "Peer reviewer" for a reviewer, and a reviewer "The author" for the
+    attempt's student; teachers read every name."""
+    if message.author is None:
+        return None
+    anonymous = bool(reviewers) and not viewer.is_staff and attempt.stage.peer_review_anonymous
+    if anonymous and message.author_id != viewer.id:
+        if message.author_id in reviewers:
+            return gettext("Peer reviewer")
+        if message.author_id == attempt.student_id and viewer.id in reviewers:
+            return gettext("The author")
+    return message.author.display_name
 
 
 def message_seen(
-    message: AttemptMessage, *, attempt: Attempt, viewer: User, read_up_to: int = 0
+    message: AttemptMessage,
+    *,
+    attempt: Attempt,
+    viewer: User,
+    read_up_to: int = 0,
+    reviewers: frozenset[int] | None = None,
 ) -> ThreadMessage:
     """``message`` (about ``attempt``) as ``viewer`` sees it: a hidden message's text only for
-    those who moderate; unread when newer than ``read_up_to``."""
+    those who moderate; unread when newer than ``read_up_to``; ``reviewers``: the attempt's
+    peer reviewers (read here when not given)."""
     hidden = message.hidden_at is not None
     shown = viewer.is_staff or not hidden
     own = message.author_id == viewer.id
+    if reviewers is None:
+        reviewers = peer_reviewers_of(attempt)
     return ThreadMessage(
         id=message.id,
         attempt_id=message.attempt_id,
         author_id=message.author_id,
-        author_name=message.author.display_name if message.author else None,
-        author_role=author_role(message, attempt),
+        author_name=author_name_seen(message, attempt=attempt, viewer=viewer, reviewers=reviewers),
+        author_role=author_role(message, attempt, reviewers),
         own=own,
         created_at=message.created_at,
         hidden=hidden,
@@ -238,8 +284,11 @@ def thread_of(attempt: Attempt, viewer: User) -> Thread:
         .order_by(AttemptMessage.id)
     )
     read_up_to = read_mark(user=viewer, attempt_id=attempt.id)
+    reviewers = peer_reviewers_of(attempt)
     messages = tuple(
-        message_seen(message, attempt=attempt, viewer=viewer, read_up_to=read_up_to)
+        message_seen(
+            message, attempt=attempt, viewer=viewer, read_up_to=read_up_to, reviewers=reviewers
+        )
         for message in db.session.scalars(query)
     )
     return Thread(

@@ -24,6 +24,7 @@ from quest_platform.models import (
     User,
 )
 from quest_platform.queries.classrooms import classrooms_taught_by
+from quest_platform.queries.team_hand_ins import TeamCheckpointRow, team_checkpoints
 
 # Stages that count as done for a team's progress: passed, or passed after the due date.
 DONE_OUTCOMES = (Outcome.PASSED.value, Outcome.LATE.value)
@@ -125,12 +126,14 @@ class MemberProgress:
 
 @dataclass(frozen=True)
 class TeamBoard:
-    """What a team page shows: its members' progress in the classroom's quests, its history."""
+    """What a team page shows: its members' progress in the classroom's quests, its history,
+    and the team checkpoints it handed in (newest first)."""
 
     team: Team
     quests: tuple[Quest, ...]
     members: tuple[MemberProgress, ...]
     history: tuple[TeamMembership, ...]
+    checkpoints: tuple[TeamCheckpointRow, ...] = ()
 
     @property
     def quest_totals(self) -> tuple[int, ...]:
@@ -139,7 +142,8 @@ class TeamBoard:
 
 
 def team_board(team: Team) -> TeamBoard:
-    """The members, progress and history of ``team``: four queries, whatever its size."""
+    """The members, progress, history and team checkpoints of ``team``: a few queries, whatever
+    its size."""
     memberships = list(
         db.session.scalars(
             select(TeamMembership)
@@ -162,7 +166,13 @@ def team_board(team: Team) -> TeamBoard:
         )
         for student in current
     )
-    return TeamBoard(team=team, quests=tuple(quests), members=members, history=tuple(memberships))
+    return TeamBoard(
+        team=team,
+        quests=tuple(quests),
+        members=members,
+        history=tuple(memberships),
+        checkpoints=tuple(team_checkpoints(team)),
+    )
 
 
 def teams_of_student(student_id: int) -> list[Team]:
@@ -179,20 +189,32 @@ def teams_of_student(student_id: int) -> list[Team]:
     )
 
 
+def unplaced() -> Select[User]:
+    """Active enrolled students in no team of the classroom they are enrolled in (one row per
+    enrollment: filter or group on ``Enrollment.classroom_id``)."""
+    placed = select(TeamMembership.student_id).where(
+        TeamMembership.classroom_id == Enrollment.classroom_id, TeamMembership.left_at.is_(None)
+    )
+    return (
+        select(User)
+        .join(Enrollment, Enrollment.student_id == User.id)
+        .where(User.active.is_(True), User.id.not_in(placed))
+    )
+
+
 def unplaced_students(classroom: Classroom) -> list[User]:
     """The active students of ``classroom`` in no team of it now, by name."""
-    placed = select(TeamMembership.student_id).where(
-        TeamMembership.classroom_id == classroom.id, TeamMembership.left_at.is_(None)
+    query = unplaced().where(Enrollment.classroom_id == classroom.id)
+    return list(db.session.scalars(query.order_by(func.lower(User.display_name), User.id)))
+
+
+def unplaced_counts(classroom_ids: Sequence[int]) -> dict[int, int]:
+    """How many active students of each classroom are in no team of it, in one query."""
+    query = (
+        unplaced()
+        .with_only_columns(Enrollment.classroom_id, func.count())
+        .where(Enrollment.classroom_id.in_(classroom_ids))
+        .group_by(Enrollment.classroom_id)
     )
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Enrollment, Enrollment.student_id == User.id)
-            .where(
-                Enrollment.classroom_id == classroom.id,
-                User.active.is_(True),
-                User.id.not_in(placed),
-            )
-            .order_by(func.lower(User.display_name), User.id)
-        )
-    )
+    counts: dict[int, int] = dict(db.session.execute(query).all())
+    return {classroom_id: counts.get(classroom_id, 0) for classroom_id in classroom_ids}

@@ -331,6 +331,8 @@ def student_table(report: EngagementReport, *, with_classroom: bool = False) -> 
             None if pd.isna(row.first_try_rate) else format_percent(row.first_try_rate),
             int(row.longest_streak),
             int(row.current_streak),
+            int(row.peer_reviews_given),
+            int(row.peer_reviews_received),
             gettext("never started") if row.never_started else int(row.days_since_last_activity),
         )
         for row in students.itertuples()
@@ -347,6 +349,8 @@ def student_table(report: EngagementReport, *, with_classroom: bool = False) -> 
             gettext("Passed at the first try"),
             gettext("Longest streak (school days)"),
             gettext("Current streak (school days)"),
+            gettext("Peer reviews given"),
+            gettext("Peer reviews received"),
             gettext("Days since last activity"),
         ),
         rows=rows,

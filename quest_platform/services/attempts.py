@@ -52,7 +52,13 @@ from quest_platform.services.grading import (
     grade_answer,
     parse_answer,
 )
+from quest_platform.services.peer_review import assign_peer_reviews
 from quest_platform.services.tallies import count_attempt, lock_quest_tally
+from quest_platform.services.team_hand_ins import (
+    credit_members,
+    lock_team_hand_in,
+    start_team_hand_in,
+)
 from quest_platform.time_zones import format_moment
 
 MAX_SUBMISSION_KEY_LENGTH = 64
@@ -90,6 +96,11 @@ def submit_attempt(
     anything is written, kept in the upload folder and recorded with the attempt. ``code`` is
     a code stage's answer as its grader ran it (services/code_runs.py), the only answer such a
     stage takes.
+
+    A team checkpoint (``stage.is_team``) is handed in for the student's team: refused when
+    they are in no team, or while the team's hand-in waits for review or passed; every other
+    current member gets an attempt of their own with the same answer, counted like this one
+    (see services/team_hand_ins.py).
 
     ``submission_key`` makes a resent submission harmless: the same key returns the attempt it
     recorded the first time, and never a second row; another student's key is a Conflict.
@@ -140,7 +151,12 @@ def record_attempt(
     now: datetime,
     code: CodeAnswer | None = None,
 ) -> Attempt:
-    """Check, grade and record an answer under the student's lock on the quest, and commit."""
+    """Check, grade and record an answer under the student's lock on the quest, and commit.
+
+    A team checkpoint is handed in for the student's whole team (services/team_hand_ins.py):
+    its locks come first, and every other current member is credited with an attempt.
+    """
+    team = lock_team_hand_in(student=student, quest=quest, stage=stage) if stage.is_team else None
     quest_tally = lock_quest_tally(student_id=student.id, quest_id=quest.id)
     progress, standing = open_stage(student=student, quest=quest, stage=stage, now=now)
     check_answerable(standing)
@@ -160,6 +176,9 @@ def record_attempt(
         elapsed_seconds=(now - started_at).total_seconds(),
         extra_seconds=extra_seconds,
     )
+    hand_in = None
+    if team is not None:
+        hand_in = start_team_hand_in(handing_in=team, stage=stage, by=student, now=now)
     attempt = Attempt(
         student_id=student.id,
         quest_id=quest.id,
@@ -171,6 +190,7 @@ def record_attempt(
         max_score=grade.max_score,
         outcome=grade.outcome.value,
         submission_key=key,
+        team_hand_in_id=hand_in.id if hand_in else None,
     )
     db.session.add(attempt)
     evidence = None
@@ -190,11 +210,25 @@ def record_attempt(
             progress=progress_from(quest=quest, assignment=None, tallies=tallies, now=now),
             now=now,
         )
+        if team is not None:
+            for credit in credit_members(
+                handing_in=team, lead=attempt, quest=quest, stage=stage, now=now
+            ):
+                award_achievements(
+                    attempt=credit.attempt,
+                    grade=grade,
+                    quest=quest,
+                    quest_tally=credit.quest_tally,
+                    progress=credit.progress,
+                    now=now,
+                )
         db.session.commit()
     except BaseException:
         if evidence is not None:
             discard_file(evidence)
         raise
+    # Once the hand-in is committed: reviews to do for the student, and reviewers for it.
+    assign_peer_reviews(attempt=attempt, now=now)
     return attempt
 
 

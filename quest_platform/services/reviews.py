@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from quest_platform.extensions import db
 from quest_platform.models import (
     Attempt,
     Outcome,
+    QuestTally,
     Review,
     ReviewKind,
     ReviewSeen,
@@ -21,6 +23,7 @@ from quest_platform.models import (
     utcnow,
 )
 from quest_platform.queries.attempts import may_see_attempt
+from quest_platform.queries.team_hand_ins import conversation_attempt, reviewed_together
 from quest_platform.services import slack
 from quest_platform.services.achievements import award_review_achievements
 from quest_platform.services.audit import record_change
@@ -99,6 +102,10 @@ def review_attempt(
     A failed mark may ask the student to hand the work in again (``resubmit``). The feedback
     or reason, when given, is also posted in the conversation about the attempt, where the
     student can answer it (docs/feedback.md).
+
+    A team hand-in is reviewed once: the review of any of its attempts is recorded on every
+    member's attempt, with each member's points, and its feedback goes to the conversation about
+    the attempt of the member who handed in (docs/teams.md).
     """
     return record_review(
         attempt=attempt, score=score, outcome=outcome, reason=reason, by=by, resubmit=resubmit
@@ -114,12 +121,21 @@ def record_review(
     by: User,
     resubmit: bool = False,
 ) -> Review:
-    """Check and record a review under the student's lock on the quest, and commit."""
+    """Check and record a review under the student's lock on the quest, and commit.
+
+    An attempt of a team hand-in is reviewed with every attempt of the hand-in: the same review
+    is recorded on each, under each member's lock (taken by ascending student id).
+    """
     if not may_see_attempt(staff=by, attempt=attempt):
         raise NotAllowed(_("You can only review attempts of your own students."))
-    quest_tally = lock_quest_tally(student_id=attempt.student_id, quest_id=attempt.quest_id)
+    reviewed = reviewed_together(attempt)
+    quest_tallies = {
+        each.id: lock_quest_tally(student_id=each.student_id, quest_id=each.quest_id)
+        for each in reviewed
+    }
     # Read after the lock: a review committed meanwhile makes this one an override.
-    db.session.expire(attempt, ["reviews"])
+    for each in reviewed:
+        db.session.expire(each, ["reviews"])
     kind = review_kind(attempt)
     reason = reason.strip()
     if score is None or not math.isfinite(score) or not 0 <= score <= attempt.max_score:
@@ -149,6 +165,47 @@ def record_review(
             field="reason",
         )
     now = utcnow()
+    reviews = {
+        each.id: write_review(
+            attempt=each,
+            quest_tally=quest_tallies[each.id],
+            kind=kind,
+            score=score,
+            outcome=outcome,
+            reason=reason,
+            resubmit=resubmit,
+            by=by,
+            now=now,
+        )
+        for each in reviewed
+    }
+    if reason:
+        # The feedback opens (or goes on with) the conversation about the attempt (a team
+        # hand-in's: the one about the attempt of the member who handed in).
+        add_message(attempt=conversation_attempt(attempt), author=by, body=reason, at=now)
+    db.session.commit()
+    if kind == ReviewKind.MARK:
+        # Marking is news to the class; an override corrects one student's result.
+        slack.announce_reviews_posted(attempt=attempt, by=by, now=now)
+    return reviews[attempt.id]
+
+
+def write_review(
+    *,
+    attempt: Attempt,
+    quest_tally: QuestTally,
+    kind: ReviewKind,
+    score: float,
+    outcome: str,
+    reason: str,
+    resubmit: bool,
+    by: User,
+    now: datetime,
+) -> Review:
+    """Add a checked review of ``attempt``, audited, and recount the student's stage and points
+    (``quest_tally`` is the student's, locked)."""
+    # Read before the review is added: it would be flushed into the attempt's reviews.
+    previous_score, previous_outcome = attempt.result
     review = Review(
         attempt_id=attempt.id,
         reviewer_id=by.id,
@@ -160,7 +217,6 @@ def record_review(
         resubmit_requested=resubmit,
     )
     db.session.add(review)
-    previous_score, previous_outcome = attempt.result
     record_change(
         actor=by,
         action=kind.value,
@@ -171,13 +227,6 @@ def record_review(
     # The student's standing and points follow the result that counts now.
     recount_stage(quest_tally=quest_tally, stage=attempt.stage, attempt=attempt, at=now)
     award_review_achievements(review=review, attempt=attempt, quest_tally=quest_tally)
-    if reason:
-        # The feedback opens (or goes on with) the conversation about the attempt.
-        add_message(attempt=attempt, author=by, body=reason, at=now)
-    db.session.commit()
-    if kind == ReviewKind.MARK:
-        # Marking is news to the class; an override corrects one student's result.
-        slack.announce_reviews_posted(attempt=attempt, by=by, now=now)
     return review
 
 

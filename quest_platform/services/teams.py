@@ -253,6 +253,25 @@ def place_student(
     return membership
 
 
+@undone_on_error
+def add_students(*, team: Team, student_ids: Sequence[int], by: User) -> list[TeamMembership]:
+    """Add the chosen students of ``team``'s classroom to it, all or none, in one transaction.
+
+    Each leaves the team they were in. Refused, with nothing changed, when any of them is not
+    enrolled in the classroom or the team would pass its largest size.
+    """
+    classroom = team.classroom
+    check_may_manage(by=by, classroom=classroom)
+    if not student_ids:
+        raise ServiceError(_("Choose at least one student to add."), field="student")
+    students = enrolled_students(classroom, student_ids)
+    with conflict_on_clash(_("Someone else moved these students at the same moment; try again.")):
+        lock_teams_of(classroom)
+        memberships = [join(student=student, team=team, by=by) for student in students]
+        db.session.commit()
+    return memberships
+
+
 def next_team_names(classroom: Classroom, count: int) -> list[str]:
     """``count`` names "Team N" not yet used in ``classroom``, numbered on from the last."""
     taken = {

@@ -346,9 +346,10 @@ class KindCase:
     fields: dict[str, str | list[str]]
     settings: dict[str, Any]
     time_limit: int | None = None
+    name: str = ""
 
     def __str__(self) -> str:
-        return self.kind
+        return self.name or self.kind
 
 
 QUIZ_FIELDS = {
@@ -405,6 +406,30 @@ KIND_CASES = [
             "evidence": ["code", "screenshot"],
             "rubric": ["Hashes passwords", "Uses sessions"],
         },
+    ),
+    KindCase(
+        "checkpoint",
+        {
+            "prompt": "Paste your team's login route.",
+            "evidence": ["link"],
+            "rubric": "Hashes passwords\nUses sessions",
+            "rubric_levels": "Not yet\nAlmost\nYes",
+            "team": "y",
+            "peer_reviews": "2",
+            "peer_review_days": "4",
+        },
+        {
+            "prompt": "Paste your team's login route.",
+            "evidence": ["link"],
+            "rubric": ["Hashes passwords", "Uses sessions"],
+            "rubric_levels": ["Not yet", "Almost", "Yes"],
+            "team": True,
+            "peer_reviews": 2,
+            "peer_review_days": 4,
+            "peer_review_own_team": False,
+            "peer_review_anonymous": True,
+        },
+        name="team checkpoint with peer reviews",
     ),
     KindCase(
         "reflection",
@@ -657,6 +682,20 @@ REFUSALS = [
         {"prompt": "Paste your route.", "rubric": "Runs", "evidence": []},
         "evidence",
         "Choose at least one kind of evidence.",
+    ),
+    Refusal(
+        "checkpoint-with-one-rubric-level",
+        "checkpoint",
+        {"prompt": "Paste your route.", "rubric": "Runs", "rubric_levels": "Done"},
+        "rubric_levels",
+        "Give between 2 and 6 levels, one per line.",
+    ),
+    Refusal(
+        "checkpoint-with-too-many-peer-reviews",
+        "checkpoint",
+        {"prompt": "Paste your route.", "rubric": "Runs", "peer_reviews": "9"},
+        "peer_reviews",
+        "Number must be between 0 and 5.",
     ),
     Refusal(
         "lesson-image-without-alt",

@@ -11,25 +11,14 @@ from typing import Any
 
 import pytest
 from axe_checks import assert_accessible_in_every_theme
-from helpers import PASSWORD
 from playwright.sync_api import Page, expect
+from sign_in import signed_in
 
 from quest_platform.extensions import db
 from quest_platform.models import StageKind
 
 SPANISH_BROWSER = {"locale": "es-MX", "timezone_id": "America/Mexico_City"}
 SLACK_URL = "https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx"
-
-
-def signed_in(open_page: Callable[..., Page], username: str, **options: Any) -> Page:
-    """A new browser signed in as ``username`` (the sign-in form is found by its fields)."""
-    page = open_page(**options)
-    page.goto("/login")
-    page.locator("input[name=email]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("form button[type=submit]").first.click()
-    return page
 
 
 @pytest.mark.parametrize("browser_options", [{}, SPANISH_BROWSER], ids=["english", "spanish"])

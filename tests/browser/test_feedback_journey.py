@@ -11,23 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from axe_checks import assert_accessible_in_every_theme
-from helpers import PASSWORD
 from playwright.sync_api import Page, expect
+from sign_in import signed_in
 
 from quest_platform.models import StageKind
 
 SPANISH_BROWSER = {"locale": "es-MX", "timezone_id": "America/Mexico_City"}
-
-
-def signed_in(open_page: Callable[..., Page], username: str, **options: Any) -> Page:
-    """A new browser signed in as ``username`` (the sign-in form found by its fields)."""
-    page = open_page(**options)
-    page.goto("/login")
-    page.locator("input[name=email]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("form button[type=submit]").first.click()
-    return page
 
 
 def test_a_checkpoint_sent_back_and_talked_over(

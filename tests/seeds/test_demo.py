@@ -10,10 +10,20 @@ from typing import Any
 import pytest
 from helpers import fresh_database
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from quest_platform import create_app
 from quest_platform.extensions import db
-from quest_platform.models import Attempt, Classroom, Quest, QuestAssignment, Stage, User
+from quest_platform.models import (
+    Attempt,
+    Classroom,
+    PeerReview,
+    PeerReviewAssignment,
+    Quest,
+    QuestAssignment,
+    Stage,
+    User,
+)
 from seeds.load import DEMO_WINDOWS, DemoCalendar, seed_demo
 
 DAY = date(2026, 11, 18)
@@ -64,7 +74,27 @@ def demo_contents() -> dict[str, list[tuple[Any, ...]]]:
         .join(Attempt.stage)
         .order_by(Attempt.submitted_at, User.username, Attempt.id)
     )
+    author, reviewer = aliased(User), aliased(User)
+    reviews = (
+        select(
+            reviewer.username,
+            author.username,
+            Attempt.submitted_at,
+            PeerReviewAssignment.assigned_at,
+            PeerReviewAssignment.due_at,
+            PeerReview.submitted_at,
+            PeerReview.levels,
+            PeerReview.comment,
+        )
+        .select_from(PeerReviewAssignment)
+        .join(Attempt, Attempt.id == PeerReviewAssignment.attempt_id)
+        .join(author, author.id == Attempt.student_id)
+        .join(reviewer, reviewer.id == PeerReviewAssignment.reviewer_id)
+        .outerjoin(PeerReview, PeerReview.assignment_id == PeerReviewAssignment.id)
+        .order_by(PeerReviewAssignment.assigned_at, reviewer.username, author.username)
+    )
     return {
+        "reviews": [tuple(row) for row in db.session.execute(reviews)],
         "people": [tuple(row) for row in db.session.execute(people)],
         "assignments": [tuple(row) for row in db.session.execute(assignments)],
         "attempts": [(*row[:7], sorted(row[7].items())) for row in db.session.execute(attempts)],
@@ -84,6 +114,18 @@ def seedings(tmp_path_factory) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
 def test_seeding_twice_on_the_same_day_gives_the_same_data(seedings):
     assert seedings["first"]["attempts"], "the demo has attempts"
     assert seedings["again"] == seedings["first"]
+
+
+def test_the_demo_has_peer_reviews_given_and_written_in_time(seedings):
+    reviews = seedings["first"]["reviews"]
+    written = [row for row in reviews if row[5] is not None]
+    assert len(written) > 10, "most reviews given are written"
+    assert len(written) < len(reviews), "some are still to do, or missed"
+    for reviewer, author, handed_in, given, due, sent, levels, comment in reviews:
+        assert reviewer != author
+        assert handed_in <= given < due
+        assert sent is None or given < sent < due
+        assert sent is None or (levels and comment)
 
 
 def test_seeding_a_month_later_moves_the_data_forward(seedings):

@@ -142,6 +142,16 @@ RULES = [
         body={"body": " "},
     ),
     Rule("POST", MESSAGES, 401, 404, 404, 404, path=NO_ATTEMPT, body={"body": "Hello"}),
+    # Peer reviews (docs/peer-review.md): everyone signed in has their list; a submission not
+    # given to the caller (here: none is) is missing. tests/quest_platform/peer_review writes one.
+    signed_in("GET", "/api/v1/reviews", 200),
+    signed_in(
+        "POST",
+        "/api/v1/reviews/<int:peer_assignment_id>",
+        404,
+        path={"peer_assignment_id": "999999"},
+        body={"levels": [1], "comment": "Clear"},
+    ),
     everyone("POST", "/api/authenticate", 401, body={"uid": "nobody", "password": "wrong"}),
     signed_in("GET", "/api/id", 200),
     signed_in("DELETE", "/api/authenticate", 200),

@@ -23,10 +23,16 @@ from quest_platform.models import (
     TeamMembership,
     User,
 )
-from quest_platform.queries.teams import current_members, team_board, teams_of_student
+from quest_platform.queries.teams import (
+    current_members,
+    team_board,
+    teams_of_student,
+    unplaced_counts,
+)
 from quest_platform.services.errors import Conflict, NotAllowed, ServiceError
 from quest_platform.services.teams import (
     Forming,
+    add_students,
     create_team,
     delete_team,
     form_teams,
@@ -337,3 +343,39 @@ def test_twenty_joins_at_once_never_pass_twelve(app: Flask, make) -> None:
     )
     assert members <= MAX_TEAM_SIZE
     assert outcomes["ok"] == members
+
+
+def test_adding_several_students_is_all_or_nothing(make) -> None:
+    teacher, classroom, roster = a_class(make, MAX_TEAM_SIZE + 1)
+    stranger = make.student()
+    team = create_team(classroom=classroom, name="Builders", by=teacher)
+
+    with pytest.raises(ServiceError):
+        add_students(team=team, student_ids=[roster[0].id, stranger.id], by=teacher)
+    assert member_ids(team) == set()
+
+    with pytest.raises(Conflict):
+        add_students(team=team, student_ids=[student.id for student in roster], by=teacher)
+    db.session.rollback()
+    assert member_ids(team) == set()
+
+    added = add_students(team=team, student_ids=[roster[0].id, roster[1].id], by=teacher)
+    assert {membership.student_id for membership in added} == member_ids(team)
+    assert member_ids(team) == {roster[0].id, roster[1].id}
+
+
+def test_students_without_a_team_are_counted_per_classroom_in_one_query(make) -> None:
+    teacher, classroom, roster = a_class(make, 5)
+    _, empty, _ = a_class(make, 0)
+    create_team(classroom=classroom, name="Two", member_ids=[s.id for s in roster[:2]], by=teacher)
+    # A student placed in another classroom's team still counts as unplaced here.
+    other_teacher, other, _ = a_class(make, 0)
+    db.session.add(Enrollment(classroom=other, student=roster[2]))
+    db.session.commit()
+    create_team(classroom=other, name="Elsewhere", member_ids=[roster[2].id], by=other_teacher)
+
+    assert unplaced_counts([classroom.id, empty.id, other.id]) == {
+        classroom.id: 3,
+        empty.id: 0,
+        other.id: 0,
+    }
