@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask
 from helpers import QuietRequestHandler, buffered
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 import quest_platform
@@ -39,6 +39,9 @@ BROWSER_TESTS = Path(__file__).parent
 TRANSLATIONS = Path(quest_platform.__file__).parent / "translations"
 # Instead of Playwright's 30 s: these pages load in well under a second, even on a busy machine.
 TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do (Playwright's own is 5 s): on a loaded machine a live
+# page's update may come later than that, and a test must not fail for it.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def find_chromium() -> str | None:

@@ -242,11 +242,17 @@ def test_a_class_plays_a_live_game_from_lobby_to_podium(
         expect(player.get_by_role("textbox", name="Your answer")).to_be_enabled()
     ana.get_by_role("textbox", name="Your answer").fill("POST")
     ana.get_by_role("button", name="Send my answer").click()
+    expect(ana.locator("#game-feedback")).to_have_text(
+        "Answer sent. Wait for the answers to be shown."
+    )
     expect(ben.get_by_role("heading", level=2)).to_be_focused()
     ben.keyboard.press("Tab")
     expect(ben.get_by_role("textbox", name="Your answer")).to_be_focused()
     ben.keyboard.type("post")
     ben.keyboard.press("Enter")
+    expect(ben.locator("#game-feedback")).to_have_text(
+        "Answer sent. Wait for the answers to be shown."
+    )
     assert_accessible_in_every_theme(cai, "a player's short-answer question")
     cai.get_by_role("textbox", name="Your answer").fill("GET")
     cai.get_by_role("textbox", name="Your answer").press("Enter")
