@@ -38,12 +38,13 @@ from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
-from admin_views.lists import ChoiceFilter, moment_type, record_id, visible_classrooms
+from admin_views.lists import ChoiceFilter, moment_type, visible_classrooms
 from quest_platform.errors import ERROR_TEXTS
 from quest_platform.extensions import db
 from quest_platform.services import ServiceError
 from quest_platform.services.audit import record_change, snapshot
 from quest_platform.spreadsheets import spreadsheet_safe
+from quest_platform.urls import record_id
 
 # A condition on a model's rows, or None for "every row" (an administrator).
 Scope = ColumnElement[bool] | None

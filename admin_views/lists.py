@@ -30,7 +30,7 @@ from quest_platform.queries.classrooms import (
     work_in_classroom,
 )
 from quest_platform.time_zones import format_moment, local_midnight
-from quest_platform.urls import LARGEST_ID
+from quest_platform.urls import record_id
 
 # A Flask-Admin column formatter: (view, context, row, column name) -> the value shown.
 Formatter = Callable[[Any, Any, Any, str], Any]
@@ -46,15 +46,6 @@ PERIOD_LABELS = {
 
 
 # Record ids as addresses write them
-
-
-def record_id(value: object) -> int | None:
-    """The id ``value`` names: ASCII digits up to the largest id a table holds; else None."""
-    text = str(value)
-    if text.isascii() and text.isdigit() and len(text) <= len(str(LARGEST_ID)):
-        number = int(text)
-        return number if number <= LARGEST_ID else None
-    return None
 
 
 def is_record_id(value: str) -> bool:

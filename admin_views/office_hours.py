@@ -22,7 +22,6 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import NumberInput
 
 from admin_views.base import StaffOnlyMixin
-from admin_views.lists import record_id
 from admin_views.time_extensions import with_prompt
 from quest_platform.extensions import db
 from quest_platform.models import Classroom, OfficeHourSlot
@@ -37,6 +36,7 @@ from quest_platform.services.office_hours import (
     offer_slots,
 )
 from quest_platform.time_zones import format_moment, in_zone, reader_zone
+from quest_platform.urls import record_id
 
 Page = str | tuple[str, int]
 

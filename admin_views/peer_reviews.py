@@ -16,7 +16,6 @@ from flask_security import current_user
 from werkzeug.wrappers import Response
 
 from admin_views.base import StaffOnlyMixin
-from admin_views.lists import record_id
 from quest_platform.extensions import db
 from quest_platform.models import Attempt, Classroom, PeerReview, Stage, utcnow
 from quest_platform.models.peer_review import MAX_REVIEWER_GRADE
@@ -39,7 +38,7 @@ from quest_platform.services.peer_review import (
     hide_peer_review,
     show_peer_review,
 )
-from quest_platform.urls import safe_next
+from quest_platform.urls import record_id, safe_next
 
 Page = str | tuple[str, int]
 

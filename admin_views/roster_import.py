@@ -19,7 +19,6 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import HiddenInput
 
 from admin_views.base import StaffOnlyMixin
-from admin_views.lists import record_id
 from quest_platform.extensions import db
 from quest_platform.models import Classroom
 from quest_platform.queries.classrooms import classroom_choices
@@ -36,6 +35,7 @@ from quest_platform.services.roster_import import (
     import_roster,
     preview_roster,
 )
+from quest_platform.urls import record_id
 
 Page = str | tuple[str, int]
 

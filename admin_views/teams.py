@@ -53,6 +53,7 @@ from quest_platform.services.teams import (
     set_scrum_master,
 )
 from quest_platform.time_zones import in_zone
+from quest_platform.urls import record_id
 
 FORMING_LABELS = {
     Forming.RANDOM: _l("At random"),
@@ -264,7 +265,7 @@ class TeamView(ScopedModelView):
         try:
             if form.name.data != model.name:
                 rename_team(team=model, name=form.name.data or "", by=current_user)
-            scrum_master = int(chosen) if chosen.isdigit() else None
+            scrum_master = record_id(chosen)
             if scrum_master != model.scrum_master_id:
                 set_scrum_master(team=model, student_id=scrum_master, by=current_user)
         except ServiceError as error:
@@ -295,7 +296,7 @@ class TeamView(ScopedModelView):
     def add_view(self) -> Response | tuple[str, int]:
         """Add the chosen students to a team (each leaves the team they were in)."""
         team = self.team_from_form()
-        chosen = {int(value) for value in request.form.getlist("student") if value.isdigit()}
+        chosen = {key for value in request.form.getlist("student") if (key := record_id(value))}
         try:
             added = add_students(team=team, student_ids=sorted(chosen), by=current_user)
         except ServiceError as error:

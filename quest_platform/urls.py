@@ -13,6 +13,16 @@ from werkzeug.routing import IntegerConverter, Map
 LARGEST_ID = 2**31 - 1
 
 
+def record_id(value: object) -> int | None:
+    """The id ``value`` names (a form field, a query argument): ASCII digits up to the largest
+    id a table holds; else None."""
+    text = str(value)
+    if text.isascii() and text.isdigit() and len(text) <= len(str(LARGEST_ID)):
+        number = int(text)
+        return number if number <= LARGEST_ID else None
+    return None
+
+
 class RecordId(IntegerConverter):
     """``<int:...>`` in every route: a whole number from 0 up to the largest id a table holds.
 

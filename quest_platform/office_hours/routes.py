@@ -29,7 +29,7 @@ from quest_platform.queries.office_hours import (
 from quest_platform.services import ServiceError
 from quest_platform.services.office_hours import book_slot, cancel_booking
 from quest_platform.time_zones import format_moment
-from quest_platform.urls import LARGEST_ID
+from quest_platform.urls import record_id
 
 bp = Blueprint("office_hours", __name__, url_prefix="/office-hours")
 
@@ -90,18 +90,11 @@ def cancel(booking_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".index"))
 
 
-def form_id(value: str) -> int | None:
-    """The id a form field names: ASCII digits up to the largest id a table holds; else None."""
-    if value.isascii() and value.isdigit() and int(value) <= LARGEST_ID:
-        return int(value)
-    return None
-
-
 def chosen_team(value: str) -> Team | None:
     """The team the form names (None for a group); one that does not exist is refused."""
     if not value:
         return None
-    key = form_id(value)
+    key = record_id(value)
     team = db.session.get(Team, key) if key is not None else None
     if team is None:
         raise ServiceError(_("Choose your team or a group."), field="team")
@@ -110,7 +103,7 @@ def chosen_team(value: str) -> Team | None:
 
 def chosen_ids(values: list[str]) -> list[int]:
     """The classmates the form names, as ids."""
-    ids = [form_id(value) for value in values]
+    ids = [record_id(value) for value in values]
     if None in ids:
         raise ServiceError(_("Choose classmates of this classroom."), field="classmates")
     return [key for key in ids if key is not None]

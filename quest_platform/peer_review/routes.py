@@ -30,6 +30,7 @@ from quest_platform.queries.peer_review import (
 )
 from quest_platform.services import ServiceError
 from quest_platform.services.peer_review import submit_peer_review
+from quest_platform.urls import record_id
 
 bp = Blueprint("peer_review", __name__)
 
@@ -127,7 +128,8 @@ def levels_entered(assignment: PeerReviewAssignment) -> list[object]:
     levels: list[object] = []
     for index in range(len(assignment.attempt.stage.rubric)):
         value = request.form.get(f"criterion-{index}", "").strip()
-        levels.append(int(value) if value.isdigit() and len(value) < 4 else (value or None))
+        number = record_id(value)
+        levels.append(number if number is not None else (value or None))
     return levels
 
 

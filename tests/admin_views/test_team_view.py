@@ -197,3 +197,20 @@ def test_a_student_sees_their_own_team_and_its_progress(
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login_as(students[5])
     assert "You are not in a team yet" in client.get("/team").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "١٢", "-3"])
+def test_a_student_id_that_names_nobody_adds_no_one(
+    client, login_as, classroom_of_seven, value
+) -> None:
+    teacher, classroom, _students = classroom_of_seven
+    red = create_team(classroom=classroom, name="Red", by=teacher)
+    login_as(teacher)
+    details = f"/admin/teams/details/?id={red.id}"
+    added = client.post(
+        "/admin/teams/add/",
+        data={"csrf_token": csrf_token(client, details), "team": red.id, "student": value},
+    )
+    assert added.status_code == 302
+    assert "Choose at least one student to add." in client.get(details).get_data(as_text=True)
+    assert current_members(red) == []
