@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """The Quest Platform command line: run, db, seed, report, create-admin/-teacher, import-roster,
-grader, slack."""
+import-notebook, export-notebook, grader, slack."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
 from quest_platform.i18n import format_locale
 from quest_platform.jobs import job_queue
-from quest_platform.models import Classroom, RoleName, utcnow
+from quest_platform.models import Classroom, Quest, RoleName, User, utcnow
+from quest_platform.notebooks.reading import NotebookPlan
+from quest_platform.notebooks.vocabulary import NOTEBOOK_MAX_BYTES
 from quest_platform.reports.document import Report
 from quest_platform.reports.engagement import classrooms_in, engagement
 from quest_platform.reports.files import ReportFormat, render_report
@@ -40,6 +42,12 @@ from quest_platform.sandbox import sandbox_refused
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import create_user, generate_password
 from quest_platform.services.analytics import refresh_analytics
+from quest_platform.services.notebooks import (
+    export_file_name,
+    exported_notebook,
+    import_notebook,
+    preview_notebook,
+)
 from quest_platform.services.prediction_models import fit_prediction_model, model_in_use
 from quest_platform.services.roster_import import (
     ROSTER_MAX_BYTES,
@@ -653,6 +661,77 @@ def _create_private(path: Path) -> TextIO:
             f"Cannot create {path} ({error.strerror}); nothing was imported."
         ) from None
     return open(descriptor, "w", encoding="utf-8", newline="")
+
+
+@cli.command("import-notebook")
+@click.argument(
+    "notebook_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--author", "author_name", help="Username of the teacher the quest belongs to.")
+@click.option("--dry-run", is_flag=True, help="Show what the notebook becomes; write nothing.")
+def import_notebook_command(notebook_file: Path, author_name: str | None, dry_run: bool) -> None:
+    """Import a Jupyter notebook as a draft quest, all or nothing (see docs/notebooks.md).
+
+    Prints what each cell becomes, the stages, the notes and the problems; imports only when
+    there is no problem.
+    """
+    author = None
+    if author_name is not None:
+        author = db.session.scalar(select(User).where(User.username == author_name.lower()))
+        if author is None or not author.is_staff:
+            raise click.ClickException(f"No teacher or administrator is named {author_name!r}.")
+    with notebook_file.open("rb") as file:
+        data = file.read(NOTEBOOK_MAX_BYTES + 1)
+    plan = preview_notebook(data=data, file_name=notebook_file.name)
+    _echo_plan(plan)
+    if plan.problems:
+        raise click.ClickException("Nothing was imported: correct the notebook and try again.")
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+        return
+    quest = import_notebook(data=data, file_name=notebook_file.name, by=author)
+    click.echo(f"Imported {quest.title!r} as a draft quest (slug {quest.slug}, id {quest.id}).")
+    if plan.missing_alt:
+        click.echo("Describe its images in the quest editor before publishing it.")
+
+
+def _echo_plan(plan: NotebookPlan) -> None:
+    """A notebook's plan in the terminal: cells, stages, notes, problems."""
+    notes = {finding.cell: [] for finding in (*plan.notes, *plan.problems)}
+    for finding in plan.notes:
+        notes[finding.cell].append(f"note: {finding.message}")
+    for finding in plan.problems:
+        notes[finding.cell].append(f"PROBLEM: {finding.message}")
+    for line in notes.get(None, []):
+        click.echo(line)
+    for cell in plan.cells:
+        click.echo(f"cell {cell.number} ({cell.cell_type}): {cell.becomes}")
+        for line in notes.get(cell.number, []):
+            click.echo(f"    {line}")
+    if plan.stages:
+        click.echo(f"Quest {plan.title!r}:")
+        rows = [
+            [str(number), stage.kind, stage.title, str(stage.points)]
+            for number, stage in enumerate(plan.stages, start=1)
+        ]
+        click.echo(_table(["Stage", "Kind", "Title", "Points"], rows))
+
+
+@cli.command("export-notebook")
+@click.argument("slug")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (SLUG.ipynb in the current folder by default).",
+)
+def export_notebook_command(slug: str, out: Path | None) -> None:
+    """Write a quest as a Jupyter notebook (.ipynb) that imports back as the same quest."""
+    quest = db.session.scalar(select(Quest).where(Quest.slug == slug))
+    if quest is None:
+        raise click.ClickException(f"No quest has the slug {slug!r}.")
+    path = out or Path(export_file_name(quest))
+    path.write_bytes(exported_notebook(quest=quest))
+    click.echo(f"Wrote {path}.")
 
 
 @cli.command("import-roster")

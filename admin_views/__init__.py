@@ -16,6 +16,7 @@ from admin_views.audit import AuditView
 from admin_views.classrooms import ClassroomView
 from admin_views.dashboard import TeacherHomeView
 from admin_views.games import GameView
+from admin_views.notebooks import NotebookImportView
 from admin_views.office_hours import OfficeHoursView
 from admin_views.peer_reviews import PeerReviewView
 from admin_views.quests import QuestView
@@ -65,6 +66,9 @@ def register_admin(app: Flask) -> Admin:
         OfficeHoursView(name=_l("Office hours"), endpoint="office_hour_slots", url="office-hours")
     )
     admin.add_view(QuestView(Quest, name=_l("Quests"), endpoint="quest"))
+    admin.add_view(
+        NotebookImportView(name=_l("Import a notebook"), endpoint="notebooks", url="notebooks")
+    )
     admin.add_view(
         AssignmentView(QuestAssignment, name=_l("Quest assignments"), endpoint="assignment")
     )

@@ -29,6 +29,7 @@ from quest_platform.code_challenges import Challenge
 from quest_platform.labels import KIND_LABELS
 from quest_platform.models import Quest, QuestStatus, Stage, StageKind
 from quest_platform.services import ServiceError
+from quest_platform.services.notebooks import export_file_name, exported_notebook
 from quest_platform.services.quests import (
     MAX_SLUG_LENGTH,
     add_stage,
@@ -349,6 +350,16 @@ class QuestView(ScopedModelView):
             return redirect(self.details_url(quest))
         flash(_("This is your copy of “%(title)s”: edit it freely.", title=quest.title), "success")
         return redirect(self.details_url(copy))
+
+    @expose("/<int:quest_id>/notebook.ipynb")
+    def notebook(self, quest_id: int) -> Response:
+        """The quest as a Jupyter notebook, for anyone who may read it."""
+        quest: Quest = super().get_one(quest_id)
+        response = Response(exported_notebook(quest=quest), mimetype="application/x-ipynb+json")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{export_file_name(quest)}"'
+        )
+        return response
 
     @expose("/<int:quest_id>/preview/")
     @expose("/<int:quest_id>/preview/<int:position>")

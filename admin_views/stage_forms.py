@@ -52,6 +52,7 @@ from quest_platform.models import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
     DEFAULT_PEER_REVIEW_DAYS,
+    DEFAULT_REFLECTION_LENGTH,
     MAX_PEER_REVIEWS,
     MAX_RUBRIC_LEVELS,
     MIN_RUBRIC_LEVELS,
@@ -560,7 +561,7 @@ class ReflectionForm(PromptedForm):
 
     min_length = IntegerField(
         _l("Minimum length in characters"),
-        default=200,
+        default=DEFAULT_REFLECTION_LENGTH,
         validators=[InputRequired(), NumberRange(min=0, max=5000)],
     )
 
@@ -570,7 +571,8 @@ class ReflectionForm(PromptedForm):
     @classmethod
     def data_of(cls, stage: Stage) -> dict[str, Any]:
         settings = stage.settings or {}
-        return {**super().data_of(stage), "min_length": settings.get("min_length", 200)}
+        minimum = settings.get("min_length", DEFAULT_REFLECTION_LENGTH)
+        return {**super().data_of(stage), "min_length": minimum}
 
 
 class SelfCheckForm(StageForm):

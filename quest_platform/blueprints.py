@@ -9,8 +9,8 @@ from quest_platform.extensions import csrf
 
 def register_blueprints(app: Flask) -> None:
     """Register the public pages, the account pages, the student portal, the leaderboards,
-    the code races, the live games, feedback conversations, peer reviews, office hours and
-    GitHub's webhook."""
+    the code races, the live games, feedback conversations, peer reviews, office hours,
+    portfolios and GitHub's webhook."""
     from quest_platform.accounts.routes import bp as accounts_bp
     from quest_platform.feedback.routes import bp as feedback_bp
     from quest_platform.games.routes import bp as games_bp
@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     from quest_platform.pages.routes import bp as pages_bp
     from quest_platform.peer_review.routes import bp as peer_review_bp
     from quest_platform.portal.routes import bp as portal_bp
+    from quest_platform.portfolio.routes import bp as portfolio_bp
     from quest_platform.races.routes import bp as races_bp
 
     app.register_blueprint(pages_bp)
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(peer_review_bp)
     app.register_blueprint(office_hours_bp)
+    app.register_blueprint(portfolio_bp)
     # GitHub's webhook: its deliveries are signed by GitHub instead of carrying a CSRF token.
     csrf.exempt(github_bp)
     app.register_blueprint(github_bp)

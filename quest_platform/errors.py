@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
@@ -110,7 +111,19 @@ def handle_http_error(error: HTTPException) -> tuple[str | Response, int]:
     """Show an HTTP error in the site's design, or as a JSON problem under /api."""
     if is_api_request():
         return problem_from(error)
+    if error.code == 413:
+        return render_error(413, too_large_texts())
     return render_error(error.code or 500)
+
+
+def too_large_texts() -> tuple[str, str]:
+    """What a page says of a request over the size limit: the limit, and what to do."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return str(ERROR_TEXTS[413][0]), _(
+        "The form or file you sent is larger than the platform accepts: at most %(size)d MB. "
+        "Go back and send a smaller file.",
+        size=max(1, limit // (1024 * 1024)),
+    )
 
 
 def handle_csrf_error(error: CSRFError) -> tuple[str | Response, int]:

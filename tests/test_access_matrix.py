@@ -33,6 +33,7 @@ from quest_platform.services.evidence import Screenshot, check_screenshot, keep_
 from quest_platform.services.feedback import post_message
 from quest_platform.services.games import join_game, open_game
 from quest_platform.services.office_hours import book_slot, offer_slots
+from quest_platform.services.portfolios import share_portfolio
 from quest_platform.services.teams import create_team
 from quest_platform.services.time_extensions import grant_time_extension
 
@@ -162,6 +163,7 @@ class Access:
             **peer_review_ids(school, own=own),
             "slot_id": str(school.slot.id if own else MISSING_ID),
             "booking_id": str(school.booking.id if own else MISSING_ID),
+            "portfolio_token": school.portfolio_token if own else "no-such-link",
         }
 
     def url(self, school: Any) -> str:
@@ -182,6 +184,8 @@ class Access:
             .replace("<int:slot_id>", ids["slot_id"])
             .replace("<int:booking_id>", ids["booking_id"])
             .replace("<code>", ids["game_code"])
+            .replace("<token>", ids["portfolio_token"])
+            .replace("<stored_name>", "no-such-image.png")
             .replace("<fmt>", "csv")
             .replace("<export_type>", "csv")
         )
@@ -229,6 +233,7 @@ MOVE = {
     "classroom": "{classroom_id}",
 }
 ROSTER_IMPORT = "/admin/roster-import/"
+NOTEBOOKS = "/admin/notebooks/"
 PICK_CLASS = {"classroom": "{classroom_id}"}
 NO_STUDENTS = {"classroom": "{classroom_id}", "roster": "first name,last name,username"}
 ONE_SIGN_IN = {
@@ -302,6 +307,9 @@ TO_RACES = Expect(302, RACES)
 GAMES = "/admin/games/"
 GAME = "id={game_id}"
 TO_GAMES = Expect(302, GAMES)
+SHARED_PORTFOLIO = "/portfolio/shared/<token>"
+SHARED_EVIDENCE = f"{SHARED_PORTFOLIO}/evidence/<int:evidence_id>"
+TO_PORTFOLIO = Expect(302, "/portfolio")
 # Feedback conversations: an attempt's conversation, and a message's hide and show buttons.
 THREAD = "/attempts/<int:attempt_id>/messages"
 TO_THREAD = Expect(302, "/attempts/{attempt_id}/messages")
@@ -514,6 +522,15 @@ ACCESS = [
     staff_only("GET", f"{QUEST_RULE}/preview/", NOT_FOUND, ids="missing"),
     staff_only("GET", f"{QUEST_RULE}/preview/<int:position>", OK),
     staff_only("GET", f"{QUEST_RULE}/preview/<int:position>", NOT_FOUND, ids="missing"),
+    # Notebooks (docs/notebooks.md): any quest a teacher may read downloads as a notebook; an
+    # upload without a file is the form again (422), an import of nothing waiting a conflict.
+    staff_only("GET", f"{QUEST_RULE}/notebook.ipynb", OK),
+    staff_only("GET", f"{QUEST_RULE}/notebook.ipynb", NOT_FOUND, ids="missing"),
+    staff_only("GET", NOTEBOOKS, OK),
+    staff_only("POST", f"{NOTEBOOKS}preview", INVALID),
+    staff_only("POST", f"{NOTEBOOKS}import", Expect(409)),
+    # A lesson image is open to anyone with its random address; none has this one.
+    everyone("GET", "/lesson-images/<stored_name>", NOT_FOUND),
     # Quest assignments: a teacher reaches their classrooms'; removing one that students have
     # attempted is refused with a message on the list; no bulk action (delete one at a time)
     staff_only("GET", "/admin/assignment/", OK),
@@ -590,6 +607,18 @@ ACCESS = [
     staff_only("POST", f"{TEAMS}form/", INVALID),
     staff_only("POST", f"{TEAMS}form/", TO_TEAMS, other_teacher=INVALID, data=FORM_TEAMS),
     Access("GET", "/team", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
+    # Portfolios (docs/portfolio.md): a student's own page, link and download (staff have none);
+    # the shared page and its screenshots open for anyone with the student's working link.
+    Access("GET", "/portfolio", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
+    Access("GET", "/portfolio/export.md", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
+    Access("POST", "/portfolio/link", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN),
+    Access("POST", "/portfolio/link/revoke", TO_LOGIN, TO_PORTFOLIO, FORBIDDEN, FORBIDDEN),
+    everyone("GET", SHARED_PORTFOLIO, OK),
+    everyone("GET", SHARED_PORTFOLIO, NOT_FOUND, ids="missing"),
+    everyone("GET", SHARED_EVIDENCE, OK),
+    everyone("GET", SHARED_EVIDENCE, NOT_FOUND, ids="missing"),
+    everyone("GET", "/portfolio/link", NOT_ALLOWED),
+    everyone("POST", SHARED_PORTFOLIO, NOT_ALLOWED),
     # Code races: a teacher's own, started (never edited or deleted) in the admin
     staff_only("GET", RACES, OK),
     staff_only("GET", f"{RACES}new/", OK),
@@ -990,6 +1019,11 @@ ACCESS = [
     everyone("GET", f"{QUEST_RULE}/archive", NOT_ALLOWED),
     everyone("GET", f"{QUEST_RULE}/copy", NOT_ALLOWED),
     everyone("POST", f"{QUEST_RULE}/preview/", NOT_ALLOWED),
+    everyone("POST", f"{QUEST_RULE}/notebook.ipynb", NOT_ALLOWED),
+    everyone("POST", NOTEBOOKS, NOT_ALLOWED),
+    everyone("GET", f"{NOTEBOOKS}preview", NOT_ALLOWED),
+    everyone("GET", f"{NOTEBOOKS}import", NOT_ALLOWED),
+    everyone("POST", "/lesson-images/<stored_name>", NOT_ALLOWED),
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/leaderboards/", *BOARDS)),
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/quests", PORTAL_QUEST, EVIDENCE)),
     everyone("GET", f"{PORTAL_STAGE}/start", NOT_ALLOWED),
@@ -1099,6 +1133,8 @@ def school(school, make):
     )
     add_peer_reviews(school, make)
     db.session.commit()
+    # The student shares their portfolio (docs/portfolio.md).
+    school.portfolio_token = share_portfolio(student=school.student)
     return school
 
 

@@ -44,6 +44,7 @@ from quest_platform.models.games import (
     GameStatus,
 )
 from quest_platform.models.integrations import GithubDelivery, SlackPost, SlackPostStatus
+from quest_platform.models.notebooks import LessonImage
 from quest_platform.models.office_hours import (
     MAX_GROUP_SIZE,
     OfficeHourAttendee,
@@ -56,10 +57,12 @@ from quest_platform.models.peer_review import (
     PeerReview,
     PeerReviewAssignment,
 )
+from quest_platform.models.portfolios import PortfolioLink
 from quest_platform.models.quests import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_PASS_PERCENT,
     DEFAULT_PEER_REVIEW_DAYS,
+    DEFAULT_REFLECTION_LENGTH,
     MAX_PEER_REVIEWS,
     MAX_RUBRIC_LEVELS,
     MAX_STAGES,
@@ -88,6 +91,7 @@ __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "DEFAULT_PASS_PERCENT",
     "DEFAULT_PEER_REVIEW_DAYS",
+    "DEFAULT_REFLECTION_LENGTH",
     "FINISHED_STATUSES",
     "GAME_CODE_LENGTH",
     "MAX_GROUP_SIZE",
@@ -128,6 +132,7 @@ __all__ = [
     "GameStatus",
     "GithubDelivery",
     "Language",
+    "LessonImage",
     "OfficeHourAttendee",
     "OfficeHourBooking",
     "OfficeHourSlot",
@@ -136,6 +141,7 @@ __all__ = [
     "PeerReviewAssignment",
     "PointsEntry",
     "PointsReason",
+    "PortfolioLink",
     "PredictionModel",
     "Quest",
     "QuestAssignment",

@@ -24,6 +24,8 @@ MAX_STAGES = 8
 DEFAULT_GRACE_SECONDS = 5
 # The share of a quiz's questions, in percent, a student answers correctly to pass it.
 DEFAULT_PASS_PERCENT = 70
+# A reflection asks for at least this many characters unless its stage says otherwise.
+DEFAULT_REFLECTION_LENGTH = 200
 # A checkpoint asks for at most this many peer reviews of each submission.
 MAX_PEER_REVIEWS = 5
 DEFAULT_PEER_REVIEW_DAYS = 3
@@ -142,6 +144,12 @@ class Stage(Model):
     def body(self) -> Markup:
         """The stage's text as safe HTML, sanitized when it was rendered (see content.py)."""
         return Markup(self.content_html)  # noqa: S704 - sanitized by render_markdown
+
+    @property
+    def prompt_body(self) -> Markup:
+        """The stage's prompt (Markdown, like its text) as safe HTML; empty without one."""
+        prompt = (self.settings or {}).get("prompt")
+        return render_markdown(prompt) if isinstance(prompt, str) and prompt.strip() else Markup()
 
     @property
     def is_quiz(self) -> bool:

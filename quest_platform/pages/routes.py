@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_security import auth_required, current_user
 from werkzeug.wrappers import Response
 
 from quest_platform.pages.forms import LanguageForm
 from quest_platform.services.accounts import set_language
+from quest_platform.services.notebooks import lesson_image as stored_lesson_image
 from quest_platform.urls import safe_next
 
 bp = Blueprint("pages", __name__)
@@ -41,3 +51,18 @@ def language() -> Response:
     else:
         session["language"] = form.language.data
     return redirect(safe_next(form.next.data or request.referrer))
+
+
+@bp.get("/lesson-images/<stored_name>")
+def lesson_image(stored_name: str) -> Response:
+    """An image of a quest's lessons. Open to anyone who has its address: the address is
+    random, and students' own front ends (other sites, signed out) show lessons too."""
+    found = stored_lesson_image(stored_name)
+    if found is None:
+        abort(404)
+    image, path = found
+    response = send_file(path, mimetype=image.content_type, conditional=True, max_age=0)
+    # A stored image never changes: a new image gets a new name.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Disposition"] = "inline"
+    return response

@@ -23,6 +23,7 @@ from quest_platform.labels import (
 from quest_platform.models import (
     FINISHED_STATUSES,
     POINTS_STEP,
+    EvidenceFile,
     Stage,
     StageKind,
     stored_id,
@@ -255,6 +256,11 @@ def evidence(evidence_id: int) -> Response:
     screenshot = evidence_for(viewer=current_user, evidence_id=evidence_id)
     if screenshot is None:
         abort(404)
+    return screenshot_response(screenshot)
+
+
+def screenshot_response(screenshot: EvidenceFile) -> Response:
+    """The file of ``screenshot`` (the caller checked who may see it); 404 if it is gone."""
     path = path_of(screenshot)
     if not path.is_file():
         abort(404)
