@@ -30,7 +30,7 @@ from quest_platform.extensions import db
 from quest_platform.i18n import format_locale
 from quest_platform.jobs import job_queue
 from quest_platform.models import Classroom, Quest, RoleName, User, utcnow
-from quest_platform.notebooks.reading import NotebookPlan
+from quest_platform.notebooks.plan import NotebookPlan
 from quest_platform.notebooks.vocabulary import NOTEBOOK_MAX_BYTES
 from quest_platform.reports.document import Report
 from quest_platform.reports.engagement import classrooms_in, engagement

@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, Length
 from admin_views.base import StaffOnlyMixin
 from quest_platform.labels import KIND_LABELS
 from quest_platform.models import MAX_STAGES, MIN_STAGES
-from quest_platform.notebooks.reading import Finding, NotebookPlan
+from quest_platform.notebooks.plan import Finding, NotebookPlan
 from quest_platform.notebooks.vocabulary import NOTEBOOK_MAX_BYTES
 from quest_platform.services.evidence import MAX_ALT_TEXT_LENGTH
 from quest_platform.services.notebooks import (

@@ -1,8 +1,9 @@
 """Jupyter notebooks in and out: a notebook read as a plan for a quest, a quest written as one.
 
-Pure functions (no database, no files): ``reading`` turns a notebook's bytes into a
-:class:`~quest_platform.notebooks.reading.NotebookPlan` of stages, images, notes and problems;
-``writing`` turns a quest and its images into a notebook. ``services/notebooks.py`` applies a
-plan in one transaction and reads a quest's images for export. The vocabulary of tags and
-metadata both sides understand is in docs/notebooks.md.
+Pure functions (no database, no files). Reading starts in ``reading`` (``read_notebook``):
+``validation`` checks the file is a notebook; ``cells`` reads what a cell says of itself;
+``markdown_cells`` and ``code_cells`` turn cells into stages, with ``conventions`` for tagged
+cells' text; ``plan`` holds the result (stages, images, notes, problems). ``writing`` turns a
+quest into a notebook, and ``vocabulary`` holds the tags, metadata keys and limits both sides
+share (docs/notebooks.md). ``services/notebooks.py`` applies a plan in one transaction.
 """

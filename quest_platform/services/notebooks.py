@@ -17,12 +17,8 @@ from sqlalchemy import select
 
 from quest_platform.extensions import db
 from quest_platform.models import LessonImage, Quest, QuestStatus, User
-from quest_platform.notebooks.reading import (
-    PLANNED_IMAGE,
-    NotebookImage,
-    NotebookPlan,
-    read_notebook,
-)
+from quest_platform.notebooks.plan import PLANNED_IMAGE, NotebookImage, NotebookPlan
+from quest_platform.notebooks.reading import read_notebook
 from quest_platform.notebooks.vocabulary import LESSON_IMAGE_PREFIX
 from quest_platform.notebooks.writing import ImageFile, notebook_bytes, notebook_of
 from quest_platform.services.audit import record_change

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from quest_platform.code_challenges import parse_tests
 from quest_platform.extensions import db
 from quest_platform.models import LessonImage, Quest, QuestStatus
-from quest_platform.notebooks.reading import NotebookPlan, read_notebook
+from quest_platform.notebooks.plan import NotebookPlan
+from quest_platform.notebooks.reading import read_notebook
 from quest_platform.services.notebooks import import_notebook
 from quest_platform.services.quests import QuestNotPublishable, publish_quest, publishing_problems
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from quest_platform.extensions import db
 from quest_platform.models import AuditEntry, LessonImage, Quest, Stage
-from quest_platform.notebooks.reading import NotebookPlan, read_notebook
+from quest_platform.notebooks.plan import NotebookPlan
+from quest_platform.notebooks.reading import read_notebook
 from quest_platform.services import notebooks as notebook_service
 from quest_platform.services.notebooks import NotebookNotImported, import_notebook
 
