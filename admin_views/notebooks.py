@@ -27,11 +27,11 @@ from quest_platform.labels import KIND_LABELS
 from quest_platform.models import MAX_STAGES, MIN_STAGES
 from quest_platform.notebooks.plan import Finding, NotebookPlan
 from quest_platform.notebooks.vocabulary import NOTEBOOK_MAX_BYTES
+from quest_platform.services.errors import Conflict
 from quest_platform.services.evidence import MAX_ALT_TEXT_LENGTH
 from quest_platform.services.notebooks import (
     NotebookNotImported,
-    discard_pending_notebooks,
-    import_notebook,
+    import_pending_notebook,
     keep_pending_notebook,
     pending_notebook,
     preview_notebook,
@@ -109,12 +109,14 @@ class NotebookImportView(StaffOnlyMixin, BaseView):
                 plan, token=form.upload.data, file_name=file_name, too_long=too_long, status=422
             )
         try:
-            quest = import_notebook(
-                data=data, file_name=file_name, by=current_user, alt_texts=alt_texts
+            quest = import_pending_notebook(
+                token=form.upload.data, file_name=file_name, by=current_user, alt_texts=alt_texts
             )
         except NotebookNotImported as error:
             return self.preview_page(error.plan, token="", file_name=file_name, status=422)
-        discard_pending_notebooks(by=current_user)
+        except Conflict as error:
+            flash(error.message, "error")
+            return self.upload_page(NotebookUploadForm(formdata=None), status=409)
         flash(
             _(
                 "Imported “%(title)s” as a draft. Check its stages, then publish it.",

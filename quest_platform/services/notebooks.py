@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from quest_platform.extensions import db
 from quest_platform.models import LessonImage, Quest, QuestStatus, User
@@ -22,7 +24,7 @@ from quest_platform.notebooks.reading import read_notebook
 from quest_platform.notebooks.vocabulary import LESSON_IMAGE_PREFIX
 from quest_platform.notebooks.writing import ImageFile, notebook_bytes, notebook_of
 from quest_platform.services.audit import record_change
-from quest_platform.services.errors import ServiceError, undone_on_error
+from quest_platform.services.errors import Conflict, ServiceError, undone_on_error
 from quest_platform.services.evidence import upload_folder
 from quest_platform.services.quests import (
     SLUG_BASE_LENGTH,
@@ -85,9 +87,9 @@ def import_notebook(
         author=by,
     )
     db.session.add(quest)
-    db.session.flush()
     written: list[Path] = []
     try:
+        db.session.flush()
         addresses = {image.number: keep_image(quest, image, written) for image in plan.images}
         quest.stages = [
             stage_from(replace(draft, content=with_addresses(draft.content, addresses)), position)
@@ -95,10 +97,48 @@ def import_notebook(
         ]
         record_change(actor=by, action="import", record=quest)
         db.session.commit()
-    except BaseException:
+    except BaseException as error:
         for path in written:
             path.unlink(missing_ok=True)
+        if isinstance(error, IntegrityError) and "slug" in str(error.orig):
+            # Another quest took the address between the check and this insert.
+            raise Conflict(
+                _("Another quest took this quest's address at the same moment. Import it again.")
+            ) from None
         raise
+    return quest
+
+
+@undone_on_error
+def import_pending_notebook(
+    *,
+    token: str,
+    file_name: str,
+    by: User,
+    alt_texts: Mapping[str, str] | None = None,
+) -> Quest:
+    """Import the notebook ``by`` uploaded under ``token`` (see :func:`keep_pending_notebook`),
+    once: the upload is taken before the import, so a form sent twice imports one quest and
+    the second is refused (Conflict). A refused import leaves the upload waiting again."""
+    waiting = pending_path(token=token, by=by)
+    taken = waiting.with_suffix(".importing") if waiting else None
+    try:
+        # A rename is atomic: of two requests, one takes the file and the other finds none.
+        if waiting is None or taken is None:
+            raise FileNotFoundError
+        waiting.rename(taken)
+    except FileNotFoundError:
+        raise Conflict(
+            _("That notebook is no longer waiting to be imported: upload it again.")
+        ) from None
+    try:
+        quest = import_notebook(
+            data=taken.read_bytes(), file_name=file_name, by=by, alt_texts=alt_texts
+        )
+    except BaseException:
+        taken.rename(waiting)
+        raise
+    taken.unlink()
     return quest
 
 
@@ -196,12 +236,17 @@ def keep_pending_notebook(*, data: bytes, by: User) -> str:
     return token
 
 
-def pending_notebook(*, token: str, by: User) -> bytes | None:
-    """The notebook ``by`` uploaded under ``token``, if it is still waiting."""
+def pending_path(*, token: str, by: User) -> Path | None:
+    """Where the notebook ``by`` uploaded under ``token`` waits (None for a malformed token)."""
     if not UPLOAD_TOKEN.match(token):
         return None
-    path = pending_folder() / f"{by.id}-{token}.ipynb"
-    return path.read_bytes() if path.is_file() else None
+    return pending_folder() / f"{by.id}-{token}.ipynb"
+
+
+def pending_notebook(*, token: str, by: User) -> bytes | None:
+    """The notebook ``by`` uploaded under ``token``, if it is still waiting."""
+    path = pending_path(token=token, by=by)
+    return path.read_bytes() if path is not None and path.is_file() else None
 
 
 def discard_pending_notebooks(*, by: User) -> None:
