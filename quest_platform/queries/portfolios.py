@@ -189,6 +189,9 @@ def latest_work(student: User) -> tuple[list[QuestWork], list[tuple[Checkpoint, 
         answer: dict[str, Any] = row.answer if isinstance(row.answer, dict) else {}
         settings: dict[str, Any] = row.settings if isinstance(row.settings, dict) else {}
         if row.kind == StageKind.REFLECTION:
+            if not str(answer.get("text") or "").strip():
+                # An answer without its text (as the demo's simulated ones are) shows nothing.
+                continue
             work.reflections.append(
                 Reflection(
                     stage_title=row.title,

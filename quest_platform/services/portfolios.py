@@ -142,6 +142,15 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in lines)
 
 
+def fenced(text: str) -> str:
+    """Handed-in text (usually code) as a fenced code block, shown exactly as written: a fence
+    longer than any run of backticks in it, inside Liquid's raw tags (which a text cannot end)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = text.rstrip("\n").replace("{% endraw", "{% endraw %}{{ '{% endraw' }}{% raw %}")
+    return f"{{% raw %}}\n{fence}\n{body}\n{fence}\n{{% endraw %}}"
+
+
 def link_address(url: str) -> str:
     """An address safe inside Markdown's ``(...)``: the characters that would end it encoded."""
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C")
@@ -214,7 +223,7 @@ def checkpoint_markdown(checkpoint: Checkpoint) -> str:
         + "\n",
     ]
     if checkpoint.text:
-        lines.append(quoted(checkpoint.text) + "\n")
+        lines.append(fenced(checkpoint.text) + "\n")
     if checkpoint.links:
         lines.append(
             "\n".join(

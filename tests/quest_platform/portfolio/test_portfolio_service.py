@@ -20,6 +20,7 @@ from quest_platform.queries.portfolios import portfolio_of, student_for_link
 from quest_platform.services.errors import NotAllowed, NotFound
 from quest_platform.services.portfolios import (
     escaped,
+    fenced,
     portfolio_post,
     quoted,
     revoke_portfolio_link,
@@ -145,6 +146,15 @@ def test_html_liquid_and_inline_markdown_are_shown_as_written() -> None:
 
 
 @pytest.mark.engine_independent
+def test_handed_in_code_is_a_fence_liquid_leaves_alone() -> None:
+    code = "def show():\n    return '{{ name }}'  # ```\n{% endraw %} <b>"
+    assert fenced(code) == (
+        "{% raw %}\n````\ndef show():\n    return '{{ name }}'  # ```\n"
+        "{% endraw %}{{ '{% endraw' }}{% raw %} %} <b>\n````\n{% endraw %}"
+    )
+
+
+@pytest.mark.engine_independent
 def test_every_line_of_a_quote_stays_in_it() -> None:
     assert quoted("One\n\n---\nTwo") == "> One\n>\n> \\---\n> Two"
 
@@ -169,6 +179,7 @@ def test_the_post_has_front_matter_a_blog_reads(app: Flask, work) -> None:
     assert "> \\# I learned" in body
     assert REFLECTION not in body
     assert f"## {work.quest.title}" in body
+    assert "```\ndef login(): return check(password)\n```" in body
     assert "[https://github.com/ana/site/pull/3](https://github.com/ana/site/pull/3)" in body
     assert "> The login form with an error in red" in body
     assert "not included in this post" in body
