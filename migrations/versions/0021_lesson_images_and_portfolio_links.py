@@ -1,4 +1,5 @@
-"""lesson images and portfolio links
+"""lesson images kept as files (from imported notebooks), and the links that share a student's
+portfolio
 
 Revision ID: 0021
 Revises: 0020
@@ -36,7 +37,7 @@ def upgrade():
 
     op.create_table('lesson_image',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('quest_id', sa.Integer(), nullable=False),
+    sa.Column('quest_id', sa.Integer(), nullable=True),
     sa.Column('stored_name', sa.String(length=80), nullable=False),
     sa.Column('file_name', sa.String(length=255), nullable=False),
     sa.Column('content_type', sa.String(length=20), nullable=False),
@@ -47,7 +48,7 @@ def upgrade():
     sa.CheckConstraint("content_type IN ('image/png', 'image/jpeg')", name=op.f('ck_lesson_image_content_type_image')),
     sa.CheckConstraint('size_bytes > 0', name=op.f('ck_lesson_image_size_positive')),
     sa.CheckConstraint('width > 0 AND height > 0', name=op.f('ck_lesson_image_dimensions_positive')),
-    sa.ForeignKeyConstraint(['quest_id'], ['quest.id'], name=op.f('fk_lesson_image_quest_id_quest'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['quest_id'], ['quest.id'], name=op.f('fk_lesson_image_quest_id_quest'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson_image')),
     sa.UniqueConstraint('stored_name', name=op.f('uq_lesson_image_stored_name'))
     )

@@ -16,7 +16,8 @@ class LessonImage(Model):
 
     The stage's Markdown points at it by its address (``/lesson-images/<stored_name>``); its
     alternative text lives in that Markdown, where the teacher edits it. ``file_name`` is the
-    name the notebook gave the attachment, so that an exported notebook names it the same.
+    name the notebook gave the attachment, so that an exported notebook names it the same. An
+    image outlives its quest (``quest_id`` becomes NULL): a copy of the quest shows it too.
     """
 
     __tablename__ = "lesson_image"
@@ -27,7 +28,9 @@ class LessonImage(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    quest_id: Mapped[int] = mapped_column(ForeignKey("quest.id", ondelete="CASCADE"), index=True)
+    quest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quest.id", ondelete="SET NULL"), index=True
+    )
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
     file_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(20))

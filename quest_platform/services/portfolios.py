@@ -48,6 +48,7 @@ def share_portfolio(*, student: User, now: datetime | None = None) -> str:
     )
 
 
+@undone_on_error
 def _make_link(*, student_id: int, now: datetime) -> str:
     """Revoke the student's working link and make a new one, in one committed transaction."""
     db.session.execute(select(User.id).where(User.id == student_id).with_for_update())

@@ -18,7 +18,7 @@ from code_editor import write_code
 from helpers import PASSWORD, require_sandbox
 from PIL import Image
 from playwright.sync_api import Page, expect
-from sign_in import sign_in
+from sign_in import sign_in, signed_in
 from sqlalchemy import select
 
 from quest_platform.extensions import db
@@ -163,6 +163,16 @@ def test_a_teacher_imports_a_notebook_and_a_student_passes_its_code_challenge(
 
     quest = db.session.scalars(select(Quest)).one()
     make.assignment(quest=quest, classroom=classroom, by=teacher)
+
+    # In Spanish too: the upload and the preview, the import's words in the teacher's language.
+    spanish = signed_in(open_page, teacher.username, locale="es-ES")
+    spanish.goto("/admin/notebooks/")
+    expect(spanish.get_by_role("heading", name="Importar un cuaderno")).to_be_visible()
+    spanish.get_by_label("Cuaderno (.ipynb)").set_input_files(notebook)
+    with spanish.expect_navigation():
+        spanish.get_by_role("button", name="Revisa el cuaderno").click()
+    expect(spanish.get_by_role("table", name="En qué se convierte cada celda")).to_be_visible()
+    assert_accessible_in_every_theme(spanish, "a notebook's preview in Spanish")
 
     # The student reads the lesson, with its image described, then passes the challenge.
     learner = open_page()

@@ -14,8 +14,8 @@ from PIL import Image
 from quest_platform.code_challenges import parse_tests
 from quest_platform.extensions import db
 from quest_platform.models import LessonImage, Quest, StageKind
-from quest_platform.services.notebooks import exported_notebook, import_notebook
-from quest_platform.services.quests import StageDraft, create_quest
+from quest_platform.services.notebooks import exported_notebook, import_notebook, lesson_image
+from quest_platform.services.quests import StageDraft, copy_quest, create_quest, delete_quest
 from seeds.load import load_quest_files, stage_drafts
 
 CODE_STAGE = StageDraft(
@@ -153,3 +153,28 @@ def test_lesson_images_travel_as_attachments_and_come_back_as_files(app: Any) ->
         == quest.stages[0].content
     )
     assert again.stages[0].kind == StageKind.LESSON
+
+
+def test_a_copy_keeps_showing_the_images_of_a_deleted_original(app: Any, make: Any) -> None:
+    teacher = make.teacher()
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "markdown",
+                "id": "one",
+                "metadata": {},
+                "source": "# Routes\n\n![A browser asking /hello](attachment:hello.png)",
+                "attachments": {"hello.png": {"image/png": base64.b64encode(png()).decode()}},
+            }
+        ],
+    }
+    original = import_notebook(data=json.dumps(notebook).encode(), file_name="x.ipynb", by=teacher)
+    copy = copy_quest(quest=original, by=teacher)
+    image = db.session.scalars(db.select(LessonImage)).one()
+    delete_quest(quest=original, by=teacher)
+    assert image.stored_name in copy.stages[0].content
+    assert lesson_image(image.stored_name) is not None
+    assert db.session.get(LessonImage, image.id).quest_id is None
