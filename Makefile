@@ -35,6 +35,7 @@ compile-translations: $(VENV)/.installed
 run: install compile-translations
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py seed --demo --if-empty
+	$(BIN)/python manage.py check
 	@echo "Quest Platform: http://$(HOST):$(PORT)/  (demo sign-ins: instance/demo-logins.txt)"
 	@# With Redis, a grader takes code from the queue beside the server (and stops with it).
 	@if [ -n "$$REDIS_URL" ]; then $(BIN)/python manage.py grader & fi; \

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """The Quest Platform command line: run, db, seed, report, create-admin/-teacher, import-roster,
-import-notebook, export-notebook, grader, slack."""
+import-notebook, export-notebook, check, grader, slack."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from analytics.prediction import examples_frame
 from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db
+from quest_platform.health.checks import readiness
 from quest_platform.i18n import format_locale
 from quest_platform.jobs import job_queue
 from quest_platform.models import Classroom, Quest, RoleName, User, utcnow
@@ -202,6 +203,22 @@ def seed(
             click.echo(summary)
     except SeedRefused as error:
         raise click.ClickException(str(error)) from None
+
+
+@cli.command("check")
+def check_command() -> None:
+    """Check that the platform can serve: the database answers and is migrated, Redis answers
+    (when REDIS_URL is set), and the upload and session folders can be written.
+
+    One line per check; the exit status is 1 when any fails (as /health/ready answers 503).
+    """
+    checks = readiness(current_app)
+    for check in checks:
+        click.echo(f"{check.name}: ok" if check.ok else f"{check.name}: FAILING: {check.problem}")
+    failing = sum(1 for check in checks if not check.ok)
+    if failing:
+        raise click.ClickException(f"{failing} of {len(checks)} checks failed.")
+    click.echo("Ready to serve.")
 
 
 @cli.command("grader")

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from quest_platform.extensions import db, migrate
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 @event.listens_for(Engine, "connect")
@@ -37,8 +38,14 @@ def register_database(app: Flask) -> None:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         # A database server may drop idle connections or restart: each is tested before use.
+        # One that does not answer at all is given up after a few seconds, so that a page or
+        # the readiness check says so rather than waiting without end.
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **options}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            **options,
+        }
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     import quest_platform.models  # noqa: F401  (registers every table on the metadata)

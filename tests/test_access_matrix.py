@@ -529,6 +529,9 @@ ACCESS = [
     staff_only("GET", NOTEBOOKS, OK),
     staff_only("POST", f"{NOTEBOOKS}preview", INVALID),
     staff_only("POST", f"{NOTEBOOKS}import", Expect(409)),
+    # Health checks are for load balancers and monitors: open to all, telling only pass or fail.
+    everyone("GET", "/health/live", OK),
+    everyone("GET", "/health/ready", OK),
     # A lesson image is open to anyone with its random address; none has this one.
     everyone("GET", "/lesson-images/<stored_name>", NOT_FOUND),
     # Quest assignments: a teacher reaches their classrooms'; removing one that students have
@@ -1024,6 +1027,8 @@ ACCESS = [
     everyone("GET", f"{NOTEBOOKS}preview", NOT_ALLOWED),
     everyone("GET", f"{NOTEBOOKS}import", NOT_ALLOWED),
     everyone("POST", "/lesson-images/<stored_name>", NOT_ALLOWED),
+    everyone("POST", "/health/live", NOT_ALLOWED),
+    everyone("POST", "/health/ready", NOT_ALLOWED),
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/leaderboards/", *BOARDS)),
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/quests", PORTAL_QUEST, EVIDENCE)),
     everyone("GET", f"{PORTAL_STAGE}/start", NOT_ALLOWED),
