@@ -92,25 +92,24 @@ class NotebookImportView(StaffOnlyMixin, BaseView):
     def run_import(self) -> Page | Response:
         """Import the previewed notebook with the descriptions given, or show why not."""
         form = NotebookImportForm()
-        data = pending_notebook(token=form.upload.data or "", by=current_user)
-        if not form.validate_on_submit() or data is None:
-            flash(_("That notebook is no longer waiting to be imported: upload it again."), "error")
-            return self.upload_page(NotebookUploadForm(formdata=None), status=409)
+        # An invalid form names no upload: the service then finds nothing waiting (Conflict).
+        token = (form.upload.data or "") if form.validate_on_submit() else ""
         file_name = form.file_name.data or ""
         alt_texts = {
             key: value for key, value in request.form.items() if ALT_FIELD.match(key) and value
         }
         too_long = [key for key, value in alt_texts.items() if len(value) > MAX_ALT_TEXT_LENGTH]
-        if too_long:
+        data = pending_notebook(token=token, by=current_user) if too_long else None
+        if data is not None:
             # The images described at too great a length are asked for again, as typed.
             kept = {key: value for key, value in alt_texts.items() if key not in too_long}
             plan = preview_notebook(data=data, file_name=file_name, alt_texts=kept)
             return self.preview_page(
-                plan, token=form.upload.data, file_name=file_name, too_long=too_long, status=422
+                plan, token=token, file_name=file_name, too_long=too_long, status=422
             )
         try:
             quest = import_pending_notebook(
-                token=form.upload.data, file_name=file_name, by=current_user, alt_texts=alt_texts
+                token=token, file_name=file_name, by=current_user, alt_texts=alt_texts
             )
         except NotebookNotImported as error:
             return self.preview_page(error.plan, token="", file_name=file_name, status=422)

@@ -15,6 +15,7 @@ from quest_platform.models import StageKind
 from quest_platform.notebooks.cells import nbgrader_of, source_of, tags_of
 from quest_platform.notebooks.plan import Reader, answer_stage
 from quest_platform.notebooks.vocabulary import (
+    BEGIN_SOLUTION,
     EXAMPLES_TAG,
     MARKER_LINE,
     SOLUTION_STUB,
@@ -118,7 +119,7 @@ def solution_parts(source: str) -> tuple[str, str]:
             if begin is None:
                 starter.append(line)
             continue
-        if marker.group(1) == "BEGIN SOLUTION":
+        if marker.group(1) == BEGIN_SOLUTION:
             if begin is not None:
                 raise ValueError(
                     _("line %(line)d starts a solution region inside another.", line=index + 1)

@@ -28,7 +28,7 @@ SOLUTION_TAG, TESTS_TAG, EXAMPLES_TAG = "solution", "tests", "examples"
 # nbgrader's markers around the solution inside a solution cell, and what replaces it for
 # students (nbgrader's own stub for Python).
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
-MARKER_LINE = re.compile(r"^\s*#+\s*(BEGIN SOLUTION|END SOLUTION)\s*$")
+MARKER_LINE = re.compile(rf"^\s*#+\s*({BEGIN_SOLUTION}|{END_SOLUTION})\s*$")
 SOLUTION_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 # What the written notebook puts around a whole reference solution.
 BEGIN_LINE, END_LINE = f"### {BEGIN_SOLUTION}", f"### {END_SOLUTION}"
