@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """The Quest Platform command line: run, db, seed, report, create-admin/-teacher, import-roster,
-import-notebook, export-notebook, check, grader, slack."""
+import-notebook, export-notebook, check, backup, restore, grader, slack."""
 
 from __future__ import annotations
 
@@ -43,6 +43,14 @@ from quest_platform.sandbox import sandbox_refused
 from quest_platform.services import ServiceError
 from quest_platform.services.accounts import create_user, generate_password
 from quest_platform.services.analytics import refresh_analytics
+from quest_platform.services.backups import (
+    BackupRefused,
+    default_backup_path,
+    describe_counts,
+    describe_files,
+    make_backup,
+    restore_backup,
+)
 from quest_platform.services.notebooks import (
     export_file_name,
     exported_notebook,
@@ -810,6 +818,64 @@ def import_roster_command(
         click.echo("One-time passwords (shown once; students choose their own at first sign-in):")
         rows = [[c.display_name, c.username, c.password] for c in credentials]
         click.echo(_table(["Name", "Username", "One-time password"], rows))
+
+
+@cli.command("backup")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The archive to write (default: backups/quest-platform-<UTC time>.tar.gz in the "
+    "instance folder).",
+)
+def backup_command(out: Path | None) -> None:
+    """Back up the database and the uploaded files into one archive (docs/backups.md).
+
+    The archive is readable by you only: it holds the accounts' password hashes.
+    """
+    # Imported here so that this command block stays one piece of the file.
+    destination = out or default_backup_path(Path(current_app.instance_path), now=utcnow())
+    started = time.perf_counter()
+    try:
+        backup = make_backup(app=current_app._get_current_object(), destination=destination)
+    except BackupRefused as refusal:
+        raise click.ClickException(f"{refusal} No backup was written.") from None
+    manifest = backup.manifest
+    click.echo(
+        f"Wrote {backup.path} ({backup.size_bytes:,} bytes in "
+        f"{time.perf_counter() - started:.1f} s; readable by you only)."
+    )
+    click.echo(
+        f"Database ({manifest.engine}, migration {manifest.revision or 'none'}): "
+        f"{describe_counts(manifest.counts)}; {describe_files(len(manifest.upload_files))}."
+    )
+    if manifest.revision != backup.expected_revision:
+        click.echo(
+            f"Note: the database is not at this code's migration {backup.expected_revision}; "
+            "it restores only with the version of the platform at its own migration."
+        )
+
+
+@cli.command("restore")
+@click.argument(
+    "archive", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="ARCHIVE"
+)
+def restore_command(archive: Path) -> None:
+    """Restore a backup into an empty database and upload folder (docs/backups.md).
+
+    Everything is checked first; nothing is changed when the archive is damaged, was made by
+    another version or for another database engine, or the database or folder are not empty.
+    """
+    try:
+        restored = restore_backup(app=current_app._get_current_object(), archive=archive)
+    except BackupRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    manifest = restored.manifest
+    click.echo(f"Restored the backup of {manifest.created_at} from {archive}:")
+    click.echo(
+        f"the database ({manifest.engine}, migration {manifest.revision}): "
+        f"{describe_counts(manifest.counts)};"
+    )
+    click.echo(f"{describe_files(len(manifest.upload_files))} into {restored.upload_dir}.")
 
 
 if __name__ == "__main__":

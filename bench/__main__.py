@@ -16,6 +16,9 @@ and wrk loads them (bench/wrk.py). One module per scenario:
              school scale
   grading    (bench/grading.py) students' code graded in sandboxes against the same code with
              rlimits only; a class's burst of submissions, and a page's p99 during it
+  faults     (bench/faults.py, root) 30 students answering while PostgreSQL restarts, workers
+             die, Redis goes away and the upload disk fills, on servers of the run's own;
+             every status they saw, answers acknowledged against stored, the points ledger
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 from bench.admin import run_admin
 from bench.analytics import run_analytics
 from bench.answers import run_answers
+from bench.faults import run_faults
 from bench.games import run_games
 from bench.grading import run_grading
 from bench.harness import ROOT, bench_database, run_manage, seed_classroom
@@ -50,6 +54,8 @@ SCENARIOS = {
     "analytics": LOAD | SCHOOL,
     "grading": LOAD | {"seconds": 5.0, "rounds": 3},
     "games": {"rounds": 5, "players": [60, 200, 1000]},
+    # --seconds: the calm after each fault (an outage lasts 0.8 of it); servers of its own.
+    "faults": {"seconds": 10.0, "workers": [3], "classroom_size": 30},
 }
 
 
@@ -114,6 +120,9 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     """Seed a bench database, run the scenario, print its tables."""
     args = arguments()
+    if args.scenario == "faults":
+        run_faults(args)
+        return
     begun = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="quest-bench-") as folder,

@@ -8,7 +8,8 @@ answering an unlimited quiz, right and wrong in turn, ``--answers`` answers a ro
 No server, no concurrency: what changes from round to round is the cost of one answer itself.
 Each round prints the answers per second, the CPU per answer of this process (and, on
 PostgreSQL on this machine, of the database's backends, read from /proc), the statements per
-answer and their time, grouped by statement; on PostgreSQL also the live and dead rows, sizes
+answer and their time, grouped by statement, and the rows the last answer's reads return
+(those that return other than one row named); on PostgreSQL also the live and dead rows, sizes
 and HOT updates of the tables an answer writes, and, with ``--explain``, the buffers each of
 the last answer's reads reads, its execution time (median of several), and the indexes it reads
 the attempts by, with the rows it reads only to drop them. ``--analyze`` and ``--vacuum`` run
@@ -46,8 +47,9 @@ def statement_label(statement: str) -> str:
     flat = " ".join(statement.split())
     verb = flat.split(" ", 1)[0].upper()
     if verb == "SELECT":
-        found = re.search(r"\bFROM (\S+)", flat)
-        where = re.search(r"\bWHERE (\S+ \S+)", flat)
+        # The first table read, not a subquery in FROM, and the first condition on it.
+        found = re.search(r"\bFROM ([^\s(]\S*)", flat)
+        where = re.search(r"\bWHERE (\S+ \S+)", flat[found.end() if found else 0 :])
         suffix = f" WHERE {where.group(1)}" if where else ""
         return f"SELECT {found.group(1) if found else '?'}{suffix}"[:60]
     if verb == "INSERT":
@@ -133,6 +135,23 @@ def explain_buffers(statements: list[tuple[str, Any]]) -> list[tuple[str, int, f
                 f"{', '.join(sorted(indexes))}, {dropped} rows read and dropped" if indexes else ""
             )
             found.append((statement_label(statement), buffers, statistics.median(times), scans))
+        connection.rollback()
+    finally:
+        connection.close()
+    return found
+
+
+def rows_returned(statements: list[tuple[str, Any]]) -> list[tuple[str, int]]:
+    """The rows each of the statements' reads returns, run again and rolled back: a read whose
+    rows grow with the student's history shows here, however fast its first row comes."""
+    found = []
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for statement, parameters in statements:
+            if statement.lstrip().upper().startswith("SELECT"):
+                cursor.execute(statement, parameters)
+                found.append((statement_label(statement), len(cursor.fetchall())))
         connection.rollback()
     finally:
         connection.close()
@@ -242,6 +261,12 @@ def main() -> None:
                 f"{statistics.median(spent_s) * 1000:>8.3f} ms median"
                 f"{sum(spent_s) / args.answers * 1000:>8.3f} ms/answer"
             )
+        with app.app_context():
+            returned = rows_returned(last)
+        print(
+            f"  the last answer's reads, run again, return {sum(n for _l, n in returned)} rows: "
+            + ", ".join(f"{label} {rows}" for label, rows in returned if rows != 1)
+        )
         if not postgres:
             continue
         with app.app_context():

@@ -5,7 +5,7 @@ the bench database in DATABASE_URL, after the demo and a scale classroom were se
 the quest services it gives the largest classroom ``<quizzes>`` copies of a demo quest whose
 quiz comes first and takes any number of tries, so quiz answers can be submitted for as long as
 the bench runs: each measured run answers its own copy, so every run starts with students who
-have not tried it yet (a student's tries at a quiz are read by every answer). Prints, as JSON,
+have not tried it yet. Prints, as JSON,
 the classroom, its students (most attempts first) with a quiz stage each has reached, and the
 unlimited quizzes with two answers (right, wrong) that move the points of a student who sends
 them in turn.
@@ -72,9 +72,16 @@ def unlimited_quiz(classroom_id: int, number: int) -> Stage:
         stages=drafts,
         author=author,
     )
+    return given_to(classroom_id, quest=quest, author=author)
+
+
+def given_to(classroom_id: int, *, quest: Quest, author: User | None) -> Stage:
+    """Publish ``quest`` and give it to the classroom, open for a month; its first stage."""
     publish_quest(quest=quest, by=author)
     now = utcnow()
     classroom = db.session.get(Classroom, classroom_id)
+    if classroom is None:
+        raise SystemExit(f"no classroom {classroom_id}")
     assign_quest(
         quest=quest,
         classroom=classroom,

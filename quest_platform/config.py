@@ -16,6 +16,9 @@ INSTANCE_DIR = Path(os.environ.get("QUEST_INSTANCE_DIR", Path(__file__).parent.p
 # Values that must never sign anything in production.
 INSECURE_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "password"})
 SECRET_SETTINGS = ("SECRET_KEY", "SECURITY_PASSWORD_SALT")
+# Seconds to wait for Redis to accept a connection (and, but for a grader's blocking wait, to
+# answer): a Redis that does not answer makes a page or a check say so instead of hanging.
+REDIS_TIMEOUT_SECONDS = 2
 
 
 class ConfigurationError(RuntimeError):
@@ -93,6 +96,8 @@ class Config:
     # burst of twice the budget across the turn of a fixed window.
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_KEY_PREFIX = "quest"
+    # When Redis does not answer, limits are counted in each process's memory until it does.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Sign-in tries, over every path that checks a password (quest_platform/throttles.py): per
     # address, and per account whatever the address; then joining a class, per address.
     # Failed sign-in tries per address (a school's classes share one); tries per account.
@@ -138,6 +143,17 @@ class Config:
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
     DEMO_LOGINS_FILE = INSTANCE_DIR / "demo-logins.txt"
+
+    # Logs: "json" (one JSON object a line on stderr) or "text" (docs/observability.md).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    # /metrics: a token that opens it from anywhere, and the addresses that may read it without
+    # one (docs/observability.md). prometheus_client reads PROMETHEUS_MULTIPROC_DIR itself.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    METRICS_ALLOWED_IPS = os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+
+    # Proxies in front of the platform that set X-Forwarded-For and X-Forwarded-Proto (nginx
+    # alone: 1; a load balancer and nginx: 2). 0 ignores the headers, which a client could forge.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0") or 0)
 
     # Pages of other origins allowed to call the API with credentials, exactly as browsers
     # name them (scheme, host and port): for example https://my-org.github.io.
@@ -206,6 +222,7 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
+    LOG_FORMAT = "text"
     SECRET_KEY = secrets.token_urlsafe(32)
     SECURITY_PASSWORD_SALT = secrets.token_urlsafe(16)
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"), "sqlite://")
@@ -232,6 +249,7 @@ class ProductionConfig(Config):
     SECURITY_PASSWORD_SALT = os.environ.get("SECURITY_PASSWORD_SALT")
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
     @classmethod
     def prepare(cls, settings: dict[str, Any]) -> None:

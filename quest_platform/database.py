@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from quest_platform.extensions import db, migrate
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -28,6 +31,20 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout = 5000")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def end_session(error: BaseException | None = None) -> None:
+    """End the request's database session, even over a connection the server has closed.
+
+    A database that restarted after a request committed makes the closing rollback fail; the
+    request's answer stands (its reply is already made), so the session is dropped and the
+    failure logged, not raised.
+    """
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError) as failure:
+        db.session.registry.clear()
+        logger.warning("The database session ended on a lost connection: %s", failure.orig)
 
 
 def register_database(app: Flask) -> None:
@@ -47,5 +64,8 @@ def register_database(app: Flask) -> None:
             **options,
         }
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own, so it runs first (teardowns run in reverse).
+    app.teardown_appcontext(end_session)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
-    import quest_platform.models  # noqa: F401  (registers every table on the metadata)
+    import quest_platform.models
+    import quest_platform.saved_changes  # noqa: F401  (notes what each request commits)

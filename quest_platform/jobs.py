@@ -30,6 +30,8 @@ import redis
 from flask import Flask, current_app
 from rq import Queue, Retry
 
+from quest_platform.config import REDIS_TIMEOUT_SECONDS
+
 # The one queue: jobs are short, and all of them are someone's page waiting.
 QUEUE_NAME = "quest-jobs"
 # A job that takes longer than this is stopped by its grader (a sandbox ends well before).
@@ -111,7 +113,8 @@ def run_pooled_job(
 @cache
 def job_queue(redis_url: str) -> Queue:
     """The RQ queue in the Redis at ``redis_url``."""
-    return Queue(QUEUE_NAME, connection=redis.Redis.from_url(redis_url))
+    connection = redis.Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+    return Queue(QUEUE_NAME, connection=connection)
 
 
 @cache

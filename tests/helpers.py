@@ -55,6 +55,12 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def hidden_fields(client: FlaskClient, address: str) -> dict[str, str]:
+    """The hidden fields of the stage form at ``address``: CSRF token, submission key, opened."""
+    page = client.get(address).get_data(as_text=True)
+    return dict(re.findall(r'name="(csrf_token|submission_key|opened)" value="([^"]*)"', page))
+
+
 def post_form(
     client: FlaskClient,
     url: str,

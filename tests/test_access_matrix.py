@@ -532,6 +532,9 @@ ACCESS = [
     # Health checks are for load balancers and monitors: open to all, telling only pass or fail.
     everyone("GET", "/health/live", OK),
     everyone("GET", "/health/ready", OK),
+    # Metrics are for Prometheus: the test client comes from 127.0.0.1, on the default
+    # allow-list; any other address without the token gets 404 (test_observability.py).
+    everyone("GET", "/metrics", OK),
     # A lesson image is open to anyone with its random address; none has this one.
     everyone("GET", "/lesson-images/<stored_name>", NOT_FOUND),
     # Quest assignments: a teacher reaches their classrooms'; removing one that students have
@@ -1029,6 +1032,7 @@ ACCESS = [
     everyone("POST", "/lesson-images/<stored_name>", NOT_ALLOWED),
     everyone("POST", "/health/live", NOT_ALLOWED),
     everyone("POST", "/health/ready", NOT_ALLOWED),
+    everyone("POST", "/metrics", NOT_ALLOWED),
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/leaderboards/", *BOARDS)),
     *(everyone("POST", rule, NOT_ALLOWED) for rule in ("/quests", PORTAL_QUEST, EVIDENCE)),
     everyone("GET", f"{PORTAL_STAGE}/start", NOT_ALLOWED),

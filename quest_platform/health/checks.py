@@ -8,6 +8,7 @@ password); the HTTP endpoint shows only each check's name and whether it passed.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +23,11 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from quest_platform.config import REDIS_TIMEOUT_SECONDS
 from quest_platform.database import MIGRATIONS_DIR
 from quest_platform.extensions import db
 
-# A readiness probe is asked often and must answer quickly, even when Redis does not.
-REDIS_TIMEOUT_SECONDS = 2
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -139,3 +140,22 @@ def folder_check(name: str, folder: Path) -> Check:
         return ""
 
     return checked(name, write)
+
+
+def announce_unreachable_redis(app: Flask) -> None:
+    """Say at start-up, in the server's log, that Redis does not answer and what that means.
+
+    The server starts anyway (Redis may come back in a moment), and readiness fails meanwhile.
+    """
+    url = app.config.get("REDIS_URL")
+    if not url or app.testing:
+        return
+    check = redis_check(url)
+    if not check.ok:
+        logger.error(
+            "%s. Until it answers, pages that need a session (signing in, every signed-in "
+            "page) answer 503 'briefly unavailable'; static files, the health checks and API "
+            "calls with a personal token still work, rate limits are counted in each process, "
+            "and code is not graded (docs/health.md).",
+            check.problem,
+        )

@@ -57,6 +57,9 @@ class Attempt(Model):
             "score IS NOT NULL OR outcome = 'pending_review'", name="only_pending_unscored"
         ),
         Index("ix_attempt_student_stage", "student_id", "stage_id"),
+        # A student's attempts by time: an answer asks which of the last days the student
+        # worked on (the streak), one probe a day, however many attempts they made.
+        Index("ix_attempt_student_submitted", "student_id", "submitted_at"),
         Index("ix_attempt_quest_submitted", "quest_id", "submitted_at"),
         # The attempts list shows the newest first; this index serves its first pages.
         Index("ix_attempt_submitted", "submitted_at"),

@@ -6,11 +6,12 @@ leaves the badges (and their bonus points) already earned.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, exists, func, literal_column, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from quest_platform.extensions import db
@@ -226,16 +227,49 @@ def school_day_streak(days: Iterable[date], *, through: date) -> int:
 def days_worked(*, student_id: int, since: date, through: date, zone: tzinfo) -> set[date]:
     """The dates on the clock of ``zone``, from ``since`` to ``through``, on which the student
     submitted an attempt."""
-    start = datetime.combine(since, time.min, tzinfo=zone)
-    end = datetime.combine(through + timedelta(days=1), time.min, tzinfo=zone)
-    query = select(Attempt.submitted_at).where(
-        Attempt.student_id == student_id,
-        Attempt.submitted_at >= start,
-        Attempt.submitted_at < end,
+    count = (through - since).days + 1
+    # The days' bounds are worked out here, not in SQL: SQLite knows no time zones.
+    bounds = {
+        f"bound_{number}": start_of_day(since + timedelta(days=number), zone)
+        for number in range(count + 1)
+    }
+    numbers = db.session.scalars(day_probes(count), {"student_id": student_id, **bounds})
+    return {since + timedelta(days=number) for number in numbers}
+
+
+@functools.cache
+def day_probes(count: int) -> Select[int]:
+    """One statement that returns which of ``count`` days in a row (numbered from 0) a student
+    submitted an attempt in; its parameters are ``student_id`` and the days' bounds, ``bound_0``
+    (the start of the first day) to ``bound_<count>`` (the end of the last).
+
+    Each day is one probe of the index on (student_id, submitted_at) that stops at the first
+    attempt it finds in the day, so the work stays the same, and the rows at most one a day,
+    however many attempts the student made. The statement is built once for each count:
+    building it costs more than running it.
+    """
+    moment = Attempt.submitted_at.type
+    days = union_all(
+        *(
+            select(
+                literal_column(str(number), Integer).label("number"),
+                bindparam(f"bound_{number}", type_=moment).label("starts"),
+                bindparam(f"bound_{number + 1}", type_=moment).label("ends"),
+            )
+            for number in range(count)
+        )
+    ).subquery("day")
+    worked = exists().where(
+        Attempt.student_id == bindparam("student_id"),
+        Attempt.submitted_at >= days.c.starts,
+        Attempt.submitted_at < days.c.ends,
     )
-    # The dates are taken here, not in SQL: SQLite knows no time zones. Two weeks of one
-    # student's attempts are a few dozen rows.
-    return {moment.astimezone(zone).date() for moment in db.session.scalars(query)}
+    return select(days.c.number).where(worked)
+
+
+def start_of_day(day: date, zone: tzinfo) -> datetime:
+    """The moment ``day`` begins on the clock of ``zone``."""
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def current_streak(*, student: User, now: datetime) -> int:

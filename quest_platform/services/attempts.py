@@ -24,6 +24,7 @@ from quest_platform.models import (
     User,
     utcnow,
 )
+from quest_platform.observability.metrics import count_answer
 from quest_platform.queries.progress import (
     QuestProgress,
     StageProgress,
@@ -227,6 +228,7 @@ def record_attempt(
         if evidence is not None:
             discard_file(evidence)
         raise
+    count_answer(stage.kind)
     # Once the hand-in is committed: reviews to do for the student, and reviewers for it.
     assign_peer_reviews(attempt=attempt, now=now)
     return attempt

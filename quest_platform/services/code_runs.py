@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
+import redis
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -127,7 +128,19 @@ def request_code_run(
         if earlier is None:
             raise
         return same_run(earlier, student=student, stage=stage)
-    enqueue_job("quest_platform.services.code_runs:grade_code_run", run_id=run_id)
+    try:
+        enqueue_job("quest_platform.services.code_runs:grade_code_run", run_id=run_id)
+    except redis.RedisError:
+        # The queue (Redis) does not answer: a run left behind would wait for ever.
+        current_app.logger.error("the grading queue does not answer: code run %s dropped", run_id)
+        db.session.delete(run)
+        db.session.commit()
+        raise Unavailable(
+            _(
+                "Code cannot be run right now: the grading queue does not answer. "
+                "Try again in a minute."
+            )
+        ) from None
     # A grader may have graded it already (in its own session): read it afresh.
     db.session.refresh(run)
     return run

@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from PIL import Image, ImageOps
 
 from quest_platform.extensions import db
+from quest_platform.files import write_whole
 from quest_platform.models import Attempt, EvidenceFile
 from quest_platform.services.errors import ServiceError
 
@@ -221,9 +222,7 @@ def keep_screenshot(*, attempt: Attempt, screenshot: CheckedScreenshot) -> Evide
         alt_text=screenshot.alt_text,
         created_at=attempt.submitted_at,
     )
-    path = path_of(evidence)
-    path.write_bytes(screenshot.data)
-    path.chmod(0o600)
+    write_whole(path_of(evidence), screenshot.data)
     db.session.add(evidence)
     return evidence
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from quest_platform.extensions import db
+from quest_platform.files import write_whole
 from quest_platform.models import LessonImage, Quest, QuestStatus, User
 from quest_platform.notebooks.plan import PLANNED_IMAGE, NotebookImage, NotebookPlan
 from quest_platform.notebooks.reading import read_notebook
@@ -161,7 +162,7 @@ def keep_image(quest: Quest, planned: NotebookImage, written: list[Path]) -> str
         height=planned.height,
     )
     path = lesson_image_folder() / image.stored_name
-    path.write_bytes(planned.data)
+    write_whole(path, planned.data)
     written.append(path)
     db.session.add(image)
     return LESSON_IMAGE_PREFIX + image.stored_name
@@ -230,9 +231,7 @@ def keep_pending_notebook(*, data: bytes, by: User) -> str:
     the token that names it."""
     discard_pending_notebooks(by=by)
     token = secrets.token_urlsafe(24)
-    path = pending_folder() / f"{by.id}-{token}.ipynb"
-    path.write_bytes(data)
-    path.chmod(0o600)
+    write_whole(pending_folder() / f"{by.id}-{token}.ipynb", data)
     return token
 
 

@@ -1229,6 +1229,27 @@ def test_anonymous_page(
     assert_accessible(page, theme=theme, language=language, spanish=spanish)
 
 
+@pytest.mark.provokes_server_error
+@pytest.mark.parametrize("settings", SYSTEM_SETTINGS.values(), ids=SYSTEM_SETTINGS.keys())
+def test_the_server_error_page(
+    settings: tuple[str, str, dict[str, Any]],
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    open_page: Callable[..., Page],
+    spanish: Callable[[str], str],
+) -> None:
+    # The page made without the database or the session, as when one of them is down.
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setitem(app.view_functions, "pages.home", lambda: 1 / 0)
+    theme, language, browser_settings = settings
+    page = open_page(**browser_settings)
+    response = page.goto("/")
+    assert response is not None
+    assert response.status == 500
+    assert page.locator(".error-reference code").inner_text() == response.headers["x-request-id"]
+    assert_accessible(page, theme=theme, language=language, spanish=spanish)
+
+
 @pytest.mark.parametrize(
     ("visit", "preferences"),
     [

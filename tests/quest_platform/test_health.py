@@ -117,3 +117,25 @@ def test_the_check_command_says_ready_or_names_each_problem(
         result.output
     )
     assert "1 of 4 checks failed." in result.output
+
+
+@pytest.mark.engine_independent
+def test_a_server_starting_while_redis_does_not_answer_says_so_in_its_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_app(
+        "testing",
+        TESTING=False,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'start.db'}",
+        REDIS_URL="redis://:secret-word@127.0.0.1:9/0",
+        RATELIMIT_STORAGE_URI="memory://",
+        SESSION_DIR=tmp_path / "sessions",
+        UPLOAD_DIR=tmp_path / "uploads",
+    )
+    said = [record for record in caplog.records if record.name == "quest_platform.health.checks"]
+    assert len(said) == 1
+    line = said[0].getMessage()
+    assert said[0].levelname == "ERROR"
+    assert line.startswith("Redis does not answer:")
+    assert "answer 503" in line
+    assert "secret-word" not in line

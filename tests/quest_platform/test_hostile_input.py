@@ -6,14 +6,16 @@ sends it (anonymous or signed in), nothing is written.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import re
 from typing import Any
 
 import pytest
 from flask import request
-from helpers import csrf_token, is_site_page
+from helpers import csrf_token, hidden_fields, is_site_page
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -330,12 +332,6 @@ MANGLED_UPLOADS = [
 ]
 
 
-def hidden_fields(client: Any, address: str) -> dict[str, str]:
-    """The hidden fields of the stage form at ``address``: CSRF token, submission key, opened."""
-    page = client.get(address).get_data(as_text=True)
-    return dict(re.findall(r'name="(csrf_token|submission_key|opened)" value="([^"]*)"', page))
-
-
 @pytest.fixture
 def at_checkpoint(school, make, db, login_as) -> tuple[Any, str]:
     """A student's client at a checkpoint that takes a screenshot, and the stage's address."""
@@ -437,3 +433,44 @@ def test_a_host_header_that_names_no_host_is_a_4xx(client, address, status, mime
     response = client.get(address, headers={"Host": "a" * 64 + ".example.org"})
     assert response.status_code == status
     assert response.mimetype == mimetype
+
+
+@pytest.mark.provokes_server_error
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS], ids=["full", "read-only"])
+def test_a_screenshot_on_a_disk_that_cannot_take_it_says_so_and_leaves_nothing(
+    at_checkpoint, app, monkeypatch, code
+):
+    client, address = at_checkpoint
+    body = checkpoint_form(client, address, screenshot())
+    folders = [app.config["UPLOAD_DIR"], app.config["SESSION_DIR"]]
+    files = [set(folder.iterdir()) for folder in folders]
+    before = row_counts()
+    real_fdopen, real_open = os.fdopen, io.open
+
+    class DiskRefuses(io.BufferedWriter):
+        def write(self, data: Any) -> int:
+            raise OSError(code, os.strerror(code))
+
+    # Files are made (as on a full disk), then nothing can be written in them.
+    def fdopen(handle: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "w" in mode:
+            return DiskRefuses(io.FileIO(handle, "w"))
+        return real_fdopen(handle, mode, *args, **kwargs)
+
+    def open_file(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "w" in mode:
+            return DiskRefuses(io.FileIO(file, "w"))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    monkeypatch.setattr(io, "open", open_file)
+    response = client.post(address, data=body, content_type=FORM_CONTENT_TYPE)
+    monkeypatch.undo()
+
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "disk is full or read-only" in page
+    assert "Nothing you sent was saved" in page
+    assert row_counts() == before
+    assert [set(folder.iterdir()) for folder in folders] == files, "no empty or partial file"

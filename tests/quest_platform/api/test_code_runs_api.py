@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 from helpers import SOLUTION, code_quest, require_sandbox
+from sqlalchemy import func, select
 
 from quest_platform.extensions import db
-from quest_platform.models import utcnow
+from quest_platform.models import CodeRun, utcnow
 from quest_platform.services.races import start_race
 
 HEADERS = {"X-Origin": "client"}
@@ -114,3 +115,24 @@ def test_a_raced_stage_shows_its_problem_through_the_api_only_from_the_start(
     started = client.get(f"/api/v1/quests/{quest.slug}", headers=HEADERS).get_json()["stages"][0]
     assert started["prompt"].startswith("Write add(a, b)")
     assert started["settings"]["starter_code"] == "def add(a, b):\n    pass\n"
+
+
+def test_code_sent_while_the_grading_queue_does_not_answer_is_refused_and_not_kept(
+    make, client, login_as, app, monkeypatch
+) -> None:
+    student = make.student()
+    quest = code_quest(make, student)
+    login_as(student)
+    # Grading through a queue whose Redis does not answer.
+    monkeypatch.setitem(app.config, "JOBS_INLINE", False)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:9/0")
+
+    sent = client.post(
+        f"/api/v1/quests/{quest.slug}/stages/1/code-runs",
+        json={"code": SOLUTION, "purpose": "submission"},
+        headers=HEADERS,
+    )
+
+    assert sent.status_code == 503
+    assert "grading queue does not answer" in sent.get_json()["message"]
+    assert db.session.scalar(select(func.count()).select_from(CodeRun)) == 0
