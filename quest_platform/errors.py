@@ -6,7 +6,7 @@ import errno
 import json
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import redis
@@ -279,9 +279,10 @@ def handle_unexpected_error(error: InternalServerError) -> tuple[Response, int]:
     return response, status
 
 
-def browser_language(environ: dict[str, Any]) -> str:
-    """The language the browser asks for, read from the request's headers alone."""
-    languages = current_app.config["LANGUAGES"]
+def browser_language(environ: dict[str, Any], languages: Sequence[str] | None = None) -> str:
+    """The language the browser asks for among ``languages`` (the platform's by default), read
+    from the request's headers alone."""
+    languages = languages or current_app.config["LANGUAGES"]
     accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
     return str(accepted.best_match(languages) or languages[0])
 
@@ -354,8 +355,7 @@ class LastResortErrors:
     ) -> list[bytes]:
         """A 500 written without templates, translations, the database or the session."""
         reference = id_of(environ)
-        accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
-        language = accepted.best_match(self.languages) or self.languages[0]
+        language = browser_language(environ, self.languages)
         method = environ.get("REQUEST_METHOD", "GET")
         saved = saved_kind(method, saved_changes(environ))
         if environ.get("PATH_INFO", "").startswith(API_PREFIX):

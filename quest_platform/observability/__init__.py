@@ -11,18 +11,10 @@ from quest_platform.observability.logs import configure_logging
 from quest_platform.observability.metrics import check_metrics_settings
 from quest_platform.observability.requests import ObservedRequests, note_request
 
-# Marks an app whose requests are already observed: a second wrapping would log every
-# request twice.
-EXTENSION_KEY = "quest_observability"
-
 
 def register_observability(app: Flask) -> None:
-    """Configure logging, and log and count every request of ``app`` (once, however often
-    this is called). The /metrics page is the blueprint ``observability``, registered with
-    the others."""
-    if EXTENSION_KEY in app.extensions:
-        return
-    app.extensions[EXTENSION_KEY] = True
+    """Configure logging, and log and count every request of ``app``. The /metrics page is
+    the blueprint ``observability``, registered with the others."""
     configure_logging(app)
     check_metrics_settings(app)
     app.teardown_request(note_request)

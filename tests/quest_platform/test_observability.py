@@ -24,7 +24,6 @@ from quest_platform import create_app
 from quest_platform.config import ConfigurationError
 from quest_platform.extensions import db as _db
 from quest_platform.models import Enrollment, User
-from quest_platform.observability import EXTENSION_KEY, register_observability
 from quest_platform.observability.logs import (
     REDACTED,
     JsonFormatter,
@@ -37,8 +36,6 @@ from quest_platform.observability.metrics import (
     check_metrics_settings,
     queue_depth,
 )
-from quest_platform.observability.metrics import bp as metrics_bp
-from quest_platform.observability.requests import ObservedRequests
 from quest_platform.request_ids import REQUEST_ID_HEADER
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
@@ -46,20 +43,10 @@ ELSEWHERE = {"REMOTE_ADDR": "203.0.113.7"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def observe(app: Flask) -> None:
-    """Observe ``app``'s requests and serve its /metrics, unless create_app already does."""
-    register_observability(app)
-    if "observability" not in app.blueprints:
-        app.register_blueprint(metrics_bp)
-
-
 @pytest.fixture(scope="module")
 def observed(app: Flask) -> Iterator[Flask]:
-    """The app as create_app makes it once observability is wired in, on the suite's database.
-
-    Made here, so it is observed before its first request (Flask takes no new routes or hooks
-    after that) and the suite's app is left as create_app made it.
-    """
+    """An app of its own on the suite's database, whose test client reads each response whole
+    as a server does (the suite's app keeps its own client class)."""
     shared = (
         "SQLALCHEMY_DATABASE_URI",
         "SQLALCHEMY_ENGINE_OPTIONS",
@@ -80,7 +67,6 @@ def observed(app: Flask) -> Iterator[Flask]:
             return super().open(*args, **kwargs)
 
     application.test_client_class = ReadWhole
-    observe(application)
     yield application
     with application.app_context():
         _db.engine.dispose()
@@ -238,17 +224,6 @@ def test_an_exception_no_handler_caught_still_logs_500(
     assert re.fullmatch(r"[0-9a-f]{32}", entry["request_id"])
     tracebacks = [entry["exc_info"] for entry in log.entries() if "exc_info" in entry]
     assert any("RuntimeError: the view failed" in traceback for traceback in tracebacks)
-
-
-def test_registering_twice_wraps_the_app_once(observed: Flask) -> None:
-    register_observability(observed)
-    assert observed.extensions[EXTENSION_KEY]
-    wrapped = observed.wsgi_app
-    layers = 0
-    while wrapped is not None:
-        layers += isinstance(wrapped, ObservedRequests)
-        wrapped = getattr(wrapped, "wsgi_app", None)
-    assert layers == 1
 
 
 # --- JSON records and secrets ---------------------------------------------------------------
@@ -424,7 +399,6 @@ def test_metrics_and_the_log_line_work_while_the_database_is_down(
         SESSION_DIR=tmp_path / "sessions",
         METRICS_TOKEN=TOKEN,
     )
-    observe(down)
     response = down.test_client().get(
         "/metrics", environ_base=ELSEWHERE, headers={"Authorization": f"Bearer {TOKEN}"}
     )
@@ -437,14 +411,9 @@ def test_metrics_and_the_log_line_work_while_the_database_is_down(
 MULTIPROCESS_RUN = """
 import sys
 from quest_platform import create_app
-from quest_platform.observability import register_observability
-from quest_platform.observability.metrics import bp
 
 app = create_app("testing", SQLALCHEMY_DATABASE_URI=sys.argv[1], REDIS_URL=None,
                  SESSION_DIR=sys.argv[2], UPLOAD_DIR=sys.argv[2])
-register_observability(app)
-if "observability" not in app.blueprints:
-    app.register_blueprint(bp)
 client = app.test_client()
 client.get("/health/live", buffered=True)
 client.get("/health/live", buffered=True)
