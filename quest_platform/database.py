@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from quest_platform.extensions import db, migrate
 
@@ -43,6 +44,9 @@ def end_session(error: BaseException | None = None) -> None:
     try:
         db.session.remove()
     except (OperationalError, InterfaceError) as failure:
+        # Its connections are discarded without the rollback that failed, never left open.
+        with suppress(SQLAlchemyError):
+            db.session().invalidate()
         db.session.registry.clear()
         logger.warning("The database session ended on a lost connection: %s", failure.orig)
 
